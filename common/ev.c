@@ -1,0 +1,353 @@
+/* ev.c - epoll loop with embedded timers, fd and signal watchers. */
+#include "config.h"
+
+#include "common/ev.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EV_MAX_SIGNAL 65
+#define EV_BATCH 32
+
+static struct {
+	int epfd;
+	int wake[2];
+	struct ev_timer *timers;       /* sorted by (due_us, seq) */
+	uint64_t seq;
+	struct ev_signal *signals;
+	bool stop;
+	bool ready;
+	struct epoll_event *batch;     /* events being dispatched, for ev_fd_del */
+	int batch_len;
+} loop = { .epfd = -1, .wake = { -1, -1 } };
+
+static volatile sig_atomic_t sig_flag[EV_MAX_SIGNAL];
+static char removed_marker;        /* batch slots of watchers removed mid-batch */
+static volatile sig_atomic_t wake_fd = -1;
+
+uint64_t ev_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t ev_now_ms(void)
+{
+	return ev_now_us() / 1000u;
+}
+
+static void on_signal(int signo)
+{
+	int saved = errno;
+	char c = (char)signo;
+
+	if (signo > 0 && signo < EV_MAX_SIGNAL)
+		sig_flag[signo] = 1;
+	if (wake_fd >= 0)
+		(void)!write(wake_fd, &c, 1);
+	errno = saved;
+}
+
+int ev_init(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int err;
+
+	if (loop.ready)
+		return 0;
+	loop.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (loop.epfd < 0)
+		return -errno;
+	if (pipe2(loop.wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		err = -errno;
+		goto out;
+	}
+	ev.data.ptr = NULL;            /* NULL marks the wake-up pipe */
+	if (epoll_ctl(loop.epfd, EPOLL_CTL_ADD, loop.wake[0], &ev) < 0) {
+		err = -errno;
+		goto out;
+	}
+	wake_fd = loop.wake[1];
+	loop.timers = NULL;
+	loop.signals = NULL;
+	loop.stop = false;
+	loop.ready = true;
+	return 0;
+out:
+	ev_done();
+	return err;
+}
+
+void ev_done(void)
+{
+	while (loop.signals)
+		ev_signal_del(loop.signals);
+	while (loop.timers)
+		ev_timer_cancel(loop.timers);
+	wake_fd = -1;
+	if (loop.wake[0] >= 0)
+		close(loop.wake[0]);
+	if (loop.wake[1] >= 0)
+		close(loop.wake[1]);
+	if (loop.epfd >= 0)
+		close(loop.epfd);
+	loop.wake[0] = loop.wake[1] = loop.epfd = -1;
+	loop.ready = false;
+}
+
+/* ---------------------------------------------------------------- timers */
+
+void ev_timer_cancel(struct ev_timer *t)
+{
+	struct ev_timer **pp;
+
+	if (!t->pending)
+		return;
+	for (pp = &loop.timers; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	t->next = NULL;
+	t->pending = false;
+}
+
+void ev_timer_set_us(struct ev_timer *t, uint64_t us)
+{
+	struct ev_timer **pp;
+
+	ev_timer_cancel(t);
+	t->due_us = ev_now_us() + us;
+	t->seq = ++loop.seq;
+	/* Equal deadlines fire in the order they were armed. */
+	for (pp = &loop.timers; *pp && (*pp)->due_us <= t->due_us; pp = &(*pp)->next)
+		;
+	t->next = *pp;
+	*pp = t;
+	t->pending = true;
+}
+
+void ev_timer_set(struct ev_timer *t, uint64_t ms)
+{
+	ev_timer_set_us(t, ms * 1000u);
+}
+
+bool ev_timer_pending(const struct ev_timer *t)
+{
+	return t->pending;
+}
+
+uint64_t ev_timer_remaining_ms(const struct ev_timer *t)
+{
+	uint64_t now;
+
+	if (!t->pending)
+		return 0;
+	now = ev_now_us();
+	return t->due_us > now ? (t->due_us - now + 999u) / 1000u : 0;
+}
+
+/* Run the timers that are due now; timers armed by callbacks wait for the next round. */
+static int run_timers(void)
+{
+	uint64_t now = ev_now_us(), limit = loop.seq;
+	int n = 0;
+
+	while (loop.timers && loop.timers->due_us <= now && loop.timers->seq <= limit) {
+		struct ev_timer *t = loop.timers;
+
+		loop.timers = t->next;
+		t->next = NULL;
+		t->pending = false;
+		t->cb(t);
+		n++;
+	}
+	return n;
+}
+
+static int next_timeout_ms(int max_wait_ms)
+{
+	uint64_t now, wait;
+
+	if (!loop.timers)
+		return max_wait_ms;
+	now = ev_now_us();
+	if (loop.timers->due_us <= now)
+		return 0;
+	/* Round up so a timer never fires early. */
+	wait = (loop.timers->due_us - now + 999u) / 1000u;
+	if (max_wait_ms >= 0 && wait > (uint64_t)max_wait_ms)
+		return max_wait_ms;
+	return wait > 86400000u ? 86400000 : (int)wait;
+}
+
+/* ---------------------------------------------------------------- fds */
+
+static uint32_t to_epoll(unsigned events)
+{
+	uint32_t e = 0;
+
+	if (events & EV_READ)
+		e |= EPOLLIN;
+	if (events & EV_WRITE)
+		e |= EPOLLOUT;
+	return e;
+}
+
+int ev_fd_add(struct ev_fd *f, unsigned events)
+{
+	struct epoll_event ev = { .events = to_epoll(events), .data.ptr = f };
+
+	if (!loop.ready || f->fd < 0)
+		return -EINVAL;
+	if (epoll_ctl(loop.epfd, f->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, f->fd, &ev) < 0)
+		return -errno;
+	f->events = events;
+	f->registered = true;
+	return 0;
+}
+
+void ev_fd_del(struct ev_fd *f)
+{
+	int i;
+
+	if (!f->registered)
+		return;
+	/* The owner may free f right after this: forget it in the current batch. */
+	for (i = 0; i < loop.batch_len; i++)
+		if (loop.batch[i].data.ptr == f)
+			loop.batch[i].data.ptr = &removed_marker;
+	if (loop.epfd >= 0)
+		epoll_ctl(loop.epfd, EPOLL_CTL_DEL, f->fd, NULL);
+	f->registered = false;
+	f->events = 0;
+}
+
+/* ---------------------------------------------------------------- signals */
+
+int ev_signal_add(struct ev_signal *s)
+{
+	struct sigaction sa;
+
+	if (!loop.ready || s->signo <= 0 || s->signo >= EV_MAX_SIGNAL)
+		return -EINVAL;
+	if (s->registered)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(s->signo, &sa, NULL) < 0)
+		return -errno;
+	sig_flag[s->signo] = 0;
+	s->next = loop.signals;
+	loop.signals = s;
+	s->registered = true;
+	return 0;
+}
+
+void ev_signal_del(struct ev_signal *s)
+{
+	struct ev_signal **pp;
+
+	if (!s->registered)
+		return;
+	for (pp = &loop.signals; *pp; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	signal(s->signo, SIG_DFL);
+	s->registered = false;
+	s->next = NULL;
+}
+
+static int run_signals(void)
+{
+	char buf[64];
+	struct ev_signal *s, *next;
+	int n = 0;
+
+	while (read(loop.wake[0], buf, sizeof(buf)) > 0)
+		;
+	for (s = loop.signals; s; s = next) {
+		next = s->next;
+		if (sig_flag[s->signo]) {
+			sig_flag[s->signo] = 0;
+			s->cb(s);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* ---------------------------------------------------------------- loop */
+
+int ev_run_once(int max_wait_ms)
+{
+	struct epoll_event evs[EV_BATCH];
+	int i, nev, n = 0;
+
+	if (!loop.ready)
+		return -EINVAL;
+	nev = epoll_wait(loop.epfd, evs, EV_BATCH, next_timeout_ms(max_wait_ms));
+	if (nev < 0) {
+		if (errno != EINTR)
+			return -errno;
+		nev = 0;
+	}
+	loop.batch = evs;
+	loop.batch_len = nev;
+	for (i = 0; i < nev; i++) {
+		struct ev_fd *f = evs[i].data.ptr;
+		unsigned what = 0;
+
+		if (!f) {
+			n += run_signals();
+			continue;
+		}
+		/* A callback earlier in this batch may have removed f. */
+		if (f == (void *)&removed_marker)
+			continue;
+		if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			what |= EV_READ;
+		if (evs[i].events & EPOLLOUT)
+			what |= EV_WRITE;
+		if (evs[i].events & (EPOLLHUP | EPOLLERR))
+			what |= EV_ERROR;
+		f->cb(f, what);
+		n++;
+	}
+	loop.batch = NULL;
+	loop.batch_len = 0;
+	/* Signals that arrived between epoll_wait and here are not lost: their
+	 * byte stays in the pipe and wakes the next round. */
+	n += run_timers();
+	return n;
+}
+
+int ev_run(void)
+{
+	loop.stop = false;
+	while (!loop.stop) {
+		int r = ev_run_once(-1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void ev_stop(void)
+{
+	loop.stop = true;
+}

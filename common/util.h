@@ -1,0 +1,37 @@
+/* util.h - small helpers shared by every module (no state, no I/O). */
+#ifndef DSA_CORE_UTIL_H
+#define DSA_CORE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The enclosing object of an embedded member (timers, fd watchers). */
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define DSA_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define DSA_UNUSED __attribute__((unused))
+
+/* Copy src into dst (size bytes), always terminating; returns -1 if truncated. */
+int utl_strlcpy(char *dst, const char *src, size_t size);
+
+/* Fill buf with len bytes from the kernel's random source; 0 or -errno. */
+int utl_random(void *buf, size_t len);
+
+/* A uniformly random integer in [lo, hi] from the kernel's random source. */
+uint32_t utl_random_range(uint32_t lo, uint32_t hi);
+
+/* Write data to path atomically: temp file, fsync, rename, fsync of the folder.
+ * The file gets the given mode. Returns 0 or -errno; on error path is untouched. */
+int utl_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
+
+/* Read a whole file of at most max bytes into a NUL-terminated malloc'd buffer.
+ * Returns 0 or -errno (-EFBIG when larger than max). */
+int utl_read_file(const char *path, size_t max, char **out, size_t *outlen);
+
+/* Create dir and its parents with the given mode; 0 or -errno. */
+int utl_mkdir_p(const char *dir, unsigned mode);
+
+#endif

@@ -1,0 +1,62 @@
+/* system.c - backend selection and the Linux implementation. */
+#include "config.h"
+
+#include "system/system.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+static const struct sys_ops *backend = &sys_linux_ops;
+
+void sys_use(const struct sys_ops *ops)
+{
+	backend = ops ? ops : &sys_linux_ops;
+}
+
+const struct sys_ops *sys_backend(void)
+{
+	return backend;
+}
+
+int sys_set_dscp(int fd, int dscp)
+{
+	if (dscp < 0 || dscp > 63)
+		return -EINVAL;
+	return backend->set_dscp(fd, dscp);
+}
+
+int sys_dscp_to_priority(int dscp)
+{
+	if (dscp >= 46)
+		return 6;          /* EF and above: voice */
+	if (dscp >= 24)
+		return 4;          /* CS3/AF3x: signalling */
+	return 0;
+}
+
+static int linux_set_dscp(int fd, int dscp)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int tos = dscp << 2, prio = sys_dscp_to_priority(dscp);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -errno;
+	if (ss.ss_family == AF_INET6) {
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos)) < 0)
+			return -errno;
+		/* A dual-stack socket may still send IPv4: mark that too. */
+		(void)setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+	} else if (setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)) < 0) {
+		return -errno;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_PRIORITY, &prio, sizeof(prio)) < 0)
+		return -errno;
+	return 0;
+}
+
+const struct sys_ops sys_linux_ops = {
+	.name = "linux",
+	.set_dscp = linux_set_dscp,
+};

@@ -1,1 +1,13 @@
-# Unit tests of core/ (see Makefile.am)
+# Unit tests of common/ and agent/ (see Makefile.am)
+check_PROGRAMS += test_ev test_backoff test_util test_proto test_state
+TESTS += test_ev test_backoff test_util test_proto test_state
+test_ev_SOURCES = test_ev.c
+test_ev_LDADD = $(UNIT_LIBS)
+test_backoff_SOURCES = test_backoff.c
+test_backoff_LDADD = $(UNIT_LIBS)
+test_util_SOURCES = test_util.c
+test_util_LDADD = $(UNIT_LIBS)
+test_proto_SOURCES = test_proto.c
+test_proto_LDADD = $(UNIT_LIBS)
+test_state_SOURCES = test_state.c
+test_state_LDADD = $(UNIT_LIBS)

@@ -1,1 +1,3 @@
 # End-to-end tests of agent/ (see Makefile.am)
+dist_check_SCRIPTS += test-daemon.sh ctlsend.py
+TESTS += test-daemon.sh

@@ -139,6 +139,7 @@ static int cli_call(const struct agt_options *o, const char *cmd, line_fn fn, bo
 	for (;;) {
 		struct json_object *obj = read_line(fd, &buf, &len, &cap);
 		const char *type;
+		bool final;
 
 		if (!obj) {
 			fprintf(stderr, "dialstack-agent: the agent did not answer in time\n");
@@ -157,8 +158,9 @@ static int cli_call(const struct agt_options *o, const char *cmd, line_fn fn, bo
 			break;
 		}
 		rc = fn(obj, o);
-		json_object_put(obj);
-		if (type && strcmp(type, "result") == 0)
+		final = type && strcmp(type, "result") == 0;
+		json_object_put(obj);   /* type points into obj: test it before */
+		if (final)
 			break;
 	}
 out:

@@ -11,3 +11,7 @@ test_proto_SOURCES = test_proto.c
 test_proto_LDADD = $(UNIT_LIBS)
 test_state_SOURCES = test_state.c
 test_state_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += test_bootstrap
+TESTS += test_bootstrap
+test_bootstrap_SOURCES = test_bootstrap.c
+test_bootstrap_LDADD = $(UNIT_LIBS)

@@ -27,6 +27,9 @@
  * reflector's address to this one socket, and marks each such packet with its original
  * destination port (nft `meta mark set udp dport`).  The reflector reads the mark with
  * SO_RCVMARK (Linux >= 6.1); replies leave from the original port through conntrack.
+ * nft stores the port's two bytes in network order at the mark's low address, which on a
+ * little-endian host reads as the byte-swapped number: --mark-order net (default) swaps
+ * them back; --mark-order host takes the mark as the port number.
  *
  * Delay (there is no netem on the lab kernel, so known delay/jitter comes from here):
  *   --delay-pattern 20,40,20,60   delays the n-th reply by pattern[n % len] ms (cyclic);
@@ -203,7 +206,7 @@ static void send_one(int fd, struct pending *p)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: reflector [--bind ADDR] [--port PORT] [--delay-pattern MS,MS,...] "
-		   "[--pid-file FILE]\n");
+		   "[--mark-order net|host] [--pid-file FILE]\n");
 }
 
 int main(int argc, char **argv)
@@ -211,6 +214,7 @@ int main(int argc, char **argv)
 	const char *bind_addr = "0.0.0.0", *pid_file = NULL;
 	unsigned port = 7, pattern[MAX_PATTERN];
 	size_t pattern_len = 0, pattern_pos = 0;
+	int mark_swapped = 1;
 	uint64_t seq = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -235,6 +239,16 @@ int main(int argc, char **argv)
 			if (parse_pattern(v, pattern, &pattern_len) < 0) {
 				fprintf(stderr, "reflector: bad delay pattern '%s' (want MS,MS,... up to %d "
 						"values, each <= %u)\n", v, MAX_PATTERN, MAX_DELAY_MS);
+				return 2;
+			}
+			i++;
+		} else if (!strcmp(a, "--mark-order") && v) {
+			if (!strcmp(v, "net"))
+				mark_swapped = 1;
+			else if (!strcmp(v, "host"))
+				mark_swapped = 0;
+			else {
+				fprintf(stderr, "reflector: --mark-order net|host\n");
 				return 2;
 			}
 			i++;
@@ -358,8 +372,10 @@ int main(int argc, char **argv)
 					memcpy(&ts, CMSG_DATA(c), sizeof(ts));
 					rx_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 					have_ts = 1;
-				} else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RCVMARK &&
+				} else if (c->cmsg_level == SOL_SOCKET &&
+					   (c->cmsg_type == SO_MARK || c->cmsg_type == SO_RCVMARK) &&
 					   c->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
+					/* the kernel reports the mark as SO_MARK */
 					memcpy(&mark, CMSG_DATA(c), sizeof(mark));
 					have_pmark = 1;
 				}
@@ -389,6 +405,10 @@ int main(int argc, char **argv)
 				flags |= 1;
 			if (have_ts)
 				flags |= 2;
+			/* The lab's nft rule copies the port's two bytes, in network order, into the
+			 * mark's lowest-addressed bytes; --mark-order host takes the mark as a number. */
+			if (have_pmark && mark_swapped)
+				mark = ((mark & 0xffu) << 8) | ((mark >> 8) & 0xffu);
 			if (have_pmark && mark > 0 && mark <= 65535)
 				flags |= 4;
 			if ((size_t)n > MAX_ECHO)

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "agent/agent.h"
+#include "agent/bootstrap.h"
 #include "agent/ctl.h"
 #include "agent/state.h"
 #include "common/ev.h"
@@ -22,6 +23,7 @@
 
 struct agent {
 	const struct agt_options *opt;
+	struct bst_config boot_cfg;
 	struct agt_sm sm;
 	struct ev_signal sig_term, sig_int, sig_hup, sig_usr1, sig_pipe;
 	struct ev_timer stop_deadline;
@@ -103,6 +105,36 @@ static int daemonize(void)
 			close(fd);
 	}
 	return 0;
+}
+
+/* Read the bootstrap settings. Errors are reported and the defaults kept for
+ * the bad lines: a typo there must not keep the phone from provisioning. */
+static void load_bootstrap(struct agent *a)
+{
+	char path[512], *errs = NULL;
+	size_t errlen = 0;
+	FILE *f = open_memstream(&errs, &errlen);
+	int n;
+
+	if (a->opt->bootstrap)
+		utl_strlcpy(path, a->opt->bootstrap, sizeof(path));
+	else
+		snprintf(path, sizeof(path), "%s/bootstrap.conf", DSA_SYSCONFDIR);
+	bst_defaults(&a->boot_cfg);
+	n = f ? bst_load(path, &a->boot_cfg, f) : 0;
+	if (f)
+		fclose(f);
+	if (n != 0 && errs) {
+		char *line, *save = NULL;
+
+		for (line = strtok_r(errs, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			log_err("agent", "bootstrap: %s (default kept)", line);
+	}
+	free(errs);
+	if (a->opt->server)
+		utl_strlcpy(a->boot_cfg.server, a->opt->server, sizeof(a->boot_cfg.server));
+	if (a->opt->iface)
+		utl_strlcpy(a->boot_cfg.iface, a->opt->iface, sizeof(a->boot_cfg.iface));
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -257,6 +289,7 @@ int agt_daemon_run(const struct agt_options *o)
 	}
 	log_open("dialstack-agent", !o->foreground, (enum log_level)o->log_level);
 	write_pid(&a);
+	load_bootstrap(&a);
 
 	err = ev_init();
 	if (err < 0) {

@@ -1,0 +1,723 @@
+/* msg.c - SIP message checks, parsing and building; see msg.h. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
+#include <osipparser2/osip_parser.h>
+
+#include "common/util.h"
+#include "sip/msg.h"
+
+static bool parser_ready;
+
+static const char *find_crlfcrlf(const char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 3 < len; i++)
+		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n')
+			return buf + i;
+	return NULL;
+}
+
+static bool is_token_char(unsigned char c)
+{
+	return isalnum(c) || strchr("-.!%*_+`'~", c);
+}
+
+/* The start line: printable ASCII only, and the shape of a request or response line. */
+static int check_start_line(const char *l, size_t n, const char **why)
+{
+	size_t i, sp = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)l[i];
+
+		if (c < 0x20 || c > 0x7e) {
+			*why = "start line holds a control or non-ASCII byte";
+			return -EBADMSG;
+		}
+		if (c == ' ')
+			sp++;
+	}
+	if (n >= 12 && !strncmp(l, "SIP/2.0 ", 8)) {
+		if (!isdigit((unsigned char)l[8]) || !isdigit((unsigned char)l[9]) ||
+		    !isdigit((unsigned char)l[10]) || (n > 11 && l[11] != ' ')) {
+			*why = "status line without a three-digit code";
+			return -EBADMSG;
+		}
+		return 0;
+	}
+	if (sp != 2 || n < 13 || strncmp(l + n - 8, " SIP/2.0", 8)) {
+		*why = "start line is neither a SIP/2.0 request nor a response";
+		return -EBADMSG;
+	}
+	for (i = 0; l[i] != ' '; i++)
+		if (!is_token_char((unsigned char)l[i])) {
+			*why = "request method is not a token";
+			return -EBADMSG;
+		}
+	return 0;
+}
+
+/* Walk the header section [buf, buf+hlen) (hlen includes the final CRLF of the
+ * last header line, not the empty line). *cl gets Content-Length or -1. */
+static int scan_headers(const char *buf, size_t hlen, long *cl, const char **why)
+{
+	const char *p = buf, *end = buf + hlen;
+	int count = 0, err;
+	bool first = true;
+
+	*cl = -1;
+	while (p < end) {
+		const char *eol = p;
+		size_t n;
+
+		while (eol < end && *eol != '\r' && *eol != '\n')
+			eol++;
+		if (eol + 1 >= end || eol[0] != '\r' || eol[1] != '\n') {
+			*why = "bare CR or LF inside the headers";
+			return -EBADMSG;
+		}
+		n = (size_t)(eol - p);
+		if (n > SIP_LINE_MAX) {
+			*why = "header line longer than 2048 bytes";
+			return -EMSGSIZE;
+		}
+		if (first) {
+			err = check_start_line(p, n, why);
+			if (err)
+				return err;
+			first = false;
+		} else {
+			const char *colon;
+			size_t i;
+
+			for (i = 0; i < n; i++) {
+				unsigned char c = (unsigned char)p[i];
+
+				if ((c < 0x20 && c != '\t') || c == 0x7f) {
+					*why = c ? "header holds a control byte" : "header holds a NUL byte";
+					return -EBADMSG;
+				}
+			}
+			if (++count > SIP_HEADERS_MAX) {
+				*why = "more than 64 header lines";
+				return -EMSGSIZE;
+			}
+			if (p[0] != ' ' && p[0] != '\t') {
+				size_t nl;
+
+				colon = memchr(p, ':', n);
+				if (!colon || colon == p) {
+					*why = "header line without a name and colon";
+					return -EBADMSG;
+				}
+				nl = (size_t)(colon - p);
+				while (nl && (p[nl - 1] == ' ' || p[nl - 1] == '\t'))
+					nl--;
+				for (i = 0; i < nl; i++)
+					if (!is_token_char((unsigned char)p[i])) {
+						*why = "header name is not a token";
+						return -EBADMSG;
+					}
+				if ((nl == 14 && !strncasecmp(p, "Content-Length", 14)) ||
+				    (nl == 1 && (p[0] == 'l' || p[0] == 'L'))) {
+					const char *v = colon + 1;
+					long val = 0;
+					int digits = 0;
+
+					while (v < eol && (*v == ' ' || *v == '\t'))
+						v++;
+					while (v < eol && isdigit((unsigned char)*v) && digits < 6) {
+						val = val * 10 + (*v++ - '0');
+						digits++;
+					}
+					while (v < eol && (*v == ' ' || *v == '\t'))
+						v++;
+					if (!digits || v != eol) {
+						*why = "Content-Length is not a number";
+						return -EBADMSG;
+					}
+					if (val > SIP_MSG_MAX) {
+						*why = "Content-Length larger than 8192";
+						return -EMSGSIZE;
+					}
+					if (*cl >= 0 && *cl != val) {
+						*why = "two different Content-Length headers";
+						return -EBADMSG;
+					}
+					*cl = val;
+				}
+			}
+		}
+		p = eol + 2;
+	}
+	if (first) {
+		*why = "no start line";
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int sip_msg_check(const char *buf, size_t len, bool stream, const char **why)
+{
+	const char *hend;
+	size_t hlen, body;
+	long cl;
+	int err;
+
+	*why = "";
+	if (!buf || len == 0) {
+		*why = "empty message";
+		return -EBADMSG;
+	}
+	if (len > SIP_MSG_MAX) {
+		*why = "message larger than 8192 bytes";
+		return -EMSGSIZE;
+	}
+	hend = find_crlfcrlf(buf, len);
+	if (!hend) {
+		*why = "no end of headers (truncated message)";
+		return -EBADMSG;
+	}
+	hlen = (size_t)(hend - buf) + 2;
+	err = scan_headers(buf, hlen, &cl, why);
+	if (err)
+		return err;
+	body = len - hlen - 2;
+	if (stream && cl < 0) {
+		*why = "no Content-Length on a stream transport";
+		return -EBADMSG;
+	}
+	if (cl >= 0 && (size_t)cl != body) {
+		*why = (size_t)cl > body ? "Content-Length larger than the body (truncated message)"
+					 : "Content-Length smaller than the body";
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int sip_msg_frame(const char *buf, size_t len, size_t *consumed, enum sip_frame *kind,
+		  const char **why)
+{
+	const char *hend;
+	size_t hlen, total;
+	long cl;
+	int err;
+
+	*why = "";
+	if (len >= 1 && buf[0] == '\r') {
+		if (len < 2)
+			return 0;
+		if (buf[1] != '\n') {
+			*why = "stray CR on the stream";
+			return -EBADMSG;
+		}
+		/* a client receives pongs (CRLF); CRLFCRLF at once is a ping */
+		if (len < 4 || buf[2] != '\r' || buf[3] != '\n') {
+			*consumed = 2;
+			*kind = SIP_FRAME_PONG;
+			return 1;
+		}
+		*consumed = 4;
+		*kind = SIP_FRAME_PING;
+		return 1;
+	}
+	hend = find_crlfcrlf(buf, len > SIP_MSG_MAX ? SIP_MSG_MAX : len);
+	if (!hend) {
+		if (len >= SIP_MSG_MAX) {
+			*why = "headers longer than 8192 bytes";
+			return -EMSGSIZE;
+		}
+		return 0;
+	}
+	hlen = (size_t)(hend - buf) + 2;
+	err = scan_headers(buf, hlen, &cl, why);
+	if (err)
+		return err;
+	if (cl < 0) {
+		*why = "no Content-Length on a stream transport";
+		return -EBADMSG;
+	}
+	total = hlen + 2 + (size_t)cl;
+	if (total > SIP_MSG_MAX) {
+		*why = "message larger than 8192 bytes";
+		return -EMSGSIZE;
+	}
+	if (len < total)
+		return 0;
+	*consumed = total;
+	*kind = SIP_FRAME_MSG;
+	return 1;
+}
+
+/* A generic parameter by name (libosip2 takes a non-const name). */
+static osip_generic_param_t *gparam(osip_list_t *list, const char *name)
+{
+	osip_generic_param_t *gp = NULL;
+	char n[32];
+
+	if (utl_strlcpy(n, name, sizeof(n)) < 0)
+		return NULL;
+	if (osip_generic_param_get_byname(list, n, &gp) != 0)
+		return NULL;
+	return gp;
+}
+
+/* Copy src (may be NULL) into dst; -EBADMSG when it does not fit. */
+static int copy_field(char *dst, size_t size, const char *src)
+{
+	dst[0] = '\0';
+	if (!src)
+		return 0;
+	return utl_strlcpy(dst, src, size) < 0 ? -EBADMSG : 0;
+}
+
+/* Leading decimal number of a header value, capped; -1 when absent or not a number. */
+static int header_int(osip_message_t *om, const char *name)
+{
+	osip_header_t *h = NULL;
+	const char *v;
+	long val = 0;
+	int digits = 0;
+
+	if (osip_message_header_get_byname(om, name, 0, &h) < 0 || !h || !h->hvalue)
+		return -1;
+	for (v = h->hvalue; *v == ' ' || *v == '\t'; v++)
+		;
+	while (isdigit((unsigned char)*v) && digits < 10) {
+		val = val * 10 + (*v++ - '0');
+		digits++;
+	}
+	if (!digits)
+		return -1;
+	return val > 0x7fffffff ? 0x7fffffff : (int)val;
+}
+
+static void take_challenges(struct sip_msg *m, osip_list_t *list, bool proxy)
+{
+	int i, n = osip_list_size(list);
+
+	for (i = 0; i < n && i < 8; i++) {
+		osip_www_authenticate_t *wa = osip_list_get(list, i);
+		struct sip_challenge ch;
+		char *s = NULL;
+		int err;
+
+		if (!wa || osip_www_authenticate_to_str(wa, &s) != 0 || !s)
+			continue;
+		err = sip_digest_parse(s, &ch);
+		osip_free(s);
+		if (err) {
+			if (!m->has_challenge)
+				m->challenge_err = err;
+			continue;
+		}
+		ch.proxy = proxy;
+		if (!m->has_challenge || sip_digest_better(&ch, &m->challenge)) {
+			m->challenge = ch;
+			m->has_challenge = true;
+			m->challenge_err = 0;
+		}
+	}
+}
+
+void sip_msg_free(struct sip_msg *m)
+{
+	if (!m)
+		return;
+	if (m->osip)
+		osip_message_free(m->osip);
+	free(m->raw);
+	memset(m, 0, sizeof(*m));
+}
+
+int sip_msg_parse(const char *buf, size_t len, bool stream, struct sip_msg *m, const char **why)
+{
+	osip_message_t *om = NULL;
+	osip_via_t *via;
+	osip_generic_param_t *gp;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	err = sip_msg_check(buf, len, stream, why);
+	if (err)
+		return err;
+	if (!parser_ready) {
+		int lvl;
+
+		/* libosip2's own traces would go to stderr; we report causes ourselves */
+		for (lvl = 0; lvl < END_TRACE_LEVEL; lvl++)
+			osip_trace_disable_level((osip_trace_level_t)lvl);
+		parser_init();
+		parser_ready = true;
+	}
+	err = -EBADMSG;
+	if (osip_message_init(&om) != 0 || !om) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	m->osip = om;
+	if (osip_message_parse(om, buf, len) != 0) {
+		*why = "SIP parser rejected the message";
+		goto out;
+	}
+	if (!om->call_id || !om->call_id->number || !om->cseq || !om->cseq->number ||
+	    !om->cseq->method || !om->from || !om->to) {
+		*why = "missing Call-ID, CSeq, From or To";
+		goto out;
+	}
+	via = osip_list_get(&om->vias, 0);
+	if (!via || !via->host || !via->protocol) {
+		*why = "missing Via";
+		goto out;
+	}
+	m->via_count = osip_list_size(&om->vias);
+	if (MSG_IS_RESPONSE(om)) {
+		if (om->status_code < 100 || om->status_code > 699) {
+			*why = "status code out of range";
+			goto out;
+		}
+		m->status = om->status_code;
+		copy_field(m->reason, sizeof(m->reason), om->reason_phrase);
+	} else {
+		if (!om->sip_method || !om->req_uri) {
+			*why = "request without method or Request-URI";
+			goto out;
+		}
+		m->is_request = true;
+		if (copy_field(m->method, sizeof(m->method), om->sip_method)) {
+			*why = "method name too long";
+			goto out;
+		}
+		m->raw = malloc(len + 1);
+		if (!m->raw) {
+			err = -ENOMEM;
+			*why = "out of memory";
+			goto out;
+		}
+		memcpy(m->raw, buf, len);
+		m->raw[len] = '\0';
+		m->rawlen = len;
+	}
+	{
+		char *ptr, *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(om->cseq->number, &end, 10);
+		ptr = om->cseq->number;
+		if (errno || end == ptr || *end || n > 0x7fffffffUL) {
+			*why = "CSeq number is not a number";
+			goto out;
+		}
+		m->cseq = (uint32_t)n;
+	}
+	if (copy_field(m->cseq_method, sizeof(m->cseq_method), om->cseq->method)) {
+		*why = "CSeq method too long";
+		goto out;
+	}
+	if (om->call_id->host) {
+		if (snprintf(m->call_id, sizeof(m->call_id), "%s@%s", om->call_id->number,
+			     om->call_id->host) >= (int)sizeof(m->call_id)) {
+			*why = "Call-ID too long";
+			goto out;
+		}
+	} else if (copy_field(m->call_id, sizeof(m->call_id), om->call_id->number)) {
+		*why = "Call-ID too long";
+		goto out;
+	}
+	gp = gparam(&om->from->gen_params, "tag");
+	if (gp && copy_field(m->from_tag, sizeof(m->from_tag), gp->gvalue)) {
+		*why = "From tag too long";
+		goto out;
+	}
+	gp = gparam(&om->to->gen_params, "tag");
+	if (gp && copy_field(m->to_tag, sizeof(m->to_tag), gp->gvalue)) {
+		*why = "To tag too long";
+		goto out;
+	}
+	if (copy_field(m->via_transport, sizeof(m->via_transport), via->protocol) ||
+	    copy_field(m->via_host, sizeof(m->via_host), via->host)) {
+		*why = "Via host too long";
+		goto out;
+	}
+	m->via_port = via->port ? atoi(via->port) : 0;
+	gp = gparam(&via->via_params, "branch");
+	if (gp &&
+	    copy_field(m->via_branch, sizeof(m->via_branch), gp->gvalue)) {
+		*why = "Via branch too long";
+		goto out;
+	}
+	gp = gparam(&via->via_params, "received");
+	if (gp &&
+	    copy_field(m->via_received, sizeof(m->via_received), gp->gvalue)) {
+		*why = "Via received too long";
+		goto out;
+	}
+	m->via_rport = -1;
+	gp = gparam(&via->via_params, "rport");
+	if (gp) {
+		int rp = gp->gvalue ? atoi(gp->gvalue) : 0;
+
+		m->via_rport = rp > 0 && rp < 65536 ? rp : 0;
+	}
+	m->expires = header_int(om, "expires");
+	m->min_expires = header_int(om, "min-expires");
+	m->retry_after = header_int(om, "retry-after");
+	{
+		osip_header_t *h = NULL;
+
+		if ((osip_message_header_get_byname(om, "event", 0, &h) >= 0 ||
+		     osip_message_header_get_byname(om, "o", 0, &h) >= 0) && h && h->hvalue) {
+			size_t n = strcspn(h->hvalue, "; \t");
+
+			if (n < sizeof(m->event)) {
+				memcpy(m->event, h->hvalue, n);
+				m->event[n] = '\0';
+			}
+		}
+	}
+	take_challenges(m, &om->www_authenticates, false);
+	take_challenges(m, &om->proxy_authenticates, true);
+	return 0;
+out:
+	sip_msg_free(m);
+	return err;
+}
+
+int sip_msg_contact_expires(const struct sip_msg *m, const char *instance, const char *match)
+{
+	osip_message_t *om = m->osip;
+	int i, n;
+
+	if (!om)
+		return -1;
+	n = osip_list_size(&om->contacts);
+	for (i = 0; i < n && i < 32; i++) {
+		osip_contact_t *c = osip_list_get(&om->contacts, i);
+		osip_generic_param_t *gp;
+		bool mine = false;
+
+		if (!c)
+			continue;
+		gp = gparam(&c->gen_params, "+sip.instance");
+		if (instance && gp &&
+		    gp->gvalue && strstr(gp->gvalue, instance))
+			mine = true;
+		if (!mine && match && c->url) {
+			char *s = NULL;
+
+			if (osip_uri_to_str(c->url, &s) == 0 && s) {
+				mine = strstr(s, match) != NULL;
+				osip_free(s);
+			}
+		}
+		if (!mine)
+			continue;
+		gp = gparam(&c->gen_params, "expires");
+		if (gp && gp->gvalue) {
+			char *end;
+			long v = strtol(gp->gvalue, &end, 10);
+
+			if (end != gp->gvalue && v >= 0)
+				return v > 0x7fffffff ? 0x7fffffff : (int)v;
+		}
+		break;
+	}
+	return m->expires;
+}
+
+static int append(char **buf, size_t *len, size_t *cap, const char *a, const char *b, const char *c)
+{
+	const char *parts[3] = { a, b, c };
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		size_t n = parts[i] ? strlen(parts[i]) : 0;
+
+		if (*len + n + 1 > *cap) {
+			size_t ncap = (*len + n + 1) * 2;
+			char *nb;
+
+			if (ncap > 4 * SIP_MSG_MAX)
+				return -EMSGSIZE;
+			nb = realloc(*buf, ncap);
+			if (!nb)
+				return -ENOMEM;
+			*buf = nb;
+			*cap = ncap;
+		}
+		memcpy(*buf + *len, parts[i] ? parts[i] : "", n);
+		*len += n;
+		(*buf)[*len] = '\0';
+	}
+	return 0;
+}
+
+int sip_msg_build_response(const struct sip_msg *req, int code, const char *reason,
+			   const char *to_tag, const char *extra, char **out, size_t *outlen)
+{
+	osip_message_t *om = req ? req->osip : NULL;
+	char *buf = NULL, *s = NULL, line[96];
+	size_t len = 0, cap = 0;
+	int i, n, err;
+
+	if (!om || !req->is_request || code < 100 || code > 699 || !reason)
+		return -EINVAL;
+	snprintf(line, sizeof(line), "SIP/2.0 %d %s\r\n", code, reason);
+	err = append(&buf, &len, &cap, line, NULL, NULL);
+	n = osip_list_size(&om->vias);
+	for (i = 0; !err && i < n; i++) {
+		osip_via_t *via = osip_list_get(&om->vias, i);
+
+		if (!via || osip_via_to_str(via, &s) != 0 || !s) {
+			err = -EBADMSG;
+			break;
+		}
+		err = append(&buf, &len, &cap, "Via: ", s, "\r\n");
+		osip_free(s);
+		s = NULL;
+	}
+	if (!err && osip_from_to_str(om->from, &s) == 0 && s) {
+		err = append(&buf, &len, &cap, "From: ", s, "\r\n");
+		osip_free(s);
+		s = NULL;
+	}
+	if (!err && osip_to_to_str(om->to, &s) == 0 && s) {
+		bool add_tag = !req->to_tag[0] && to_tag && code > 100;
+
+		err = append(&buf, &len, &cap, "To: ", s, add_tag ? ";tag=" : "");
+		if (!err)
+			err = append(&buf, &len, &cap, add_tag ? to_tag : "", "\r\n", NULL);
+		osip_free(s);
+		s = NULL;
+	}
+	if (!err)
+		err = append(&buf, &len, &cap, "Call-ID: ", req->call_id, "\r\n");
+	if (!err) {
+		snprintf(line, sizeof(line), "CSeq: %u %s\r\n", (unsigned)req->cseq, req->cseq_method);
+		err = append(&buf, &len, &cap, line, extra ? extra : "", "Content-Length: 0\r\n\r\n");
+	}
+	if (err) {
+		free(buf);
+		return err;
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+bool sip_header_value_ok(const char *value, size_t max)
+{
+	size_t n = 0;
+
+	if (!value)
+		return false;
+	for (; *value; value++, n++)
+		if ((unsigned char)*value < 0x20 || (unsigned char)*value > 0x7e || n >= max)
+			return false;
+	return true;
+}
+
+int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t size, size_t *len)
+{
+	const char *tp_param = "";
+	char host[72];
+	int n;
+
+	if (!r->transport || !r->registrar || !r->user || !r->domain || !r->local_host ||
+	    !r->branch || !r->from_tag || !r->call_id || !r->instance || r->expires < 0)
+		return -EINVAL;
+	if (!sip_header_value_ok(r->registrar, 255) || !sip_header_value_ok(r->user, 128) ||
+	    !sip_header_value_ok(r->domain, 255) || !sip_header_value_ok(r->local_host, 64) ||
+	    strpbrk(r->user, "<>\"@ ;") || strpbrk(r->domain, "<>\" ;") || strpbrk(r->registrar, "<>\" ;"))
+		return -EINVAL;
+	if (!strcasecmp(r->transport, "TCP"))
+		tp_param = ";transport=tcp";
+	else if (!strcasecmp(r->transport, "TLS"))
+		tp_param = ";transport=tls";
+	snprintf(host, sizeof(host), strchr(r->local_host, ':') ? "[%s]" : "%s", r->local_host);
+	n = snprintf(out, size,
+		     "REGISTER sip:%s SIP/2.0\r\n"
+		     "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%s;rport\r\n"
+		     "Max-Forwards: 70\r\n"
+		     "From: <sip:%s@%s>;tag=%s\r\n"
+		     "To: <sip:%s@%s>\r\n"
+		     "Call-ID: %s\r\n"
+		     "CSeq: %u REGISTER\r\n"
+		     "Contact: <sip:%s@%s:%d%s;ob>;+sip.instance=\"<urn:uuid:%s>\";reg-id=%d\r\n"
+		     "Expires: %d\r\n"
+		     "Supported: path, outbound\r\n"
+		     "Allow: OPTIONS, NOTIFY\r\n"
+		     "User-Agent: %s\r\n"
+		     "%s%s%s%s"
+		     "%s%s%s"
+		     "Content-Length: 0\r\n\r\n",
+		     r->registrar, r->transport, host, r->local_port, r->branch, r->user, r->domain,
+		     r->from_tag, r->user, r->domain, r->call_id, (unsigned)r->cseq, r->user, host,
+		     r->local_port, tp_param, r->instance, r->reg_id > 0 ? r->reg_id : 1, r->expires,
+		     r->user_agent && sip_header_value_ok(r->user_agent, 128) ? r->user_agent : "dialstack-agent",
+		     r->auth_value ? r->auth_header : "", r->auth_value ? ": " : "",
+		     r->auth_value ? r->auth_value : "", r->auth_value ? "\r\n" : "",
+		     r->selftest ? "X-Dialstack-Selftest: " : "", r->selftest ? r->selftest : "",
+		     r->selftest ? "\r\n" : "");
+	if (n < 0 || (size_t)n >= size)
+		return -ENOSPC;
+	*len = (size_t)n;
+	return 0;
+}
+
+int sip_instance_uuid(const char *mac, char *out, size_t size)
+{
+	/* RFC 4122 appendix C name space for URLs; the name is "urn:dialstack:mac:<12 hex>". */
+	static const unsigned char ns[16] = { 0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1,
+					      0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8 };
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char name[40], hex[13];
+	size_t nh = 0;
+	const char *p;
+	EVP_MD_CTX *ctx;
+	int err = -EIO, ok;
+
+	if (!mac || size < 37)
+		return -EINVAL;
+	for (p = mac; *p; p++) {
+		if (isxdigit((unsigned char)*p)) {
+			if (nh >= 12)
+				return -EINVAL;
+			hex[nh++] = (char)tolower((unsigned char)*p);
+		} else if (*p != ':' && *p != '-' && *p != '.') {
+			return -EINVAL;
+		}
+	}
+	if (nh != 12)
+		return -EINVAL;
+	hex[12] = '\0';
+	snprintf(name, sizeof(name), "urn:dialstack:mac:%s", hex);
+	ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		return -ENOMEM;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1 && EVP_DigestUpdate(ctx, ns, sizeof(ns)) == 1 &&
+	     EVP_DigestUpdate(ctx, name, strlen(name)) == 1 && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1;
+	if (!ok || mdlen < 16)
+		goto out;
+	md[6] = (md[6] & 0x0f) | 0x50;
+	md[8] = (md[8] & 0x3f) | 0x80;
+	snprintf(out, size,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7], md[8], md[9], md[10],
+		 md[11], md[12], md[13], md[14], md[15]);
+	err = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	return err;
+}

@@ -1,0 +1,117 @@
+/* msg.h - SIP message sanity checks, parsing (libosip2) and building.
+ *
+ * Every received buffer goes through sip_msg_check() BEFORE libosip2 sees
+ * it (size cap, line lengths, allowed bytes, header count, Content-Length
+ * consistency): libosip2 has had parser CVEs (CVE-2016-10324/5/6,
+ * CVE-2017-7853, CVE-2022-41550). After parsing, every field used is
+ * NULL-checked and copied into struct sip_msg, so callers never touch
+ * libosip2 structures. Pure: no I/O.
+ */
+#ifndef DSA_SIP_MSG_H
+#define DSA_SIP_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sip/digest.h"
+
+#define SIP_MSG_MAX      8192   /* largest datagram or stream message accepted */
+#define SIP_LINE_MAX     2048   /* longest start or header line */
+#define SIP_HEADERS_MAX  64     /* most header lines in one message */
+
+struct sip_msg {
+	bool is_request;
+	int status;                 /* responses: 100-699 */
+	char reason[64];
+	char method[16];            /* requests: the method */
+	char cseq_method[16];
+	uint32_t cseq;
+	char call_id[128];
+	char from_tag[64];
+	char to_tag[64];
+	/* top Via */
+	char via_transport[8];
+	char via_host[64];
+	int via_port;               /* 0 when absent */
+	char via_branch[80];
+	char via_received[64];      /* "" when absent */
+	int via_rport;              /* -1 absent, 0 present without value */
+	int via_count;
+	/* selected headers, -1 when absent */
+	int expires;
+	int min_expires;
+	int retry_after;
+	char event[32];             /* Event header, without parameters */
+	/* the best digest challenge (SHA-256 preferred), from WWW- or Proxy-Authenticate */
+	bool has_challenge;
+	int challenge_err;          /* 0, or why no challenge could be used */
+	struct sip_challenge challenge;
+	/* request: the whole request, kept to build a response */
+	char *raw;
+	size_t rawlen;
+	void *osip;                 /* private: the libosip2 message */
+};
+
+enum sip_frame {
+	SIP_FRAME_MSG = 0,          /* a whole SIP message */
+	SIP_FRAME_PING,             /* CRLFCRLF keepalive ping (RFC 5626) */
+	SIP_FRAME_PONG,             /* CRLF keepalive pong */
+};
+
+/* Check a raw message before parsing; stream=true requires Content-Length.
+ * 0, or -EMSGSIZE / -EBADMSG with *why naming the cause. */
+int sip_msg_check(const char *buf, size_t len, bool stream, const char **why);
+
+/* Find the first frame in a stream buffer: 1 with *consumed and *kind set,
+ * 0 when more bytes are needed, -EMSGSIZE / -EBADMSG (with *why) when broken. */
+int sip_msg_frame(const char *buf, size_t len, size_t *consumed, enum sip_frame *kind,
+		  const char **why);
+
+/* Check and parse one message into m (sip_msg_free after use). 0 or -errno with *why. */
+int sip_msg_parse(const char *buf, size_t len, bool stream, struct sip_msg *m, const char **why);
+
+/* Release what sip_msg_parse allocated; m may be reused. */
+void sip_msg_free(struct sip_msg *m);
+
+/* The expiry the registrar granted to our contact in a 2xx to REGISTER:
+ * the Contact whose +sip.instance equals instance (or whose URI contains
+ * match), else the Expires header; -1 when neither is present. */
+int sip_msg_contact_expires(const struct sip_msg *m, const char *instance, const char *match);
+
+/* Build a response to request req (Via, From, To with to_tag, Call-ID, CSeq
+ * copied); extra is "" or CRLF-terminated header lines. malloc'd into *out. 0 or -errno. */
+int sip_msg_build_response(const struct sip_msg *req, int code, const char *reason,
+			   const char *to_tag, const char *extra, char **out, size_t *outlen);
+
+struct sip_register_req {
+	const char *transport;      /* "UDP", "TCP", "TLS" */
+	const char *registrar;      /* Request-URI host (the domain) */
+	const char *user;
+	const char *domain;
+	const char *local_host;     /* our address as seen from the socket (or learned public) */
+	int local_port;
+	const char *branch;         /* without the z9hG4bK prefix */
+	const char *from_tag;
+	const char *call_id;
+	uint32_t cseq;
+	const char *instance;       /* UUID text, 36 chars */
+	int reg_id;
+	int expires;
+	const char *user_agent;
+	const char *auth_header;    /* "Authorization" / "Proxy-Authorization" or NULL */
+	const char *auth_value;
+	const char *selftest;       /* X-Dialstack-Selftest value or NULL */
+};
+
+/* Build a REGISTER into out (size bytes); *len gets its length. 0 or -ENOSPC/-EINVAL. */
+int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t size, size_t *len);
+
+/* The device's instance id: a name-based (version 5, SHA-1) UUID of the MAC
+ * address (any of aa:bb:.., aa-bb-.., aabb..), lower case; out needs 37 bytes. */
+int sip_instance_uuid(const char *mac, char *out, size_t size);
+
+/* Whether value is safe in a header (printable ASCII, no CR/LF), at most max bytes. */
+bool sip_header_value_ok(const char *value, size_t max);
+
+#endif

@@ -1,1 +1,5 @@
-# Unit tests of provisioning/ (see Makefile.am)
+# Unit tests of provisioning/ and system/ (see Makefile.am)
+check_PROGRAMS += test_prov_config
+TESTS += test_prov_config
+test_prov_config_SOURCES = test_prov_config.c
+test_prov_config_LDADD = $(UNIT_LIBS)

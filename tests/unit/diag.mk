@@ -1,1 +1,7 @@
 # Unit tests of diag/ (see Makefile.am)
+check_PROGRAMS += test_diag_emodel test_diag_parse
+TESTS += test_diag_emodel test_diag_parse
+test_diag_emodel_SOURCES = test_diag_emodel.c
+test_diag_emodel_LDADD = $(UNIT_LIBS)
+test_diag_parse_SOURCES = test_diag_parse.c
+test_diag_parse_LDADD = $(UNIT_LIBS)

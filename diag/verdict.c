@@ -1,0 +1,95 @@
+/* verdict.c - the network guide's quality table (pure, no I/O). */
+#include "config.h"
+
+#include <errno.h>
+
+#include "common/util.h"
+#include "diag/verdict.h"
+
+static const struct {
+	const char *name;
+	const char *unit;
+	struct diag_bounds def;
+} metrics[DIAG_M_COUNT] = {
+	[DIAG_M_JITTER] = { "jitter", "ms", { 20.0, 30.0, 30.0 } },
+	[DIAG_M_LOSS] = { "loss", "%", { 0.5, 1.0, 1.0 } },
+	[DIAG_M_RTT] = { "rtt", "ms", { 100.0, 150.0, 200.0 } },
+};
+
+static const char *const verdict_names[] = { "PASS", "WARN", "FAIL", "SKIP" };
+static const char *const rating_names[] = { "good", "acceptable", "marginal", "problematic" };
+/* Severity order for diag_verdict_worst: SKIP < PASS < WARN < FAIL. */
+static const int severity[] = { [DIAG_PASS] = 1, [DIAG_WARN] = 2, [DIAG_FAIL] = 3, [DIAG_SKIP] = 0 };
+
+void diag_thresholds_default(struct diag_thresholds *t)
+{
+	for (int i = 0; i < DIAG_M_COUNT; i++)
+		t->m[i] = metrics[i].def;
+	t->mos_good = 4.0;
+}
+
+int diag_thresholds_validate(const struct diag_thresholds *t)
+{
+	for (int i = 0; i < DIAG_M_COUNT; i++) {
+		const struct diag_bounds *b = &t->m[i];
+
+		if (!(b->good >= 0 && b->good <= b->acceptable && b->acceptable <= b->problematic))
+			return -EINVAL;
+	}
+	if (!(t->mos_good >= 1.0 && t->mos_good <= 4.5))
+		return -EINVAL;
+	return 0;
+}
+
+enum diag_rating diag_rate(const struct diag_thresholds *t, enum diag_metric m, double v)
+{
+	const struct diag_bounds *b = &t->m[m];
+
+	if (v != v) /* NaN: nothing measured, treat as the worst */
+		return DIAG_PROBLEMATIC;
+	if (v < b->good)
+		return DIAG_GOOD;
+	if (v < b->acceptable)
+		return DIAG_ACCEPTABLE;
+	if (v > b->problematic)
+		return DIAG_PROBLEMATIC;
+	return DIAG_MARGINAL;
+}
+
+enum diag_verdict diag_rating_verdict(enum diag_rating r)
+{
+	switch (r) {
+	case DIAG_GOOD:
+	case DIAG_ACCEPTABLE:
+		return DIAG_PASS;
+	case DIAG_MARGINAL:
+		return DIAG_WARN;
+	default:
+		return DIAG_FAIL;
+	}
+}
+
+enum diag_verdict diag_verdict_worst(enum diag_verdict a, enum diag_verdict b)
+{
+	return severity[a] >= severity[b] ? a : b;
+}
+
+const char *diag_verdict_name(enum diag_verdict v)
+{
+	return (unsigned)v < ARRAY_SIZE(verdict_names) ? verdict_names[v] : "?";
+}
+
+const char *diag_rating_name(enum diag_rating r)
+{
+	return (unsigned)r < ARRAY_SIZE(rating_names) ? rating_names[r] : "?";
+}
+
+const char *diag_metric_name(enum diag_metric m)
+{
+	return (unsigned)m < DIAG_M_COUNT ? metrics[m].name : "?";
+}
+
+const char *diag_metric_unit(enum diag_metric m)
+{
+	return (unsigned)m < DIAG_M_COUNT ? metrics[m].unit : "";
+}

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "provisioning/config.h"
+#include "provisioning/cfg.h"
 #include "common/util.h"
 
 static struct cfg_config cfg;

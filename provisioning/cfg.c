@@ -1,4 +1,4 @@
-/* config.c - parse, validate, merge and diff the device configuration.
+/* cfg.c - parse, validate, merge and diff the device configuration.
  *
  * Order of work for one file: size cap and a raw scan for DOCTYPE/ENTITY
  * (refused before libxml2 sees them, so no entity is ever expanded), a
@@ -9,7 +9,7 @@
  */
 #include "config.h"
 
-#include "provisioning/config.h"
+#include "provisioning/cfg.h"
 #include "provisioning/config-rng.h"
 #include "common/util.h"
 

@@ -1,4 +1,4 @@
-/* config.h (provisioning) - the device configuration: parse, validate, merge, diff.
+/* cfg.h - the device configuration: parse, validate, merge, diff.
  *
  * The format is the project's own XML (docs/config.md, schema config.rng,
  * compiled into the binary). Parsing is pure: memory in, struct out, no I/O
@@ -7,8 +7,8 @@
  * bad value and what is allowed. Secrets (the SIP password) are never
  * echoed in messages.
  */
-#ifndef DSA_PROVISIONING_CONFIG_H
-#define DSA_PROVISIONING_CONFIG_H
+#ifndef DSA_PROVISIONING_CFG_H
+#define DSA_PROVISIONING_CFG_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,0 +1,684 @@
+/* fetch.c - libcurl multi-socket driven by common/ev.h.
+ *
+ * curl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION -> ev_fd) and
+ * when to call it back (CURLMOPT_TIMERFUNCTION -> ev_timer); we hand events
+ * back with curl_multi_socket_action() and collect finished transfers with
+ * curl_multi_info_read(). A request refused before it starts (non-HTTPS URL)
+ * completes through a zero timer so the callback never runs re-entrantly.
+ */
+#include "config.h"
+
+#include "provisioning/fetch.h"
+#include "common/ev.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#define SUB "fetch"
+
+struct pf_ctx {
+	CURLM *multi;
+	struct ev_timer timer;
+	struct pf_opts o;            /* strings owned */
+	struct pf_req *reqs;         /* in flight */
+	unsigned n;
+};
+
+struct pf_sock {
+	struct ev_fd f;
+	struct pf_ctx *ctx;
+};
+
+struct pf_req {
+	struct pf_ctx *ctx;
+	struct pf_req *next;
+	CURL *easy;
+	struct curl_slist *hdrs;
+	pf_done_cb cb;
+	void *arg;
+	char *url;
+	/* answer */
+	char *body;
+	size_t len, cap;
+	bool too_big;
+	char etag[160];
+	/* upload */
+	char *up;
+	size_t up_len, up_off;
+	/* refused before start */
+	struct ev_timer refuse;
+	enum pf_err refuse_err;
+	/* TLS verification detail, from the verify callback */
+	int verify_err;
+	char issuer[160];
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+const char *pf_err_name(enum pf_err e)
+{
+	static const char *const names[] = {
+		"none", "clock", "tls-trust", "client-cert", "https-only", "redirect",
+		"too-big", "resolve", "connect", "timeout", "http", "other",
+	};
+
+	return (unsigned)e < ARRAY_SIZE(names) ? names[e] : "?";
+}
+
+const char *pf_user_agent(char *buf, size_t size, const char *model, const char *mac)
+{
+	snprintf(buf, size, "%s/%s (%s; %s)", PACKAGE_NAME, PACKAGE_VERSION,
+		 model && *model ? model : "unknown", mac && *mac ? mac : "unknown");
+	return buf;
+}
+
+/* ------------------------------------------------------------------ loop glue */
+
+static void check_done(struct pf_ctx *ctx);
+
+static void sock_cb(struct ev_fd *f, unsigned events)
+{
+	struct pf_sock *s = container_of(f, struct pf_sock, f);
+	struct pf_ctx *ctx = s->ctx;
+	int flags = 0, running;
+
+	if (events & EV_READ)
+		flags |= CURL_CSELECT_IN;
+	if (events & EV_WRITE)
+		flags |= CURL_CSELECT_OUT;
+	if (events & EV_ERROR)
+		flags |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(ctx->multi, f->fd, flags, &running);
+	check_done(ctx);
+}
+
+static int socket_fn(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	struct pf_ctx *ctx = userp;
+	struct pf_sock *s = socketp;
+	unsigned ev = 0;
+
+	if (what == CURL_POLL_REMOVE) {
+		if (s) {
+			ev_fd_del(&s->f);
+			curl_multi_assign(ctx->multi, fd, NULL);
+			free(s);
+		}
+		return 0;
+	}
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -1;
+		s->ctx = ctx;
+		s->f.fd = fd;
+		s->f.cb = sock_cb;
+		curl_multi_assign(ctx->multi, fd, s);
+	}
+	if (what & CURL_POLL_IN)
+		ev |= EV_READ;
+	if (what & CURL_POLL_OUT)
+		ev |= EV_WRITE;
+	if (ev_fd_add(&s->f, ev) < 0)
+		return -1;
+	return 0;
+}
+
+static void timer_cb(struct ev_timer *t)
+{
+	struct pf_ctx *ctx = container_of(t, struct pf_ctx, timer);
+	int running;
+
+	curl_multi_socket_action(ctx->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(ctx);
+}
+
+static int timer_fn(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct pf_ctx *ctx = userp;
+
+	if (timeout_ms < 0)
+		ev_timer_cancel(&ctx->timer);
+	else
+		ev_timer_set(&ctx->timer, (uint64_t)timeout_ms);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ transfer callbacks */
+
+static size_t write_fn(char *data, size_t size, size_t n, void *userp)
+{
+	struct pf_req *r = userp;
+	size_t len = size * n;
+
+	if (r->len + len > r->ctx->o.max_bytes) {
+		r->too_big = true;
+		return 0;                     /* aborts the transfer */
+	}
+	if (r->len + len + 1 > r->cap) {
+		size_t cap = r->cap ? r->cap : 4096;
+		char *b;
+
+		while (cap < r->len + len + 1)
+			cap *= 2;
+		b = realloc(r->body, cap);
+		if (!b)
+			return 0;
+		r->body = b;
+		r->cap = cap;
+	}
+	memcpy(r->body + r->len, data, len);
+	r->len += len;
+	r->body[r->len] = '\0';
+	return len;
+}
+
+static size_t header_fn(char *data, size_t size, size_t n, void *userp)
+{
+	struct pf_req *r = userp;
+	size_t len = size * n;
+
+	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		r->etag[0] = '\0';            /* a new answer (redirect, 100) */
+	} else if (len > 5 && strncasecmp(data, "etag:", 5) == 0) {
+		const char *v = data + 5;
+		size_t l = len - 5;
+
+		while (l && (*v == ' ' || *v == '\t'))
+			v++, l--;
+		while (l && isspace((unsigned char)v[l - 1]))
+			l--;
+		if (l < sizeof(r->etag)) {
+			memcpy(r->etag, v, l);
+			r->etag[l] = '\0';
+		}
+	}
+	return len;
+}
+
+static size_t read_fn(char *buf, size_t size, size_t n, void *userp)
+{
+	struct pf_req *r = userp;
+	size_t want = size * n, left = r->up_len - r->up_off;
+
+	if (want > left)
+		want = left;
+	memcpy(buf, r->up + r->up_off, want);
+	r->up_off += want;
+	return want;
+}
+
+/* Records why OpenSSL refused the server's chain (issuer, error code);
+ * never changes the verdict. */
+static int verify_cb(int ok, X509_STORE_CTX *xs)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct pf_req *r = ssl ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
+
+	if (!ok && r && !r->verify_err) {
+		X509 *cert = X509_STORE_CTX_get_current_cert(xs);
+
+		r->verify_err = X509_STORE_CTX_get_error(xs);
+		if (cert)
+			X509_NAME_oneline(X509_get_issuer_name(cert), r->issuer, sizeof(r->issuer));
+	}
+	return ok;
+}
+
+static CURLcode ssl_ctx_fn(CURL *easy, void *sslctx, void *userp)
+{
+	SSL_CTX *sc = sslctx;
+
+	SSL_CTX_set_app_data(sc, userp);
+	SSL_CTX_set_verify(sc, SSL_CTX_get_verify_mode(sc), verify_cb);
+	return CURLE_OK;
+}
+
+/* ------------------------------------------------------------------ results */
+
+static void host_of(const char *url, char *host, size_t size)
+{
+	CURLU *u = curl_url();
+	char *h = NULL, *port = NULL;
+
+	utl_strlcpy(host, "the server", size);
+	if (!u)
+		return;
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK) {
+		if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK)
+			snprintf(host, size, "%s:%s", h, port);
+		else
+			utl_strlcpy(host, h, size);
+	}
+	curl_free(h);
+	curl_free(port);
+	curl_url_cleanup(u);
+}
+
+static bool clock_not_set(void)
+{
+	return time(NULL) < (time_t)BUILD_EPOCH;
+}
+
+/* Translate a finished transfer into a reply (why written into buf). */
+static void classify(struct pf_req *r, CURLcode rc, struct pf_reply *rep, char *why, size_t size)
+{
+	char host[256];
+	long status = 0, oserr = 0;
+	double connect_t = 0;
+
+	host_of(r->url, host, sizeof(host));
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(r->easy, CURLINFO_OS_ERRNO, &oserr);
+	curl_easy_getinfo(r->easy, CURLINFO_CONNECT_TIME, &connect_t);
+	rep->http_status = (int)status;
+	rep->result = PF_FAILED;
+	why[0] = '\0';
+
+	if (rc == CURLE_OK) {
+		if (status >= 200 && status < 300) {
+			rep->result = PF_OK;
+			return;
+		}
+		if (status == 304) {
+			rep->result = PF_NOT_MODIFIED;
+			return;
+		}
+		if (status == 404) {
+			rep->result = PF_NOT_FOUND;
+			snprintf(why, size, "%s answered 404: the file does not exist on the server", host);
+			return;
+		}
+		if (status == 400 && r->body && strstr(r->body, "SSL certificate")) {
+			rep->err = PF_E_CLIENT_CERT;
+			if (!r->ctx->o.cert_file)
+				snprintf(why, size, "client certificate refused by the server (HTTP 400): this device has none configured");
+			else
+				snprintf(why, size, "client certificate refused by the server (HTTP 400): it is not signed by a CA the server trusts");
+			return;
+		}
+		if (status == 401 || status == 403) {
+			rep->err = PF_E_CLIENT_CERT;
+			snprintf(why, size, "%s refused access (HTTP %ld): this device is not authorised; check its certificate and that it is registered in the portal",
+				 host, status);
+			return;
+		}
+		rep->err = PF_E_HTTP;
+		snprintf(why, size, "%s answered HTTP %ld", host, status);
+		return;
+	}
+
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+#if LIBCURL_VERSION_NUM < 0x073e00
+	case CURLE_SSL_CACERT:
+#endif
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+		if (clock_not_set() || r->verify_err == X509_V_ERR_CERT_NOT_YET_VALID) {
+			rep->err = PF_E_CLOCK;
+			snprintf(why, size, "clock not set: cannot verify the server's certificate (the time is before %s's build date); set the time (NTP) and it retries",
+				 PACKAGE_NAME);
+		} else if (r->verify_err) {
+			rep->err = PF_E_TLS_TRUST;
+			snprintf(why, size, "server certificate of %s not trusted (issuer %s): %s",
+				 host, r->issuer[0] ? r->issuer : "unknown",
+				 X509_verify_cert_error_string(r->verify_err));
+		} else if (rc == CURLE_PEER_FAILED_VERIFICATION) {
+			rep->err = PF_E_TLS_TRUST;
+			snprintf(why, size, "server certificate of %s not trusted: %s", host,
+				 r->errbuf[0] ? r->errbuf : "verification failed");
+		} else {
+			rep->err = PF_E_OTHER;
+			snprintf(why, size, "TLS handshake with %s failed: %s", host,
+				 r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+		}
+		return;
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		rep->err = PF_E_TLS_TRUST;
+		snprintf(why, size, "server key of %s does not match the pinned public key", host);
+		return;
+	case CURLE_SSL_CERTPROBLEM:
+		rep->err = PF_E_CLIENT_CERT;
+		snprintf(why, size, "the device's client certificate or key cannot be used: %s",
+			 r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+		return;
+	case CURLE_UNSUPPORTED_PROTOCOL: {
+		long redirects = 0;
+
+		curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_COUNT, &redirects);
+		rep->err = PF_E_REDIRECT;
+		snprintf(why, size, "redirect to non-HTTPS refused (from %s): only https:// is followed", host);
+		return;
+	}
+	case CURLE_FILESIZE_EXCEEDED:
+		rep->err = PF_E_TOO_BIG;
+		snprintf(why, size, "config larger than %zu bytes refused (from %s)", r->ctx->o.max_bytes, host);
+		return;
+	case CURLE_WRITE_ERROR:
+		if (r->too_big) {
+			rep->err = PF_E_TOO_BIG;
+			snprintf(why, size, "config larger than %zu bytes refused (from %s)", r->ctx->o.max_bytes, host);
+			return;
+		}
+		break;
+	case CURLE_COULDNT_RESOLVE_HOST: {
+		char h[256];
+
+		utl_strlcpy(h, host, sizeof(h));
+		if (strrchr(h, ':') && strchr(h, '.'))
+			*strrchr(h, ':') = '\0';
+		rep->err = PF_E_RESOLVE;
+		snprintf(why, size, "cannot resolve %s: check the DNS server given by DHCP", h);
+		return;
+	}
+	case CURLE_COULDNT_CONNECT:
+		rep->err = PF_E_CONNECT;
+		if (oserr == ECONNREFUSED)
+			snprintf(why, size, "connection refused by %s: the server is down or a firewall rejects TCP to it", host);
+		else if (oserr == ENETUNREACH || oserr == EHOSTUNREACH)
+			snprintf(why, size, "%s unreachable: no route (check the gateway)", host);
+		else
+			snprintf(why, size, "cannot connect to %s: %s", host, r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+		return;
+	case CURLE_OPERATION_TIMEDOUT:
+		rep->err = PF_E_TIMEOUT;
+		if (connect_t <= 0)
+			snprintf(why, size, "connection to %s timed out: a firewall may drop TCP 443", host);
+		else
+			snprintf(why, size, "transfer from %s timed out or was too slow", host);
+		return;
+	default:
+		break;
+	}
+	rep->err = PF_E_OTHER;
+	snprintf(why, size, "transfer from %s failed: %s", host,
+		 r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+}
+
+static void req_free(struct pf_req *r)
+{
+	struct pf_ctx *ctx = r->ctx;
+	struct pf_req **pp;
+
+	for (pp = &ctx->reqs; *pp; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
+			ctx->n--;
+			break;
+		}
+	ev_timer_cancel(&r->refuse);
+	if (r->easy) {
+		curl_multi_remove_handle(ctx->multi, r->easy);
+		curl_easy_cleanup(r->easy);
+	}
+	curl_slist_free_all(r->hdrs);
+	free(r->body);
+	free(r->up);
+	free(r->url);
+	free(r);
+}
+
+static void finish(struct pf_req *r, CURLcode rc)
+{
+	struct pf_reply rep = { 0 };
+	char why[1024];
+
+	if (r->refuse_err) {
+		rep.result = PF_FAILED;
+		rep.err = r->refuse_err;
+		snprintf(why, sizeof(why), "HTTP URL refused: HTTPS only (%.400s)", r->url);
+	} else {
+		classify(r, rc, &rep, why, sizeof(why));
+	}
+	rep.body = r->body ? r->body : "";
+	rep.len = r->len;
+	rep.etag = r->etag;
+	rep.url = r->url;
+	rep.why = why;
+	if (rep.result == PF_FAILED)
+		log_info(SUB, "%s: %s", r->url, why);
+	r->cb(&rep, r->arg);
+	req_free(r);
+}
+
+static void check_done(struct pf_ctx *ctx)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(ctx->multi, &left))) {
+		struct pf_req *r = NULL;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+		if (r)
+			finish(r, m->data.result);
+	}
+}
+
+static void refuse_cb(struct ev_timer *t)
+{
+	finish(container_of(t, struct pf_req, refuse), CURLE_OK);
+}
+
+/* ------------------------------------------------------------------ API */
+
+int pf_new(struct pf_ctx **out, const struct pf_opts *opts)
+{
+	struct pf_ctx *ctx;
+	int err = -ENOMEM;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -EIO;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		goto out;
+	ctx->o = *opts;
+	ctx->o.ca_file = dup_or_null(opts->ca_file);
+	ctx->o.cert_file = dup_or_null(opts->cert_file);
+	ctx->o.key_file = dup_or_null(opts->key_file);
+	ctx->o.pinned_key = dup_or_null(opts->pinned_key);
+	ctx->o.user_agent = dup_or_null(opts->user_agent);
+	if (!ctx->o.connect_timeout_ms)
+		ctx->o.connect_timeout_ms = 10000;
+	if (!ctx->o.total_timeout_ms)
+		ctx->o.total_timeout_ms = 60000;
+	if (!ctx->o.low_speed_bytes)
+		ctx->o.low_speed_bytes = 64;
+	if (!ctx->o.low_speed_s)
+		ctx->o.low_speed_s = 20;
+	if (!ctx->o.max_bytes)
+		ctx->o.max_bytes = 256 * 1024;
+	ctx->timer.cb = timer_cb;
+	ctx->multi = curl_multi_init();
+	if (!ctx->multi)
+		goto out;
+	curl_multi_setopt(ctx->multi, CURLMOPT_SOCKETFUNCTION, socket_fn);
+	curl_multi_setopt(ctx->multi, CURLMOPT_SOCKETDATA, ctx);
+	curl_multi_setopt(ctx->multi, CURLMOPT_TIMERFUNCTION, timer_fn);
+	curl_multi_setopt(ctx->multi, CURLMOPT_TIMERDATA, ctx);
+	*out = ctx;
+	return 0;
+out:
+	if (ctx)
+		pf_free(ctx);
+	else
+		curl_global_cleanup();
+	return err;
+}
+
+void pf_free(struct pf_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	while (ctx->reqs)
+		req_free(ctx->reqs);
+	ev_timer_cancel(&ctx->timer);
+	if (ctx->multi)
+		curl_multi_cleanup(ctx->multi);   /* removes the remaining sockets */
+	free((char *)ctx->o.ca_file);
+	free((char *)ctx->o.cert_file);
+	free((char *)ctx->o.key_file);
+	free((char *)ctx->o.pinned_key);
+	free((char *)ctx->o.user_agent);
+	free(ctx);
+	curl_global_cleanup();
+}
+
+unsigned pf_active(const struct pf_ctx *ctx)
+{
+	return ctx->n;
+}
+
+static int start(struct pf_ctx *ctx, const char *url, pf_done_cb cb, void *arg,
+		 struct pf_req **out, struct pf_req **rp)
+{
+	struct pf_req *r = calloc(1, sizeof(*r));
+	const struct pf_opts *o = &ctx->o;
+	CURL *e;
+
+	if (!r)
+		return -ENOMEM;
+	r->ctx = ctx;
+	r->cb = cb;
+	r->arg = arg;
+	r->refuse.cb = refuse_cb;
+	r->url = strdup(url);
+	if (!r->url) {
+		free(r);
+		return -ENOMEM;
+	}
+	r->next = ctx->reqs;
+	ctx->reqs = r;
+	ctx->n++;
+	if (out)
+		*out = r;
+	*rp = r;
+	if (strncasecmp(url, "https://", 8) != 0) {
+		r->refuse_err = PF_E_HTTPS_ONLY;
+		ev_timer_set(&r->refuse, 0);
+		return 1;                     /* refused; completes from the loop */
+	}
+	e = r->easy = curl_easy_init();
+	if (!e) {
+		req_free(r);
+		return -ENOMEM;
+	}
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)r);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+#else
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTPS);
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)CURLPROTO_HTTPS);
+#endif
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (o->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
+	if (o->cert_file)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, o->cert_file);
+	if (o->key_file)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, o->key_file);
+	if (o->pinned_key)
+		curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, o->pinned_key);
+	curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_fn);
+	curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, r);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->total_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, (long)o->low_speed_bytes);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)o->low_speed_s);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_bytes);
+	if (o->user_agent)
+		curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_fn);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_fn);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	return 0;
+}
+
+static int launch(struct pf_req *r)
+{
+	if (r->hdrs)
+		curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->hdrs);
+	if (curl_multi_add_handle(r->ctx->multi, r->easy) != CURLM_OK) {
+		req_free(r);
+		return -EIO;
+	}
+	return 0;
+}
+
+int pf_get(struct pf_ctx *ctx, const char *url, const char *etag,
+	   pf_done_cb cb, void *arg, struct pf_req **out)
+{
+	struct pf_req *r;
+	int err = start(ctx, url, cb, arg, out, &r);
+
+	if (err)
+		return err < 0 ? err : 0;
+	if (etag && *etag) {
+		char h[200];
+
+		snprintf(h, sizeof(h), "If-None-Match: %s", etag);
+		r->hdrs = curl_slist_append(r->hdrs, h);
+	}
+	return launch(r);
+}
+
+int pf_put(struct pf_ctx *ctx, const char *url, const char *body, size_t len,
+	   const char *content_type, pf_done_cb cb, void *arg, struct pf_req **out)
+{
+	struct pf_req *r;
+	char h[160];
+	int err = start(ctx, url, cb, arg, out, &r);
+
+	if (err)
+		return err < 0 ? err : 0;
+	r->up = malloc(len ? len : 1);
+	if (!r->up) {
+		req_free(r);
+		return -ENOMEM;
+	}
+	memcpy(r->up, body, len);
+	r->up_len = len;
+	curl_easy_setopt(r->easy, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(r->easy, CURLOPT_READFUNCTION, read_fn);
+	curl_easy_setopt(r->easy, CURLOPT_READDATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	snprintf(h, sizeof(h), "Content-Type: %s", content_type ? content_type : "application/octet-stream");
+	r->hdrs = curl_slist_append(r->hdrs, h);
+	r->hdrs = curl_slist_append(r->hdrs, "Expect:");
+	return launch(r);
+}
+
+void pf_cancel(struct pf_req *r)
+{
+	if (r)
+		req_free(r);
+}

@@ -10,8 +10,8 @@
 #       (SYSROOT/usr/lib/<triplet>, SYSROOT/usr/include/<triplet>) by itself
 #   LDFLAGS=-Wl,-rpath-link,...  so ld finds the libraries that the linked
 #       libraries need (libcurl -> libnghttp2, ...) inside the sysroot too
-#   PKG_CONFIG=pkg-config with PKG_CONFIG_LIBDIR (only the sysroot's .pc files)
-#       and PKG_CONFIG_SYSROOT_DIR (prefixes -I/-L with the sysroot);
+#   PKG_CONFIG="env PKG_CONFIG_SYSROOT_DIR=... PKG_CONFIG_LIBDIR=... pkg-config":
+#       only the sysroot's .pc files, their -I/-L prefixed with the sysroot;
 #       not <triplet>-pkg-config, which reads the build machine's multiarch dirs
 # configure.ac only runs link tests, so nothing runs target code.
 set -eu
@@ -41,11 +41,13 @@ srcdir=${DSA_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 	exit 1
 }
 
-PKG_CONFIG=pkg-config
-PKG_CONFIG_SYSROOT_DIR=$sysroot
-PKG_CONFIG_LIBDIR=$sysroot/usr/lib/$triplet/pkgconfig:$sysroot/usr/lib/pkgconfig:$sysroot/usr/share/pkgconfig
-export PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR
-unset PKG_CONFIG_PATH
+# The pkg-config settings travel inside PKG_CONFIG (a precious variable), so
+# the automatic re-configure after a configure.ac change keeps them too;
+# exported variables would be lost and -I/-L would silently point at the
+# build machine's own /usr.
+libdir=$sysroot/usr/lib/$triplet/pkgconfig:$sysroot/usr/lib/pkgconfig:$sysroot/usr/share/pkgconfig
+PKG_CONFIG="env PKG_CONFIG_SYSROOT_DIR=$sysroot PKG_CONFIG_LIBDIR=$libdir PKG_CONFIG_PATH= pkg-config"
+unset PKG_CONFIG_PATH PKG_CONFIG_LIBDIR PKG_CONFIG_SYSROOT_DIR
 
 exec "$srcdir/configure" --host="$triplet" \
 	CC="$triplet-gcc --sysroot=$sysroot" \

@@ -51,6 +51,12 @@ else
 	fail "configure --host=$triplet" "$(grep -E 'error|checking for' "$work/configure.log" | tail -15)"
 	done_testing; exit
 fi
+xmlflags=$(sed -n 's/^XML_CFLAGS = //p' "$b/Makefile")
+if [[ $xmlflags == *"-I$sysroot/usr/include/libxml2"* ]]; then
+	pass "pkg-config flags point into the sysroot"
+else
+	fail "pkg-config flags point into the sysroot" "XML_CFLAGS = $xmlflags"
+fi
 if grep -q "cannot run test program\|AC_RUN_IFELSE" "$work/configure.log"; then
 	fail "configure runs no target code" "$(grep 'cannot run' "$work/configure.log")"
 else

@@ -366,8 +366,12 @@ int rtp_session_new(const struct rtp_config *cfg, struct rtp_session **out)
 		goto out;
 	}
 	err = bind_in_range(s, &ss, len, lo, hi);
+	if (err == -EINVAL) {
+		log_warn(SUB, "RTP port range %u-%u holds no even port: fix the provisioned range", lo, hi);
+		goto out;
+	}
 	if (err) {
-		log_warn(SUB, "no free UDP port in %u-%u: %s", lo, hi, strerror(-err));
+		log_warn(SUB, "no free UDP port for RTP in %u-%u: %s", lo, hi, strerror(-err));
 		goto out;
 	}
 	if (cfg->dscp >= 0) {

@@ -1,0 +1,496 @@
+/* test_media_rtp.c - RTP header codec and the session on loopback: pacing,
+ * DSCP on the wire, kernel timestamps, echo RTT, SRTP, hostile datagrams. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/ev.h"
+#include "common/util.h"
+#include "media/rtp.h"
+#include "media/srtp.h"
+
+/* ---------------------------------------------------------------- codec */
+
+static void test_build_parse_round_trip(void **state)
+{
+	static const uint8_t ext[8] = { 0x10, 0xAA, 0, 0, 1, 2, 3, 4 };
+	struct rtp_hdr h = { .marker = true, .pt = 8, .seq = 0xBEEF, .ts = 0x01020304,
+			     .ssrc = 0xCAFEBABE, .cc = 2, .csrc = { 7, 9 },
+			     .has_ext = true, .ext_profile = 0xBEDE, .ext = ext, .ext_len = 8 };
+	uint8_t payload[160], buf[256];
+	struct rtp_hdr p;
+	int n;
+
+	memset(payload, 0x55, sizeof(payload));
+	n = rtp_build(buf, sizeof(buf), &h, payload, sizeof(payload));
+	assert_int_equal(n, 12 + 8 + 4 + 8 + 160);
+	assert_int_equal(buf[0], 0x80 | 0x10 | 2);
+	assert_int_equal(buf[1], 0x80 | 8);
+	assert_int_equal(rtp_parse(buf, (size_t)n, &p), 0);
+	assert_true(p.marker);
+	assert_int_equal(p.pt, 8);
+	assert_int_equal(p.seq, 0xBEEF);
+	assert_int_equal(p.ts, 0x01020304);
+	assert_int_equal(p.ssrc, 0xCAFEBABE);
+	assert_int_equal(p.cc, 2);
+	assert_int_equal(p.csrc[1], 9);
+	assert_true(p.has_ext);
+	assert_int_equal(p.ext_profile, 0xBEDE);
+	assert_int_equal(p.ext_len, 8);
+	assert_memory_equal(p.ext, ext, 8);
+	assert_int_equal(p.payload_len, 160);
+	assert_ptr_equal(p.payload, buf + 32);
+	assert_int_equal(rtp_build(buf, 100, &h, payload, sizeof(payload)), -ENOSPC);
+	h.cc = 16;
+	assert_int_equal(rtp_build(buf, sizeof(buf), &h, payload, sizeof(payload)), -EINVAL);
+}
+
+static void test_parse_rejects_malformed(void **state)
+{
+	static const struct {
+		const char *hex;
+		int err;
+	} bad[] = {
+		{ "8000", -RTP_E_SHORT },
+		{ "800000010000000000000001", 0 },                     /* minimal, no payload */
+		{ "400000010000000000000001aa", -RTP_E_VERSION },
+		{ "c00000010000000000000001aa", -RTP_E_VERSION },
+		{ "830000010000000000000001000000010000", -RTP_E_CSRC },
+		{ "900000010000000000000001bede", -RTP_E_EXT },
+		{ "900000010000000000000001bede0002aabbccdd", -RTP_E_EXT },
+		{ "a00000010000000000000001aabb00", -RTP_E_PAD },      /* padding count 0 */
+		{ "a00000010000000000000001aabb09", -RTP_E_PAD },      /* more than the payload */
+		{ "a00000010000000000000001aabb03", 0 },               /* valid: 3 pad octets */
+		{ "80c800010000000000000001", -RTP_E_RTCP },           /* SR on the RTP port */
+	};
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		uint8_t buf[64];
+		size_t n = strlen(bad[i].hex) / 2, j;
+		struct rtp_hdr h;
+
+		for (j = 0; j < n; j++) {
+			unsigned v;
+
+			sscanf(bad[i].hex + 2 * j, "%2x", &v);
+			buf[j] = (uint8_t)v;
+		}
+		assert_int_equal(rtp_parse(buf, n, &h), bad[i].err);
+		assert_non_null(rtp_parse_strerror(bad[i].err));
+		if (i == 9) {
+			assert_int_equal(h.pad_len, 3);
+			assert_int_equal(h.payload_len, 0);
+		}
+	}
+	assert_string_equal(rtp_parse_strerror(-RTP_E_VERSION), "not RTP version 2");
+	assert_string_equal(rtp_parse_strerror(-999), "unknown RTP error");
+}
+
+static void test_parse_random_bytes_stay_in_bounds(void **state)
+{
+	uint8_t buf[64];
+	uint32_t x = 12345;
+	int i;
+
+	for (i = 0; i < 200000; i++) {
+		size_t n = (size_t)(x % sizeof(buf)), j;
+		struct rtp_hdr h;
+
+		for (j = 0; j < sizeof(buf); j++) {
+			x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+			buf[j] = (uint8_t)x;
+		}
+		buf[0] = (uint8_t)((buf[0] & 0x3F) | 0x80);     /* mostly version 2 */
+		if (rtp_parse(buf, n, &h) == 0) {
+			assert_true(h.payload >= buf + RTP_HDR_LEN);
+			assert_true(h.payload + h.payload_len + h.pad_len <= buf + n);
+			if (h.has_ext)
+				assert_true(h.ext + h.ext_len <= h.payload);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- session */
+
+#define NPKT 25
+
+struct rx_log {
+	unsigned n;
+	uint16_t seq[64];
+	uint32_t ts[64];
+	bool marker[64];
+	uint64_t rx_ns[64];
+	uint64_t rtt_ns[64];
+	bool own[64], kts[64];
+	uint8_t payload[64][160];
+	size_t plen[64];
+	bool done;
+};
+
+static int fill_index(void *arg, uint32_t index, uint8_t *buf, size_t size)
+{
+	memset(buf, (int)(index & 0xFF), 160);
+	return 160;
+}
+
+static void on_done(void *arg)
+{
+	((struct rx_log *)arg)->done = true;
+}
+
+static void on_rx(void *arg, const struct rtp_rx *rx)
+{
+	struct rx_log *l = arg;
+
+	if (l->n >= 64)
+		return;
+	l->seq[l->n] = rx->hdr->seq;
+	l->ts[l->n] = rx->hdr->ts;
+	l->marker[l->n] = rx->hdr->marker;
+	l->rx_ns[l->n] = rx->rx_ns;
+	l->kts[l->n] = rx->kernel_ts;
+	l->own[l->n] = rx->own;
+	l->rtt_ns[l->n] = rx->tx_ns ? rx->rx_ns - rx->tx_ns : 0;
+	l->plen[l->n] = rx->hdr->payload_len > 160 ? 160 : rx->hdr->payload_len;
+	memcpy(l->payload[l->n], rx->hdr->payload, l->plen[l->n]);
+	l->n++;
+}
+
+static void run_until(bool *flag, unsigned *count, unsigned want, uint64_t max_ms)
+{
+	uint64_t end = ev_now_ms() + max_ms;
+
+	while (ev_now_ms() < end) {
+		if (flag && *flag && (!count || *count >= want))
+			break;
+		if (!flag && count && *count >= want)
+			break;
+		assert_true(ev_run_once(10) >= 0);
+	}
+}
+
+static int setup(void **state)
+{
+	return ev_init();
+}
+
+static int teardown(void **state)
+{
+	ev_done();
+	return 0;
+}
+
+static struct rtp_session *open_session(uint16_t lo, uint16_t hi, int dscp)
+{
+	struct rtp_config c = { .local_addr = "127.0.0.1", .port_min = lo, .port_max = hi,
+				.dscp = dscp, .pt = 0 };
+	struct rtp_session *s = NULL;
+
+	assert_int_equal(rtp_session_new(&c, &s), 0);
+	return s;
+}
+
+static void test_paced_stream_between_sessions(void **state)
+{
+	struct rtp_session *a = open_session(31000, 31999, RTP_DSCP_EF);
+	struct rtp_session *b = open_session(31000, 31999, RTP_DSCP_EF);
+	struct rx_log la = { 0 }, lb = { 0 };
+	uint64_t span_ms;
+	unsigned i;
+
+	assert_int_equal(rtp_local_port(a) % 2, 0);
+	assert_true(rtp_local_port(a) >= 31000 && rtp_local_port(a) <= 31999);
+	assert_int_not_equal(rtp_local_port(a), rtp_local_port(b));
+	assert_int_equal(rtp_start(a, NPKT, fill_index, on_done, &la), -ENOTCONN);
+	assert_int_equal(rtp_set_peer(a, "127.0.0.1", rtp_local_port(b)), 0);
+	assert_int_equal(rtp_set_peer(b, "127.0.0.1", rtp_local_port(a)), 0);
+	rtp_set_rx(b, on_rx, &lb);
+	assert_int_equal(rtp_start(a, NPKT, fill_index, on_done, &la), 0);
+	assert_int_equal(rtp_start(a, NPKT, fill_index, on_done, &la), -EBUSY);
+	run_until(&la.done, &lb.n, NPKT, 3000);
+	assert_true(la.done);
+	assert_false(rtp_sending(a));
+	assert_int_equal(lb.n, NPKT);
+	assert_int_equal(rtp_stats(a)->tx_packets, NPKT);
+	assert_int_equal(rtp_stats(b)->rx_packets, NPKT);
+	for (i = 0; i < NPKT; i++) {
+		assert_int_equal((uint16_t)(lb.seq[i] - lb.seq[0]), i);
+		assert_int_equal(lb.ts[i] - lb.ts[0], 160u * i);
+		assert_int_equal(lb.marker[i], i == 0);
+		assert_true(lb.kts[i]);
+		assert_false(lb.own[i]);
+		assert_int_equal(lb.plen[i], 160);
+		assert_int_equal(lb.payload[i][0], i);
+	}
+	/* 24 intervals of 20 ms by kernel timestamps: 480 ms, no drift. */
+	span_ms = (lb.rx_ns[NPKT - 1] - lb.rx_ns[0]) / 1000000u;
+	print_message("# 25 packets spanned %llu ms (expected 480)\n", (unsigned long long)span_ms);
+	assert_true(span_ms >= 478 && span_ms <= 500);
+	for (i = 1; i < NPKT; i++) {
+		uint64_t gap_us = (lb.rx_ns[i] - lb.rx_ns[i - 1]) / 1000u;
+
+		assert_true(gap_us > 5000 && gap_us < 35000);
+	}
+	rtp_session_free(a);
+	rtp_session_free(b);
+}
+
+static void test_dscp_on_the_wire(void **state)
+{
+	struct rtp_session *a = open_session(32000, 32999, RTP_DSCP_EF);
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	struct rx_log la = { 0 };
+	int fd, one = 1, tos = -1;
+	uint8_t buf[256];
+	char ctl[64];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			      .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	assert_true(fd >= 0);
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	assert_int_equal(setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one)), 0);
+	assert_int_equal(rtp_set_peer(a, "127.0.0.1", ntohs(sin.sin_port)), 0);
+	assert_int_equal(rtp_start(a, 1, fill_index, on_done, &la), 0);
+	run_until(&la.done, NULL, 0, 1000);
+	assert_true(recvmsg(fd, &msg, 0) == 12 + 160);
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS)
+			tos = *(uint8_t *)CMSG_DATA(c);
+	assert_int_equal(tos >> 2, 46);          /* EF, as received */
+	close(fd);
+	rtp_session_free(a);
+}
+
+/* A plain UDP echo on the loop, like sipp -rtp_echo: every datagram goes back unchanged. */
+struct echo {
+	struct ev_fd f;
+	unsigned n;
+	uint8_t last[1600];
+	size_t last_len;
+};
+
+static void on_echo(struct ev_fd *f, unsigned ev)
+{
+	struct echo *e = container_of(f, struct echo, f);
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	ssize_t n;
+
+	while ((n = recvfrom(f->fd, e->last, sizeof(e->last), 0, (struct sockaddr *)&from, &fl)) > 0) {
+		e->last_len = (size_t)n;
+		e->n++;
+		(void)sendto(f->fd, e->last, (size_t)n, 0, (struct sockaddr *)&from, fl);
+		fl = sizeof(from);
+	}
+}
+
+static uint16_t echo_open(struct echo *e)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+
+	memset(e, 0, sizeof(*e));
+	e->f.fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	assert_true(e->f.fd >= 0);
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	assert_int_equal(bind(e->f.fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(e->f.fd, (struct sockaddr *)&sin, &len), 0);
+	e->f.cb = on_echo;
+	assert_int_equal(ev_fd_add(&e->f, EV_READ), 0);
+	return ntohs(sin.sin_port);
+}
+
+static void echo_close(struct echo *e)
+{
+	ev_fd_del(&e->f);
+	close(e->f.fd);
+}
+
+static void test_echo_rtt(void **state)
+{
+	struct rtp_session *a = open_session(33000, 33999, RTP_DSCP_EF);
+	struct rx_log la = { 0 };
+	struct echo e;
+	unsigned i;
+
+	assert_int_equal(rtp_set_peer(a, "127.0.0.1", echo_open(&e)), 0);
+	rtp_set_rx(a, on_rx, &la);
+	assert_int_equal(rtp_start(a, 10, fill_index, on_done, &la), 0);
+	run_until(&la.done, &la.n, 10, 2000);
+	assert_int_equal(la.n, 10);
+	for (i = 0; i < 10; i++) {
+		assert_true(la.own[i]);
+		assert_true(la.rtt_ns[i] > 0);
+		assert_true(la.rtt_ns[i] < 20000000u);       /* loopback: far below 20 ms */
+	}
+	print_message("# loopback echo RTT of packet 0: %llu us\n", (unsigned long long)(la.rtt_ns[0] / 1000));
+	echo_close(&e);
+	rtp_session_free(a);
+}
+
+static void test_srtp_through_echo(void **state)
+{
+	struct rtp_session *a = open_session(34000, 34999, RTP_DSCP_EF);
+	struct msrtp_key k;
+	struct msrtp *tx, *rx;
+	struct rx_log la = { 0 };
+	struct echo e;
+	unsigned i;
+
+	assert_int_equal(msrtp_key_generate(MSRTP_AES_CM_128_HMAC_SHA1_80, &k), 0);
+	assert_int_equal(msrtp_new(&k, MSRTP_OUTBOUND, &tx), 0);
+	assert_int_equal(msrtp_new(&k, MSRTP_INBOUND, &rx), 0);
+	assert_int_equal(rtp_set_peer(a, "127.0.0.1", echo_open(&e)), 0);
+	rtp_set_srtp(a, tx, rx);
+	rtp_set_rx(a, on_rx, &la);
+	assert_int_equal(rtp_start(a, 5, fill_index, on_done, &la), 0);
+	run_until(&la.done, &la.n, 5, 2000);
+	assert_int_equal(la.n, 5);
+	/* On the wire: 12 + 160 + 10-octet tag, payload not in clear. */
+	assert_int_equal(e.last_len, 12 + 160 + 10);
+	assert_true(e.last[12] != 4 || e.last[13] != 4);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(la.plen[i], 160);
+		assert_int_equal(la.payload[i][0], i);
+		assert_int_equal(la.payload[i][159], i);
+	}
+	assert_int_equal(rtp_stats(a)->rx_srtp_fail, 0);
+	echo_close(&e);
+	rtp_session_free(a);
+	msrtp_free(tx);
+	msrtp_free(rx);
+}
+
+static void test_hostile_datagrams_counted(void **state)
+{
+	struct rtp_session *a = open_session(35000, 35999, -1);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(rtp_local_port(a)) };
+	struct sockaddr_in me = { .sin_family = AF_INET };
+	socklen_t ml = sizeof(me);
+	struct rx_log la = { 0 };
+	static uint8_t big[1600];
+	static const uint8_t pkts[][16] = {
+		{ 0x80 },
+		{ 0x40, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xAA },
+		{ 0x8F, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xAA },
+		{ 0xA0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xAA, 0 },
+		{ 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xAA, 0xBB },   /* the one good packet */
+	};
+	static const size_t lens[] = { 1, 13, 13, 14, 14 };
+	int fd;
+	unsigned i;
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+	inet_pton(AF_INET, "127.0.0.1", &me.sin_addr);
+	assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof(me)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&me, &ml), 0);
+	assert_int_equal(rtp_set_peer(a, "127.0.0.1", ntohs(me.sin_port)), 0);
+	rtp_set_rx(a, on_rx, &la);
+	for (i = 0; i < ARRAY_SIZE(lens); i++)
+		assert_true(sendto(fd, pkts[i], lens[i], 0, (struct sockaddr *)&to, sizeof(to)) > 0);
+	big[0] = 0x80;
+	assert_true(sendto(fd, big, sizeof(big), 0, (struct sockaddr *)&to, sizeof(to)) > 0);
+	assert_true(sendto(fd, big, 0, 0, (struct sockaddr *)&to, sizeof(to)) == 0);
+	run_until(NULL, &la.n, 1, 500);
+	ev_run_once(50);
+	assert_int_equal(la.n, 1);
+	assert_int_equal(la.plen[0], 2);
+	assert_int_equal(rtp_stats(a)->rx_packets, 1);
+	assert_int_equal(rtp_stats(a)->rx_malformed, 5);
+	assert_int_equal(rtp_stats(a)->rx_reason[RTP_E_SHORT], 2);
+	assert_int_equal(rtp_stats(a)->rx_reason[RTP_E_VERSION], 1);
+	assert_int_equal(rtp_stats(a)->rx_reason[RTP_E_CSRC], 1);
+	assert_int_equal(rtp_stats(a)->rx_reason[RTP_E_PAD], 1);
+	assert_int_equal(rtp_stats(a)->rx_oversize, 1);
+	close(fd);
+	rtp_session_free(a);
+}
+
+static void test_port_range_exhausted_and_reused(void **state)
+{
+	struct rtp_config c = { .local_addr = "127.0.0.1", .port_min = 36010, .port_max = 36013,
+				.dscp = RTP_DSCP_EF };
+	struct rtp_session *a, *b, *d;
+
+	assert_int_equal(rtp_session_new(&c, &a), 0);
+	assert_int_equal(rtp_session_new(&c, &b), 0);
+	assert_true(rtp_local_port(a) == 36010 || rtp_local_port(a) == 36012);
+	assert_int_equal(rtp_local_port(a) + rtp_local_port(b), 36010 + 36012);
+	assert_int_equal(rtp_session_new(&c, &d), -EADDRINUSE);
+	assert_null(d);
+	rtp_session_free(a);
+	assert_int_equal(rtp_session_new(&c, &d), 0);
+	rtp_session_free(b);
+	rtp_session_free(d);
+	c.port_min = 36011;
+	c.port_max = 36011;                       /* no even port */
+	assert_int_equal(rtp_session_new(&c, &d), -EINVAL);
+	c.port_min = 36010;
+	c.local_addr = "not-an-address";
+	assert_int_equal(rtp_session_new(&c, &d), -EINVAL);
+	c.local_addr = "127.0.0.1";
+	c.dscp = 64;
+	assert_int_equal(rtp_session_new(&c, &d), -EINVAL);
+}
+
+static void test_unreachable_peer_counted(void **state)
+{
+	struct rtp_session *a = open_session(37000, 37999, RTP_DSCP_EF);
+	struct rx_log la = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+
+	/* A port that was just free: nothing listens there. */
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	assert_int_equal(rtp_set_peer(a, "127.0.0.1", ntohs(sin.sin_port)), 0);
+	assert_int_equal(rtp_set_peer(a, "::1", 5000), -EAFNOSUPPORT);
+	assert_int_equal(rtp_start(a, 5, fill_index, on_done, &la), 0);
+	run_until(&la.done, NULL, 0, 2000);
+	ev_run_once(50);
+	assert_true(rtp_stats(a)->rx_unreachable >= 1);
+	assert_int_equal(rtp_stats(a)->last_errno, ECONNREFUSED);
+	rtp_session_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_build_parse_round_trip),
+		cmocka_unit_test(test_parse_rejects_malformed),
+		cmocka_unit_test(test_parse_random_bytes_stay_in_bounds),
+		cmocka_unit_test_setup_teardown(test_paced_stream_between_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dscp_on_the_wire, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_echo_rtt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_srtp_through_echo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_datagrams_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_port_range_exhausted_and_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreachable_peer_counted, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -10,6 +10,7 @@ Every command prints one JSON object on stdout and is bounded in packets and tim
                           decodes the base64 copy of the request the registrar received
   sip-register HOST PORT  REGISTER with digest (MD5, qop=auth) over udp, tcp or tls
   stun HOST PORT          RFC 5389/5780 binding request (optionally CHANGE-REQUEST)
+  fuzz HOST PORT          garbage datagrams to the reflector, then a normal probe
   udp-late HOST PORT      one request to the reflector asking for a reply after D ms;
                           reports whether the reply arrived (NAT mapping lifetime)
 """
@@ -124,8 +125,11 @@ def cmd_udp_probe(a):
         if prev is not None:
             rtt_jitter += (abs(r - prev) - rtt_jitter) / 16
         prev = r
+    excess = sorted(v[0] * 1000 - v[1]["delay_us"] / 1000 for v in got.values())
     n = len(sent_at)
-    out({"sent": n, "received": len(got), "loss_pct": round(100.0 * (n - len(got)) / n, 2) if n else None,
+    out({"excess_ms": {"min": round(excess[0], 2), "median": round(excess[len(excess) // 2], 2),
+                       "max": round(excess[-1], 2)} if excess else None,
+         "sent": n, "received": len(got), "loss_pct": round(100.0 * (n - len(got)) / n, 2) if n else None,
          "dscp_seen": tos_seen, "orig_ports": sorted(ports_seen), "errors": errors,
          "rtt_ms": {"min": round(rtts[0], 2), "avg": round(sum(rtts) / len(rtts), 2),
                     "max": round(rtts[-1], 2)} if rtts else None,
@@ -194,6 +198,57 @@ def cmd_ttl_probe(a):
         if hop["kind"] in ("unreachable", "reply"):
             break
     out({"target": a.host, "hops": hops})
+
+
+def cmd_fuzz(a):
+    """Garbage for the reflector: odd sizes, cut headers, delay requests; then a normal probe."""
+    import random
+    rnd = random.Random(a.seed)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+    s.connect((a.host, a.port))
+    fixed = [b"", b"D", b"DSA", b"DSAD", b"DSAD\x00", b"DSAD\x00\x00\x00", b"DSAR" * 8,
+             b"\xff" * 65507, b"\x00" * 1401, b"DSAD\x00\x00\x05\xdc" + b"x" * 2000]
+    sent = 0
+    for i in range(a.count):
+        if i < len(fixed):
+            d = fixed[i]
+        elif rnd.random() < 0.2:
+            d = b"DSAD" + struct.pack("!I", rnd.randrange(0, 1500)) + os.urandom(rnd.randrange(0, 64))
+        else:
+            d = os.urandom(rnd.choice((rnd.randrange(0, 64), rnd.randrange(0, 1600), rnd.randrange(0, 65507))))
+        try:
+            s.send(d)
+            sent += 1
+        except OSError:
+            pass
+        if i % 200 == 0:
+            time.sleep(0.01)
+    # drain what comes back, then wait out the delayed replies
+    end = time.monotonic() + 2.5
+    back = 0
+    s.setblocking(False)
+    while time.monotonic() < end:
+        select.select([s], [], [], 0.05)
+        while True:
+            try:
+                s.recv(70000)
+                back += 1
+            except (BlockingIOError, ConnectionRefusedError):
+                break
+    s.close()
+    q = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    q.settimeout(2)
+    q.connect((a.host, a.port))
+    ok = 0
+    for i in range(5):
+        q.send(b"DSAP" + struct.pack("!I", i))
+        try:
+            r = parse_reflection(q.recv(4096))
+            ok += 1 if r and r["payload"][4:8] == struct.pack("!I", i) else 0
+        except socket.timeout:
+            pass
+    out({"sent": sent, "replies": back, "probe_received": ok})
 
 
 # ---------------------------------------------------------------- SIP
@@ -475,6 +530,12 @@ def main():
         sp.add_argument("--server-name")
         sp.add_argument("--timeout", type=float, default=4)
         sp.set_defaults(fn=fn)
+
+    sp = sub.add_parser("fuzz")
+    hp(sp)
+    sp.add_argument("--count", type=int, default=3000)
+    sp.add_argument("--seed", type=int, default=1)
+    sp.set_defaults(fn=cmd_fuzz)
 
     sp = sub.add_parser("stun")
     hp(sp)

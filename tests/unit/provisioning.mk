@@ -3,3 +3,7 @@ check_PROGRAMS += test_prov_config
 TESTS += test_prov_config
 test_prov_config_SOURCES = test_prov_config.c
 test_prov_config_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += test_prov_store
+TESTS += test_prov_store
+test_prov_store_SOURCES = test_prov_store.c
+test_prov_store_LDADD = $(UNIT_LIBS)

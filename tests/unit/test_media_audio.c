@@ -34,7 +34,7 @@ static void on_done(void *arg, const struct audio_result *r)
 	d->r = *r;
 }
 
-static void write_raw(const char *name, double freq, double dbfs, unsigned ms)
+static DSA_UNUSED void write_raw(const char *name, double freq, double dbfs, unsigned ms)
 {
 	char path[160];
 	size_t n = ms * 8u;

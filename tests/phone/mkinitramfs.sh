@@ -310,7 +310,7 @@ fi
 cpio_newc() { # archive the current folder (owner root) on stdout
 	if command -v cpio >/dev/null; then
 		find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet
-	elif command -v busybox >/dev/null && busybox cpio --help 2>&1 | grep -q -- '-o'; then
+	elif command -v busybox >/dev/null && [[ "$(busybox cpio --help 2>&1)" == *-o* ]]; then
 		find . -mindepth 1 | LC_ALL=C sort | busybox cpio -o -H newc -R 0:0 2>/dev/null
 	else
 		die "no cpio (apt-get install cpio)"

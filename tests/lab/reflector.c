@@ -320,17 +320,20 @@ int main(int argc, char **argv)
 			send_one(fd, p);
 			free_list[free_len++] = p;
 		}
-		int timeout = -1;
+		/* ppoll: nanosecond timeout, so replies leave within a fraction of a ms of their due time */
+		struct timespec tmo, *tsp = NULL;
 		if (heap_len) {
 			uint64_t wait = heap[0]->due_ns - mono;
-			timeout = (int)((wait + 999999) / 1000000);
+			tmo.tv_sec = (time_t)(wait / 1000000000ull);
+			tmo.tv_nsec = (long)(wait % 1000000000ull);
+			tsp = &tmo;
 		}
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int r = poll(&pfd, 1, timeout);
+		int r = ppoll(&pfd, 1, tsp, NULL);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			perror("reflector: poll");
+			perror("reflector: ppoll");
 			return 1;
 		}
 		if (r == 0 || !(pfd.revents & POLLIN))

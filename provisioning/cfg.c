@@ -1022,7 +1022,7 @@ int cfg_complete(const struct cfg_config *cfg, struct cfg_errors *errs)
 
 	if (!p)
 		return -ENOMEM;
-	p->name = "config";
+	p->name = "merged config";
 	if (!cfg->user[0])
 		pend(p, 0, false, "no SIP account: <account user=...> is missing from both files (usually the per-MAC file sets it)");
 	if (!cfg->domain[0])

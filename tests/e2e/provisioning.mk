@@ -1,8 +1,10 @@
 # End-to-end tests of provisioning/ (see Makefile.am): a real nginx with
-# mutual TLS on 127.0.0.1 (own CA from openssl, temp dir, random ports).
+# mutual TLS on 127.0.0.1 (own CA from openssl, temp dir, random ports),
+# driven by prov_drv (fetch and the controller on the real loop).
 check_PROGRAMS += prov_drv
 prov_drv_SOURCES = prov_drv.c
-prov_drv_LDADD = $(DSA_LIBS) $(DSA_SYSLIBS)
+prov_drv_LDADD = $(top_builddir)/provisioning/libprovisioning.a \
+	$(top_builddir)/system/libsystem.a $(top_builddir)/common/libcommon.a $(DSA_SYSLIBS)
 
-dist_check_SCRIPTS += prov-fetch.sh prov-lib.sh
-TESTS += prov-fetch.sh
+dist_check_SCRIPTS += prov-fetch.sh prov-controller.sh prov-lib.sh
+TESTS += prov-fetch.sh prov-controller.sh

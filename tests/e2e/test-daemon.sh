@@ -37,6 +37,16 @@ ok "extra argument exits 2" test "$rc" = 2
 ok "bad log level exits 2" test "$rc" = 2
 out=$("$A" --help); rc=$?
 ok "--help exits 0 and lists every command" bash -c "[ $rc = 0 ] && for c in run status selftest resync check-config version; do grep -q \"^  \$c\" <<<\"\$1\" || exit 1; done" _ "$out"
+out=$("$A" check-config "$top_srcdir/tests/lab/prov/dialstack-02005e100001.xml"); rc=$?
+ok "check-config on a valid XML config prints OK, exits 0" bash -c "[ $rc = 0 ] && [ \"\$1\" = OK ]" _ "$out"
+printf '<dialstack version="1">\n<network keepalive="0"/>\n</dialstack>\n' >"$T/bad.xml"
+out=$("$A" check-config "$T/bad.xml"); rc=$?
+ok "check-config on a bad XML config names file:line and the range, exits 1" bash -c "[ $rc = 1 ] && grep -q 'bad.xml:2: .*keepalive.*allowed' <<<\"\$1\"" _ "$out"
+printf 'server = http://x/\n' >"$T/boot.conf"
+out=$("$A" check-config "$T/boot.conf"); rc=$?
+ok "check-config on bad bootstrap settings names file:line, exits 1" bash -c "[ $rc = 1 ] && grep -q 'boot.conf:1: server' <<<\"\$1\"" _ "$out"
+"$A" check-config "$T/missing.xml" >/dev/null 2>&1; rc=$?
+ok "check-config on an unreadable file exits 2" test "$rc" = 2
 ok "version works without a daemon" bash -c "\"$A\" version | grep -q '^dialstack-agent [0-9]'"
 
 # --- the daemon

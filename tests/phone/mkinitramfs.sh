@@ -138,7 +138,8 @@ MODSRC=$WORK/kernel/lib/modules/$KVER
 cp "$VMLINUZ" "$OUT/vmlinuz"
 
 # ------------------------------------------------------------------------------ root skeleton
-mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,usr/lib,lib,etc/init.d,etc/rcS.d,etc/udhcpc,proc,sys,dev,run,tmp,var/lib,root}
+# no rc folders: the package's postinst makes /etc/rc.d as on a busybox/OpenWrt phone
+mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,usr/lib,lib,etc/init.d,etc/udhcpc,proc,sys,dev,run,tmp,var/lib,root}
 chmod 1777 "$ROOT/tmp"
 ln -s ../run "$ROOT/var/run"
 install -m 755 "$WORK/busybox/bin/busybox" "$ROOT/bin/busybox"
@@ -295,7 +296,8 @@ if [ -n "$IPK" ]; then
 	fi
 elif [ "$PLACEHOLDER" = 1 ]; then
 	install -m 755 "$HERE/guest/placeholder-agent" "$ROOT/etc/init.d/dsa-placeholder"
-	ln -s ../init.d/dsa-placeholder "$ROOT/etc/rcS.d/S50dsa-placeholder"
+	mkdir -p "$ROOT/etc/rc.d"
+	ln -s ../init.d/dsa-placeholder "$ROOT/etc/rc.d/S50dsa-placeholder"
 	say "no --ipk: installed the placeholder agent (boot, DHCP, VLAN and DSCP only)"
 fi
 

@@ -82,10 +82,15 @@ fi
 IPK=${DSA_PHONE_IPK:-}
 SYSROOT=${DSA_PHONE_SYSROOT:-}
 if [ -z "$IPK" ]; then
-	for d in "$top_builddir" ${DSA_ARMHF_BUILDDIR:+"$DSA_ARMHF_BUILDDIR"}; do
-		IPK=$(find "$d" -maxdepth 4 -name 'dialstack-agent_*_armhf.ipk' 2>/dev/null | sort -V | tail -n 1)
+	# 32-bit ARM package names: Debian "armhf", OpenWrt "arm_cortex-a7_...", Yocto "cortexa7..."
+	for d in ${DSA_ARMHF_BUILDDIR:+"$DSA_ARMHF_BUILDDIR"} "$top_builddir"; do
+		IPK=$(find "$d" -maxdepth 4 \( -name 'dialstack-agent_*_armhf.ipk' -o -name 'dialstack-agent_*_arm_cortex-a*.ipk' \
+			-o -name 'dialstack-agent_*_cortexa*.ipk' \) 2>/dev/null | sort -V | tail -n 1)
 		[ -n "$IPK" ] && break
 	done
+fi
+if [ -n "$IPK" ] && [ -z "$SYSROOT" ] && [ -f "${DSA_CACHE:-/var/cache/dialstack-agent}/sysroot-armhf/.dsa-sysroot" ]; then
+	SYSROOT=${DSA_CACHE:-/var/cache/dialstack-agent}/sysroot-armhf # packaging/cross/mksysroot.sh's
 fi
 AGENT=0
 NOAGENT_WHY="no armhf dialstack-agent package (set DSA_PHONE_IPK and DSA_PHONE_SYSROOT): the placeholder ran instead"

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "system/system.h"
+#include "system/internal.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -24,6 +25,20 @@ int sys_set_dscp(int fd, int dscp)
 	if (dscp < 0 || dscp > 63)
 		return -EINVAL;
 	return backend->set_dscp(fd, dscp);
+}
+
+int sys_vlan_add(const char *parent, unsigned vid, unsigned prio)
+{
+	if (!parent || !*parent || vid < 1 || vid > 4094 || prio > 7)
+		return -EINVAL;
+	return backend->vlan_add(parent, vid, prio);
+}
+
+int sys_vlan_del(const char *parent, unsigned vid)
+{
+	if (!parent || !*parent || vid < 1 || vid > 4094)
+		return -EINVAL;
+	return backend->vlan_del(parent, vid);
 }
 
 int sys_dscp_to_priority(int dscp)
@@ -59,4 +74,6 @@ static int linux_set_dscp(int fd, int dscp)
 const struct sys_ops sys_linux_ops = {
 	.name = "linux",
 	.set_dscp = linux_set_dscp,
+	.vlan_add = sys_linux_vlan_add,
+	.vlan_del = sys_linux_vlan_del,
 };

@@ -9,11 +9,17 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct sys_ops {
 	const char *name;
 	/* Mark fd's outgoing packets with dscp (0-63) and the matching SO_PRIORITY. */
 	int (*set_dscp)(int fd, int dscp);
+	/* Create the voice VLAN <parent>.<vid> (egress: socket priorities 0-7 ->
+	 * 802.1p prio) and bring it up. 0 or -errno (-EOPNOTSUPP: no 802.1Q). */
+	int (*vlan_add)(const char *parent, unsigned vid, unsigned prio);
+	/* Delete <parent>.<vid>. 0 or -errno (-ENODEV when absent). */
+	int (*vlan_del)(const char *parent, unsigned vid);
 };
 
 /* The Linux backend. */
@@ -32,5 +38,36 @@ int sys_set_dscp(int fd, int dscp);
 
 /* The socket priority (SO_PRIORITY, 0-7) matching a DSCP value: EF->6, AF3x->4. */
 int sys_dscp_to_priority(int dscp);
+
+/* Create voice VLAN <parent>.<vid> (vid 1-4094, prio 0-7) through the
+ * backend and bring it up; 0 or -errno (see sys_vlan_strerror). The system's
+ * DHCP client is then started on it by the caller. */
+int sys_vlan_add(const char *parent, unsigned vid, unsigned prio);
+
+/* Delete <parent>.<vid> through the backend; 0 or -errno. */
+int sys_vlan_del(const char *parent, unsigned vid);
+
+/* A technician's sentence for an error of sys_vlan_add/del. */
+const char *sys_vlan_strerror(int err);
+
+/* The VLAN interface name "<parent>.<vid>" into name (IFNAMSIZ); 0 or
+ * -ENAMETOOLONG when it would not fit in 15 characters. */
+int sys_vlan_ifname(const char *parent, unsigned vid, char *name, size_t size);
+
+/* --- rtnetlink messages (pure: built into buf, nothing sent) --- */
+
+/* RTM_NEWLINK creating the VLAN: ifinfomsg (up), IFLA_LINK parent_index,
+ * IFLA_IFNAME name, IFLA_LINKINFO { IFLA_INFO_KIND "vlan", IFLA_INFO_DATA {
+ * IFLA_VLAN_ID vid, IFLA_VLAN_EGRESS_QOS { 8 x IFLA_VLAN_QOS_MAPPING
+ * (from 0-7 to prio) } } }. Flags REQUEST|ACK|CREATE|EXCL.
+ * Returns the message length, or -EINVAL / -ENOSPC. */
+int sys_nl_vlan_new(void *buf, size_t size, uint32_t seq, int parent_index,
+		    const char *name, unsigned vid, unsigned prio);
+
+/* RTM_NEWLINK setting IFF_UP on the link called name; length or -errno. */
+int sys_nl_link_up(void *buf, size_t size, uint32_t seq, const char *name);
+
+/* RTM_DELLINK of the link called name; length or -errno. */
+int sys_nl_link_del(void *buf, size_t size, uint32_t seq, const char *name);
 
 #endif

@@ -7,3 +7,7 @@ check_PROGRAMS += test_prov_store
 TESTS += test_prov_store
 test_prov_store_SOURCES = test_prov_store.c
 test_prov_store_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += test_system_vlan
+TESTS += test_system_vlan
+test_system_vlan_SOURCES = test_system_vlan.c
+test_system_vlan_LDADD = $(UNIT_LIBS)

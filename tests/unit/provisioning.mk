@@ -11,3 +11,7 @@ check_PROGRAMS += test_system_vlan
 TESTS += test_system_vlan
 test_system_vlan_SOURCES = test_system_vlan.c
 test_system_vlan_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += test_prov_misc
+TESTS += test_prov_misc
+test_prov_misc_SOURCES = test_prov_misc.c
+test_prov_misc_LDADD = $(UNIT_LIBS)

@@ -1,5 +1,10 @@
+# shellcheck shell=bash
 # lib.sh - shared by tests/cross and tests/pkg; source it after tap.sh.
 # Needs top_srcdir and top_builddir (set by the harness).
+
+# The builds made here are trees of their own: nothing of the `make check`
+# that runs this test (TEST_LOGS=..., -j jobserver) may leak into them.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES GNUMAKEFLAGS
 
 # dsa_cache: print the cache folder (sysroots), creating it.
 # ${DSA_CACHE:-/var/cache/dialstack-agent}, or ~/.cache/dialstack-agent when

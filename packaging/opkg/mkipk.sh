@@ -28,7 +28,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 [ -f "$B/Makefile" ] && [ -f "$B/config.status" ] || die "$B is not a configured build folder (run configure there first)"
 
 # What configure decided, asked once from the build's own Makefile.
-VARS="PACKAGE_VERSION PACKAGE_BUGREPORT host_cpu host_os STRIP abs_top_srcdir ALSA_LIBS
+VARS="PACKAGE_VERSION PACKAGE_BUGREPORT host_cpu host_os STRIP ALSA_LIBS
   prefix sysconfdir localstatedir runstatedir bindir"
 mk=$(for v in $VARS; do printf '\t@echo "DSA:%s=$(%s)"\n' "$v" "$v"; done)
 vals=$(printf 'dsa-print:\n%s\n' "$mk" |
@@ -41,7 +41,6 @@ host_cpu=$(mkvar host_cpu)
 host_os=$(mkvar host_os)
 strip=${STRIP:-$(mkvar STRIP)}
 strip=${strip:-strip}
-srcdir=$(mkvar abs_top_srcdir)
 alsa=$(mkvar ALSA_LIBS)
 [ -n "$version" ] || die "cannot read PACKAGE_VERSION from $B/Makefile"
 
@@ -86,12 +85,14 @@ install -m 0755 "$HERE/dialstack-agent.$init" "$data/etc/init.d/dialstack-agent"
 # The sample conffile, unless the build installs its own.
 [ -f "$data/etc/dialstack-agent/bootstrap.conf" ] ||
 	install -m 0644 "$HERE/bootstrap.conf" "$data/etc/dialstack-agent/bootstrap.conf"
-# The udhcpc hook: provisioning's own when it has one, else the package's.
-hook=$HERE/udhcpc.hook
-[ -n "$srcdir" ] && [ -f "$srcdir/provisioning/udhcpc-hook.sh" ] && hook=$srcdir/provisioning/udhcpc-hook.sh
+# The udhcpc hook is provisioning's (make install puts it in pkgdatadir);
+# link it where OpenWrt (/etc/udhcpc.user.d) and busybox/Yocto (/etc/udhcpc.d)
+# udhcpc scripts look for hooks.
+hook=/usr/share/dialstack-agent/udhcpc-hook.sh
+[ -f "$data$hook" ] || die "make install did not install $hook (provisioning/udhcpc-hook.sh)"
 install -d -m 0755 "$data/etc/udhcpc.user.d" "$data/etc/udhcpc.d"
-install -m 0755 "$hook" "$data/etc/udhcpc.user.d/dialstack-agent"
-install -m 0755 "$hook" "$data/etc/udhcpc.d/50dialstack-agent"
+ln -sf "$hook" "$data/etc/udhcpc.user.d/dialstack-agent"
+ln -sf "$hook" "$data/etc/udhcpc.d/50dialstack-agent"
 
 # Strip every ELF file with the target's strip.
 while IFS= read -r -d '' f; do
@@ -100,11 +101,13 @@ while IFS= read -r -d '' f; do
 	fi
 done < <(find "$data" -type f -print0)
 
-# Modes: folders 0755, programs and scripts 0755, everything else 0644.
+# Modes: folders 0755; files 0755 when make install made them executable
+# (programs, scripts) or they are init scripts, else 0644. Nothing setuid,
+# nothing writable by group or others.
 find "$data" -type d -exec chmod 0755 {} +
-find "$data" -type f -exec chmod 0644 {} +
-find "$data/usr/bin" "$data/usr/sbin" "$data/etc/init.d" "$data/etc/udhcpc.user.d" "$data/etc/udhcpc.d" \
-	-type f -exec chmod 0755 {} + 2>/dev/null || true
+find "$data" -type f -perm /111 -exec chmod 0755 {} +
+find "$data" -type f ! -perm /111 -exec chmod 0644 {} +
+chmod 0755 "$data/usr/bin/dialstack-agent" "$data/etc/init.d/dialstack-agent"
 
 # ------------------------------------------------------------ control
 # Installed-Size in bytes of file content, as OpenWrt's ipkg-build writes it.

@@ -13,8 +13,8 @@ source "$top_srcdir/tests/cross/lib.sh"
 
 arch=${1:-armhf}
 case $arch in
-armhf) triplet=arm-linux-gnueabihf; qemu=qemu-arm-static; filesig='ARM, EABI5' ;;
-arm64) triplet=aarch64-linux-gnu; qemu=qemu-aarch64-static; filesig='ARM aarch64' ;;
+armhf) triplet=arm-linux-gnueabihf; qemu='qemu-arm-static'; filesig='ARM, EABI5' ;;
+arm64) triplet=aarch64-linux-gnu; qemu='qemu-aarch64-static'; filesig='ARM aarch64' ;;
 *) echo "usage: $0 armhf|arm64" >&2; exit 2 ;;
 esac
 JOBS=${JOBS:-2}

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154
 # lib.sh - shared by tests/cross and tests/pkg; source it after tap.sh.
 # Needs top_srcdir and top_builddir (set by the harness).
 

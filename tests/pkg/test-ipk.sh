@@ -83,12 +83,14 @@ check_ipk() {
 		[./usr/bin/dialstack-agent]=-rwxr-xr-x
 		[./etc/init.d/dialstack-agent]=-rwxr-xr-x
 		[./etc/dialstack-agent/bootstrap.conf]=-rw-r--r--
-		[./etc/udhcpc.user.d/dialstack-agent]=-rwxr-xr-x
-		[./etc/udhcpc.d/50dialstack-agent]=-rwxr-xr-x
+		[./etc/udhcpc.user.d/dialstack-agent]=lrwxrwxrwx
+		[./etc/udhcpc.d/50dialstack-agent]=lrwxrwxrwx
+		[./usr/share/dialstack-agent/udhcpc-hook.sh]=-rwxr-xr-x
 		[./postinst]=-rwxr-xr-x [./prerm]=-rwxr-xr-x [./postrm]=-rwxr-xr-x
 		[./control]=-rw-r--r-- [./conffiles]=-rw-r--r--
 	)
-	bad=$( (tar -tvzf "$x/control.tar.gz"; tar -tvzf "$x/data.tar.gz") | awk '{ print $1, $NF }' |
+	bad=$( (tar -tvzf "$x/control.tar.gz"; tar -tvzf "$x/data.tar.gz") |
+		awk '{ print $1, ($1 ~ /^l/ ? $(NF - 2) : $NF) }' |
 		while read -r mode name; do
 			if [ -n "${want[$name]:-}" ]; then
 				[ "$mode" = "${want[$name]}" ] || echo "$name is $mode, want ${want[$name]}"
@@ -96,13 +98,16 @@ check_ipk() {
 			elif [[ $mode == d* ]]; then
 				[ "$mode" = drwxr-xr-x ] || echo "$name is $mode, want drwxr-xr-x"
 			else
-				[[ $mode == -rw-r--r-- ]] || echo "$name is $mode (unexpected file or mode)"
+				[[ $mode == -rw-r--r-- || $mode == -rwxr-xr-x ]] || echo "$name is $mode (unexpected file or mode)"
 			fi
 		done)
 	for f in "${!want[@]}"; do
 		tar -tzf "$x/control.tar.gz" "$f" >/dev/null 2>&1 || tar -tzf "$x/data.tar.gz" "$f" >/dev/null 2>&1 || bad+=" missing $f;"
 	done
-	if [ -z "$bad" ]; then pass "$arch: modes (binary and scripts 0755, conffile and control 0644, folders 0755)"
+	for f in etc/udhcpc.user.d/dialstack-agent etc/udhcpc.d/50dialstack-agent; do
+		[ "$(readlink "$x/data/$f")" = /usr/share/dialstack-agent/udhcpc-hook.sh ] || bad+=" $f does not link to the hook;"
+	done
+	if [ -z "$bad" ]; then pass "$arch: modes (binary and scripts 0755, conffile and control 0644, folders 0755, hook links)"
 	else fail "$arch: modes" "$bad"; fi
 
 	bad=""
@@ -122,7 +127,7 @@ check_ipk() {
 
 	# the scripts, as sh, busybox ash and shellcheck see them
 	local s out
-	for s in control/postinst control/prerm control/postrm data/etc/init.d/dialstack-agent data/etc/udhcpc.d/50dialstack-agent; do
+	for s in control/postinst control/prerm control/postrm data/etc/init.d/dialstack-agent data/usr/share/dialstack-agent/udhcpc-hook.sh; do
 		out=$(sh -n "$x/$s" 2>&1) || { fail "$arch: sh -n $s" "$out"; continue; }
 		if [ -n "$BUSYBOX" ]; then
 			out=$("$BUSYBOX" sh -n "$x/$s" 2>&1) || { fail "$arch: busybox sh -n $s" "$out"; continue; }
@@ -238,6 +243,8 @@ gone: $(comm -23 "$x/before" "$x/after")"
 	[ "$host_before" = "$host_after" ] || fail "$name: nothing outside the scratch root changed" "$host_after"
 }
 
+host_state_before=$(ls -d /var/lib/dialstack-agent 2>/dev/null)
+
 # ------------------------------------------------------------ native build and package
 src=$(dsa_srcdir "$work") || { fail "a source tree for a VPATH build"; done_testing; exit; }
 if build_tree native; then pass "native build with the phone layout (--prefix=/usr --sysconfdir=/etc ...)"
@@ -298,8 +305,8 @@ tar -xzf "$work/lc/data.tar.gz" -C "$R"
 run="$work/run"; state="$work/state"
 printf 'server = https://127.0.0.1:9/\ninterface = lo\nboot-delay = 0\n' >"$work/bootstrap.conf"
 initsh() { # ACTION: the packaged init script, its paths pointed into the test folders
-	out=$(DSA_DAEMON="$R/usr/bin/dialstack-agent" DSA_RUNDIR="$run" \
-		DSA_DAEMON_ARGS="--statedir $state -c $work/bootstrap.conf" ${shells[0]} "$R/etc/init.d/dialstack-agent" "$1" 2>&1)
+	out=$(DSA_DAEMON="$R/usr/bin/dialstack-agent" DSA_RUNDIR="$run" DSA_STATEDIR="$state" \
+		DSA_DAEMON_ARGS="-c $work/bootstrap.conf" ${shells[0]} "$R/etc/init.d/dialstack-agent" "$1" 2>&1)
 }
 initsh status; rc=$?
 if [ "$rc" = 3 ]; then pass "init status before start: exit 3 (not running)"; else fail "init status before start" "exit $rc: $out"; fi
@@ -311,6 +318,8 @@ pid=$(cat "$run/dialstack-agent.pid" 2>/dev/null)
 if [ "$rc" = 0 ] && [ -n "$pid" ] && alive "$pid" &&
 	"$R/usr/bin/dialstack-agent" --rundir "$run" status >/dev/null 2>&1; then
 	pass "init start: the agent daemonises (pid $pid) and answers status on its socket"
+	[ "$(stat -c %a "$state" 2>/dev/null)" = 700 ] && pass "init start: state folder 0700" ||
+		fail "init start: state folder 0700" "$(ls -ld "$state" 2>&1)"
 else fail "init start" "exit $rc: $out"; fi
 initsh start; rc=$?
 pid2=$(cat "$run/dialstack-agent.pid" 2>/dev/null)
@@ -331,40 +340,45 @@ else fail "init stop" "exit $rc: $out; left: $(ls "$run")"; fi
 initsh status; rc=$?
 if [ "$rc" = 3 ]; then pass "init status after stop: exit 3"; else fail "init status after stop" "exit $rc: $out"; fi
 
-# ------------------------------------------------------------ the udhcpc hook
+if [ -z "$host_state_before" ] && [ -e /var/lib/dialstack-agent ]; then
+	fail "the test left the host's /var/lib alone" "/var/lib/dialstack-agent appeared"
+fi
+
+# ------------------------------------------------------------ the udhcpc hook (provisioning's)
+# Reached through the link udhcpc scripts follow; the file it writes is the one
+# the agent reads (provisioning/udhcpc-hook.sh names it; DSA_PROV_URL_FILE here).
 hook="$R/etc/udhcpc.d/50dialstack-agent"
-urlf="$work/dhcp/dhcp-provisioning-url"
-calls="$work/resync-calls"
-printf '#!/bin/sh\necho "$*" >>"%s"\n' "$calls" >"$work/fake-agent"; chmod +x "$work/fake-agent"
+ln -sfn "$R/usr/share/dialstack-agent/udhcpc-hook.sh" "$hook"
+urlf="$work/dhcp/dhcp-prov-url"
 hookrun() { # ACTION VAR=VALUE...
 	local a=$1; shift
-	env -i PATH=/usr/bin:/bin DSA_DHCP_URL_FILE="$urlf" DSA_AGENT="$work/fake-agent" "$@" ${shells[0]} "$hook" "$a" 2>/dev/null
+	# shellcheck disable=SC2086
+	env -i PATH=/usr/bin:/bin DSA_PROV_URL_FILE="$urlf" "$@" ${shells[0]} "$hook" "$a" >/dev/null 2>&1
 }
 hexof() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
-ncalls() { wc -l <"$calls" 2>/dev/null || echo 0; }
-: >"$calls"
-hookrun bound opt160="$(hexof https://prov.example.test/phones/)"
-[ "$(cat "$urlf" 2>/dev/null)" = https://prov.example.test/phones/ ] && [ "$(ncalls)" = 1 ] && grep -qx resync "$calls" &&
-	pass "hook: option 160 (hex) written to the agent's file, agent told to resync" ||
-	fail "hook: option 160" "file: $(cat "$urlf" 2>&1); calls: $(cat "$calls")"
-hookrun renew opt160="$(hexof https://prov.example.test/phones/)"
-[ "$(ncalls)" = 1 ] && pass "hook: renew with the same URL does not resync again" || fail "hook: same URL resyncs again" "$(cat "$calls")"
-hookrun bound tftp=prov.dialstack.ai
-[ "$(cat "$urlf" 2>/dev/null)" = https://prov.dialstack.ai ] && [ "$(ncalls)" = 2 ] &&
-	pass "hook: option 66 host name becomes https://prov.dialstack.ai" || fail "hook: option 66" "$(cat "$urlf" 2>&1)"
-hookrun bound tftp=http://prov.example.test/
-[ ! -e "$urlf" ] && pass "hook: an http:// server is refused (HTTPS only) and the old URL withdrawn" || fail "hook: http refused" "$(cat "$urlf")"
-hookrun bound tftp='prov.example.test/$(touch /tmp/dsa-pwned)'
-[ ! -e "$urlf" ] && [ ! -e /tmp/dsa-pwned ] && pass "hook: shell characters are refused, nothing runs" || fail "hook: shell characters" "$(cat "$urlf" 2>&1)"
-hookrun bound opt160=68747470733a2f2f0a6576696c
-[ ! -e "$urlf" ] && pass "hook: option 160 with a control byte is refused" || fail "hook: control byte" "$(cat "$urlf")"
+hookrun bound opt160="$(hexof https://prov.example.test/phones/)" tftp=tftp.example.test
+if [ "$(cat "$urlf" 2>/dev/null)" = https://prov.example.test/phones/ ]; then
+	pass "hook: option 160 (hex, wins over 66) reaches the agent's file"
+else fail "hook: option 160" "file: $(cat "$urlf" 2>&1)"; fi
+hookrun renew tftp=prov.dialstack.ai
+if [ "$(cat "$urlf" 2>/dev/null)" = prov.dialstack.ai ]; then pass "hook: option 66 replaces it on renew"
+else fail "hook: option 66" "file: $(cat "$urlf" 2>&1)"; fi
+rm -f /tmp/dsa-ipk-pwned
+hookrun bound tftp='prov.example.test/$(touch /tmp/dsa-ipk-pwned)'
+if [ ! -e /tmp/dsa-ipk-pwned ] && [ "$(cat "$urlf" 2>/dev/null)" != 'prov.example.test/$(touch /tmp/dsa-ipk-pwned)' ]; then
+	pass "hook: shell characters are not written and nothing runs"
+else fail "hook: shell characters" "file: $(cat "$urlf" 2>&1)"; rm -f /tmp/dsa-ipk-pwned; fi
 hookrun bound opt160="$(hexof https://a.test/)00"
-[ "$(cat "$urlf" 2>/dev/null)" = https://a.test/ ] && pass "hook: a trailing NUL in option 160 is dropped" || fail "hook: trailing NUL" "$(cat "$urlf" 2>&1)"
+if [ "$(cat "$urlf" 2>/dev/null)" = https://a.test/ ]; then pass "hook: a trailing NUL in option 160 is dropped"
+else fail "hook: trailing NUL" "$(cat "$urlf" 2>&1)"; fi
 hookrun deconfig
-[ "$(cat "$urlf" 2>/dev/null)" = https://a.test/ ] && pass "hook: deconfig keeps the last URL" || fail "hook: deconfig" "$(cat "$urlf" 2>&1)"
+if [ "$(cat "$urlf" 2>/dev/null)" = https://a.test/ ]; then pass "hook: deconfig keeps the last URL"
+else fail "hook: deconfig" "$(cat "$urlf" 2>&1)"; fi
 hookrun bound
-[ ! -e "$urlf" ] && pass "hook: a lease without the options removes the URL" || fail "hook: no option" "$(cat "$urlf")"
-[ -z "$(ls "$work/dhcp" | grep -v '^dhcp-provisioning-url$')" ] && pass "hook: no temporary files left" || fail "hook: temp files" "$(ls "$work/dhcp")"
+if [ ! -e "$urlf" ]; then pass "hook: a lease without the options removes the URL"
+else fail "hook: a lease without the options" "$(cat "$urlf")"; fi
+if [ -z "$(ls -A "$work/dhcp" 2>/dev/null)" ]; then pass "hook: no temporary files left"
+else fail "hook: temporary files" "$(ls -A "$work/dhcp")"; fi
 
 # ------------------------------------------------------------ armhf, when the cross build can be made here
 cache=$(dsa_cache 2>/dev/null || true)

@@ -675,6 +675,38 @@ int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t s
 	return 0;
 }
 
+int sip_msg_build_options(const struct sip_register_req *r, char *out, size_t size, size_t *len)
+{
+	char host[72];
+	int n;
+
+	if (!r->transport || !r->registrar || !r->user || !r->domain || !r->local_host ||
+	    !r->branch || !r->from_tag || !r->call_id)
+		return -EINVAL;
+	if (!sip_header_value_ok(r->registrar, 255) || !sip_header_value_ok(r->user, 128) ||
+	    !sip_header_value_ok(r->domain, 255) || !sip_header_value_ok(r->local_host, 64) ||
+	    strpbrk(r->user, "<>\"@ ;") || strpbrk(r->domain, "<>\" ;") || strpbrk(r->registrar, "<>\" ;"))
+		return -EINVAL;
+	snprintf(host, sizeof(host), strchr(r->local_host, ':') ? "[%s]" : "%s", r->local_host);
+	n = snprintf(out, size,
+		     "OPTIONS sip:%s SIP/2.0\r\n"
+		     "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%s;rport\r\n"
+		     "Max-Forwards: 70\r\n"
+		     "From: <sip:%s@%s>;tag=%s\r\n"
+		     "To: <sip:%s>\r\n"
+		     "Call-ID: %s\r\n"
+		     "CSeq: %u OPTIONS\r\n"
+		     "User-Agent: %s\r\n"
+		     "Content-Length: 0\r\n\r\n",
+		     r->registrar, r->transport, host, r->local_port, r->branch, r->user, r->domain,
+		     r->from_tag, r->registrar, r->call_id, (unsigned)r->cseq,
+		     r->user_agent && sip_header_value_ok(r->user_agent, 128) ? r->user_agent : "dialstack-agent");
+	if (n < 0 || (size_t)n >= size)
+		return -ENOSPC;
+	*len = (size_t)n;
+	return 0;
+}
+
 int sip_instance_uuid(const char *mac, char *out, size_t size)
 {
 	/* RFC 4122 appendix C name space for URLs; the name is "urn:dialstack:mac:<12 hex>". */

@@ -107,6 +107,10 @@ struct sip_register_req {
 /* Build a REGISTER into out (size bytes); *len gets its length. 0 or -ENOSPC/-EINVAL. */
 int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t size, size_t *len);
 
+/* Build an out-of-dialog OPTIONS to the registrar (a keepalive that also returns
+ * received/rport), from the same fields (expires, instance, auth, selftest unused). */
+int sip_msg_build_options(const struct sip_register_req *r, char *out, size_t size, size_t *len);
+
 /* The device's instance id: a name-based (version 5, SHA-1) UUID of the MAC
  * address (any of aa:bb:.., aa-bb-.., aabb..), lower case; out needs 37 bytes. */
 int sip_instance_uuid(const char *mac, char *out, size_t size);

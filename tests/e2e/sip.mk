@@ -1,1 +1,7 @@
-# End-to-end tests of sip/ (see Makefile.am)
+# End-to-end tests of sip/ (see Makefile.am): sip_reg against real Kamailio and sipp peers.
+check_PROGRAMS += sip-driver
+sip_driver_SOURCES = sip-driver.c
+sip_driver_LDADD = $(DSA_LIBS) $(DSA_SYSLIBS)
+dist_check_SCRIPTS += sip-kamailio.sh
+TESTS += sip-kamailio.sh
+EXTRA_DIST += sip-lib.sh sip-kamailio.cfg.in

@@ -1,0 +1,1227 @@
+/* reg.c - the SIP registration client; see reg.h and docs/sip.md. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+
+#include "common/backoff.h"
+#include "common/ev.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "sip/digest.h"
+#include "sip/dns.h"
+#include "sip/msg.h"
+#include "sip/reg.h"
+
+#define T2_MS        4000u
+#define PONG_WAIT_MS 10000u      /* RFC 5626 4.4.1: pong within 10 s */
+#define STUN_WAIT_MS 5000u
+#define KA_RETRY_MS  3000u
+#define SELFTEST_MAX 200
+#define ALLOW        "Allow: OPTIONS, NOTIFY\r\n"
+
+enum bstate { B_IDLE = 0, B_RESOLVING, B_CONNECTING, B_REGISTERING, B_REGISTERED, B_UNREGISTERING };
+
+struct binding {
+	struct sip_reg *reg;
+	int idx;
+	enum bstate st;
+	bool unreg;                   /* current transaction is an unregister */
+	struct sip_tp *tp;
+	struct sip_dns *dns;
+	struct sockaddr_storage addr;
+	char call_id[48];
+	char from_tag[20];
+	uint32_t cseq;
+	int expires_req;
+	/* the client transaction (one at a time) */
+	bool txn;
+	char branch[24];
+	char req[SIP_MSG_MAX];
+	size_t reqlen;
+	uint32_t rt_ms;
+	struct ev_timer t_e;          /* retransmit (UDP) */
+	struct ev_timer t_f;          /* transaction timeout 64*T1 */
+	/* authentication */
+	bool auth_sent;               /* the request in flight carries credentials */
+	char answered_nonce[SIP_DIGEST_FIELD_MAX];
+	int tries_423;
+	/* registered */
+	int granted;
+	struct ev_timer t_refresh;
+	struct ev_timer t_ka;         /* keepalive interval */
+	struct ev_timer t_kawait;     /* pong / STUN answer deadline */
+	int stun;                     /* UDP: 0 unknown, 1 answers STUN, -1 does not (OPTIONS pings) */
+	bool stun_waiting;            /* a keepalive answer is due */
+	bool options_ping;            /* the keepalive in flight is an OPTIONS */
+	char ping_branch[24];
+	uint32_t ping_cseq;
+	int ka_misses;
+	struct sockaddr_storage stun_mapped;
+	bool have_mapped;
+	char public_addr[64];
+	char local_host[64];
+	int local_port;
+};
+
+struct sip_reg {
+	struct sip_reg_opts o;
+	char *user, *auth_user, *password, *domain, *ca_file, *user_agent, *selftest;
+	char names[SIP_REG_MAX_REGISTRARS][32];
+	char hosts[SIP_REG_MAX_REGISTRARS][256];
+	char instance[37];
+	int primary;                  /* index of the priority-1 registrar */
+	int active;                   /* index in use or being tried, -1 none */
+	int tried;                    /* registrars failed in this round */
+	uint64_t not_before[SIP_REG_MAX_REGISTRARS];   /* Retry-After, monotonic ms */
+	struct binding b[SIP_REG_MAX_REGISTRARS];
+	struct backoff bo;
+	struct ev_timer t_retry;
+	struct ev_timer t_failback;
+	struct ev_timer t_stop;
+	enum sip_reg_state state;
+	time_t since;
+	char last_error[256];
+	bool selftest_dropped;
+	sip_reg_event_cb stop_done;
+	void *stop_arg;
+};
+
+static const char *state_names[] = {
+	[SIP_REG_IDLE] = "idle",
+	[SIP_REG_REGISTERING] = "registering",
+	[SIP_REG_REGISTERED] = "registered",
+	[SIP_REG_FAILING] = "failing",
+	[SIP_REG_AUTH_FAILED] = "authentication failed",
+	[SIP_REG_STOPPING] = "unregistering",
+	[SIP_REG_STOPPED] = "stopped",
+};
+
+const char *sip_reg_state_name(enum sip_reg_state s)
+{
+	return (unsigned)s < ARRAY_SIZE(state_names) ? state_names[s] : "?";
+}
+
+void sip_reg_opts_init(struct sip_reg_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->expires = 600;
+	o->keepalive_s = 20;
+	o->failback_s = 600;
+	o->dscp = 26;
+	o->reg_id = 1;
+	o->path_mtu = 1500;
+	o->backoff_base_ms = 30000;
+	o->backoff_cap_ms = 1800000;
+	o->auth_retry_ms = 30 * 60 * 1000;
+	o->t1_ms = 500;
+	o->user_agent = "dialstack-agent/" PACKAGE_VERSION;
+}
+
+static void set_state(struct sip_reg *reg, enum sip_reg_state s)
+{
+	struct sip_reg_status st;
+
+	if (reg->state == s && s != SIP_REG_REGISTERED)
+		return;
+	reg->state = s;
+	reg->since = time(NULL);
+	if (reg->o.on_state) {
+		sip_reg_status(reg, &st);
+		reg->o.on_state(reg, &st, reg->o.arg);
+	}
+}
+
+static void set_error(struct sip_reg *reg, const char *fmt, ...) DSA_PRINTF(2, 3);
+static void set_error(struct sip_reg *reg, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reg->last_error, sizeof(reg->last_error), fmt, ap);
+	va_end(ap);
+	log_warn("sip", "%s", reg->last_error);
+}
+
+static void rand_hex(char *out, size_t bytes)
+{
+	unsigned char r[32];
+	size_t i;
+
+	if (bytes > sizeof(r))
+		bytes = sizeof(r);
+	if (utl_random(r, bytes) != 0)
+		memset(r, 0x5a, bytes);
+	for (i = 0; i < bytes; i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+static int reg_port(const struct sip_registrar *r)
+{
+	return r->port > 0 ? r->port : r->transport == SIP_TP_TLS ? 5061 : 5060;
+}
+
+/* ------------------------------------------------------------ bindings */
+
+static void b_start(struct binding *b);
+static void b_send_register(struct binding *b);
+static void b_failed(struct binding *b, const char *why, int retry_after);
+static void on_binding_ok(struct binding *b);
+static void on_binding_failed(struct binding *b, int retry_after);
+static void on_auth_failed(struct binding *b);
+static void on_unregistered(struct binding *b);
+
+static void b_stop_timers(struct binding *b)
+{
+	ev_timer_cancel(&b->t_e);
+	ev_timer_cancel(&b->t_f);
+	ev_timer_cancel(&b->t_refresh);
+	ev_timer_cancel(&b->t_ka);
+	ev_timer_cancel(&b->t_kawait);
+}
+
+/* Drop the flow and every timer; the binding is idle afterwards. */
+static void b_reset(struct binding *b)
+{
+	b_stop_timers(b);
+	if (b->tp) {
+		sip_tp_close(b->tp);
+		b->tp = NULL;
+	}
+	if (b->dns) {
+		sip_dns_cancel(b->dns);
+		b->dns = NULL;
+	}
+	b->txn = false;
+	b->st = B_IDLE;
+	b->stun = 0;
+	b->ka_misses = 0;
+	b->stun_waiting = false;
+	b->have_mapped = false;
+	b->granted = 0;
+}
+
+static const char *region(const struct binding *b)
+{
+	return b->reg->names[b->idx];
+}
+
+static void b_send_txn(struct binding *b)
+{
+	int err = sip_tp_send(b->tp, b->req, b->reqlen);
+
+	if (err) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "cannot send to the %s registrar: %s", region(b), strerror(-err));
+		b_failed(b, why, -1);
+	}
+}
+
+static void on_t_e(struct ev_timer *t)
+{
+	struct binding *b = container_of(t, struct binding, t_e);
+
+	if (!b->txn)
+		return;
+	b_send_txn(b);
+	if (b->txn) {
+		b->rt_ms = b->rt_ms * 2 > T2_MS ? T2_MS : b->rt_ms * 2;
+		ev_timer_set(&b->t_e, b->rt_ms);
+	}
+}
+
+static void on_t_f(struct ev_timer *t)
+{
+	struct binding *b = container_of(t, struct binding, t_f);
+	char why[160];
+
+	if (!b->txn)
+		return;
+	b->txn = false;
+	ev_timer_cancel(&b->t_e);
+	snprintf(why, sizeof(why), "no answer from the %s registrar %s:%d over %s within %u s",
+		 region(b), b->reg->hosts[b->idx], reg_port(&b->reg->o.registrars[b->idx]),
+		 sip_tp_name(b->reg->o.registrars[b->idx].transport), 64 * b->reg->o.t1_ms / 1000);
+	b_failed(b, why, -1);
+}
+
+/* Build and send a REGISTER (Expires: expires) carrying auth if given. */
+static void b_register(struct binding *b, const char *auth_hdr, const char *auth_val)
+{
+	struct sip_reg *reg = b->reg;
+	struct sip_register_req r = { 0 };
+	char host[64];
+	int port, err;
+
+	err = sip_tp_local(b->tp, host, sizeof(host), &port);
+	if (err) {
+		b_failed(b, "cannot read the local address of the signalling socket", -1);
+		return;
+	}
+	utl_strlcpy(b->local_host, host, sizeof(b->local_host));
+	b->local_port = port;
+	rand_hex(b->branch, 8);
+	b->cseq++;
+	r.transport = sip_tp_name(reg->o.registrars[b->idx].transport);
+	r.registrar = reg->domain;
+	r.user = reg->user;
+	r.domain = reg->domain;
+	r.local_host = host;
+	r.local_port = port;
+	r.branch = b->branch;
+	r.from_tag = b->from_tag;
+	r.call_id = b->call_id;
+	r.cseq = b->cseq;
+	r.instance = reg->instance;
+	r.reg_id = reg->o.reg_id;
+	r.expires = b->unreg ? 0 : b->expires_req;
+	r.user_agent = reg->user_agent;
+	r.auth_header = auth_hdr;
+	r.auth_value = auth_val;
+	r.selftest = b->unreg ? NULL : reg->selftest;
+	b->auth_sent = auth_val != NULL;
+	err = sip_msg_build_register(&r, b->req, sizeof(b->req), &b->reqlen);
+	if (!err && r.selftest && reg->o.registrars[b->idx].transport == SIP_TP_UDP &&
+	    b->reqlen + 200 > (size_t)reg->o.path_mtu) {
+		/* RFC 3261 18.1.1: keep UDP under the path MTU minus 200; drop the summary */
+		if (!reg->selftest_dropped)
+			log_warn("sip", "REGISTER would be %zu bytes over UDP (path MTU %d): "
+				 "self-test summary header left out", b->reqlen, reg->o.path_mtu);
+		reg->selftest_dropped = true;
+		r.selftest = NULL;
+		err = sip_msg_build_register(&r, b->req, sizeof(b->req), &b->reqlen);
+	} else if (!err && r.selftest) {
+		reg->selftest_dropped = false;
+	}
+	if (err) {
+		b_failed(b, "cannot build the REGISTER (account fields too long or invalid)", -1);
+		return;
+	}
+	b->txn = true;
+	b->rt_ms = reg->o.t1_ms;
+	ev_timer_set(&b->t_f, 64 * (uint64_t)reg->o.t1_ms);
+	if (reg->o.registrars[b->idx].transport == SIP_TP_UDP)
+		ev_timer_set(&b->t_e, b->rt_ms);
+	log_debug("sip", "REGISTER to %s (CSeq %u, expires %d%s)", region(b), (unsigned)b->cseq,
+		  r.expires, auth_val ? ", with credentials" : "");
+	b_send_txn(b);
+}
+
+static void b_send_register(struct binding *b)
+{
+	b->tries_423 = 0;
+	b_register(b, NULL, NULL);
+}
+
+static void on_t_refresh(struct ev_timer *t)
+{
+	struct binding *b = container_of(t, struct binding, t_refresh);
+
+	if (!b->txn && b->tp)
+		b_send_register(b);
+}
+
+/* UDP keepalive for registrars that do not answer STUN: an OPTIONS, whose
+ * answer (any status) proves the registrar is there and carries received/rport. */
+static int options_ping(struct binding *b)
+{
+	struct sip_reg *reg = b->reg;
+	struct sip_register_req r = { 0 };
+	char buf[1024];
+	size_t len;
+	int err;
+
+	rand_hex(b->ping_branch, 8);
+	r.transport = "UDP";
+	r.registrar = reg->domain;
+	r.user = reg->user;
+	r.domain = reg->domain;
+	r.local_host = b->local_host;
+	r.local_port = b->local_port;
+	r.branch = b->ping_branch;
+	r.from_tag = b->from_tag;
+	r.call_id = b->call_id;
+	r.cseq = ++b->ping_cseq;
+	r.user_agent = reg->user_agent;
+	err = sip_msg_build_options(&r, buf, sizeof(buf), &len);
+	if (!err)
+		err = sip_tp_send(b->tp, buf, len);
+	return err;
+}
+
+static void ka_send(struct binding *b)
+{
+	struct sip_reg *reg = b->reg;
+	bool udp = reg->o.registrars[b->idx].transport == SIP_TP_UDP;
+	int err;
+
+	b->options_ping = udp && b->stun < 0;
+	err = b->options_ping ? options_ping(b) : sip_tp_ping(b->tp, udp);
+	if (err) {
+		b_failed(b, "cannot send the keepalive", -1);
+		return;
+	}
+	if (!ev_timer_pending(&b->t_kawait)) {
+		/* the deadline runs from the first unanswered ping, not the latest */
+		b->stun_waiting = true;
+		ev_timer_set(&b->t_kawait, udp ? STUN_WAIT_MS : PONG_WAIT_MS);
+	}
+}
+
+static void on_t_ka(struct ev_timer *t)
+{
+	struct binding *b = container_of(t, struct binding, t_ka);
+
+	if (b->tp && b->st == B_REGISTERED)
+		ka_send(b);
+	ev_timer_set(&b->t_ka, (uint64_t)b->reg->o.keepalive_s * 1000);
+}
+
+/* A keepalive went unanswered: UDP pings once more (3 s) before declaring the
+ * registrar gone; a stream gets no second chance (TCP retransmits by itself).
+ * Worst case with the 20 s default: 20 + 5 + 3 s (or 20 + 5 + 5 s while finding
+ * out whether the registrar speaks STUN), then failover: within 35 s. */
+static void on_t_kawait(struct ev_timer *t)
+{
+	struct binding *b = container_of(t, struct binding, t_kawait);
+	bool udp = b->reg->o.registrars[b->idx].transport == SIP_TP_UDP;
+	char why[200];
+
+	if (!b->stun_waiting)
+		return;
+	b->stun_waiting = false;
+	if (udp && b->stun == 0) {
+		/* no STUN answer yet: either no STUN support or the registrar is gone;
+		 * an OPTIONS tells which (and keeps the mapping alive from now on) */
+		log_info("sip", "%s registrar does not answer STUN; using OPTIONS keepalives", region(b));
+		b->stun = -1;
+		b->ka_misses = 1;
+		ka_send(b);
+		return;
+	}
+	if (udp && b->ka_misses == 0) {
+		b->ka_misses = 1;
+		ka_send(b);
+		if (b->stun_waiting)
+			ev_timer_set(&b->t_kawait, KA_RETRY_MS);
+		return;
+	}
+	snprintf(why, sizeof(why), "the %s registrar stopped answering keepalives (%s)", region(b),
+		 udp ? (b->stun > 0 ? "STUN" : "OPTIONS") : "CRLF ping, connection lost");
+	b_failed(b, why, -1);
+}
+
+/* Note the public address; true when it changed from a previously known one. */
+static bool learn_public(struct binding *b, const char *addr)
+{
+	bool changed = b->public_addr[0] && strcmp(b->public_addr, addr) != 0;
+
+	if (changed)
+		log_notice("sip", "public address changed from %s to %s", b->public_addr, addr);
+	utl_strlcpy(b->public_addr, addr, sizeof(b->public_addr));
+	return changed;
+}
+
+static void tp_pong(struct sip_tp *tp, const struct sockaddr_storage *mapped, void *arg)
+{
+	struct binding *b = arg;
+
+	b->stun_waiting = false;
+	b->ka_misses = 0;
+	ev_timer_cancel(&b->t_kawait);
+	if (!mapped)
+		return;
+	b->stun = 1;
+	if (b->have_mapped && !sip_sockaddr_equal(mapped, &b->stun_mapped)) {
+		char s[64];
+
+		sip_sockaddr_str(mapped, s, sizeof(s));
+		b->stun_mapped = *mapped;
+		learn_public(b, s);
+		log_notice("sip", "NAT mapping towards the %s registrar changed (STUN); re-registering",
+			   region(b));
+		if (!b->txn)
+			b_send_register(b);
+		return;
+	}
+	b->stun_mapped = *mapped;
+	b->have_mapped = true;
+}
+
+static void handle_final_ok(struct binding *b, const struct sip_msg *m)
+{
+	struct sip_reg *reg = b->reg;
+	char match[96], pub[96];
+	int granted;
+	uint64_t ms, margin;
+
+	if (b->unreg) {
+		on_unregistered(b);
+		return;
+	}
+	snprintf(match, sizeof(match), "%s:%d", b->local_host, b->local_port);
+	granted = sip_msg_contact_expires(m, reg->instance, match);
+	if (granted < 0)
+		granted = b->expires_req;
+	if (granted == 0) {
+		b_failed(b, "registrar accepted the REGISTER but kept no binding (expires 0)", -1);
+		return;
+	}
+	b->granted = granted;
+	if (m->via_rport > 0) {
+		snprintf(pub, sizeof(pub), "%s:%d", m->via_received[0] ? m->via_received : m->via_host,
+			 m->via_rport);
+		learn_public(b, pub);
+	}
+	/* refresh at 90 %, but leave a whole retransmit cycle (64*T1) before expiry */
+	ms = (uint64_t)granted * 900;
+	margin = 64 * (uint64_t)reg->o.t1_ms;
+	if ((uint64_t)granted * 1000 > margin && (uint64_t)granted * 1000 - margin < ms)
+		ms = (uint64_t)granted * 1000 - margin;
+	if (ms < (uint64_t)granted * 500)
+		ms = (uint64_t)granted * 500;
+	ev_timer_set(&b->t_refresh, ms);
+	if (b->st != B_REGISTERED) {
+		b->st = B_REGISTERED;
+		ev_timer_set(&b->t_ka, (uint64_t)reg->o.keepalive_s * 1000);
+	}
+	log_info("sip", "registered on %s for %d s (refresh in %llu s)", region(b), granted,
+		 (unsigned long long)(ms / 1000));
+	on_binding_ok(b);
+}
+
+static void handle_challenge(struct binding *b, const struct sip_msg *m)
+{
+	struct sip_reg *reg = b->reg;
+	const struct sip_challenge *ch = &m->challenge;
+	char cnonce[33], val[1024];
+	const char *user = reg->auth_user ? reg->auth_user : reg->user;
+	char uri[300];
+	int err;
+
+	if (!m->has_challenge) {
+		set_error(reg, "%s registrar asks for an authentication this phone cannot answer (%s)",
+			  region(b), m->challenge_err == -ENOTSUP ? "unsupported digest algorithm or qop"
+								   : "no usable digest challenge");
+		on_auth_failed(b);
+		return;
+	}
+	if (b->auth_sent && !ch->stale) {
+		set_error(reg, "authentication failed: check the SIP password (the %s registrar "
+			  "rejected the credentials of %s)", region(b), user);
+		on_auth_failed(b);
+		return;
+	}
+	if (!strcmp(ch->nonce, b->answered_nonce)) {
+		set_error(reg, "authentication failed: the %s registrar repeated a nonce already "
+			  "answered; check the SIP password", region(b));
+		on_auth_failed(b);
+		return;
+	}
+	if (sip_digest_cnonce(cnonce, sizeof(cnonce)) != 0) {
+		b_failed(b, "no random source for the digest cnonce", -1);
+		return;
+	}
+	snprintf(uri, sizeof(uri), "sip:%s", reg->domain);
+	err = sip_digest_authorization(ch, user, reg->password, "REGISTER", uri, 1, cnonce, val,
+				       sizeof(val));
+	if (err) {
+		set_error(reg, "cannot answer the %s registrar's challenge (user name or realm "
+			  "not usable)", region(b));
+		on_auth_failed(b);
+		return;
+	}
+	utl_strlcpy(b->answered_nonce, ch->nonce, sizeof(b->answered_nonce));
+	b_register(b, ch->proxy ? "Proxy-Authorization" : "Authorization", val);
+	OPENSSL_cleanse(val, sizeof(val));
+}
+
+static void handle_response(struct binding *b, const struct sip_msg *m)
+{
+	struct sip_reg *reg = b->reg;
+	char why[200];
+
+	if (!strcmp(m->cseq_method, "OPTIONS") && !strcmp(m->call_id, b->call_id) &&
+	    !strncmp(m->via_branch, "z9hG4bK", 7) && !strcmp(m->via_branch + 7, b->ping_branch)) {
+		/* keepalive answered (any status will do) */
+		b->stun_waiting = false;
+		b->ka_misses = 0;
+		b->ping_branch[0] = '\0';
+		ev_timer_cancel(&b->t_kawait);
+		if (m->via_rport > 0 && b->st == B_REGISTERED) {
+			char pub[96];
+
+			snprintf(pub, sizeof(pub), "%s:%d", m->via_received[0] ? m->via_received :
+				 m->via_host, m->via_rport);
+			if (learn_public(b, pub) && !b->txn) {
+				log_notice("sip", "NAT mapping towards the %s registrar changed; "
+					   "re-registering", region(b));
+				b_send_register(b);
+			}
+		}
+		return;
+	}
+	if (!b->txn || strcmp(m->cseq_method, "REGISTER") || m->cseq != b->cseq ||
+	    strcmp(m->call_id, b->call_id) || strncmp(m->via_branch, "z9hG4bK", 7) ||
+	    strcmp(m->via_branch + 7, b->branch)) {
+		log_debug("sip", "stray response %d ignored", m->status);
+		return;     /* a retransmitted or foreign response (what Timer K absorbs) */
+	}
+	if (m->status < 200) {
+		b->rt_ms = T2_MS;    /* proceeding: retransmit at T2 */
+		return;
+	}
+	b->txn = false;
+	ev_timer_cancel(&b->t_e);
+	ev_timer_cancel(&b->t_f);
+	if (m->status < 300) {
+		handle_final_ok(b, m);
+		return;
+	}
+	if (b->unreg) {
+		if (m->status == 401 || m->status == 407) {
+			if (m->has_challenge && !b->auth_sent) {
+				handle_challenge(b, m);
+				return;
+			}
+		}
+		on_unregistered(b);
+		return;
+	}
+	switch (m->status) {
+	case 401:
+	case 407:
+		handle_challenge(b, m);
+		return;
+	case 423:
+		if (m->min_expires > b->expires_req && m->min_expires <= 86400 && b->tries_423 < 3) {
+			log_notice("sip", "%s registrar wants at least %d s (423); retrying", region(b),
+				   m->min_expires);
+			b->expires_req = m->min_expires;
+			b->tries_423++;
+			b_register(b, NULL, NULL);
+			return;
+		}
+		snprintf(why, sizeof(why), "%s registrar rejected the expiry (423) without a usable "
+			 "Min-Expires", region(b));
+		b_failed(b, why, -1);
+		return;
+	case 403:
+		set_error(reg, "authentication failed: check the SIP password (the %s registrar "
+			  "answered 403 Forbidden)", region(b));
+		on_auth_failed(b);
+		return;
+	case 404:
+		set_error(reg, "authentication failed: SIP account %s@%s unknown to the %s registrar "
+			  "(404); check the provisioned user and domain", reg->user, reg->domain, region(b));
+		on_auth_failed(b);
+		return;
+	default:
+		snprintf(why, sizeof(why), "%s registrar answered %d %s%s", region(b), m->status,
+			 m->reason, m->status == 503 && m->retry_after > 0 ? " (with Retry-After)" : "");
+		b_failed(b, why, m->status == 503 ? m->retry_after : -1);
+		return;
+	}
+}
+
+static void reply(struct binding *b, const struct sip_msg *m, int code, const char *reason,
+		  const char *extra)
+{
+	char *out = NULL, tag[20];
+	size_t len;
+
+	rand_hex(tag, 8);
+	if (sip_msg_build_response(m, code, reason, tag, extra, &out, &len) == 0) {
+		(void)sip_tp_send(b->tp, out, len);
+		free(out);
+	}
+}
+
+static void handle_request(struct binding *b, const struct sip_msg *m, bool from_registrar)
+{
+	static const char *known[] = { "INVITE", "BYE", "CANCEL", "MESSAGE", "SUBSCRIBE", "INFO",
+				       "UPDATE", "REFER", "PRACK", "PUBLISH", "REGISTER" };
+	size_t i;
+
+	if (!strcmp(m->method, "ACK"))
+		return;
+	if (!from_registrar) {
+		log_warn("sip", "%s from an address that is not the registrar refused (403)", m->method);
+		reply(b, m, 403, "Forbidden", NULL);
+		return;
+	}
+	if (!strcmp(m->method, "OPTIONS")) {
+		reply(b, m, 200, "OK", ALLOW "Accept: application/sdp\r\nSupported: path, outbound\r\n");
+		return;
+	}
+	if (!strcmp(m->method, "NOTIFY")) {
+		if (strcasecmp(m->event, "check-sync")) {
+			reply(b, m, 489, "Bad Event", "Allow-Events: check-sync\r\n");
+			return;
+		}
+		reply(b, m, 200, "OK", NULL);
+		log_notice("sip", "check-sync NOTIFY from the %s registrar", region(b));
+		if (b->reg->o.on_check_sync)
+			b->reg->o.on_check_sync(b->reg, b->reg->o.arg);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(known); i++)
+		if (!strcmp(m->method, known[i])) {
+			reply(b, m, 405, "Method Not Allowed", ALLOW);
+			return;
+		}
+	reply(b, m, 501, "Not Implemented", ALLOW);
+}
+
+static void tp_msg(struct sip_tp *tp, const char *buf, size_t len,
+		   const struct sockaddr_storage *from, void *arg)
+{
+	struct binding *b = arg;
+	struct sip_msg m;
+	const char *why;
+	bool stream = sip_tp_kind_of(tp) != SIP_TP_UDP;
+	bool from_registrar = sip_sockaddr_equal(from, &b->addr);
+	int err;
+
+	err = sip_msg_parse(buf, len, stream, &m, &why);
+	if (err) {
+		log_warn("sip", "dropped a broken message from the %s registrar: %s", region(b), why);
+		return;
+	}
+	if (m.is_request)
+		handle_request(b, &m, from_registrar);
+	else if (from_registrar)
+		handle_response(b, &m);
+	sip_msg_free(&m);
+}
+
+static void tp_up(struct sip_tp *tp, void *arg)
+{
+	struct binding *b = arg;
+
+	if (b->st == B_CONNECTING) {
+		b->st = B_REGISTERING;
+		b_send_register(b);
+	}
+}
+
+static void tp_error(struct sip_tp *tp, int err, const char *why, void *arg)
+{
+	struct binding *b = arg;
+
+	if (b->st == B_UNREGISTERING || b->unreg) {
+		on_unregistered(b);
+		return;
+	}
+	b_failed(b, why, -1);
+}
+
+static void b_connect(struct binding *b)
+{
+	struct sip_reg *reg = b->reg;
+	const struct sip_registrar *r = &reg->o.registrars[b->idx];
+	struct sip_tp_opts to = { 0 };
+	static const struct sip_tp_cbs cbs = { tp_up, tp_msg, tp_pong, tp_error };
+	char why[200];
+	int err;
+
+	to.kind = r->transport;
+	to.peer = b->addr;
+	to.host = reg->hosts[b->idx];
+	to.ca_file = reg->ca_file;
+	to.dscp = reg->o.dscp;
+	to.connect_timeout_ms = (int)(64 * reg->o.t1_ms) < 10000 ? (int)(64 * reg->o.t1_ms) : 10000;
+	b->st = B_CONNECTING;
+	err = sip_tp_open(&to, &cbs, b, &b->tp);
+	if (err) {
+		b->tp = NULL;
+		if (err == -ENOENT && r->transport == SIP_TP_TLS)
+			snprintf(why, sizeof(why), "cannot load the provisioned CA bundle %s for TLS",
+				 reg->ca_file ? reg->ca_file : "(system default)");
+		else
+			snprintf(why, sizeof(why), "cannot open a %s socket to the %s registrar: %s",
+				 sip_tp_name(r->transport), region(b), strerror(-err));
+		b_failed(b, why, -1);
+	}
+}
+
+static void dns_done(struct sip_dns *d, int err, const struct sockaddr_storage *addr, void *arg)
+{
+	struct binding *b = arg;
+	char why[300];
+
+	b->dns = NULL;
+	if (err) {
+		snprintf(why, sizeof(why), "cannot resolve the %s registrar %s: %s", region(b),
+			 b->reg->hosts[b->idx], sip_dns_strerror(err));
+		b_failed(b, why, -1);
+		return;
+	}
+	b->addr = *addr;
+	if (b->addr.ss_family == AF_INET)
+		((struct sockaddr_in *)&b->addr)->sin_port = htons((uint16_t)reg_port(&b->reg->o.registrars[b->idx]));
+	else
+		((struct sockaddr_in6 *)&b->addr)->sin6_port = htons((uint16_t)reg_port(&b->reg->o.registrars[b->idx]));
+	b_connect(b);
+}
+
+/* Begin registering this binding from scratch: resolve, connect, REGISTER. */
+static void b_start(struct binding *b)
+{
+	struct sip_reg *reg = b->reg;
+	int err;
+
+	b_reset(b);
+	b->unreg = false;
+	b->expires_req = reg->o.expires;
+	b->answered_nonce[0] = '\0';
+	b->public_addr[0] = '\0';
+	b->st = B_RESOLVING;
+	err = sip_dns_resolve(reg->hosts[b->idx], dns_done, b, &b->dns);
+	if (err) {
+		char why[300];
+
+		b->dns = NULL;
+		snprintf(why, sizeof(why), "cannot resolve the %s registrar %s: %s", region(b),
+			 reg->hosts[b->idx], sip_dns_strerror(err));
+		b_failed(b, why, -1);
+	}
+}
+
+static void b_failed(struct binding *b, const char *why, int retry_after)
+{
+	struct sip_reg *reg = b->reg;
+
+	if (b->unreg) {
+		on_unregistered(b);
+		return;
+	}
+	set_error(reg, "%s", why);
+	b_reset(b);
+	on_binding_failed(b, retry_after);
+}
+
+/* ------------------------------------------------------------ the client */
+
+static void schedule_retry(struct sip_reg *reg, uint64_t ms);
+
+static int other(const struct sip_reg *reg, int idx)
+{
+	return reg->o.n_registrars > 1 ? 1 - idx : idx;
+}
+
+static void activate(struct sip_reg *reg, int idx)
+{
+	reg->active = idx;
+	set_state(reg, SIP_REG_REGISTERING);
+	b_start(&reg->b[idx]);
+}
+
+static void on_binding_ok(struct binding *b)
+{
+	struct sip_reg *reg = b->reg;
+
+	if (reg->state == SIP_REG_STOPPING || reg->state == SIP_REG_STOPPED)
+		return;
+	if (b->idx != reg->active) {
+		/* fail-back probe: the preferred region answers again; move there */
+		struct binding *old = &reg->b[reg->active];
+
+		log_notice("sip", "back on the %s registrar; leaving %s", region(b), region(old));
+		if (old->tp && old->st == B_REGISTERED && !old->txn) {
+			old->unreg = true;
+			old->st = B_UNREGISTERING;
+			ev_timer_cancel(&old->t_refresh);
+			ev_timer_cancel(&old->t_ka);
+			b_send_register(old);
+		} else {
+			b_reset(old);
+		}
+		reg->active = b->idx;
+	}
+	bo_reset(&reg->bo);
+	reg->tried = 0;
+	reg->last_error[0] = '\0';
+	set_state(reg, SIP_REG_REGISTERED);
+	if (reg->active != reg->primary && reg->o.n_registrars > 1)
+		ev_timer_set(&reg->t_failback, (uint64_t)reg->o.failback_s * 1000);
+	else
+		ev_timer_cancel(&reg->t_failback);
+}
+
+static void on_binding_failed(struct binding *b, int retry_after)
+{
+	struct sip_reg *reg = b->reg;
+	uint64_t now = ev_now_ms(), wait;
+	int next;
+
+	if (retry_after > 0)
+		reg->not_before[b->idx] = now + (uint64_t)retry_after * 1000;
+	if (reg->state == SIP_REG_STOPPING || reg->state == SIP_REG_STOPPED ||
+	    reg->state == SIP_REG_AUTH_FAILED)
+		return;
+	if (b->idx != reg->active) {
+		/* fail-back probe failed: stay where we are, try again later */
+		log_info("sip", "%s registrar still unavailable; staying on %s", region(b),
+			 region(&reg->b[reg->active]));
+		if (reg->b[reg->active].st == B_REGISTERED) {
+			reg->last_error[0] = '\0';
+			set_state(reg, SIP_REG_REGISTERED);
+		}
+		ev_timer_set(&reg->t_failback, (uint64_t)reg->o.failback_s * 1000);
+		return;
+	}
+	reg->tried++;
+	next = other(reg, b->idx);
+	if (next != b->idx && reg->tried < reg->o.n_registrars && reg->not_before[next] <= now) {
+		log_notice("sip", "failing over from %s to %s", region(b), reg->names[next]);
+		ev_timer_cancel(&reg->t_failback);
+		activate(reg, next);
+		return;
+	}
+	/* every registrar failed in this round: back off, then start again with the preferred */
+	wait = bo_next(&reg->bo);
+	reg->tried = 0;
+	reg->active = reg->primary;
+	if (reg->not_before[reg->primary] > now + wait) {
+		if (reg->o.n_registrars > 1 && reg->not_before[other(reg, reg->primary)] < reg->not_before[reg->primary]) {
+			reg->active = other(reg, reg->primary);
+			wait = reg->not_before[reg->active] > now + wait ? reg->not_before[reg->active] - now : wait;
+		} else {
+			wait = reg->not_before[reg->primary] - now;
+		}
+	}
+	set_state(reg, SIP_REG_FAILING);
+	log_notice("sip", "all registrars failed; next attempt in %llu s",
+		   (unsigned long long)(wait / 1000));
+	schedule_retry(reg, wait);
+}
+
+static void on_auth_failed(struct binding *b)
+{
+	struct sip_reg *reg = b->reg;
+	int i;
+
+	if (b->unreg) {
+		on_unregistered(b);
+		return;
+	}
+	for (i = 0; i < reg->o.n_registrars; i++)
+		b_reset(&reg->b[i]);
+	ev_timer_cancel(&reg->t_failback);
+	reg->active = reg->primary;
+	reg->tried = 0;
+	set_state(reg, SIP_REG_AUTH_FAILED);
+	schedule_retry(reg, reg->o.auth_retry_ms);
+}
+
+static void on_t_retry(struct ev_timer *t)
+{
+	struct sip_reg *reg = container_of(t, struct sip_reg, t_retry);
+
+	if (reg->state == SIP_REG_STOPPING || reg->state == SIP_REG_STOPPED)
+		return;
+	activate(reg, reg->active < 0 ? reg->primary : reg->active);
+}
+
+static void schedule_retry(struct sip_reg *reg, uint64_t ms)
+{
+	ev_timer_set(&reg->t_retry, ms);
+}
+
+static void on_t_failback(struct ev_timer *t)
+{
+	struct sip_reg *reg = container_of(t, struct sip_reg, t_failback);
+	struct binding *p = &reg->b[reg->primary];
+
+	if (reg->state != SIP_REG_REGISTERED || reg->active == reg->primary)
+		return;
+	if (reg->not_before[reg->primary] > ev_now_ms()) {
+		ev_timer_set(&reg->t_failback, reg->not_before[reg->primary] - ev_now_ms());
+		return;
+	}
+	log_info("sip", "probing the %s registrar for fail-back", region(p));
+	b_start(p);
+}
+
+/* ------------------------------------------------------------ stop */
+
+static void stop_finish(struct sip_reg *reg)
+{
+	int i;
+	sip_reg_event_cb done = reg->stop_done;
+
+	for (i = 0; i < reg->o.n_registrars; i++)
+		b_reset(&reg->b[i]);
+	ev_timer_cancel(&reg->t_stop);
+	ev_timer_cancel(&reg->t_retry);
+	ev_timer_cancel(&reg->t_failback);
+	reg->stop_done = NULL;
+	set_state(reg, SIP_REG_STOPPED);
+	if (done)
+		done(reg, reg->stop_arg);
+}
+
+static void on_unregistered(struct binding *b)
+{
+	struct sip_reg *reg = b->reg;
+	int i;
+
+	b_reset(b);
+	b->unreg = false;
+	if (reg->state != SIP_REG_STOPPING)
+		return;
+	for (i = 0; i < reg->o.n_registrars; i++)
+		if (reg->b[i].st != B_IDLE)
+			return;
+	stop_finish(reg);
+}
+
+static void on_t_stop(struct ev_timer *t)
+{
+	struct sip_reg *reg = container_of(t, struct sip_reg, t_stop);
+
+	log_warn("sip", "unregistration did not finish in time; stopping anyway");
+	stop_finish(reg);
+}
+
+void sip_reg_stop(struct sip_reg *reg, unsigned max_ms, sip_reg_event_cb done, void *arg)
+{
+	int i, pending = 0;
+
+	reg->stop_done = done;
+	reg->stop_arg = arg;
+	ev_timer_cancel(&reg->t_retry);
+	ev_timer_cancel(&reg->t_failback);
+	set_state(reg, SIP_REG_STOPPING);
+	for (i = 0; i < reg->o.n_registrars; i++) {
+		struct binding *b = &reg->b[i];
+
+		/* every flow that holds (or may hold) a binding gets Expires: 0 */
+		if (b->tp && sip_tp_is_up(b->tp) && (b->st == B_REGISTERED || b->st == B_REGISTERING ||
+						      b->st == B_UNREGISTERING)) {
+			b_stop_timers(b);
+			b->txn = false;
+			b->unreg = true;
+			b->st = B_UNREGISTERING;
+			b->answered_nonce[0] = '\0';
+			b_send_register(b);
+			if (b->st != B_IDLE)
+				pending++;
+		} else {
+			b_reset(b);
+		}
+	}
+	if (!pending) {
+		stop_finish(reg);
+		return;
+	}
+	ev_timer_set(&reg->t_stop, max_ms);
+}
+
+/* ------------------------------------------------------------ setup */
+
+void sip_reg_status(const struct sip_reg *reg, struct sip_reg_status *st)
+{
+	int idx = reg->active >= 0 ? reg->active : reg->primary;
+	const struct binding *b = &reg->b[idx];
+
+	memset(st, 0, sizeof(*st));
+	st->state = reg->state;
+	st->state_name = sip_reg_state_name(reg->state);
+	utl_strlcpy(st->region, reg->names[idx], sizeof(st->region));
+	snprintf(st->registrar, sizeof(st->registrar), "%s:%d", reg->hosts[idx],
+		 reg_port(&reg->o.registrars[idx]));
+	st->transport = sip_tp_name(reg->o.registrars[idx].transport);
+	st->since = reg->since;
+	utl_strlcpy(st->public_addr, b->public_addr, sizeof(st->public_addr));
+	utl_strlcpy(st->last_error, reg->last_error, sizeof(st->last_error));
+	st->expires = reg->state == SIP_REG_REGISTERED ? b->granted : 0;
+	st->failures = reg->bo.failures;
+	st->selftest_dropped = reg->selftest_dropped;
+}
+
+int sip_reg_set_selftest(struct sip_reg *reg, const char *value)
+{
+	char *v = NULL;
+	int i;
+
+	if (value && !sip_header_value_ok(value, SELFTEST_MAX))
+		return -EINVAL;
+	if (value && !(v = strdup(value)))
+		return -ENOMEM;
+	free(reg->selftest);
+	reg->selftest = v;
+	reg->selftest_dropped = false;
+	for (i = 0; i < reg->o.n_registrars; i++) {
+		struct binding *b = &reg->b[i];
+
+		if (b->st == B_REGISTERED && !b->txn && b->tp)
+			b_send_register(b);
+	}
+	return 0;
+}
+
+static bool token_ok(const char *s, size_t max)
+{
+	return s && *s && sip_header_value_ok(s, max) && !strpbrk(s, " <>\"@;:,\\");
+}
+
+int sip_reg_new(const struct sip_reg_opts *o, struct sip_reg **out, const char **why)
+{
+	struct sip_reg *reg;
+	int i, err = -EINVAL;
+	const char *w = "";
+
+	*out = NULL;
+	if (!token_ok(o->user, 64)) {
+		*why = "SIP user missing or holds characters not allowed in a SIP user name";
+		return -EINVAL;
+	}
+	if (o->auth_user && !sip_header_value_ok(o->auth_user, 128)) {
+		*why = "SIP auth user holds characters not allowed";
+		return -EINVAL;
+	}
+	if (!o->password || strlen(o->password) > 256) {
+		*why = "SIP password missing or longer than 256 characters";
+		return -EINVAL;
+	}
+	if (!o->domain || !*o->domain || !sip_header_value_ok(o->domain, 253) || strpbrk(o->domain, " <>\"@;,\\")) {
+		*why = "SIP domain missing or not a host name";
+		return -EINVAL;
+	}
+	if (o->n_registrars < 1 || o->n_registrars > SIP_REG_MAX_REGISTRARS) {
+		*why = "one or two registrars are needed";
+		return -EINVAL;
+	}
+	if (o->expires < 60 || o->expires > 86400 || o->keepalive_s < 1 || o->keepalive_s > 3600 ||
+	    o->failback_s < 1 || o->dscp < 0 || o->dscp > 63 || o->t1_ms < 10 || o->t1_ms > 5000 ||
+	    o->path_mtu < 576 || o->backoff_base_ms < 1 || o->auth_retry_ms < 1000) {
+		*why = "a SIP timer, DSCP or MTU setting is out of range";
+		return -EINVAL;
+	}
+	if (o->selftest && !sip_header_value_ok(o->selftest, SELFTEST_MAX)) {
+		*why = "self-test summary holds characters not allowed in a header or is over 200 bytes";
+		return -EINVAL;
+	}
+	reg = calloc(1, sizeof(*reg));
+	if (!reg) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	reg->o = *o;
+	reg->active = -1;
+	if (sip_instance_uuid(o->mac, reg->instance, sizeof(reg->instance)) != 0) {
+		w = "device MAC address missing or malformed (need 12 hex digits)";
+		goto out;
+	}
+	for (i = 0; i < o->n_registrars; i++) {
+		const struct sip_registrar *r = &o->registrars[i];
+
+		if (!r->host || !*r->host || !sip_header_value_ok(r->host, 253) ||
+		    strpbrk(r->host, " <>\"@;,\\/")) {
+			w = "registrar host missing or not a host name";
+			goto out;
+		}
+		if (r->port < 0 || r->port > 65535 || (unsigned)r->transport > SIP_TP_TLS) {
+			w = "registrar port or transport out of range";
+			goto out;
+		}
+		utl_strlcpy(reg->hosts[i], r->host, sizeof(reg->hosts[i]));
+		snprintf(reg->names[i], sizeof(reg->names[i]), "%s",
+			 r->name && *r->name ? r->name : i ? "secondary" : "primary");
+		reg->o.registrars[i].host = reg->hosts[i];
+		reg->o.registrars[i].name = reg->names[i];
+	}
+	reg->primary = 0;
+	if (o->n_registrars > 1 && o->registrars[1].priority < o->registrars[0].priority)
+		reg->primary = 1;
+	reg->user = strdup(o->user);
+	reg->auth_user = o->auth_user ? strdup(o->auth_user) : NULL;
+	reg->password = strdup(o->password);
+	reg->domain = strdup(o->domain);
+	reg->ca_file = o->ca_file ? strdup(o->ca_file) : NULL;
+	reg->user_agent = strdup(o->user_agent && sip_header_value_ok(o->user_agent, 128) ?
+				 o->user_agent : "dialstack-agent");
+	reg->selftest = o->selftest ? strdup(o->selftest) : NULL;
+	if (!reg->user || !reg->password || !reg->domain || !reg->user_agent ||
+	    (o->auth_user && !reg->auth_user) || (o->ca_file && !reg->ca_file) ||
+	    (o->selftest && !reg->selftest)) {
+		err = -ENOMEM;
+		w = "out of memory";
+		goto out;
+	}
+	/* the copies are what the client uses from now on */
+	reg->o.user = reg->o.auth_user = reg->o.password = reg->o.domain = NULL;
+	reg->o.ca_file = reg->o.user_agent = reg->o.selftest = reg->o.mac = NULL;
+	bo_init(&reg->bo, o->backoff_base_ms, o->backoff_cap_ms);
+	reg->t_retry.cb = on_t_retry;
+	reg->t_failback.cb = on_t_failback;
+	reg->t_stop.cb = on_t_stop;
+	for (i = 0; i < o->n_registrars; i++) {
+		struct binding *b = &reg->b[i];
+
+		b->reg = reg;
+		b->idx = i;
+		b->t_e.cb = on_t_e;
+		b->t_f.cb = on_t_f;
+		b->t_refresh.cb = on_t_refresh;
+		b->t_ka.cb = on_t_ka;
+		b->t_kawait.cb = on_t_kawait;
+		rand_hex(b->call_id, 16);
+		rand_hex(b->from_tag, 8);
+		b->cseq = utl_random_range(1, 10000);
+	}
+	reg->since = time(NULL);
+	*out = reg;
+	*why = "";
+	return 0;
+out:
+	*why = w;
+	sip_reg_free(reg);
+	return err;
+}
+
+int sip_reg_start(struct sip_reg *reg)
+{
+	if (reg->state != SIP_REG_IDLE && reg->state != SIP_REG_STOPPED)
+		return -EALREADY;
+	reg->tried = 0;
+	bo_reset(&reg->bo);
+	activate(reg, reg->primary);
+	return 0;
+}
+
+void sip_reg_free(struct sip_reg *reg)
+{
+	int i;
+
+	if (!reg)
+		return;
+	for (i = 0; i < SIP_REG_MAX_REGISTRARS; i++)
+		if (reg->b[i].reg)
+			b_reset(&reg->b[i]);
+	ev_timer_cancel(&reg->t_retry);
+	ev_timer_cancel(&reg->t_failback);
+	ev_timer_cancel(&reg->t_stop);
+	if (reg->password) {
+		OPENSSL_cleanse(reg->password, strlen(reg->password));
+		free(reg->password);
+	}
+	free(reg->user);
+	free(reg->auth_user);
+	free(reg->domain);
+	free(reg->ca_file);
+	free(reg->user_agent);
+	free(reg->selftest);
+	free(reg);
+}

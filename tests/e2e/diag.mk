@@ -1,1 +1,4 @@
-# End-to-end tests of diag/ (see Makefile.am)
+# End-to-end tests of diag/ (see Makefile.am): the self-test against the lab (tests/lab).
+check_PROGRAMS += diag-run
+diag_run_SOURCES = diag-run.c
+diag_run_LDADD = $(DSA_LIBS) $(DSA_SYSLIBS)

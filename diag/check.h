@@ -1,0 +1,85 @@
+/* check.h - what a self-test check is, for the runner and the checks (internal to diag/).
+ *
+ * A check is an object on the event loop: start() arms its sockets and timers
+ * and returns; when it knows its verdict it fills c->res and calls
+ * diag_check_done() (possibly from inside start()). cancel() releases
+ * everything without a verdict. The runner passes each check the shared
+ * context: interface, local address and the resolved server addresses.
+ */
+#ifndef DSA_DIAG_CHECK_H
+#define DSA_DIAG_CHECK_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+
+#include "common/util.h"
+#include "diag/runner.h"
+
+enum diag_host { DIAG_H_PROV = 0, DIAG_H_EAST, DIAG_H_WEST, DIAG_H_STUN, DIAG_H_REFLECTOR,
+		 DIAG_H_COUNT, DIAG_H_NONE = -1 };
+
+struct diag_curl;
+
+/* Shared by the checks of one run; filled by the link, address and DNS checks. */
+struct diag_ctx {
+	const struct diag_opts *opts;
+	char ifname[32];
+	bool have_addr;                      /* a usable IPv4 address */
+	struct in_addr local;
+	struct in_addr ns[3];                /* DNS servers from resolv.conf */
+	unsigned nns;
+	char host[DIAG_H_COUNT][DIAG_HOST_MAX];   /* names (from the options) */
+	bool resolved[DIAG_H_COUNT];
+	struct in_addr addr[DIAG_H_COUNT];
+	struct diag_curl *curl;              /* libcurl multi on the loop */
+};
+
+struct diag_check;
+
+struct diag_check_type {
+	enum diag_check_id id;
+	const char *name;                    /* report id */
+	const char *title;
+	int phase;                           /* 1: local + DNS, 2: network */
+	bool background;                     /* may outlive the main phase */
+	enum diag_host needs;                /* host that must have resolved (phase 2) */
+	int arg;                             /* per-type parameter (registrar index...) */
+	int (*start)(struct diag_check *c);  /* 0, or -errno: the runner records a FAIL */
+	void (*cancel)(struct diag_check *c);
+};
+
+struct diag_check {
+	const struct diag_check_type *type;
+	struct diag_run *run;
+	struct diag_ctx *ctx;
+	struct diag_result res;
+	void *priv;                          /* the check's own state */
+	bool running;
+	uint64_t started_ms;
+};
+
+/* Report that c has its verdict (c->res filled); the runner takes over. */
+void diag_check_done(struct diag_check *c);
+
+/* Add a measured value to r (ignored when full). */
+void diag_value_add(struct diag_result *r, const char *name, const char *unit, const char *fmt, ...)
+	DSA_PRINTF(4, 5);
+
+/* Set the verdict and the advice line of r. */
+void diag_verdict_set(struct diag_result *r, enum diag_verdict v, const char *fmt, ...) DSA_PRINTF(3, 4);
+
+/* Set the threshold text of r. */
+void diag_threshold_set(struct diag_result *r, const char *fmt, ...) DSA_PRINTF(2, 3);
+
+/* The check types, defined by the chk_*.c files. */
+extern const struct diag_check_type diag_chk_link, diag_chk_address, diag_chk_clock, diag_chk_dns,
+	diag_chk_https, diag_chk_sip[6], diag_chk_rtp_ports, diag_chk_nat, diag_chk_sip_alg,
+	diag_chk_voice, diag_chk_dscp, diag_chk_mtu, diag_chk_udp_lifetime;
+
+/* Read the nameservers of resolv.conf at path into x->ns; 0 or -errno. */
+int diag_read_resolv(struct diag_ctx *x, const char *path);
+
+/* Runner-side hook: rewrite the SIP reachability advice once all six rows are known. */
+void diag_sip_reach_advise(struct diag_result *res[6]);
+
+#endif

@@ -1,0 +1,308 @@
+/* probe.c - UDP probe sockets, the reflector's reply header, libcurl multi on the loop. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/errqueue.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/ev.h"
+#include "common/util.h"
+#include "diag/probe.h"
+#include "system/system.h"
+
+int diag_udp_open(const struct sockaddr_in *dst, int dscp, int ttl)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1, err;
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one)) < 0 ||
+	    (ttl > 0 && setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)) < 0) ||
+	    (ttl > 0 && setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) < 0)) {
+		err = -errno;
+		goto out;
+	}
+	if (connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (dscp >= 0 && (err = sys_set_dscp(fd, dscp)) < 0)
+		goto out;
+	return fd;
+out:
+	close(fd);
+	return err;
+}
+
+ssize_t diag_udp_recv(int fd, void *buf, size_t cap, struct diag_rx *rx)
+{
+	union {
+		char b[256];
+		struct cmsghdr align;
+	} cb;
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b,
+			     .msg_controllen = sizeof(cb.b) };
+	ssize_t n = recvmsg(fd, &mh, 0);
+
+	rx->ts_ns = 0;
+	rx->tos = -1;
+	if (n < 0) {
+		int err = errno == EWOULDBLOCK ? -EAGAIN : -errno;
+
+		if (err != -EAGAIN) {
+			/* an ICMP error: drop its queued copy, or the fd stays readable */
+			char junk[64];
+
+			mh.msg_controllen = sizeof(cb.b);
+			iov.iov_base = junk;
+			iov.iov_len = sizeof(junk);
+			(void)recvmsg(fd, &mh, MSG_ERRQUEUE);
+		}
+		return err;
+	}
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			rx->ts_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
+			rx->tos = *(unsigned char *)CMSG_DATA(c);
+		}
+	}
+	if (!rx->ts_ns)
+		rx->ts_ns = diag_realtime_ns();
+	return n;
+}
+
+static uint64_t rd_be(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+int diag_refl_parse(const uint8_t *buf, size_t len, struct diag_refl *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (len < DIAG_REFL_HDR || memcmp(buf, "DSAR", 4) != 0 || buf[4] != 1)
+		return -EBADMSG;
+	h->tos = (buf[6] & 1) ? buf[5] : -1;
+	h->orig_port = (buf[6] & 4) ? (unsigned)rd_be(buf + 8, 2) : 0;
+	h->truncated = buf[6] & 8;
+	h->delay_us = (uint32_t)rd_be(buf + 12, 4);
+	h->payload = buf + DIAG_REFL_HDR;
+	h->plen = len - DIAG_REFL_HDR;
+	return 0;
+}
+
+int64_t diag_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void diag_sin(struct sockaddr_in *sin, struct in_addr a, unsigned port)
+{
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr = a;
+	sin->sin_port = htons((uint16_t)port);
+}
+
+const char *diag_ntoa(struct in_addr a, char *buf)
+{
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+bool diag_ip_private(struct in_addr a)
+{
+	uint32_t h = ntohl(a.s_addr);
+
+	return (h >> 24) == 10 || (h >> 20) == (172u << 4 | 1) || (h >> 16) == (192u << 8 | 168) ||
+	       diag_ip_cgnat(a);
+}
+
+bool diag_ip_cgnat(struct in_addr a)
+{
+	return (ntohl(a.s_addr) & 0xffc00000u) == 0x64400000u;
+}
+
+int diag_local_addr(int fd, struct sockaddr_in *out)
+{
+	socklen_t l = sizeof(*out);
+
+	if (getsockname(fd, (struct sockaddr *)out, &l) < 0)
+		return -errno;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- libcurl */
+
+struct diag_curl {
+	CURLM *multi;
+	struct ev_timer timer;
+};
+
+struct curl_sock {
+	struct ev_fd w;
+	struct diag_curl *dc;
+};
+
+struct curl_job {
+	diag_curl_cb cb;
+	void *arg;
+};
+
+static void curl_drain(struct diag_curl *dc)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(dc->multi, &left))) {
+		CURL *e;
+		CURLcode rc;
+		struct curl_job *job = NULL;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		e = m->easy_handle;
+		rc = m->data.result;
+		curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&job);
+		curl_multi_remove_handle(dc->multi, e);
+		if (job) {
+			curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
+			job->cb(e, rc, job->arg);
+			free(job);
+		}
+	}
+}
+
+static void curl_on_fd(struct ev_fd *w, unsigned ev)
+{
+	struct curl_sock *cs = container_of(w, struct curl_sock, w);
+	struct diag_curl *dc = cs->dc;
+	int running, flags = 0;
+
+	if (ev & EV_READ)
+		flags |= CURL_CSELECT_IN;
+	if (ev & EV_WRITE)
+		flags |= CURL_CSELECT_OUT;
+	if (ev & EV_ERROR)
+		flags |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(dc->multi, w->fd, flags, &running);
+	curl_drain(dc);
+}
+
+static void curl_on_timer(struct ev_timer *t)
+{
+	struct diag_curl *dc = container_of(t, struct diag_curl, timer);
+	int running;
+
+	curl_multi_socket_action(dc->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	curl_drain(dc);
+}
+
+static int curl_sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *sockp)
+{
+	struct diag_curl *dc = userp;
+	struct curl_sock *cs = sockp;
+
+	if (what == CURL_POLL_REMOVE) {
+		if (cs) {
+			ev_fd_del(&cs->w);
+			curl_multi_assign(dc->multi, s, NULL);
+			free(cs);
+		}
+		return 0;
+	}
+	if (!cs) {
+		cs = calloc(1, sizeof(*cs));
+		if (!cs)
+			return -1;
+		cs->dc = dc;
+		cs->w.fd = s;
+		cs->w.cb = curl_on_fd;
+		curl_multi_assign(dc->multi, s, cs);
+	}
+	ev_fd_add(&cs->w, (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0));
+	return 0;
+}
+
+static int curl_timer_cb(CURLM *m, long ms, void *userp)
+{
+	struct diag_curl *dc = userp;
+
+	if (ms < 0)
+		ev_timer_cancel(&dc->timer);
+	else
+		ev_timer_set(&dc->timer, (uint64_t)ms);
+	return 0;
+}
+
+struct diag_curl *diag_curl_new(void)
+{
+	struct diag_curl *dc = calloc(1, sizeof(*dc));
+
+	if (!dc)
+		return NULL;
+	dc->multi = curl_multi_init();
+	if (!dc->multi) {
+		free(dc);
+		return NULL;
+	}
+	dc->timer.cb = curl_on_timer;
+	curl_multi_setopt(dc->multi, CURLMOPT_SOCKETFUNCTION, curl_sock_cb);
+	curl_multi_setopt(dc->multi, CURLMOPT_SOCKETDATA, dc);
+	curl_multi_setopt(dc->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
+	curl_multi_setopt(dc->multi, CURLMOPT_TIMERDATA, dc);
+	return dc;
+}
+
+int diag_curl_add(struct diag_curl *dc, CURL *easy, diag_curl_cb cb, void *arg)
+{
+	struct curl_job *job = calloc(1, sizeof(*job));
+
+	if (!job)
+		return -ENOMEM;
+	job->cb = cb;
+	job->arg = arg;
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, job);
+	if (curl_multi_add_handle(dc->multi, easy) != CURLM_OK) {
+		curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+		free(job);
+		return -EIO;
+	}
+	return 0;
+}
+
+void diag_curl_remove(struct diag_curl *dc, CURL *easy)
+{
+	struct curl_job *job = NULL;
+
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&job);
+	curl_multi_remove_handle(dc->multi, easy);
+	free(job);
+	curl_easy_cleanup(easy);
+}
+
+void diag_curl_free(struct diag_curl *dc)
+{
+	if (!dc)
+		return;
+	ev_timer_cancel(&dc->timer);
+	curl_multi_cleanup(dc->multi);
+	free(dc);
+}

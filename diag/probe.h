@@ -1,0 +1,76 @@
+/* probe.h - socket helpers shared by the self-test's checks (internal to diag/). */
+#ifndef DSA_DIAG_PROBE_H
+#define DSA_DIAG_PROBE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <curl/curl.h>
+
+/* The reflector's reply header (tests/lab/reflector.c, 32 bytes). */
+#define DIAG_REFL_HDR 32
+#define DIAG_REFL_MAX_ECHO 1400
+
+struct diag_refl {
+	int tos;             /* TOS byte the reflector received, -1 if unknown */
+	unsigned orig_port;  /* destination port the probe was sent to, 0 if unknown */
+	uint32_t delay_us;   /* delay the reflector applied */
+	bool truncated;
+	const uint8_t *payload;
+	size_t plen;
+};
+
+/* What came with a datagram. */
+struct diag_rx {
+	int64_t ts_ns;       /* CLOCK_REALTIME, the kernel's (SO_TIMESTAMPNS) when given */
+	int tos;             /* IP_RECVTOS, -1 if none */
+};
+
+/* A non-blocking UDP socket connected to dst, marked with dscp (< 0: unmarked), with
+ * kernel receive timestamps and IP_RECVTOS; ttl > 0 sets IP_TTL and IP_RECVERR.
+ * The fd, or -errno. */
+int diag_udp_open(const struct sockaddr_in *dst, int dscp, int ttl);
+
+/* Receive one datagram into buf; its length, -EAGAIN when none, or -errno (e.g.
+ * -ECONNREFUSED from an ICMP port unreachable). */
+ssize_t diag_udp_recv(int fd, void *buf, size_t cap, struct diag_rx *rx);
+
+/* Parse a reflector reply; 0 or -EBADMSG. */
+int diag_refl_parse(const uint8_t *buf, size_t len, struct diag_refl *h);
+
+/* CLOCK_REALTIME in ns. */
+int64_t diag_realtime_ns(void);
+
+/* sin from an address and port. */
+void diag_sin(struct sockaddr_in *sin, struct in_addr a, unsigned port);
+
+/* "a.b.c.d" of a (static buffer per call site is not used: caller's buf, >= 16). */
+const char *diag_ntoa(struct in_addr a, char *buf);
+
+/* RFC 1918 private, or carrier-grade NAT 100.64.0.0/10. */
+bool diag_ip_private(struct in_addr a);
+bool diag_ip_cgnat(struct in_addr a);
+
+/* The local address of a connected socket fd. 0 or -errno. */
+int diag_local_addr(int fd, struct sockaddr_in *out);
+
+/* ---- libcurl multi on the loop ---- */
+struct diag_curl;
+typedef void (*diag_curl_cb)(CURL *easy, CURLcode rc, void *arg);
+
+/* A multi handle driven by the loop; NULL on failure. */
+struct diag_curl *diag_curl_new(void);
+
+/* Run easy (configured by the caller) and call cb when it finishes; 0 or -EIO. */
+int diag_curl_add(struct diag_curl *dc, CURL *easy, diag_curl_cb cb, void *arg);
+
+/* Abort easy without calling its callback and clean it up. */
+void diag_curl_remove(struct diag_curl *dc, CURL *easy);
+
+/* Free the multi handle (all transfers must have been removed). */
+void diag_curl_free(struct diag_curl *dc);
+
+#endif

@@ -1,0 +1,590 @@
+/* runner.c - runs the self-test's checks on the loop, phase by phase, and tells listeners. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/ev.h"
+#include "common/log.h"
+#include "diag/check.h"
+#include "diag/probe.h"
+#include "diag/report.h"
+#include "diag/runner.h"
+
+#define SUB "diag"
+
+/* Report order = enum diag_check_id. */
+static const struct diag_check_type *const types[DIAG_C_COUNT] = {
+	[DIAG_C_LINK] = &diag_chk_link,
+	[DIAG_C_ADDRESS] = &diag_chk_address,
+	[DIAG_C_CLOCK] = &diag_chk_clock,
+	[DIAG_C_DNS] = &diag_chk_dns,
+	[DIAG_C_HTTPS] = &diag_chk_https,
+	[DIAG_C_EAST_UDP] = &diag_chk_sip[0],
+	[DIAG_C_EAST_TCP] = &diag_chk_sip[1],
+	[DIAG_C_EAST_TLS] = &diag_chk_sip[2],
+	[DIAG_C_WEST_UDP] = &diag_chk_sip[3],
+	[DIAG_C_WEST_TCP] = &diag_chk_sip[4],
+	[DIAG_C_WEST_TLS] = &diag_chk_sip[5],
+	[DIAG_C_RTP_PORTS] = &diag_chk_rtp_ports,
+	[DIAG_C_NAT] = &diag_chk_nat,
+	[DIAG_C_SIP_ALG] = &diag_chk_sip_alg,
+	[DIAG_C_VOICE] = &diag_chk_voice,
+	[DIAG_C_DSCP] = &diag_chk_dscp,
+	[DIAG_C_MTU] = &diag_chk_mtu,
+	[DIAG_C_UDP_LIFETIME] = &diag_chk_udp_lifetime,
+};
+
+enum run_state { RUN_PHASE1, RUN_PHASE2, RUN_MAIN_DONE, RUN_ALL_DONE };
+
+struct diag_run {
+	struct diag_runner *runner;
+	struct diag_opts opts;
+	struct diag_ctx ctx;
+	struct diag_check checks[DIAG_C_COUNT];
+	struct diag_report report;
+	struct diag_listener *listeners;
+	enum run_state state;
+	bool starting;               /* inside a start loop: defer phase changes */
+	bool latest;                 /* the runner's latest finished report */
+	struct ev_timer deadline;
+	struct ev_timer reaper;      /* frees the run outside any callback */
+};
+
+struct diag_runner {
+	struct diag_run *cur;        /* in its main phase */
+	struct diag_run *latest;     /* main phase done, report kept */
+	struct diag_run *older[4];   /* superseded, background check still running */
+	uint64_t next_id;
+};
+
+/* ---------------------------------------------------------------- results */
+
+void diag_value_add(struct diag_result *r, const char *name, const char *unit, const char *fmt, ...)
+{
+	struct diag_value *v;
+	va_list ap;
+
+	if (r->nvalues >= DIAG_MAX_VALUES)
+		return;
+	v = &r->values[r->nvalues++];
+	utl_strlcpy(v->name, name, sizeof(v->name));
+	utl_strlcpy(v->unit, unit ? unit : "", sizeof(v->unit));
+	va_start(ap, fmt);
+	vsnprintf(v->value, sizeof(v->value), fmt, ap);
+	va_end(ap);
+}
+
+void diag_verdict_set(struct diag_result *r, enum diag_verdict v, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->verdict = v;
+	va_start(ap, fmt);
+	vsnprintf(r->advice, sizeof(r->advice), fmt, ap);
+	va_end(ap);
+}
+
+void diag_threshold_set(struct diag_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->threshold, sizeof(r->threshold), fmt, ap);
+	va_end(ap);
+}
+
+/* ---------------------------------------------------------------- options */
+
+void diag_opts_default(struct diag_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	utl_strlcpy(o->prov_url, "https://prov.dialstack.ai/", sizeof(o->prov_url));
+	utl_strlcpy(o->sip_host[0], "sip-east.dialstack.ai", sizeof(o->sip_host[0]));
+	utl_strlcpy(o->sip_host[1], "sip-west.dialstack.ai", sizeof(o->sip_host[1]));
+	o->sip_port = 5060;
+	o->sip_tls_port = 5061;
+	utl_strlcpy(o->stun_host, "global.stun.twilio.com", sizeof(o->stun_host));
+	o->stun_port = 3478;
+	o->reflector_port = 7;
+	o->rtp_min = 10000;
+	o->rtp_max = 20000;
+	o->rtp_samples = 6;
+	o->keepalive_s = 20;
+	o->lifetime_margin_s = 10;
+	o->lifetime_budget_s = 60;
+	o->dscp_audio = 46;
+	o->dscp_signal = 26;
+	o->voice_ms = 10000;
+	o->packet_ms = 20;
+	o->run_budget_ms = 20000;
+	diag_thresholds_default(&o->th);
+	o->checks = DIAG_CHECKS_ALL;
+	utl_strlcpy(o->resolv_conf, "/etc/resolv.conf", sizeof(o->resolv_conf));
+	utl_strlcpy(o->sysfs_net, "/sys/class/net", sizeof(o->sysfs_net));
+	utl_strlcpy(o->proc_route, "/proc/net/route", sizeof(o->proc_route));
+	o->build_epoch = BUILD_EPOCH;
+}
+
+#define OPT_FIELD(f) offsetof(struct diag_opts, f)
+static const struct {
+	const char *name;
+	size_t off;
+	unsigned lo, hi;
+} uint_rules[] = {
+	{ "sip_port", OPT_FIELD(sip_port), 1, 65535 },
+	{ "sip_tls_port", OPT_FIELD(sip_tls_port), 1, 65535 },
+	{ "stun_port", OPT_FIELD(stun_port), 1, 65535 },
+	{ "reflector_port", OPT_FIELD(reflector_port), 1, 65535 },
+	{ "rtp_min", OPT_FIELD(rtp_min), 1024, 65535 },
+	{ "rtp_max", OPT_FIELD(rtp_max), 1024, 65535 },
+	{ "rtp_samples", OPT_FIELD(rtp_samples), 2, 32 },
+	{ "keepalive_s", OPT_FIELD(keepalive_s), 1, 3600 },
+	{ "lifetime_margin_s", OPT_FIELD(lifetime_margin_s), 0, 600 },
+	{ "lifetime_budget_s", OPT_FIELD(lifetime_budget_s), 1, 120 },
+	{ "voice_ms", OPT_FIELD(voice_ms), 1000, 60000 },
+	{ "packet_ms", OPT_FIELD(packet_ms), 1, 100 },
+	{ "run_budget_ms", OPT_FIELD(run_budget_ms), 5000, 120000 },
+};
+
+int diag_opts_validate(const struct diag_opts *o, char *why, size_t whylen)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(uint_rules); i++) {
+		unsigned v = *(const unsigned *)(const void *)((const char *)o + uint_rules[i].off);
+
+		if (v < uint_rules[i].lo || v > uint_rules[i].hi) {
+			snprintf(why, whylen, "self-test option %s=%u is out of range %u-%u", uint_rules[i].name,
+				 v, uint_rules[i].lo, uint_rules[i].hi);
+			return -EINVAL;
+		}
+	}
+	if (o->rtp_min > o->rtp_max) {
+		snprintf(why, whylen, "self-test RTP range %u-%u is reversed", o->rtp_min, o->rtp_max);
+		return -EINVAL;
+	}
+	if (o->dscp_audio < 0 || o->dscp_audio > 63 || o->dscp_signal < 0 || o->dscp_signal > 63) {
+		snprintf(why, whylen, "self-test DSCP values must be 0-63 (audio %d, signalling %d)",
+			 o->dscp_audio, o->dscp_signal);
+		return -EINVAL;
+	}
+	if (o->packet_ms * 2 > o->voice_ms) {
+		snprintf(why, whylen, "self-test voice stream of %u ms is too short for %u ms packets",
+			 o->voice_ms, o->packet_ms);
+		return -EINVAL;
+	}
+	if ((o->checks & DIAG_CHECK_BIT(DIAG_C_HTTPS)) && strncmp(o->prov_url, "https://", 8) != 0) {
+		snprintf(why, whylen, "provisioning URL '%.80s' is not https://: only HTTPS is allowed",
+			 o->prov_url);
+		return -EINVAL;
+	}
+	if (diag_thresholds_validate(&o->th) < 0) {
+		snprintf(why, whylen, "self-test thresholds are not ordered good <= acceptable <= problematic");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- run */
+
+static void run_advance(struct diag_run *run);
+static void run_reap(struct diag_run *run);
+
+static bool enabled(const struct diag_run *run, enum diag_check_id id)
+{
+	return run->opts.checks & DIAG_CHECK_BIT(id);
+}
+
+static void notify_check(struct diag_run *run, const struct diag_result *res)
+{
+	for (struct diag_listener *l = run->listeners, *n; l; l = n) {
+		n = l->next;
+		if (l->on_check_done)
+			l->on_check_done(res, l->arg);
+	}
+}
+
+void diag_check_done(struct diag_check *c)
+{
+	struct diag_run *run = c->run;
+
+	if (!c->running)
+		return;
+	c->running = false;
+	c->res.done = true;
+	c->res.duration_ms = ev_now_ms() - c->started_ms;
+	if (!c->res.advice[0] && c->res.verdict == DIAG_PASS)
+		utl_strlcpy(c->res.advice, "OK", sizeof(c->res.advice));
+	run->report.results[c->type->id] = c->res;
+	log_info(SUB, "%s: %s (%s)", c->type->name, diag_verdict_name(c->res.verdict), c->res.advice);
+	notify_check(run, &c->res);
+	if (!run->starting)
+		run_advance(run);
+}
+
+static void check_skip(struct diag_check *c, const char *why)
+{
+	c->running = true;
+	c->started_ms = ev_now_ms();
+	diag_verdict_set(&c->res, DIAG_SKIP, "%s", why);
+	diag_check_done(c);
+}
+
+static void start_check(struct diag_run *run, struct diag_check *c)
+{
+	const struct diag_check_type *t = c->type;
+	char why[200];
+	int err;
+
+	if (t->phase == 2) {
+		if (!run->ctx.have_addr) {
+			check_skip(c, "not tested: the phone has no network address (see address)");
+			return;
+		}
+		if (t->needs != DIAG_H_NONE && !run->ctx.resolved[t->needs]) {
+			snprintf(why, sizeof(why), "not tested: %s has no address (see dns)",
+				 run->ctx.host[t->needs][0] ? run->ctx.host[t->needs] : "the server");
+			check_skip(c, why);
+			return;
+		}
+	}
+	c->running = true;
+	c->started_ms = ev_now_ms();
+	err = t->start(c);
+	if (err < 0 && c->running) {
+		t->cancel(c);
+		diag_verdict_set(&c->res, DIAG_FAIL, "the check could not run: %s", strerror(-err));
+		diag_check_done(c);
+	}
+}
+
+static void start_phase(struct diag_run *run, int phase)
+{
+	run->starting = true;
+	for (int i = 0; i < DIAG_C_COUNT; i++) {
+		struct diag_check *c = &run->checks[i];
+
+		if (c->type && c->type->phase == phase && enabled(run, (enum diag_check_id)i))
+			start_check(run, c);
+	}
+	run->starting = false;
+}
+
+static bool phase_done(const struct diag_run *run, int phase, bool with_background)
+{
+	for (int i = 0; i < DIAG_C_COUNT; i++) {
+		const struct diag_check *c = &run->checks[i];
+
+		if (!c->type || !enabled(run, (enum diag_check_id)i))
+			continue;
+		if (phase && c->type->phase != phase)
+			continue;
+		if (!with_background && c->type->background)
+			continue;
+		if (!c->res.done)
+			return false;
+	}
+	return true;
+}
+
+static void report_finish(struct diag_run *run)
+{
+	struct diag_report *rep = &run->report;
+	struct diag_result *sip[6];
+
+	for (int i = 0; i < 6; i++)
+		sip[i] = &rep->results[DIAG_C_EAST_UDP + i];
+	if (enabled(run, DIAG_C_EAST_UDP))
+		diag_sip_reach_advise(sip);
+	rep->duration_ms = ev_now_ms() - rep->started_mono_ms;
+	diag_report_compute(rep);
+}
+
+static void runner_promote(struct diag_runner *r, struct diag_run *run)
+{
+	struct diag_run *old = r->latest;
+
+	if (r->cur == run)
+		r->cur = NULL;
+	r->latest = run;
+	run->latest = true;
+	if (old) {
+		old->latest = false;
+		if (old->state == RUN_ALL_DONE) {
+			run_reap(old);
+		} else {
+			size_t i;
+
+			for (i = 0; i < ARRAY_SIZE(r->older) && r->older[i]; i++)
+				;
+			if (i < ARRAY_SIZE(r->older))
+				r->older[i] = old;
+			else
+				run_reap(old); /* too many: cancels its background check */
+		}
+	}
+}
+
+static void run_advance(struct diag_run *run)
+{
+	if (run->state == RUN_PHASE1 && phase_done(run, 1, true)) {
+		run->state = RUN_PHASE2;
+		start_phase(run, 2);
+	}
+	if (run->state == RUN_PHASE2 && phase_done(run, 0, false)) {
+		run->state = RUN_MAIN_DONE;
+		ev_timer_cancel(&run->deadline);
+		report_finish(run);
+		if (phase_done(run, 0, true)) {
+			/* the background check finished first: one complete report */
+			run->state = RUN_ALL_DONE;
+			run->report.complete = true;
+		}
+		runner_promote(run->runner, run);
+		log_notice(SUB, "self-test done: %s", diag_verdict_name(run->report.overall));
+		for (struct diag_listener *l = run->listeners, *n; l; l = n) {
+			n = l->next;
+			if (l->on_run_done)
+				l->on_run_done(&run->report, l->arg);
+		}
+	}
+	if (run->state == RUN_MAIN_DONE && phase_done(run, 0, true)) {
+		run->state = RUN_ALL_DONE;
+		report_finish(run);
+		run->report.complete = true;
+		for (struct diag_listener *l = run->listeners, *n; l; l = n) {
+			n = l->next;
+			if (l->on_report_update)
+				l->on_report_update(&run->report, l->arg);
+		}
+		if (!run->latest)
+			run_reap(run);
+	}
+}
+
+static void on_deadline(struct ev_timer *t)
+{
+	struct diag_run *run = container_of(t, struct diag_run, deadline);
+
+	run->starting = true;
+	for (int i = 0; i < DIAG_C_COUNT; i++) {
+		struct diag_check *c = &run->checks[i];
+
+		if (!c->running || c->type->background)
+			continue;
+		c->type->cancel(c);
+		c->res.verdict = DIAG_FAIL;
+		if (!c->res.advice[0])
+			diag_verdict_set(&c->res, DIAG_FAIL, "no result within the self-test's %u s budget",
+					 run->opts.run_budget_ms / 1000);
+		diag_check_done(c);
+	}
+	run->starting = false;
+	run_advance(run);
+}
+
+static void run_cancel_all(struct diag_run *run)
+{
+	for (int i = 0; i < DIAG_C_COUNT; i++) {
+		struct diag_check *c = &run->checks[i];
+
+		if (c->running) {
+			c->type->cancel(c);
+			c->running = false;
+		}
+	}
+}
+
+static void run_free(struct diag_run *run)
+{
+	struct diag_runner *r = run->runner;
+
+	run_cancel_all(run);
+	ev_timer_cancel(&run->deadline);
+	ev_timer_cancel(&run->reaper);
+	for (struct diag_listener *l = run->listeners; l; l = l->next)
+		l->run = NULL;
+	if (r) {
+		if (r->cur == run)
+			r->cur = NULL;
+		if (r->latest == run)
+			r->latest = NULL;
+		for (size_t i = 0; i < ARRAY_SIZE(r->older); i++)
+			if (r->older[i] == run)
+				r->older[i] = NULL;
+	}
+	diag_curl_free(run->ctx.curl);
+	free(run);
+}
+
+static void on_reap(struct ev_timer *t)
+{
+	run_free(container_of(t, struct diag_run, reaper));
+}
+
+/* Free run on the next loop turn (we may be inside one of its callbacks). */
+static void run_reap(struct diag_run *run)
+{
+	struct diag_runner *r = run->runner;
+
+	run_cancel_all(run);
+	if (r) {
+		if (r->latest == run)
+			r->latest = NULL;
+		for (size_t i = 0; i < ARRAY_SIZE(r->older); i++)
+			if (r->older[i] == run)
+				r->older[i] = NULL;
+	}
+	run->runner = NULL;
+	run->latest = false;
+	ev_timer_set(&run->reaper, 0);
+}
+
+static void listener_add(struct diag_run *run, struct diag_listener *l)
+{
+	struct diag_listener **pp = &run->listeners;
+
+	if (!l)
+		return;
+	diag_listener_remove(l);
+	while (*pp)
+		pp = &(*pp)->next;
+	l->next = NULL;
+	*pp = l;
+	l->run = run;
+}
+
+void diag_listener_remove(struct diag_listener *l)
+{
+	struct diag_listener **pp;
+
+	if (!l || !l->run)
+		return;
+	for (pp = &l->run->listeners; *pp; pp = &(*pp)->next) {
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	}
+	l->run = NULL;
+	l->next = NULL;
+}
+
+static void ctx_init(struct diag_run *run)
+{
+	struct diag_ctx *x = &run->ctx;
+	const struct diag_opts *o = &run->opts;
+	const char *prov = o->prov_url + (strncmp(o->prov_url, "https://", 8) ? 0 : 8);
+	size_t n = strcspn(prov, ":/?#");
+
+	x->opts = o;
+	if (n >= sizeof(x->host[DIAG_H_PROV]))
+		n = sizeof(x->host[DIAG_H_PROV]) - 1;
+	memcpy(x->host[DIAG_H_PROV], prov, n);
+	x->host[DIAG_H_PROV][n] = '\0';
+	utl_strlcpy(x->host[DIAG_H_EAST], o->sip_host[0], sizeof(x->host[0]));
+	utl_strlcpy(x->host[DIAG_H_WEST], o->sip_host[1], sizeof(x->host[0]));
+	utl_strlcpy(x->host[DIAG_H_STUN], o->stun_host, sizeof(x->host[0]));
+	utl_strlcpy(x->host[DIAG_H_REFLECTOR], o->reflector_host, sizeof(x->host[0]));
+	utl_strlcpy(x->ifname, o->ifname, sizeof(x->ifname));
+}
+
+struct diag_runner *diag_runner_new(void)
+{
+	struct diag_runner *r = calloc(1, sizeof(*r));
+
+	if (r)
+		r->next_id = 1;
+	return r;
+}
+
+void diag_runner_free(struct diag_runner *r)
+{
+	if (!r)
+		return;
+	if (r->cur)
+		run_free(r->cur);
+	if (r->latest)
+		run_free(r->latest);
+	for (size_t i = 0; i < ARRAY_SIZE(r->older); i++)
+		if (r->older[i])
+			run_free(r->older[i]);
+	free(r);
+}
+
+int diag_runner_start(struct diag_runner *r, const struct diag_opts *o, struct diag_listener *l)
+{
+	struct diag_run *run;
+	char why[200];
+	int err;
+
+	if (r->cur) {
+		listener_add(r->cur, l);
+		return 1;
+	}
+	if ((err = diag_opts_validate(o, why, sizeof(why))) < 0) {
+		log_err(SUB, "%s", why);
+		return err;
+	}
+	run = calloc(1, sizeof(*run));
+	if (!run)
+		return -ENOMEM;
+	run->runner = r;
+	run->opts = *o;
+	/* the local checks and DNS feed every other check */
+	run->opts.checks |= DIAG_CHECK_BIT(DIAG_C_LINK) | DIAG_CHECK_BIT(DIAG_C_ADDRESS) |
+			    DIAG_CHECK_BIT(DIAG_C_CLOCK) | DIAG_CHECK_BIT(DIAG_C_DNS);
+	ctx_init(run);
+	run->ctx.curl = diag_curl_new();
+	if (!run->ctx.curl) {
+		free(run);
+		return -ENOMEM;
+	}
+	run->deadline.cb = on_deadline;
+	run->reaper.cb = on_reap;
+	run->report.run_id = r->next_id++;
+	run->report.started = time(NULL);
+	run->report.started_mono_ms = ev_now_ms();
+	for (int i = 0; i < DIAG_C_COUNT; i++) {
+		struct diag_check *c = &run->checks[i];
+
+		c->type = types[i];
+		c->run = run;
+		c->ctx = &run->ctx;
+		c->res.check = (enum diag_check_id)i;
+		c->res.id = types[i]->name;
+		c->res.title = types[i]->title;
+		c->res.background = types[i]->background;
+		c->res.verdict = DIAG_SKIP;
+		run->report.results[i] = c->res;
+		run->report.present[i] = enabled(run, (enum diag_check_id)i);
+	}
+	r->cur = run;
+	listener_add(run, l);
+	ev_timer_set(&run->deadline, o->run_budget_ms);
+	log_notice(SUB, "self-test %llu started", (unsigned long long)run->report.run_id);
+	run->state = RUN_PHASE1;
+	start_phase(run, 1);
+	run_advance(run);
+	return 0;
+}
+
+bool diag_runner_busy(const struct diag_runner *r)
+{
+	return r->cur != NULL;
+}
+
+const struct diag_report *diag_runner_report(const struct diag_runner *r)
+{
+	return r->latest ? &r->latest->report : NULL;
+}
+
+const struct diag_result *diag_report_result(const struct diag_report *rep, enum diag_check_id id)
+{
+	if ((unsigned)id >= DIAG_C_COUNT || !rep->present[id])
+		return NULL;
+	return &rep->results[id];
+}

@@ -1,0 +1,151 @@
+/* runner.h - the network self-test: options, runner and listeners (public API of diag/).
+ *
+ * The integrator fills struct diag_opts from the provisioned config and calls
+ * diag_runner_start() from the agent's loop (common/ev.h). Independent checks
+ * run in parallel on the loop, nothing blocks. The run is "done" (on_run_done)
+ * when every check but the UDP mapping lifetime check has finished (within
+ * 20 s by default); that one continues in the background and its result joins
+ * the report later (on_report_update). A start while a run is in its main phase
+ * joins it: the new listener gets the remaining callbacks of the same run.
+ */
+#ifndef DSA_DIAG_RUNNER_H
+#define DSA_DIAG_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "diag/verdict.h"
+
+#define DIAG_HOST_MAX 128
+#define DIAG_PATH_MAX 256
+
+/* The checks, in report order. */
+enum diag_check_id {
+	DIAG_C_LINK = 0,
+	DIAG_C_ADDRESS,
+	DIAG_C_CLOCK,
+	DIAG_C_DNS,
+	DIAG_C_HTTPS,
+	DIAG_C_EAST_UDP,
+	DIAG_C_EAST_TCP,
+	DIAG_C_EAST_TLS,
+	DIAG_C_WEST_UDP,
+	DIAG_C_WEST_TCP,
+	DIAG_C_WEST_TLS,
+	DIAG_C_RTP_PORTS,
+	DIAG_C_NAT,
+	DIAG_C_SIP_ALG,
+	DIAG_C_VOICE,
+	DIAG_C_DSCP,
+	DIAG_C_MTU,
+	DIAG_C_UDP_LIFETIME,
+	DIAG_C_COUNT
+};
+
+#define DIAG_CHECK_BIT(id) (1u << (id))
+#define DIAG_CHECKS_ALL ((1u << DIAG_C_COUNT) - 1)
+
+struct diag_opts {
+	char ifname[32];                     /* "" = the default route's interface */
+	char prov_url[DIAG_PATH_MAX];        /* https://prov.dialstack.ai/... */
+	char ca_file[DIAG_PATH_MAX];         /* CA bundle for every TLS check ("" = system) */
+	char cert_file[DIAG_PATH_MAX];       /* optional client certificate (mutual TLS) */
+	char key_file[DIAG_PATH_MAX];        /* its key */
+	char sip_host[2][DIAG_HOST_MAX];     /* [0] east, [1] west */
+	unsigned sip_port;                   /* 5060 (UDP and TCP) */
+	unsigned sip_tls_port;               /* 5061 */
+	char stun_host[DIAG_HOST_MAX];
+	unsigned stun_port;                  /* 3478 */
+	char reflector_host[DIAG_HOST_MAX];  /* answers UDP probes, reports DSCP and arrival */
+	unsigned reflector_port;             /* its own port (DSCP, MTU, lifetime probes) */
+	unsigned rtp_min, rtp_max;           /* 10000-20000 */
+	unsigned rtp_samples;                /* ports sampled across the range (>= 2) */
+	unsigned keepalive_s;                /* NAT keepalive interval (20) */
+	unsigned lifetime_margin_s;          /* probe up to keepalive + margin (10) */
+	unsigned lifetime_budget_s;          /* never probe longer than this (60) */
+	int dscp_audio, dscp_signal;         /* 46, 26 */
+	unsigned voice_ms;                   /* voice stream length (10000) */
+	unsigned packet_ms;                  /* its packet interval (20) */
+	unsigned run_budget_ms;              /* the main phase's deadline (20000) */
+	struct diag_thresholds th;
+	uint32_t checks;                     /* DIAG_CHECK_BIT()s enabled */
+	char resolv_conf[DIAG_PATH_MAX];     /* "/etc/resolv.conf" */
+	char sysfs_net[DIAG_PATH_MAX];       /* "/sys/class/net" */
+	char proc_route[DIAG_PATH_MAX];      /* "/proc/net/route" */
+	int64_t build_epoch;                 /* clock check bound (BUILD_EPOCH) */
+};
+
+/* One measured value: name=value unit. */
+struct diag_value {
+	char name[24];
+	char value[72];
+	char unit[8];
+};
+
+#define DIAG_MAX_VALUES 20
+
+/* The outcome of one check. */
+struct diag_result {
+	enum diag_check_id check;
+	const char *id;                      /* "link", "east-udp", ... (static) */
+	const char *title;                   /* "Link", "SIP east UDP 5060", ... (static) */
+	enum diag_verdict verdict;
+	bool done;
+	bool background;
+	struct diag_value values[DIAG_MAX_VALUES];
+	unsigned nvalues;
+	char brief[48];                      /* the key measurement, short (phone display) */
+	char threshold[160];                 /* the bound used, in words */
+	char advice[320];                    /* one line a technician can act on */
+	uint64_t duration_ms;
+};
+
+struct diag_report;
+struct diag_runner;
+
+struct diag_listener {
+	/* Each check's result the moment it finishes (optional). */
+	void (*on_check_done)(const struct diag_result *r, void *arg);
+	/* The main phase has finished (optional); background checks may still run. */
+	void (*on_run_done)(const struct diag_report *rep, void *arg);
+	/* A background check finished and joined the report (optional). */
+	void (*on_report_update)(const struct diag_report *rep, void *arg);
+	void *arg;
+	/* private */
+	struct diag_listener *next;
+	struct diag_run *run;
+};
+
+/* Fill o with the guide's defaults (ports, DSCP, thresholds, 10 s voice test, all checks). */
+void diag_opts_default(struct diag_opts *o);
+
+/* Check o; 0, or -EINVAL with a sentence naming the bad option in why. */
+int diag_opts_validate(const struct diag_opts *o, char *why, size_t whylen);
+
+/* A runner (one per agent); NULL on allocation failure. Needs ev_init() done. */
+struct diag_runner *diag_runner_new(void);
+
+/* Cancel whatever runs (no more callbacks) and free the runner. */
+void diag_runner_free(struct diag_runner *r);
+
+/* Start a run with a copy of o, or join the one in its main phase; l (optional, owned by
+ * the caller, must stay valid until removed or the run's last callback) gets the callbacks.
+ * Returns 0 (started), 1 (joined) or -EINVAL (bad options) / -ENOMEM. */
+int diag_runner_start(struct diag_runner *r, const struct diag_opts *o, struct diag_listener *l);
+
+/* Stop calling l (e.g. the CLI client went away); harmless when not attached. */
+void diag_listener_remove(struct diag_listener *l);
+
+/* Whether a run is in its main phase. */
+bool diag_runner_busy(const struct diag_runner *r);
+
+/* The latest report whose main phase finished (NULL before the first); valid until the
+ * next run's main phase finishes or the runner is freed. */
+const struct diag_report *diag_runner_report(const struct diag_runner *r);
+
+/* The result of check id in rep, or NULL when it was not part of the run. */
+const struct diag_result *diag_report_result(const struct diag_report *rep, enum diag_check_id id);
+
+#endif

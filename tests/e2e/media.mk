@@ -3,5 +3,5 @@
 check_PROGRAMS += media-echo
 media_echo_SOURCES = media-echo.c
 media_echo_LDADD = $(DSA_LIBS) $(DSA_SYSLIBS)
-dist_check_SCRIPTS += media-echo.sh
-TESTS += media-echo.sh
+dist_check_SCRIPTS += media-echo.sh media-lab.sh
+TESTS += media-echo.sh media-lab.sh

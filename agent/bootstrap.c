@@ -40,7 +40,7 @@ void bst_defaults(struct bst_config *c)
 	snprintf(c->ca, sizeof(c->ca), "%s/ca.pem", DSA_SYSCONFDIR);
 	snprintf(c->cert, sizeof(c->cert), "%s/device.crt", DSA_SYSCONFDIR);
 	snprintf(c->key, sizeof(c->key), "%s/device.key", DSA_SYSCONFDIR);
-	snprintf(c->dhcp_url_file, sizeof(c->dhcp_url_file), "%s/dhcp-provisioning-url", DSA_RUNDIR);
+	snprintf(c->dhcp_url_file, sizeof(c->dhcp_url_file), "%s/dhcp-prov-url", DSA_RUNDIR);
 	utl_strlcpy(c->model, "generic", sizeof(c->model));
 	c->boot_delay_max = 30;
 }

@@ -5,3 +5,7 @@ test_diag_emodel_SOURCES = test_diag_emodel.c
 test_diag_emodel_LDADD = $(UNIT_LIBS)
 test_diag_parse_SOURCES = test_diag_parse.c
 test_diag_parse_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += test_diag_report
+TESTS += test_diag_report
+test_diag_report_SOURCES = test_diag_report.c
+test_diag_report_LDADD = $(UNIT_LIBS)

@@ -6,5 +6,5 @@ prov_drv_SOURCES = prov_drv.c
 prov_drv_LDADD = $(top_builddir)/provisioning/libprovisioning.a \
 	$(top_builddir)/system/libsystem.a $(top_builddir)/common/libcommon.a $(DSA_SYSLIBS)
 
-dist_check_SCRIPTS += prov-fetch.sh prov-controller.sh prov-udhcpc.sh prov-lib.sh
-TESTS += prov-fetch.sh prov-controller.sh prov-udhcpc.sh
+dist_check_SCRIPTS += prov-fetch.sh prov-controller.sh prov-udhcpc.sh prov-lab.sh prov-lib.sh
+TESTS += prov-fetch.sh prov-controller.sh prov-udhcpc.sh prov-lab.sh

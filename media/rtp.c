@@ -250,7 +250,20 @@ static void deliver(struct rtp_session *s, uint8_t *buf, size_t len, uint64_t rx
 	struct rtp_rx rx;
 	int err;
 
-	err = rtp_parse(buf, len, &h);
+	if (s->srtp_rx) {
+		/* The padding count of an SRTP packet is encrypted (the last octet on
+		 * the wire is the tag): check only the clear part before unprotecting. */
+		if (len < RTP_HDR_LEN)
+			err = -RTP_E_SHORT;
+		else if ((buf[0] >> 6) != 2)
+			err = -RTP_E_VERSION;
+		else if ((buf[1] & 0x7F) >= 72 && (buf[1] & 0x7F) <= 76)
+			err = -RTP_E_RTCP;
+		else
+			err = 0;
+	} else {
+		err = rtp_parse(buf, len, &h);
+	}
 	if (err == 0 && s->srtp_rx) {
 		err = msrtp_unprotect(s->srtp_rx, buf, &len);
 		if (err) {

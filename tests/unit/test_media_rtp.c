@@ -210,7 +210,7 @@ static void test_paced_stream_between_sessions(void **state)
 	struct rtp_session *b = open_session(31000, 31999, RTP_DSCP_EF);
 	struct rx_log la = { 0 }, lb = { 0 };
 	uint64_t span_ms;
-	unsigned i;
+	unsigned i, odd;
 
 	assert_int_equal(rtp_local_port(a) % 2, 0);
 	assert_true(rtp_local_port(a) >= 31000 && rtp_local_port(a) <= 31999);
@@ -236,15 +236,36 @@ static void test_paced_stream_between_sessions(void **state)
 		assert_int_equal(lb.plen[i], 160);
 		assert_int_equal(lb.payload[i][0], i);
 	}
-	/* 24 intervals of 20 ms by kernel timestamps: 480 ms, no drift. */
+	/* 24 intervals of 20 ms by kernel timestamps: 480 ms. The schedule is
+	 * absolute, so a late first packet (a slow start, valgrind) does not
+	 * shift the rest: the fitted interval stays 20 ms. */
 	span_ms = (lb.rx_ns[NPKT - 1] - lb.rx_ns[0]) / 1000000u;
 	print_message("# 25 packets spanned %llu ms (expected 480)\n", (unsigned long long)span_ms);
-	assert_true(span_ms >= 478 && span_ms <= 500);
-	for (i = 1; i < NPKT; i++) {
+	assert_true(span_ms >= 460 && span_ms <= 500);
+	{
+		/* Least-squares slope of arrival time over index: the packet interval. */
+		double mi = (NPKT - 1) / 2.0, my = 0.0, sxy = 0.0, sxx = 0.0, slope_ms;
+
+		for (i = 0; i < NPKT; i++)
+			my += (double)(lb.rx_ns[i] - lb.rx_ns[0]) / NPKT;
+		for (i = 0; i < NPKT; i++) {
+			sxy += (i - mi) * ((double)(lb.rx_ns[i] - lb.rx_ns[0]) - my);
+			sxx += (i - mi) * (i - mi);
+		}
+		slope_ms = sxy / sxx / 1e6;
+		print_message("# packet interval by regression: %.3f ms\n", slope_ms);
+		assert_true(slope_ms > 19.85 && slope_ms < 20.15);
+	}
+	/* Individual gaps are 20 ms; a stalled loop (valgrind) may send one late
+	 * packet right before the next, never more than a couple of times. */
+	for (i = 1, odd = 0; i < NPKT; i++) {
 		uint64_t gap_us = (lb.rx_ns[i] - lb.rx_ns[i - 1]) / 1000u;
 
-		assert_true(gap_us > 5000 && gap_us < 35000);
+		if (gap_us < 15000 || gap_us > 25000)
+			odd++;
+		assert_true(gap_us < 45000);
 	}
+	assert_true(odd <= 4);
 	rtp_session_free(a);
 	rtp_session_free(b);
 }
@@ -381,6 +402,62 @@ static void test_srtp_through_echo(void **state)
 	msrtp_free(rx);
 }
 
+static void test_srtp_padded_packet_accepted(void **state)
+{
+	/* The padding count is inside the encrypted part: a padded SRTP packet
+	 * must not be judged by its (tag) last octet before unprotecting. */
+	struct rtp_session *a = open_session(38000, 38999, -1);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(rtp_local_port(a)) };
+	struct sockaddr_in me = { .sin_family = AF_INET };
+	socklen_t ml = sizeof(me);
+	struct rx_log la = { 0 };
+	struct msrtp_key k;
+	struct msrtp *tx, *rx;
+	uint8_t pkt[64] = { 0xA0, 0, 0, 7, 0, 0, 0, 160, 0, 0, 0, 9 };
+	size_t len = 12 + 4 + 4;
+	int fd, i;
+
+	memset(pkt + 12, 0x33, 4);
+	pkt[16] = pkt[17] = pkt[18] = 0;
+	pkt[19] = 4;                                     /* 4 octets of padding */
+	assert_int_equal(msrtp_key_generate(MSRTP_AES_CM_128_HMAC_SHA1_80, &k), 0);
+	assert_int_equal(msrtp_new(&k, MSRTP_OUTBOUND, &tx), 0);
+	assert_int_equal(msrtp_new(&k, MSRTP_INBOUND, &rx), 0);
+	/* Tags until one ends in 0 or a value larger than the packet (both invalid as padding). */
+	for (i = 0; i < 50; i++) {
+		uint8_t try[64];
+		size_t l = len;
+
+		memcpy(try, pkt, len);
+		try[3] = (uint8_t)(7 + i);
+		assert_int_equal(msrtp_protect(tx, try, &l, sizeof(try)), 0);
+		if (try[l - 1] == 0 || try[l - 1] > 20) {
+			memcpy(pkt, try, l);
+			len = l;
+			break;
+		}
+	}
+	assert_true(i < 50);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+	inet_pton(AF_INET, "127.0.0.1", &me.sin_addr);
+	assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof(me)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&me, &ml), 0);
+	assert_int_equal(rtp_set_peer(a, "127.0.0.1", ntohs(me.sin_port)), 0);
+	rtp_set_srtp(a, NULL, rx);
+	rtp_set_rx(a, on_rx, &la);
+	assert_true(sendto(fd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) > 0);
+	run_until(NULL, &la.n, 1, 500);
+	assert_int_equal(la.n, 1);
+	assert_int_equal(la.plen[0], 4);                 /* padding removed after decryption */
+	assert_int_equal(la.payload[0][0], 0x33);
+	assert_int_equal(rtp_stats(a)->rx_malformed, 0);
+	close(fd);
+	rtp_session_free(a);
+	msrtp_free(tx);
+	msrtp_free(rx);
+}
+
 static void test_hostile_datagrams_counted(void **state)
 {
 	struct rtp_session *a = open_session(35000, 35999, -1);
@@ -487,6 +564,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dscp_on_the_wire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_echo_rtt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_srtp_through_echo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_srtp_padded_packet_accepted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_datagrams_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_port_range_exhausted_and_reused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreachable_peer_counted, setup, teardown),

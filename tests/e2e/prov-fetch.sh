@@ -51,6 +51,11 @@ OUT=$(drv "$DRV" get "https://localhost:$FPORT/dialstack.xml")
 expect "server certificate from a foreign CA: not trusted" err tls-trust
 ok "... message names the issuer" grep -q "not trusted (issuer .*Foreign CA)" <<<"$OUT"
 
+# 4b. a certificate "not yet valid" is what a phone with an unset clock sees
+OUT=$(drv "$DRV" get "https://localhost:$NPORT/dialstack.xml")
+expect "certificate not yet valid: named as the clock problem" err clock
+ok "... message says the clock is not set" grep -q "clock not set: cannot verify the server's certificate" <<<"$OUT"
+
 # 5. HTTP and redirects to HTTP are refused and never sent
 OUT=$(drv "$DRV" get "http://127.0.0.1:$HPORT/dialstack.xml")
 expect "http:// URL refused" err https-only

@@ -2,7 +2,7 @@
 # e2e tests; source it. Everything lives in $PT (a temp dir) and is removed,
 # nginx killed, by prov_cleanup (installed as an EXIT trap by prov_setup).
 #   prov_setup          PKI + nginx; sets PORT (mTLS), FPORT (foreign-CA server),
-#                       HPORT (plain HTTP), WWW, CA, CERT, KEY, FCERT, FKEY
+#                       NPORT (certificate valid from 2099), HPORT (plain HTTP), WWW, CA, CERT, KEY, FCERT, FKEY
 #   prov_nginx_stop / prov_nginx_start
 
 free_port() {
@@ -20,6 +20,34 @@ mkcert() { # name cn ca-prefix [san]
 	fi
 	openssl x509 -req -in "$PT/$n.csr" -CA "$PT/$ca.crt" -CAkey "$PT/$ca.key" -CAcreateserial \
 		-days 30 -extfile "$PT/$n.ext" -out "$PT/$n.crt" 2>/dev/null
+}
+
+# a server certificate of CA "ca" valid only from 2099: what a phone whose
+# clock is not set (1970) sees for every certificate
+mkcert_future() { # name
+	local n=$1
+	mkdir -p "$PT/cadb" && : >"$PT/cadb/index.txt" && echo 1000 >"$PT/cadb/serial"
+	cat >"$PT/ca.cnf" <<CNF
+[ca]
+default_ca = c
+[c]
+dir = $PT/cadb
+database = \$dir/index.txt
+new_certs_dir = \$dir
+serial = \$dir/serial
+certificate = $PT/ca.crt
+private_key = $PT/ca.key
+default_md = sha256
+policy = p
+copy_extensions = copy
+unique_subject = no
+[p]
+commonName = supplied
+CNF
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$PT/$n.key" \
+		-out "$PT/$n.csr" -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null &&
+	openssl ca -batch -config "$PT/ca.cnf" -in "$PT/$n.csr" -out "$PT/$n.crt" \
+		-startdate 20990101000000Z -enddate 20991231000000Z >/dev/null 2>&1
 }
 
 mkca() { # name cn
@@ -65,11 +93,12 @@ prov_setup() {
 	mkcert fsrv localhost fca "DNS:localhost,IP:127.0.0.1" || return 1
 	mkcert device 02005e100001 ca || return 1
 	mkcert fdevice 02005e100001 fca || return 1
+	mkcert_future nyv || return 1
 	CA=$PT/ca.crt CERT=$PT/device.crt KEY=$PT/device.key FCERT=$PT/fdevice.crt FKEY=$PT/fdevice.key
 	WWW=$PT/www
 	mkdir -p "$WWW/status" "$PT/tmp" "$PT/logs"
 	chmod -R 777 "$WWW" "$PT/tmp"
-	PORT=$(free_port) FPORT=$(free_port) HPORT=$(free_port)
+	PORT=$(free_port) FPORT=$(free_port) HPORT=$(free_port) NPORT=$(free_port)
 	local user=""
 	[ "$(id -u)" = 0 ] && user="user root root;"
 	cat >"$PT/nginx.conf" <<NGX
@@ -107,6 +136,13 @@ http {
 		server_name localhost;
 		ssl_certificate $PT/fsrv.crt;
 		ssl_certificate_key $PT/fsrv.key;
+		root $WWW;
+	}
+	server {
+		listen 127.0.0.1:$NPORT ssl;
+		server_name localhost;
+		ssl_certificate $PT/nyv.crt;
+		ssl_certificate_key $PT/nyv.key;
 		root $WWW;
 	}
 	server {

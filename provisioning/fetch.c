@@ -427,6 +427,17 @@ static void req_free(struct pf_req *r)
 		}
 	ev_timer_cancel(&r->refuse);
 	if (r->easy) {
+		struct curl_tlssessioninfo *ti = NULL;
+
+		/* the connection may outlive r in curl's cache: unhook the
+		 * verify callback's pointer to r */
+		if (curl_easy_getinfo(r->easy, CURLINFO_TLS_SSL_PTR, &ti) == CURLE_OK && ti &&
+		    ti->backend == CURLSSLBACKEND_OPENSSL && ti->internals) {
+			SSL_CTX *sc = SSL_get_SSL_CTX(ti->internals);
+
+			if (sc && SSL_CTX_get_app_data(sc) == r)
+				SSL_CTX_set_app_data(sc, NULL);
+		}
 		curl_multi_remove_handle(ctx->multi, r->easy);
 		curl_easy_cleanup(r->easy);
 	}

@@ -186,6 +186,8 @@ struct rtp_session {
 	void *rx_arg;
 	struct msrtp *srtp_tx, *srtp_rx;
 	struct rtp_stats st;
+	bool in_rx;              /* inside the rx callback loop */
+	bool freed;              /* rtp_session_free() called from the rx callback */
 };
 
 static uint64_t realtime_ns(void)
@@ -298,7 +300,8 @@ static void on_readable(struct ev_fd *f, unsigned events)
 	struct rtp_session *s = container_of(f, struct rtp_session, rd);
 	int i;
 
-	for (i = 0; i < RX_BURST; i++) {
+	s->in_rx = true;
+	for (i = 0; i < RX_BURST && !s->freed; i++) {
 		uint8_t buf[BUF_SIZE];
 		union {
 			char b[CMSG_SPACE(sizeof(struct timespec)) + 64];
@@ -342,6 +345,9 @@ static void on_readable(struct ev_fd *f, unsigned events)
 			rx_ns = realtime_ns();
 		deliver(s, buf, (size_t)n, rx_ns, kts);
 	}
+	s->in_rx = false;
+	if (s->freed)
+		free(s);
 }
 
 int rtp_session_new(const struct rtp_config *cfg, struct rtp_session **out)
@@ -421,7 +427,11 @@ void rtp_session_free(struct rtp_session *s)
 	ev_timer_cancel(&s->pace);
 	ev_fd_del(&s->rd);
 	close(s->fd);
-	free(s);
+	s->fd = -1;
+	if (s->in_rx)
+		s->freed = true;        /* freed when the receive loop unwinds */
+	else
+		free(s);
 }
 
 uint16_t rtp_local_port(const struct rtp_session *s)

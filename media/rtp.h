@@ -113,7 +113,8 @@ typedef void (*rtp_done_cb)(void *arg);
  * watcher. 0 or -errno (-EADDRINUSE: every port of the range is taken). */
 int rtp_session_new(const struct rtp_config *cfg, struct rtp_session **out);
 
-/* Close the socket, cancel the timer, free s (NULL is fine). */
+/* Close the socket, cancel the timer, free s (NULL is fine). Safe from inside
+ * the session's own rx and done callbacks. */
 void rtp_session_free(struct rtp_session *s);
 
 /* The bound local port. */

@@ -458,6 +458,32 @@ static void test_srtp_padded_packet_accepted(void **state)
 	msrtp_free(rx);
 }
 
+static void free_in_cb(void *arg, const struct rtp_rx *rx)
+{
+	struct rtp_session **sp = arg;
+
+	rtp_session_free(*sp);          /* more datagrams are queued behind this one */
+	*sp = NULL;
+}
+
+static void test_free_from_rx_callback(void **state)
+{
+	struct rtp_session *a = open_session(39000, 39999, -1);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(rtp_local_port(a)) };
+	static const uint8_t pkt[16] = { 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4 };
+	uint64_t end = ev_now_ms() + 500;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), i;
+
+	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+	rtp_set_rx(a, free_in_cb, &a);
+	for (i = 0; i < 5; i++)
+		assert_true(sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)) > 0);
+	while (a && ev_now_ms() < end)
+		assert_true(ev_run_once(20) >= 0);
+	assert_null(a);                 /* ASan/valgrind: no use after free */
+	close(fd);
+}
+
 static void test_hostile_datagrams_counted(void **state)
 {
 	struct rtp_session *a = open_session(35000, 35999, -1);
@@ -566,6 +592,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_srtp_through_echo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_srtp_padded_packet_accepted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_datagrams_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_free_from_rx_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_port_range_exhausted_and_reused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreachable_peer_counted, setup, teardown),
 	};

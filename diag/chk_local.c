@@ -23,7 +23,7 @@ static int sysfs_read(const struct diag_opts *o, const char *ifname, const char 
 	int err;
 
 	snprintf(path, sizeof(path), "%s/%s/%s", o->sysfs_net, ifname, attr);
-	if ((err = utl_read_file(path, 256, &data, &len)) < 0)
+	if ((err = utl_read_file(path, 4096, &data, &len)) < 0)
 		return err;
 	while (len && (data[len - 1] == '\n' || data[len - 1] == ' '))
 		data[--len] = '\0';

@@ -241,7 +241,7 @@ static int rtp_start(struct diag_check *c)
 		if (i > 0 && i < n - 1 && span / (n - 1) > 2)
 			port = o->rtp_min + (unsigned)((uint64_t)span * i / (n - 1)) -
 			       utl_random_range(0, span / (n - 1) / 2);
-		s->p[i].port = port & ~1u; /* RTP uses even ports */
+		s->p[i].port = port;
 		s->p[i].dscp = o->dscp_audio;
 		s->p[i].size = 172;
 	}

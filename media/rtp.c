@@ -394,9 +394,11 @@ int rtp_session_new(const struct rtp_config *cfg, struct rtp_session **out)
 		goto out;
 	}
 	if (cfg->dscp >= 0) {
-		err = sys_set_dscp(s->fd, cfg->dscp);
+		int dscp = cfg->dscp ? cfg->dscp : RTP_DSCP_EF;
+
+		err = sys_set_dscp(s->fd, dscp);
 		if (err) {
-			log_warn(SUB, "cannot mark RTP with DSCP %d: %s", cfg->dscp, strerror(-err));
+			log_warn(SUB, "cannot mark RTP with DSCP %d: %s", dscp, strerror(-err));
 			goto out;
 		}
 	}

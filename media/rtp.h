@@ -72,7 +72,7 @@ struct rtp_config {
 	const char *local_addr;     /* numeric address to bind; NULL: 0.0.0.0 */
 	uint16_t port_min;          /* even port picked at random in [min, max]; */
 	uint16_t port_max;          /*   0/0: RTP_PORT_MIN..RTP_PORT_MAX */
-	int dscp;                   /* DSCP to mark (46 for voice); -1: leave unmarked */
+	int dscp;                   /* DSCP to mark; 0: RTP_DSCP_EF (46, voice); -1: leave unmarked */
 	uint8_t pt;                 /* payload type (0 PCMU, 8 PCMA) */
 	unsigned ptime_ms;          /* packet interval; 0: 20 */
 	unsigned clock_rate;        /* RTP clock; 0: 8000 */

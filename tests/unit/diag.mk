@@ -9,3 +9,7 @@ check_PROGRAMS += test_diag_report
 TESTS += test_diag_report
 test_diag_report_SOURCES = test_diag_report.c
 test_diag_report_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += test_diag_runner
+TESTS += test_diag_runner
+test_diag_runner_SOURCES = test_diag_runner.c
+test_diag_runner_LDADD = $(UNIT_LIBS)

@@ -53,6 +53,7 @@ struct diag_run {
 	bool latest;                 /* the runner's latest finished report */
 	struct ev_timer deadline;
 	struct ev_timer reaper;      /* frees the run outside any callback */
+	struct ev_timer kick;        /* starts the checks from the loop, never inside start() */
 };
 
 struct diag_runner {
@@ -405,6 +406,7 @@ static void run_free(struct diag_run *run)
 	run_cancel_all(run);
 	ev_timer_cancel(&run->deadline);
 	ev_timer_cancel(&run->reaper);
+	ev_timer_cancel(&run->kick);
 	for (struct diag_listener *l = run->listeners; l; l = l->next)
 		l->run = NULL;
 	if (r) {
@@ -418,6 +420,14 @@ static void run_free(struct diag_run *run)
 	}
 	diag_curl_free(run->ctx.curl);
 	free(run);
+}
+
+static void on_kick(struct ev_timer *t)
+{
+	struct diag_run *run = container_of(t, struct diag_run, kick);
+
+	start_phase(run, 1);
+	run_advance(run);
 }
 
 static void on_reap(struct ev_timer *t)
@@ -545,6 +555,7 @@ int diag_runner_start(struct diag_runner *r, const struct diag_opts *o, struct d
 	}
 	run->deadline.cb = on_deadline;
 	run->reaper.cb = on_reap;
+	run->kick.cb = on_kick;
 	run->report.run_id = r->next_id++;
 	run->report.started = time(NULL);
 	run->report.started_mono_ms = ev_now_ms();
@@ -567,8 +578,8 @@ int diag_runner_start(struct diag_runner *r, const struct diag_opts *o, struct d
 	ev_timer_set(&run->deadline, o->run_budget_ms);
 	log_notice(SUB, "self-test %llu started", (unsigned long long)run->report.run_id);
 	run->state = RUN_PHASE1;
-	start_phase(run, 1);
-	run_advance(run);
+	/* callbacks always come from the loop, even when every check is decided at once */
+	ev_timer_set(&run->kick, 0);
 	return 0;
 }
 

@@ -307,6 +307,24 @@ static void test_silent_reflector(void **state)
 	close(mute);
 }
 
+static void test_all_decided_at_once(void **state)
+{
+	struct diag_runner *run = diag_runner_new();
+	struct seen seen = { 0 };
+	struct diag_listener a = { NULL, on_done, NULL, &seen };
+	struct diag_opts o;
+
+	opts_loopback(&o);
+	o.reflector_host[0] = '\0'; /* no reflector: every reflector check is skipped at once */
+	assert_int_equal(diag_runner_start(run, &o, &a), 0);
+	assert_int_equal(seen.done, 0); /* never called back from inside start() */
+	run_until(done1, &seen, 3000);
+	assert_int_equal(seen.done, 1);
+	assert_true(seen.complete);
+	assert_int_equal(diag_report_result(diag_runner_report(run), DIAG_C_VOICE)->verdict, DIAG_SKIP);
+	diag_runner_free(run);
+}
+
 static void test_bad_options(void **state)
 {
 	struct diag_runner *run = diag_runner_new();
@@ -333,6 +351,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_clean_and_join, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_voice_loss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silent_reflector, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_all_decided_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
 	};
 

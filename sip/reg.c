@@ -633,20 +633,21 @@ static void handle_response(struct binding *b, const struct sip_msg *m)
 	}
 }
 
-static void reply(struct binding *b, const struct sip_msg *m, int code, const char *reason,
-		  const char *extra)
+static void reply(struct binding *b, const struct sip_msg *m, const struct sockaddr_storage *to,
+		  int code, const char *reason, const char *extra)
 {
 	char *out = NULL, tag[20];
 	size_t len;
 
 	rand_hex(tag, 8);
 	if (sip_msg_build_response(m, code, reason, tag, extra, &out, &len) == 0) {
-		(void)sip_tp_send(b->tp, out, len);
+		(void)sip_tp_send_to(b->tp, out, len, to);
 		free(out);
 	}
 }
 
-static void handle_request(struct binding *b, const struct sip_msg *m, bool from_registrar)
+static void handle_request(struct binding *b, const struct sip_msg *m,
+			   const struct sockaddr_storage *from, bool from_registrar)
 {
 	static const char *known[] = { "INVITE", "BYE", "CANCEL", "MESSAGE", "SUBSCRIBE", "INFO",
 				       "UPDATE", "REFER", "PRACK", "PUBLISH", "REGISTER" };
@@ -656,19 +657,19 @@ static void handle_request(struct binding *b, const struct sip_msg *m, bool from
 		return;
 	if (!from_registrar) {
 		log_warn("sip", "%s from an address that is not the registrar refused (403)", m->method);
-		reply(b, m, 403, "Forbidden", NULL);
+		reply(b, m, from, 403, "Forbidden", NULL);
 		return;
 	}
 	if (!strcmp(m->method, "OPTIONS")) {
-		reply(b, m, 200, "OK", ALLOW "Accept: application/sdp\r\nSupported: path, outbound\r\n");
+		reply(b, m, from, 200, "OK", ALLOW "Accept: application/sdp\r\nSupported: path, outbound\r\n");
 		return;
 	}
 	if (!strcmp(m->method, "NOTIFY")) {
 		if (strcasecmp(m->event, "check-sync")) {
-			reply(b, m, 489, "Bad Event", "Allow-Events: check-sync\r\n");
+			reply(b, m, from, 489, "Bad Event", "Allow-Events: check-sync\r\n");
 			return;
 		}
-		reply(b, m, 200, "OK", NULL);
+		reply(b, m, from, 200, "OK", NULL);
 		log_notice("sip", "check-sync NOTIFY from the %s registrar", region(b));
 		if (b->reg->o.on_check_sync)
 			b->reg->o.on_check_sync(b->reg, b->reg->o.arg);
@@ -676,10 +677,10 @@ static void handle_request(struct binding *b, const struct sip_msg *m, bool from
 	}
 	for (i = 0; i < ARRAY_SIZE(known); i++)
 		if (!strcmp(m->method, known[i])) {
-			reply(b, m, 405, "Method Not Allowed", ALLOW);
+			reply(b, m, from, 405, "Method Not Allowed", ALLOW);
 			return;
 		}
-	reply(b, m, 501, "Not Implemented", ALLOW);
+	reply(b, m, from, 501, "Not Implemented", ALLOW);
 }
 
 static void tp_msg(struct sip_tp *tp, const char *buf, size_t len,
@@ -698,7 +699,7 @@ static void tp_msg(struct sip_tp *tp, const char *buf, size_t len,
 		return;
 	}
 	if (m.is_request)
-		handle_request(b, &m, from_registrar);
+		handle_request(b, &m, from, from_registrar);
 	else if (from_registrar)
 		handle_response(b, &m);
 	sip_msg_free(&m);
@@ -740,6 +741,7 @@ static void b_connect(struct binding *b)
 	to.ca_file = reg->ca_file;
 	to.dscp = reg->o.dscp;
 	to.connect_timeout_ms = (int)(64 * reg->o.t1_ms) < 10000 ? (int)(64 * reg->o.t1_ms) : 10000;
+	to.local_port = r->transport == SIP_TP_UDP ? b->local_port : 0;
 	b->st = B_CONNECTING;
 	err = sip_tp_open(&to, &cbs, b, &b->tp);
 	if (err) {

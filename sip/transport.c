@@ -289,7 +289,7 @@ static void udp_read(struct sip_tp *tp)
 	}
 }
 
-static int udp_open(struct sip_tp *tp)
+static int udp_open(struct sip_tp *tp, int want_port)
 {
 	struct sockaddr_storage local;
 	socklen_t ll = sizeof(local);
@@ -310,16 +310,22 @@ static int udp_open(struct sip_tp *tp)
 	}
 	close(probe);
 	if (local.ss_family == AF_INET)
-		((struct sockaddr_in *)&local)->sin_port = 0;
+		((struct sockaddr_in *)&local)->sin_port = htons((uint16_t)want_port);
 	else
-		((struct sockaddr_in6 *)&local)->sin6_port = 0;
+		((struct sockaddr_in6 *)&local)->sin6_port = htons((uint16_t)want_port);
 	fd = socket(tp->peer.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	tp->fdw.fd = fd;
-	if (bind(fd, (struct sockaddr *)&local, sa_len(&local)) < 0)
+	if (bind(fd, (struct sockaddr *)&local, sa_len(&local)) == 0)
+		return 0;
+	if (!want_port || errno != EADDRINUSE)
 		return -errno;
-	return 0;
+	if (local.ss_family == AF_INET)
+		((struct sockaddr_in *)&local)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)&local)->sin6_port = 0;
+	return bind(fd, (struct sockaddr *)&local, sa_len(&local)) < 0 ? -errno : 0;
 }
 
 /* ---------------------------------------------------------------- streams */
@@ -608,7 +614,7 @@ int sip_tp_open(const struct sip_tp_opts *o, const struct sip_tp_cbs *cbs, void 
 	tp->timer.cb = on_timer;
 	utl_strlcpy(tp->host, o->host ? o->host : "", sizeof(tp->host));
 	if (o->kind == SIP_TP_UDP) {
-		err = udp_open(tp);
+		err = udp_open(tp, o->local_port > 0 && o->local_port < 65536 ? o->local_port : 0);
 		if (err)
 			goto out;
 	} else {
@@ -656,10 +662,17 @@ out:
 
 int sip_tp_send(struct sip_tp *tp, const char *buf, size_t len)
 {
+	return sip_tp_send_to(tp, buf, len, NULL);
+}
+
+int sip_tp_send_to(struct sip_tp *tp, const char *buf, size_t len, const struct sockaddr_storage *to)
+{
 	if (!tp || tp->dead)
 		return -ENOTCONN;
 	if (tp->kind == SIP_TP_UDP) {
-		if (sendto(tp->fdw.fd, buf, len, 0, (struct sockaddr *)&tp->peer, sa_len(&tp->peer)) < 0) {
+		if (!to || (to->ss_family != AF_INET && to->ss_family != AF_INET6))
+			to = &tp->peer;
+		if (sendto(tp->fdw.fd, buf, len, 0, (const struct sockaddr *)to, sa_len(to)) < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;    /* like a lost datagram: retransmission covers it */
 			return -errno;

@@ -38,6 +38,8 @@ struct sip_tp_opts {
 	const char *ca_file;            /* TLS: PEM bundle of the provisioned CA (required) */
 	int dscp;                       /* DSCP for every packet (0-63) */
 	int connect_timeout_ms;         /* streams: give up connecting after this (default 10 s) */
+	int local_port;                 /* UDP: bind to this port when free (keeps one source port
+					   across attempts, like a phone on 5060); 0: any */
 };
 
 /* Open a flow; callbacks start once the loop runs. 0 or -errno. */
@@ -49,6 +51,10 @@ void sip_tp_close(struct sip_tp *tp);
 
 /* Send one message (queued on streams until connected). 0 or -errno. */
 int sip_tp_send(struct sip_tp *tp, const char *buf, size_t len);
+
+/* Send one message to a given address on UDP (a response goes back to the
+ * request's source); streams ignore to and use the connection. 0 or -errno. */
+int sip_tp_send_to(struct sip_tp *tp, const char *buf, size_t len, const struct sockaddr_storage *to);
 
 /* Send a keepalive: CRLFCRLF on streams; on UDP a STUN binding request
  * (stun=true) or CRLFCRLF. 0 or -errno. */

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # phone-lib.sh - run the emulated phone under qemu; sourced by boot.sh and test-boot.sh.
 # Needs lab.env and phone.env sourced first.
 #
@@ -15,8 +16,9 @@
 
 PHONE_PID=""
 PHONE_FD=""
-PHONE_STATUS=""
+PHONE_STATUS="" # read by the callers
 PHONE_T0=""
+export PHONE_STATUS
 
 phone_qemu_argv() {
 	local kernel=$1 initrd=$2 append=$3 net=$4 netdev
@@ -27,6 +29,7 @@ phone_qemu_argv() {
 	esac
 	# Software emulation (TCG): this machine's /dev/kvm cannot run guests, and an x86 host
 	# cannot run ARM guests in KVM anyway.  romfile= : no PXE ROM (not packaged for arm).
+	# shellcheck disable=SC2054 # commas belong to qemu's option values
 	QEMU_ARGV=(qemu-system-arm -M virt,highmem=off -cpu cortex-a15 -m "$DSA_PHONE_MEM"
 		-nographic -no-reboot -kernel "$kernel" -initrd "$initrd"
 		-append "console=ttyAMA0 panic=-1 quiet $append"
@@ -42,8 +45,14 @@ phone_start() {
 	# held open read-write by us: qemu never sees EOF, and opening does not block
 	exec {PHONE_FD}<>"$dir/console.in"
 	PHONE_T0=$(date +%s.%N)
-	ip netns exec "$DSA_LAB_NS_ROUTER" timeout -k 5 "$limit" "${QEMU_ARGV[@]}" \
-		<"$dir/console.in" >"$dir/console.log" 2>&1 &
+	(
+		# qemu inherits no descriptor of ours (the lab lock, the fifo's other end)
+		for fd in /proc/"$BASHPID"/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+		done
+		exec ip netns exec "$DSA_LAB_NS_ROUTER" timeout -k 5 "$limit" "${QEMU_ARGV[@]}"
+	) <"$dir/console.in" >"$dir/console.log" 2>&1 &
 	PHONE_PID=$!
 	PHONE_STATUS=""
 }

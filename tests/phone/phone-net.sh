@@ -64,14 +64,14 @@ dnsmasq_conf() { # dnsmasq_conf NAME IFACE PREFIX : config of one instance on st
 }
 
 start_dnsmasq() { # start_dnsmasq NAME IFACE PREFIX
-	local name=$1 ifc=$2 pfx=$3 i
+	local name=$1 ifc=$2 pfx=$3
 	dnsmasq_conf "$name" "$ifc" "$pfx" >"$DSA_PHONE_DIR/$name.conf"
 	: >"$DSA_PHONE_DIR/$name.leases"
 	rm -f "$DSA_PHONE_DIR/$name.pid"
 	# dnsmasq forks; its pid file names the daemon
 	nsx dnsmasq --conf-file="$DSA_PHONE_DIR/$name.conf" --pid-file="$DSA_PHONE_DIR/$name.pid" --user=root ||
 		die "dnsmasq $name did not start (config $DSA_PHONE_DIR/$name.conf, log $DSA_PHONE_DIR/$name.log)"
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		if [ -s "$DSA_PHONE_DIR/$name.pid" ] && nsx ss -Hlnu "src $pfx.1:53" | grep -q .; then
 			return 0
 		fi
@@ -81,12 +81,12 @@ start_dnsmasq() { # start_dnsmasq NAME IFACE PREFIX
 }
 
 stop_pidfile() { # stop_pidfile FILE
-	local f=$1 pid i
+	local f=$1 pid
 	[ -s "$f" ] || return 0
 	pid=$(cat "$f")
 	if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
 		kill -TERM "$pid" 2>/dev/null || true
-		for i in $(seq 1 30); do
+		for _ in $(seq 1 30); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done

@@ -2,3 +2,5 @@
 check_PROGRAMS += diag-run
 diag_run_SOURCES = diag-run.c
 diag_run_LDADD = $(DSA_LIBS) $(DSA_SYSLIBS)
+dist_check_SCRIPTS += diag-lab.sh diag-assert.py
+TESTS += diag-lab.sh

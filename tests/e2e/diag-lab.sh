@@ -1,0 +1,119 @@
+#!/bin/bash
+# diag-lab.sh - the network self-test against the lab (tests/lab): one lab per fault set,
+# diag-run inside the phone namespace, assertions on the XML report it writes.
+#
+# Scenarios (each fault alone or with faults that touch other checks only):
+#   clean                               every check PASS
+#   alg + bleach-dscp + loss=2          sip-alg FAIL (Via/Contact), dscp WARN, voice FAIL with
+#                                       loss 1.5-2.5 % over 10000 packets
+#   double-nat + udp-timeout=3 +        nat WARN (double NAT), udp-lifetime FAIL (keepalive 6 s),
+#     block=udp5060                     east-udp/west-udp FAIL naming TLS as working
+#   east-down + delay=10,50             east-* FAIL, west-* PASS, voice RTT 10/30/50 ms and
+#                                       RFC 3550 jitter ~40 ms (FAIL), MOS = E-model of those
+#   no-dhcp                             address FAIL, every network check SKIP
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+# shellcheck source=../lib/tap.sh
+. "$top_srcdir/tests/lib/tap.sh"
+LAB=$top_srcdir/tests/lab/lab
+RUN=$top_builddir/tests/e2e/diag-run
+ASSERT=$top_srcdir/tests/e2e/diag-assert.py
+
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (network namespaces)"
+[ -x "$LAB" ] || skip_all "no lab (tests/lab/lab)"
+command -v ip >/dev/null && ip netns list >/dev/null 2>&1 || skip_all "no network namespaces"
+command -v python3 >/dev/null || skip_all "no python3"
+[ -x "$RUN" ] || { echo "1..1"; echo "not ok 1 - diag-run built"; exit 1; }
+
+# Every lab user holds the lab lock: re-run this script under it.
+if [ "${DSA_LAB_LOCKED:-0}" != 1 ]; then
+	exec "$LAB" with-lock "$0" "$@"
+fi
+# shellcheck source=../lab/lab.env
+. "$top_srcdir/tests/lab/lab.env"
+
+WORK=$(mktemp -d /tmp/diag-lab.XXXXXX)
+cleanup() {
+	DSA_LAB_QUIET=1 "$LAB" down >/dev/null 2>&1 || true
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+BASE=(--if "$DSA_LAB_PHONE_IF" --prov-url "$DSA_LAB_PROV_URL" --ca "$DSA_LAB_CA_CERT"
+	--cert "$DSA_LAB_DEVICE_CERT" --key "$DSA_LAB_DEVICE_KEY"
+	--east "$DSA_LAB_SIP_EAST_HOST" --west "$DSA_LAB_SIP_WEST_HOST"
+	--stun "$DSA_LAB_STUN_HOST:$DSA_LAB_STUN_PORT" --reflector "$DSA_LAB_REFLECTOR_HOST:$DSA_LAB_REFLECTOR_PORT"
+	--rtp "$DSA_LAB_RTP_MIN-$DSA_LAB_RTP_MAX" --keepalive 6 --margin 2 --background)
+
+# scenario NAME "FAULTS" [diag-run args...] -- [assert args...]
+scenario() {
+	local name=$1 faults=$2 t0 t1 rc
+	shift 2
+	local -a args=() asserts=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	asserts=("$@")
+	# shellcheck disable=SC2086
+	if ! DSA_LAB_QUIET=1 "$LAB" up $faults >"$WORK/$name.up.log" 2>&1; then
+		fail "$name: lab up $faults" "$(tail -n 15 "$WORK/$name.up.log")"
+		return
+	fi
+	t0=$(date +%s%N)
+	"$LAB" exec-phone "$RUN" "${BASE[@]}" "${args[@]}" --xml "$WORK/$name.xml" >"$WORK/$name.out" 2>&1
+	rc=$?
+	t1=$(date +%s%N)
+	sed 's/^/# /' "$WORK/$name.out"
+	if [ ! -s "$WORK/$name.xml" ]; then
+		fail "$name: report written" "exit $rc"
+		return
+	fi
+	echo "# $name: $(( (t1 - t0) / 1000000 )) ms"
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*) pass "${line#ok - }" ;;
+		"not ok - "*) fail "${line#not ok - }" ;;
+		"# "*) echo "$line" ;;
+		esac
+	done < <(python3 "$ASSERT" "$WORK/$name.xml" "$name" "${asserts[@]}")
+	SCN_RC=$rc
+}
+
+# 1. clean: everything passes, within the time budget
+scenario clean "" -- --rest=PASS
+ok "clean: exit status 0" [ "$SCN_RC" = 0 ]
+
+# 2. SIP ALG, DSCP bleaching and 2 % loss (loss measured over 10000 packets at 1 ms)
+scenario alg-bleach-loss "alg bleach-dscp loss=2" --voice-ms 10000 --packet-ms 1 -- \
+	sip-alg=FAIL dscp=WARN voice=FAIL --rest=PASS \
+	--advice="sip-alg=turn off SIP ALG / SIP Helper on the router" \
+	--value="sip-alg:rewritten=~Via" --value="sip-alg:rewritten=~Contact" \
+	--advice="dscp=QoS cannot prioritise voice" --value="dscp:audio=~arrived 0" \
+	--value="voice:loss=1.5..2.5" --value="voice:loss_rating=~problematic" \
+	--value="voice:packets_sent=10000..10000"
+ok "alg-bleach-loss: exit status 2" [ "$SCN_RC" = 2 ]
+
+# 3. double NAT, a UDP timeout below the keepalive, UDP 5060 blocked
+scenario dnat-timeout-udp "double-nat udp-timeout=3 block=udp5060" -- \
+	nat=WARN udp-lifetime=FAIL east-udp=FAIL west-udp=FAIL sip-alg=SKIP --rest=PASS \
+	--advice="nat=double NAT" --advice="nat=bridge mode" \
+	--advice="udp-lifetime=inbound calls will not ring: the router prunes UDP mappings after" \
+	--advice="east-udp=TLS 5061" --advice="east-udp=allow UDP 5060 or provision" \
+	--value="nat:double_nat=~yes" --value="nat:hops=~$DSA_LAB_MODEM_LAN"
+
+# 4. east registrar down; the reflector delays replies 10, 50, 10, 50 ms:
+#    RTT min 10, avg 30, max 50; |D| = 40 ms every packet -> RFC 3550 jitter -> 40 ms;
+#    E-model: d = 30/2 + 2*40 + 20 = 115 ms, Id 2.76, no loss -> R 90.44, MOS 4.35
+scenario east-down-delay "east-down delay=10,50" -- \
+	east-udp=FAIL east-tcp=FAIL east-tls=FAIL voice=FAIL --rest=PASS \
+	--advice="east-udp=the other region works" \
+	--value="voice:rtt_min=9..13" --value="voice:rtt_avg=28..33" --value="voice:rtt_max=49..54" \
+	--value="voice:jitter=37..41" --value="voice:jitter_rating=~problematic" \
+	--value="voice:mos=4.32..4.37"
+
+# 5. no DHCP lease
+scenario no-dhcp "no-dhcp" -- address=FAIL link=PASS clock=PASS --rest=SKIP \
+	--advice="address=not getting DHCP"
+ok "no-dhcp: exit status 2" [ "$SCN_RC" = 2 ]
+
+done_testing

@@ -21,7 +21,8 @@
 #include "sip/msg.h"
 #include "sip/reg.h"
 
-#define T2_MS        4000u
+/* RFC 3261 T2 = 4 s = 8 * T1 at the default T1; kept in that ratio when tests shorten T1 */
+#define T2_MS(reg)   (8u * (reg)->o.t1_ms)
 #define PONG_WAIT_MS 10000u      /* RFC 5626 4.4.1: pong within 10 s */
 #define STUN_WAIT_MS 5000u
 #define KA_RETRY_MS  3000u
@@ -234,7 +235,7 @@ static void on_t_e(struct ev_timer *t)
 		return;
 	b_send_txn(b);
 	if (b->txn) {
-		b->rt_ms = b->rt_ms * 2 > T2_MS ? T2_MS : b->rt_ms * 2;
+		b->rt_ms = b->rt_ms * 2 > T2_MS(b->reg) ? T2_MS(b->reg) : b->rt_ms * 2;
 		ev_timer_set(&b->t_e, b->rt_ms);
 	}
 }
@@ -294,8 +295,9 @@ static void b_register(struct binding *b, const char *auth_hdr, const char *auth
 	    b->reqlen + 200 > (size_t)reg->o.path_mtu) {
 		/* RFC 3261 18.1.1: keep UDP under the path MTU minus 200; drop the summary */
 		if (!reg->selftest_dropped)
-			log_warn("sip", "REGISTER would be %zu bytes over UDP (path MTU %d): "
-				 "self-test summary header left out", b->reqlen, reg->o.path_mtu);
+			log_warn("sip", "REGISTER would be %zu bytes over UDP (limit %d: path MTU %d "
+				 "minus 200): self-test summary header left out", b->reqlen,
+				 reg->o.path_mtu - 200, reg->o.path_mtu);
 		reg->selftest_dropped = true;
 		r.selftest = NULL;
 		err = sip_msg_build_register(&r, b->req, sizeof(b->req), &b->reqlen);
@@ -577,7 +579,7 @@ static void handle_response(struct binding *b, const struct sip_msg *m)
 		return;     /* a retransmitted or foreign response (what Timer K absorbs) */
 	}
 	if (m->status < 200) {
-		b->rt_ms = T2_MS;    /* proceeding: retransmit at T2 */
+		b->rt_ms = T2_MS(b->reg);    /* proceeding: retransmit at T2 */
 		return;
 	}
 	b->txn = false;

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "agent/agent.h"
+#include "agent/agent_int.h"
 #include "agent/bootstrap.h"
 #include "agent/ctl.h"
 #include "agent/state.h"
@@ -17,21 +18,10 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define STOP_BUDGET_MS 800          /* shutdown must finish within 1 s of SIGTERM */
-
-struct agent {
-	const struct agt_options *opt;
-	struct bst_config boot_cfg;
-	struct agt_sm sm;
-	struct ev_signal sig_term, sig_int, sig_hup, sig_usr1, sig_pipe;
-	struct ev_timer stop_deadline;
-	struct ev_timer boot;
-	char pidfile[4096];
-	int lock_fd;
-	unsigned resyncs, selftests, reloads;
-};
 
 /* ------------------------------------------------------------ single instance */
 
@@ -141,6 +131,7 @@ static void load_bootstrap(struct agent *a)
 
 static void stop_now(struct ev_timer *t)
 {
+	log_warn("agent", "stop budget used up; exiting anyway");
 	ev_stop();
 }
 
@@ -151,17 +142,19 @@ static void begin_shutdown(struct agent *a, const char *why)
 	log_notice("agent", "shutting down (%s)", why);
 	agt_sm_go(&a->sm, AGT_STOPPING, why);
 	ev_timer_cancel(&a->boot);
-	/* Modules get STOP_BUDGET_MS to say goodbye (unregister, flush uploads);
-	 * nothing is pending yet, so stop on the next round. */
+	/* The modules get STOP_BUDGET_MS to say goodbye (unregister); the
+	 * deadline ends the loop regardless, a little later. */
 	a->stop_deadline.cb = stop_now;
-	ev_timer_set(&a->stop_deadline, 0);
+	ev_timer_set(&a->stop_deadline, STOP_BUDGET_MS + 100);
+	agt_wiring_stop(a, STOP_BUDGET_MS);
 }
 
 static void on_boot(struct ev_timer *t)
 {
 	struct agent *a = container_of(t, struct agent, boot);
 
-	agt_sm_go(&a->sm, AGT_PROVISIONING, "looking for the configuration");
+	if (agt_wiring_start(a) < 0 && a->sm.state != AGT_DEGRADED)
+		agt_sm_go(&a->sm, AGT_DEGRADED, "cannot start provisioning");
 }
 
 /* ------------------------------------------------------------ signals */
@@ -185,15 +178,28 @@ static void on_hup(struct ev_signal *s)
 	struct agent *a = container_of(s, struct agent, sig_hup);
 
 	a->reloads++;
-	log_notice("agent", "SIGHUP: reloading the bootstrap settings and resyncing");
+	log_notice("agent", "SIGHUP: resyncing (%s)", agt_resync(a));
 }
 
 static void on_usr1(struct ev_signal *s)
 {
 	struct agent *a = container_of(s, struct agent, sig_usr1);
 
-	a->selftests++;
+	char why[200];
+
 	log_notice("agent", "SIGUSR1: self-test requested");
+	if (agt_selftest(a, NULL, why, sizeof(why)) < 0)
+		log_warn("agent", "self-test not started: %s", why);
+}
+
+static void on_chld(struct ev_signal *s)
+{
+	struct agent *a = container_of(s, struct agent, sig_chld);
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		agt_child_exited(a, pid, st);
 }
 
 static void on_pipe(struct ev_signal *s)
@@ -214,6 +220,8 @@ static struct json_object *status_json(struct agent *a)
 			       json_object_new_int64((int64_t)((ev_now_ms() - a->sm.since_mono_ms) / 1000u)));
 	json_object_object_add(st, "pid", json_object_new_int((int)getpid()));
 	json_object_object_add(st, "version", json_object_new_string(PACKAGE_VERSION));
+	json_object_object_add(st, "mac", json_object_new_string(a->mac));
+	agt_status_modules(a, st);
 	return st;
 }
 
@@ -234,17 +242,19 @@ static void cmd_version(struct ctl_client *c, const struct ctl_request *req, voi
 static void cmd_resync(struct ctl_client *c, const struct ctl_request *req, void *ctx)
 {
 	struct agent *a = ctx;
+	struct json_object *r = ctl_reply_new("result");
 
-	a->resyncs++;
-	ctl_client_finish(c, ctl_error_new(CTL_E_FAILED, "provisioning is not built into this agent yet"));
+	json_object_object_add(r, "message", json_object_new_string(agt_resync(a)));
+	ctl_client_finish(c, r);
 }
 
 static void cmd_selftest(struct ctl_client *c, const struct ctl_request *req, void *ctx)
 {
 	struct agent *a = ctx;
+	char why[200];
 
-	a->selftests++;
-	ctl_client_finish(c, ctl_error_new(CTL_E_FAILED, "the self-test is not built into this agent yet"));
+	if (agt_selftest(a, c, why, sizeof(why)) < 0)
+		ctl_client_finish(c, ctl_error_new(CTL_E_FAILED, why));
 }
 
 static const struct ctl_command commands[] = {
@@ -298,7 +308,7 @@ int agt_daemon_run(const struct agt_options *o)
 	}
 	if (add_signal(&a.sig_term, SIGTERM, on_term) < 0 || add_signal(&a.sig_int, SIGINT, on_int) < 0 ||
 	    add_signal(&a.sig_hup, SIGHUP, on_hup) < 0 || add_signal(&a.sig_usr1, SIGUSR1, on_usr1) < 0 ||
-	    add_signal(&a.sig_pipe, SIGPIPE, on_pipe) < 0) {
+	    add_signal(&a.sig_pipe, SIGPIPE, on_pipe) < 0 || add_signal(&a.sig_chld, SIGCHLD, on_chld) < 0) {
 		log_err("agent", "cannot install signal handlers");
 		goto out_loop;
 	}
@@ -319,6 +329,7 @@ int agt_daemon_run(const struct agt_options *o)
 	else
 		rc = AGT_EXIT_OK;
 	ctl_close();
+	agt_wiring_free(&a);
 	log_notice("agent", "stopped");
 out_loop:
 	ev_timer_cancel(&a.stop_deadline);

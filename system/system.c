@@ -5,6 +5,8 @@
 #include "system/internal.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -77,3 +79,50 @@ const struct sys_ops sys_linux_ops = {
 	.vlan_add = sys_linux_vlan_add,
 	.vlan_del = sys_linux_vlan_del,
 };
+
+int sys_default_iface(char *name, size_t size)
+{
+	char line[256], ifn[32];
+	unsigned long dest, flags;
+	FILE *f = fopen("/proc/net/route", "re");
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	if (!fgets(line, sizeof(line), f))   /* header */
+		goto out;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%31s %lx %*x %lx", ifn, &dest, &flags) != 3)
+			continue;
+		if (dest == 0 && (flags & 0x1) && strlen(ifn) < size) {   /* RTF_UP */
+			memcpy(name, ifn, strlen(ifn) + 1);
+			err = 0;
+			break;
+		}
+	}
+out:
+	fclose(f);
+	return err;
+}
+
+int sys_iface_mac(const char *iface, char *out, size_t size)
+{
+	char path[128], buf[32];
+	FILE *f;
+	size_t n;
+
+	if (!*iface || strchr(iface, '/') || size < 18)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", iface);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (strlen(buf) != 17)
+		return -EINVAL;
+	memcpy(out, buf, 18);
+	return 0;
+}

@@ -70,4 +70,12 @@ int sys_nl_link_up(void *buf, size_t size, uint32_t seq, const char *name);
 /* RTM_DELLINK of the link called name; length or -errno. */
 int sys_nl_link_del(void *buf, size_t size, uint32_t seq, const char *name);
 
+/* --- reading the network setup (sysfs/procfs; no backend needed) --- */
+
+/* The interface of the IPv4 default route into name; 0 or -ENOENT. */
+int sys_default_iface(char *name, size_t size);
+
+/* The MAC address of iface as "aa:bb:cc:dd:ee:ff" (out: 18 bytes); 0 or -errno. */
+int sys_iface_mac(const char *iface, char *out, size_t size);
+
 #endif

@@ -15,7 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CLI_REPLY_TIMEOUT_MS 5000   /* between two lines; a self-test streams often */
+#define CLI_REPLY_TIMEOUT_MS 5000      /* between two reply lines */
+#define CLI_SELFTEST_TIMEOUT_MS 90000 /* the voice check sends nothing for its 10 s (or more) */
 
 static char sockpath[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
@@ -73,7 +74,7 @@ static int cli_connect(const struct agt_options *o, bool quiet)
 }
 
 /* Read one reply line (blocking, bounded by the timeout) into a json object. */
-static struct json_object *read_line(int fd, char **buf, size_t *len, size_t *cap)
+static struct json_object *read_line(int fd, char **buf, size_t *len, size_t *cap, int timeout_ms)
 {
 	for (;;) {
 		char *nl = *len ? memchr(*buf, '\n', *len) : NULL;
@@ -101,7 +102,7 @@ static struct json_object *read_line(int fd, char **buf, size_t *len, size_t *ca
 			*buf = grown;
 			*cap += 8192;
 		}
-		if (poll(&p, 1, CLI_REPLY_TIMEOUT_MS) <= 0)
+		if (poll(&p, 1, timeout_ms) <= 0)
 			return NULL;
 		n = recv(fd, *buf + *len, *cap - *len, 0);
 		if (n <= 0)
@@ -137,7 +138,8 @@ static int cli_call(const struct agt_options *o, const char *cmd, line_fn fn, bo
 		goto out;
 	}
 	for (;;) {
-		struct json_object *obj = read_line(fd, &buf, &len, &cap);
+		struct json_object *obj = read_line(fd, &buf, &len, &cap,
+						   strcmp(cmd, "selftest") == 0 ? CLI_SELFTEST_TIMEOUT_MS : CLI_REPLY_TIMEOUT_MS);
 		const char *type;
 		bool final;
 

@@ -62,7 +62,7 @@ static void report_status(struct agent *a)
 {
 	struct status_info si;
 	struct sip_reg_status rs;
-	char addr[80];
+	char addr[128], vaddr[128], ip[64], vif[32];
 
 	if (!a->prov || !a->have_config)
 		return;
@@ -82,8 +82,15 @@ static void report_status(struct agent *a)
 	}
 	if (a->vlan_note[0] && si.state != STATUS_FAILED)
 		si.reason = a->vlan_note;
-	snprintf(addr, sizeof(addr), "%s %s", a->iface, a->mac);
+	if (sys_iface_ipv4(a->iface, ip, sizeof(ip)) < 0)
+		utl_strlcpy(ip, "no IPv4 address", sizeof(ip));
+	snprintf(addr, sizeof(addr), "%s %s", a->iface, ip);
 	si.addrs[0] = addr;
+	if (a->vlan_up && sys_vlan_ifname(a->iface, a->vlan_up, vif, sizeof(vif)) == 0 &&
+	    sys_iface_ipv4(vif, ip, sizeof(ip)) == 0) {
+		snprintf(vaddr, sizeof(vaddr), "%s %s", vif, ip);
+		si.addrs[1] = vaddr;
+	}
 	si.selftest_xml = a->report_xml;
 	si.selftest_len = a->report_len;
 	if (prov_report(a->prov, &si) < 0)

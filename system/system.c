@@ -4,7 +4,9 @@
 #include "system/system.h"
 #include "system/internal.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -125,4 +127,32 @@ int sys_iface_mac(const char *iface, char *out, size_t size)
 		return -EINVAL;
 	memcpy(out, buf, 18);
 	return 0;
+}
+
+int sys_iface_ipv4(const char *iface, char *out, size_t size)
+{
+	struct ifaddrs *ifa, *i;
+	int err = -ENOENT;
+
+	if (getifaddrs(&ifa) < 0)
+		return -errno;
+	for (i = ifa; i; i = i->ifa_next) {
+		char a[INET_ADDRSTRLEN];
+		uint32_t m;
+		int len = 0;
+
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || strcmp(i->ifa_name, iface))
+			continue;
+		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, a, sizeof(a));
+		m = i->ifa_netmask ? ntohl(((struct sockaddr_in *)(void *)i->ifa_netmask)->sin_addr.s_addr) : 0;
+		while (m & 0x80000000u) {
+			len++;
+			m <<= 1;
+		}
+		snprintf(out, size, "%s/%d", a, len);
+		err = 0;
+		break;
+	}
+	freeifaddrs(ifa);
+	return err;
 }

@@ -75,6 +75,9 @@ int sys_nl_link_del(void *buf, size_t size, uint32_t seq, const char *name);
 /* The interface of the IPv4 default route into name; 0 or -ENOENT. */
 int sys_default_iface(char *name, size_t size);
 
+/* The first IPv4 address of iface as "a.b.c.d/len" into out; 0 or -ENOENT. */
+int sys_iface_ipv4(const char *iface, char *out, size_t size);
+
 /* The MAC address of iface as "aa:bb:cc:dd:ee:ff" (out: 18 bytes); 0 or -errno. */
 int sys_iface_mac(const char *iface, char *out, size_t size);
 

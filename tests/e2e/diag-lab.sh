@@ -60,7 +60,8 @@ scenario() {
 		return
 	fi
 	t0=$(date +%s%N)
-	"$LAB" exec-phone "$RUN" "${BASE[@]}" "${args[@]}" --xml "$WORK/$name.xml" >"$WORK/$name.out" 2>&1
+	# Bounded: a hung run must never hold the lab lock (and CI) forever.
+	timeout -k 5 180 "$LAB" exec-phone "$RUN" "${BASE[@]}" "${args[@]}" --xml "$WORK/$name.xml" >"$WORK/$name.out" 2>&1
 	rc=$?
 	t1=$(date +%s%N)
 	sed 's/^/# /' "$WORK/$name.out"

@@ -1,0 +1,153 @@
+#!/bin/bash
+# agent-lab.sh - the whole agent, as shipped, against the lab's real servers:
+# a new phone provisions over mutual TLS, stores its config, marks SIP with
+# DSCP 26, runs its boot self-test, registers with its summary in REGISTER,
+# and the provisioning server holds its status and report; a second boot gets
+# 304s and applies nothing; a changed file is picked up on `resync` and only
+# the changed part is applied; SIGTERM removes the binding before the exit.
+# Every assertion reads a server's own record (nginx log, files PUT, the
+# registrar's location table and log) or the wire (tcpdump), not the agent's log.
+set -u
+: "${top_srcdir:?}" "${top_builddir:?}"
+[ -n "${DSA_LAB_LOCKED:-}" ] || exec "$top_srcdir/tests/lab/lab" with-lock "$0" "$@"
+. "$top_srcdir/tests/lib/tap.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces)"
+. "$top_srcdir/tests/lab/lab.env"
+
+LAB="$top_srcdir/tests/lab/lab"
+A="$top_builddir/agent/dialstack-agent"
+T=$(mktemp -d /tmp/dsa-agent-lab.XXXXXX)
+chmod 0755 "$T"
+export DIALSTACK_RUNDIR="$T/run" DIALSTACK_STATEDIR="$T/state"
+MAC=$DSA_LAB_PHONE_MAC_HEX
+ACCESS=$DSA_LAB_LOGS/nginx-access.log
+EAST_LOG=$DSA_LAB_LOGS/kamailio-east.log
+pid=
+cap=
+cleanup() {
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	[ -n "$cap" ] && kill "$cap" 2>/dev/null
+	"$LAB" down >/dev/null 2>&1
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+phone() { ip netns exec "$DSA_LAB_NS_PHONE" "$@"; }
+platform() { ip netns exec "$DSA_LAB_NS_PLATFORM" "$@"; }
+state_of() { phone "$A" --json status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])' 2>/dev/null; }
+# wait_state STATE SECONDS
+wait_state() { local i; for i in $(seq 1 "$2"); do [ "$(state_of)" = "$1" ] && return 0; sleep 1; done; return 1; }
+bindings() { platform kamcmd -s "$DSA_LAB_EAST_CTL" ul.dump 2>/dev/null; }
+registers() { grep -c "DSA-REGISTER.*to=sip:$DSA_LAB_SIP_USER@" "$EAST_LOG" 2>/dev/null || true; }
+start_agent() {
+	phone "$A" run -f -l debug -c "$T/bootstrap.conf" 2>>"$T/agent.log" &
+	pid=$!
+}
+stop_agent() {
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	local st=$?
+	pid=
+	return $st
+}
+
+"$LAB" up >"$T/lab.log" 2>&1 || { echo "1..0 # SKIP the lab did not come up: $(tail -3 "$T/lab.log")"; exit 0; }
+cat >"$T/bootstrap.conf" <<EOF
+ca = $DSA_LAB_CA_CERT
+cert = $DSA_LAB_DEVICE_CERT
+key = $DSA_LAB_DEVICE_KEY
+interface = $DSA_LAB_PHONE_IF
+model = DS-lab
+boot-delay = 0
+EOF
+
+# ---------------------------------------------------------------- first boot
+phone tcpdump -i "$DSA_LAB_PHONE_IF" -n -w "$T/sip.pcap" -U "udp port 5060" >/dev/null 2>&1 &
+cap=$!
+sleep 0.5
+start_agent
+ok "first boot: the agent reaches RUNNING within 60 s" wait_state running 60
+ok "the per-MAC file was fetched over mutual TLS (nginx: 200 with the device's DN)" \
+	grep -q "\"GET /dialstack-$MAC.xml\" 200 .*CN=$MAC" "$ACCESS"
+ok "the common file was fetched too" grep -q '"GET /dialstack.xml" 200' "$ACCESS"
+lkg=$(find "$T/state" -name 'lkg*' -type f | head -1)
+ok "the config is stored as last-known-good, mode 0600" bash -c "[ -n '$lkg' ] && [ \$(stat -c %a '$lkg') = 600 ]"
+ok "the state folder is 0700" test "$(stat -c %a "$T/state")" = 700
+st="$DSA_LAB_STATUS_DIR/$MAC/status.xml"
+for i in $(seq 1 20); do grep -q 'registered' "$st" 2>/dev/null && break; sleep 0.5; done
+ok "the server holds the status document saying registered" grep -q 'registered' "$st"
+ok "the status document carries the self-test report" grep -qi 'selftest' "$st"
+b=$(bindings)
+ok "Kamailio east holds the binding of user $DSA_LAB_SIP_USER" grep -q "sip:$DSA_LAB_SIP_USER@" <<<"$b"
+ok "the binding carries the +sip.instance UUID" grep -qi 'urn:uuid:' <<<"$b"
+ok "the REGISTER carried the self-test summary (registrar's log)" grep -q "DSA-REGISTER.*selftest=v=1;" "$EAST_LOG"
+ok "the password never appears in the agent's log" bash -c "! grep -q '$DSA_LAB_SIP_PASSWORD' '$T/agent.log'"
+out=$(phone "$A" status)
+ok "status shows the registrar in use" grep -q "region .*east" <<<"$out"
+sleep 1
+kill "$cap" 2>/dev/null; wait "$cap" 2>/dev/null; cap=
+n26=$(tcpdump -n -r "$T/sip.pcap" -v 'udp port 5060 and src host not 203.0.113.20' 2>/dev/null | grep -c 'tos 0x68')
+nall=$(tcpdump -n -r "$T/sip.pcap" 'udp port 5060 and src host not 203.0.113.20 and src host not 203.0.113.30' 2>/dev/null | wc -l)
+ok "SIP packets from the phone are marked DSCP 26 on the wire ($n26 of $nall)" bash -c "[ $nall -gt 0 ] && [ $n26 -eq $nall ]"
+
+# ---------------------------------------------------------------- resync, unchanged
+before=$(registers)
+lines=$(wc -l <"$ACCESS")
+phone "$A" resync >/dev/null
+for i in $(seq 1 20); do [ "$(tail -n +$((lines + 1)) "$ACCESS" | grep -c '" 304 ')" -ge 2 ] && break; sleep 0.5; done
+ok "resync of unchanged files: both answered 304" bash -c "[ \$(tail -n +$((lines + 1)) '$ACCESS' | grep -c '\" 304 ') -ge 2 ]"
+sleep 2
+ok "unchanged files: no new REGISTER, still running" bash -c "[ \$(grep -c 'DSA-REGISTER.*to=sip:$DSA_LAB_SIP_USER@' '$EAST_LOG') = $before ] && [ \"\$(ip netns exec $DSA_LAB_NS_PHONE '$A' --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"state\"])')\" = running ]"
+
+# ---------------------------------------------------------------- resync, resync interval changed only
+f="$DSA_LAB_WWW/dialstack-$MAC.xml"
+cp "$f" "$T/permac.orig"
+sed -i 's#</dialstack>#  <provisioning resync="43200"/>\n</dialstack>#' "$f"
+lines=$(wc -l <"$ACCESS")
+before=$(registers)
+phone "$A" resync >/dev/null
+for i in $(seq 1 20); do tail -n +$((lines + 1)) "$ACCESS" | grep -q "\"GET /dialstack-$MAC.xml\" 200" && break; sleep 0.5; done
+ok "a changed file is fetched on resync (200)" bash -c "tail -n +$((lines + 1)) '$ACCESS' | grep -q '\"GET /dialstack-$MAC.xml\" 200'"
+sleep 3
+ok "only the resync interval changed: no re-registration" test "$(registers)" = "$before"
+ok "and the agent is running" test "$(state_of)" = running
+
+# ---------------------------------------------------------------- resync, signalling DSCP changed
+sed -i 's#</dialstack>#  <network><dscp signalling="24"/></network>\n</dialstack>#' "$f"
+phone tcpdump -i "$DSA_LAB_PHONE_IF" -n -w "$T/sip2.pcap" -U "udp port 5060" >/dev/null 2>&1 &
+cap=$!
+sleep 0.5
+before=$(registers)
+phone "$A" resync >/dev/null
+for i in $(seq 1 30); do [ "$(registers)" -gt "$before" ] && [ "$(state_of)" = running ] && break; sleep 0.5; done
+ok "DSCP changed: the agent registers again" bash -c "[ $(registers) -gt $before ]"
+sleep 1
+kill "$cap" 2>/dev/null; wait "$cap" 2>/dev/null; cap=
+n24=$(tcpdump -n -r "$T/sip2.pcap" -v 'udp port 5060 and src net 192.168.0.0/16' 2>/dev/null | grep -c 'tos 0x60')
+ok "the new REGISTERs are marked DSCP 24 on the wire ($n24)" test "$n24" -gt 0
+cp "$T/permac.orig" "$f"
+
+# ---------------------------------------------------------------- SIGTERM
+stop_agent; st=$?
+ok "SIGTERM: the agent exits 0" test "$st" = 0
+ok "SIGTERM: the binding is gone from Kamailio" bash -c "! ip netns exec $DSA_LAB_NS_PLATFORM kamcmd -s '$DSA_LAB_EAST_CTL' ul.dump | grep -q 'sip:$DSA_LAB_SIP_USER@'"
+
+# ---------------------------------------------------------------- second boot
+lines=$(wc -l <"$ACCESS")
+start_agent
+ok "second boot: running again" wait_state running 60
+ok "second boot: the per-MAC file answered 304 (If-None-Match from the stored ETag)" \
+	bash -c "tail -n +$((lines + 1)) '$ACCESS' | grep -q '\"GET /dialstack-$MAC.xml\" 304'"
+stop_agent
+
+# ---------------------------------------------------------------- no network at boot
+"$LAB" fault prov-down >/dev/null 2>&1
+start_agent
+ok "provisioning server down: the agent runs on last-known-good and registers" wait_state running 60
+out=$(phone "$A" --json status)
+ok "status names the provisioning failure" grep -q '"last_error":"[^"]' <<<"$out"
+stop_agent
+"$LAB" unfault prov-down >/dev/null 2>&1
+
+[ "$_tap_failed" = 0 ] || { echo "# agent log (last 60 lines):"; tail -60 "$T/agent.log" | sed 's/^/# /'; }
+done_testing

@@ -40,7 +40,8 @@ wait_state() { local i; for i in $(seq 1 "$2"); do [ "$(state_of)" = "$1" ] && r
 bindings() { platform kamcmd -s "$DSA_LAB_EAST_CTL" ul.dump 2>/dev/null; }
 registers() { grep -c "DSA-REGISTER.*to=sip:$DSA_LAB_SIP_USER@" "$EAST_LOG" 2>/dev/null || true; }
 start_agent() {
-	phone "$A" run -f -l debug -c "$T/bootstrap.conf" 2>>"$T/agent.log" &
+	# Not through the phone() function: $! must be the agent itself (ip netns exec execs it).
+	ip netns exec "$DSA_LAB_NS_PHONE" "$A" run -f -l debug -c "$T/bootstrap.conf" 2>>"$T/agent.log" &
 	pid=$!
 }
 stop_agent() {
@@ -62,7 +63,7 @@ boot-delay = 0
 EOF
 
 # ---------------------------------------------------------------- first boot
-phone tcpdump -i "$DSA_LAB_PHONE_IF" -n -w "$T/sip.pcap" -U "udp port 5060" >/dev/null 2>&1 &
+ip netns exec "$DSA_LAB_NS_PHONE" tcpdump -i "$DSA_LAB_PHONE_IF" -n -w "$T/sip.pcap" -U "udp port 5060" >/dev/null 2>&1 &
 cap=$!
 sleep 0.5
 start_agent
@@ -114,7 +115,7 @@ ok "and the agent is running" test "$(state_of)" = running
 
 # ---------------------------------------------------------------- resync, signalling DSCP changed
 sed -i 's#</dialstack>#  <network><dscp signalling="24"/></network>\n</dialstack>#' "$f"
-phone tcpdump -i "$DSA_LAB_PHONE_IF" -n -w "$T/sip2.pcap" -U "udp port 5060" >/dev/null 2>&1 &
+ip netns exec "$DSA_LAB_NS_PHONE" tcpdump -i "$DSA_LAB_PHONE_IF" -n -w "$T/sip2.pcap" -U "udp port 5060" >/dev/null 2>&1 &
 cap=$!
 sleep 0.5
 before=$(registers)
@@ -125,7 +126,11 @@ sleep 1
 kill "$cap" 2>/dev/null; wait "$cap" 2>/dev/null; cap=
 n24=$(tcpdump -n -r "$T/sip2.pcap" -v 'udp port 5060 and src net 192.168.0.0/16' 2>/dev/null | grep -c 'tos 0x60')
 ok "the new REGISTERs are marked DSCP 24 on the wire ($n24)" test "$n24" -gt 0
+# Put the original back and let the agent fetch it, so the next boot has nothing new.
 cp "$T/permac.orig" "$f"
+lines=$(wc -l <"$ACCESS")
+phone "$A" resync >/dev/null
+for i in $(seq 1 30); do tail -n +$((lines + 1)) "$ACCESS" | grep -q "\"GET /dialstack-$MAC.xml\" 200" && [ "$(state_of)" = running ] && break; sleep 0.5; done
 
 # ---------------------------------------------------------------- SIGTERM
 stop_agent; st=$?
@@ -136,8 +141,8 @@ ok "SIGTERM: the binding is gone from Kamailio" bash -c "! ip netns exec $DSA_LA
 lines=$(wc -l <"$ACCESS")
 start_agent
 ok "second boot: running again" wait_state running 60
-ok "second boot: the per-MAC file answered 304 (If-None-Match from the stored ETag)" \
-	bash -c "tail -n +$((lines + 1)) '$ACCESS' | grep -q '\"GET /dialstack-$MAC.xml\" 304'"
+ok "second boot: both files answered 304 (If-None-Match from the stored ETags)" \
+	bash -c "tail -n +$((lines + 1)) '$ACCESS' | grep -q '\"GET /dialstack-$MAC.xml\" 304' && tail -n +$((lines + 1)) '$ACCESS' | grep -q '\"GET /dialstack.xml\" 304'"
 stop_agent
 
 # ---------------------------------------------------------------- no network at boot

@@ -690,8 +690,17 @@ int sip_tp_send_to(struct sip_tp *tp, const char *buf, size_t len, const struct 
 	}
 	memcpy(tp->out + tp->outlen, buf, len);
 	tp->outlen += len;
-	if (tp->up)
+	if (tp->up) {
+		/* a failure found while flushing is reported through the error
+		 * callback; the owner may close tp there, so free it only after */
+		tp->in_cb++;
 		stream_flush(tp);
+		tp->in_cb--;
+		if (tp->closing && !tp->in_cb) {
+			destroy(tp);
+			return 0;    /* already reported through the error callback */
+		}
+	}
 	return 0;
 }
 

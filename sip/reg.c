@@ -54,6 +54,8 @@ struct binding {
 	/* authentication */
 	bool auth_sent;               /* the request in flight carries credentials */
 	char answered_nonce[SIP_DIGEST_FIELD_MAX];
+	uint32_t nc;                  /* nonce count for answered_nonce */
+	bool nonce_ok;                /* a 2xx followed our answer to answered_nonce */
 	int tries_423;
 	/* registered */
 	int granted;
@@ -466,6 +468,8 @@ static void handle_final_ok(struct binding *b, const struct sip_msg *m)
 	int granted;
 	uint64_t ms, margin;
 
+	if (b->auth_sent)
+		b->nonce_ok = true;
 	if (b->unreg) {
 		on_unregistered(b);
 		return;
@@ -523,18 +527,26 @@ static void handle_challenge(struct binding *b, const struct sip_msg *m)
 		on_auth_failed(b);
 		return;
 	}
-	if (!strcmp(ch->nonce, b->answered_nonce)) {
+	if (!strcmp(ch->nonce, b->answered_nonce) && !b->nonce_ok) {
 		set_error(reg, "authentication failed: the %s registrar repeated a nonce already "
 			  "answered; check the SIP password", region(b));
 		on_auth_failed(b);
 		return;
 	}
+	if (!strcmp(ch->nonce, b->answered_nonce)) {
+		/* the same nonce again after it worked (a later refresh): next nonce count */
+		b->nc++;
+	} else {
+		utl_strlcpy(b->answered_nonce, ch->nonce, sizeof(b->answered_nonce));
+		b->nc = 1;
+	}
+	b->nonce_ok = false;
 	if (sip_digest_cnonce(cnonce, sizeof(cnonce)) != 0) {
 		b_failed(b, "no random source for the digest cnonce", -1);
 		return;
 	}
 	snprintf(uri, sizeof(uri), "sip:%s", reg->domain);
-	err = sip_digest_authorization(ch, user, reg->password, "REGISTER", uri, 1, cnonce, val,
+	err = sip_digest_authorization(ch, user, reg->password, "REGISTER", uri, b->nc, cnonce, val,
 				       sizeof(val));
 	if (err) {
 		set_error(reg, "cannot answer the %s registrar's challenge (user name or realm "
@@ -542,7 +554,6 @@ static void handle_challenge(struct binding *b, const struct sip_msg *m)
 		on_auth_failed(b);
 		return;
 	}
-	utl_strlcpy(b->answered_nonce, ch->nonce, sizeof(b->answered_nonce));
 	b_register(b, ch->proxy ? "Proxy-Authorization" : "Authorization", val);
 	OPENSSL_cleanse(val, sizeof(val));
 }
@@ -788,6 +799,7 @@ static void b_start(struct binding *b)
 	b->unreg = false;
 	b->expires_req = reg->o.expires;
 	b->answered_nonce[0] = '\0';
+	b->nonce_ok = false;
 	b->public_addr[0] = '\0';
 	b->st = B_RESOLVING;
 	err = sip_dns_resolve(reg->hosts[b->idx], dns_done, b, &b->dns);
@@ -1017,7 +1029,6 @@ void sip_reg_stop(struct sip_reg *reg, unsigned max_ms, sip_reg_event_cb done, v
 			b->txn = false;
 			b->unreg = true;
 			b->st = B_UNREGISTERING;
-			b->answered_nonce[0] = '\0';
 			b_send_register(b);
 			if (b->st != B_IDLE)
 				pending++;

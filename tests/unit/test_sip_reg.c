@@ -398,6 +398,43 @@ static void test_selftest_mtu(void **state)
 	ev_done();
 }
 
+/* 401 n1 -> 200, later a refresh challenged with the same nonce: nc=00000002 */
+static int answer_same_nonce(int i, const struct sip_msg *m, char *extra, size_t size)
+{
+	if (i == 0 || i == 2) {
+		snprintf(extra, size, "WWW-Authenticate: Digest realm=\"dsa.test\", nonce=\"same\", qop=\"auth\"\r\n");
+		return 401;
+	}
+	return 200;
+}
+
+static bool four_requests(void) { return F.n >= 4; }
+
+static void test_nonce_count(void **state)
+{
+	struct sip_reg_opts o;
+	struct sip_reg *r;
+	const char *why;
+
+	assert_int_equal(ev_init(), 0);
+	fake_open(answer_same_nonce);
+	opts(&o);
+	assert_int_equal(sip_reg_new(&o, &r, &why), 0);
+	assert_int_equal(sip_reg_start(r), 0);
+	spin_until(2000, is_registered);
+	assert_int_equal(F.n, 2);
+	assert_non_null(strstr(F.req[1], "nc=00000001"));
+	assert_int_equal(sip_reg_set_selftest(r, "x=1"), 0);     /* refresh now */
+	spin_until(2000, four_requests);
+	assert_int_equal(F.n, 4);
+	assert_non_null(strstr(F.req[3], "nonce=\"same\""));
+	assert_non_null(strstr(F.req[3], "nc=00000002"));
+	assert_int_equal(last_state, SIP_REG_REGISTERED);
+	sip_reg_free(r);
+	fake_close();
+	ev_done();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_auth_423_flow),
 		cmocka_unit_test(test_wrong_password),
 		cmocka_unit_test(test_selftest_mtu),
+		cmocka_unit_test(test_nonce_count),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

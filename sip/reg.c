@@ -23,9 +23,12 @@
 
 /* RFC 3261 T2 = 4 s = 8 * T1 at the default T1; kept in that ratio when tests shorten T1 */
 #define T2_MS(reg)   (8u * (reg)->o.t1_ms)
-#define PONG_WAIT_MS 10000u      /* RFC 5626 4.4.1: pong within 10 s */
-#define STUN_WAIT_MS 5000u
-#define KA_RETRY_MS  3000u
+/* Keepalive deadlines, in units of T1 so that tests with a short T1 run fast:
+ * at the default T1 of 500 ms a pong within 10 s (RFC 5626 4.4.1), a STUN or
+ * OPTIONS answer within 5 s, the one UDP retry answered within 3 s. */
+#define PONG_WAIT_MS(reg) (20u * (reg)->o.t1_ms)
+#define STUN_WAIT_MS(reg) (10u * (reg)->o.t1_ms)
+#define KA_RETRY_MS(reg)  (6u * (reg)->o.t1_ms)
 #define SELFTEST_MAX 200
 #define ALLOW        "Allow: OPTIONS, NOTIFY\r\n"
 
@@ -377,7 +380,7 @@ static void ka_send(struct binding *b)
 	if (!ev_timer_pending(&b->t_kawait)) {
 		/* the deadline runs from the first unanswered ping, not the latest */
 		b->stun_waiting = true;
-		ev_timer_set(&b->t_kawait, udp ? STUN_WAIT_MS : PONG_WAIT_MS);
+		ev_timer_set(&b->t_kawait, udp ? STUN_WAIT_MS(reg) : PONG_WAIT_MS(reg));
 	}
 }
 
@@ -416,7 +419,7 @@ static void on_t_kawait(struct ev_timer *t)
 		b->ka_misses = 1;
 		ka_send(b);
 		if (b->stun_waiting)
-			ev_timer_set(&b->t_kawait, KA_RETRY_MS);
+			ev_timer_set(&b->t_kawait, KA_RETRY_MS(b->reg));
 		return;
 	}
 	snprintf(why, sizeof(why), "the %s registrar stopped answering keepalives (%s)", region(b),

@@ -435,6 +435,145 @@ static void test_nonce_count(void **state)
 	ev_done();
 }
 
+/* REGISTERs are answered, keepalives (STUN, then OPTIONS) are not: the
+ * registrar is declared gone after the keepalive, the STUN wait and the OPTIONS wait. */
+static int answer_register_only(int i, const struct sip_msg *m, char *extra, size_t size)
+{
+	return strcmp(m->method, "REGISTER") ? 0 : 200;
+}
+
+static void test_udp_keepalive_unanswered(void **state)
+{
+	struct sip_reg_opts o;
+	struct sip_reg *r;
+	const char *why;
+	uint64_t t0;
+	int i, options = 0;
+
+	assert_int_equal(ev_init(), 0);
+	fake_open(answer_register_only);
+	opts(&o);
+	o.t1_ms = 50;               /* STUN wait 500 ms, OPTIONS retry 300 ms */
+	o.keepalive_s = 1;
+	o.backoff_base_ms = 60000;
+	assert_int_equal(sip_reg_new(&o, &r, &why), 0);
+	assert_int_equal(sip_reg_start(r), 0);
+	spin_until(1000, is_registered);
+	assert_int_equal(last_state, SIP_REG_REGISTERED);
+	t0 = ev_now_ms();
+	spin_until(5000, is_failing);
+	assert_int_equal(last_state, SIP_REG_FAILING);
+	print_message("# declared gone %llu ms after registering\n", (unsigned long long)(ev_now_ms() - t0));
+	assert_true(ev_now_ms() - t0 >= 1400 && ev_now_ms() - t0 <= 2600);
+	assert_non_null(strstr(last_error, "stopped answering keepalives (OPTIONS)"));
+	for (i = 0; i < F.n; i++)
+		options += !strncmp(F.req[i], "OPTIONS ", 8);
+	assert_true(options >= 1);
+	sip_reg_free(r);
+	fake_close();
+	ev_done();
+}
+
+/* TCP registrar that answers REGISTERs but never pongs. */
+struct tcpfake {
+	int lfd, cfd;
+	struct ev_fd lw, cw;
+	char in[16384];
+	size_t inlen;
+	int pings;
+};
+static struct tcpfake TF;
+
+static void tcpfake_read(struct ev_fd *w, unsigned ev)
+{
+	ssize_t n = read(TF.cfd, TF.in + TF.inlen, sizeof(TF.in) - TF.inlen);
+	size_t used;
+	enum sip_frame kind;
+	const char *why;
+
+	if (n <= 0) {
+		ev_fd_del(&TF.cw);
+		return;
+	}
+	TF.inlen += (size_t)n;
+	while (sip_msg_frame(TF.in, TF.inlen, &used, &kind, &why) == 1) {
+		if (kind == SIP_FRAME_PING) {
+			TF.pings++;            /* and no pong */
+		} else if (kind == SIP_FRAME_MSG) {
+			struct sip_msg m;
+			char *out;
+			size_t len;
+
+			if (sip_msg_parse(TF.in, used, true, &m, &why) == 0) {
+				if (sip_msg_build_response(&m, 200, "OK", "t", NULL, &out, &len) == 0) {
+					assert_true(write(TF.cfd, out, len) == (ssize_t)len);
+					free(out);
+				}
+				sip_msg_free(&m);
+			}
+		}
+		memmove(TF.in, TF.in + used, TF.inlen - used);
+		TF.inlen -= used;
+	}
+}
+
+static void tcpfake_accept(struct ev_fd *w, unsigned ev)
+{
+	TF.cfd = accept(TF.lfd, NULL, NULL);
+	if (TF.cfd < 0)
+		return;
+	TF.cw.fd = TF.cfd;
+	TF.cw.cb = tcpfake_read;
+	ev_fd_add(&TF.cw, EV_READ);
+}
+
+static void test_tcp_no_pong(void **state)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	struct sip_reg_opts o;
+	struct sip_reg *r;
+	const char *why;
+	uint64_t t0;
+
+	assert_int_equal(ev_init(), 0);
+	memset(&TF, 0, sizeof(TF));
+	memset(&F, 0, sizeof(F));
+	TF.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_int_equal(bind(TF.lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(TF.lfd, 4), 0);
+	assert_int_equal(getsockname(TF.lfd, (struct sockaddr *)&a, &al), 0);
+	TF.lw.fd = TF.lfd;
+	TF.lw.cb = tcpfake_accept;
+	assert_int_equal(ev_fd_add(&TF.lw, EV_READ), 0);
+	F.port = ntohs(a.sin_port);
+	opts(&o);
+	o.registrars[0].transport = SIP_TP_TCP;
+	o.t1_ms = 50;               /* pong deadline 1 s */
+	o.keepalive_s = 1;
+	o.backoff_base_ms = 60000;
+	assert_int_equal(sip_reg_new(&o, &r, &why), 0);
+	assert_int_equal(sip_reg_start(r), 0);
+	spin_until(1000, is_registered);
+	assert_int_equal(last_state, SIP_REG_REGISTERED);
+	t0 = ev_now_ms();
+	spin_until(4000, is_failing);
+	assert_int_equal(last_state, SIP_REG_FAILING);
+	print_message("# flow declared dead %llu ms after registering, %d pings\n",
+		      (unsigned long long)(ev_now_ms() - t0), TF.pings);
+	assert_true(ev_now_ms() - t0 >= 1900 && ev_now_ms() - t0 <= 2600);
+	assert_true(TF.pings >= 1);
+	assert_non_null(strstr(last_error, "CRLF ping, connection lost"));
+	sip_reg_free(r);
+	ev_fd_del(&TF.lw);
+	if (TF.cfd > 0) {
+		ev_fd_del(&TF.cw);
+		close(TF.cfd);
+	}
+	close(TF.lfd);
+	ev_done();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +584,8 @@ int main(void)
 		cmocka_unit_test(test_wrong_password),
 		cmocka_unit_test(test_selftest_mtu),
 		cmocka_unit_test(test_nonce_count),
+		cmocka_unit_test(test_udp_keepalive_unanswered),
+		cmocka_unit_test(test_tcp_no_pong),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

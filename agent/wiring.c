@@ -497,6 +497,35 @@ static void sip_restart(struct agent *a)
 
 /* ------------------------------------------------------------ voice VLAN */
 
+static void route_save_path(const struct agent *a, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/data-default-route", a->opt->rundir);
+}
+
+/* Put the data network's default route back (saved by voice-dhcp.sh). */
+static void route_restore(struct agent *a)
+{
+	char path[512], *line = NULL;
+	char *argv[12];
+	int n = 0;
+	pid_t pid;
+
+	route_save_path(a, path, sizeof(path));
+	if (utl_read_file(path, 512, &line, NULL) < 0)
+		return;
+	line[strcspn(line, "\n")] = '\0';
+	argv[n++] = (char *)"ip";
+	argv[n++] = (char *)"route";
+	argv[n++] = (char *)"replace";
+	for (char *save = NULL, *w = strtok_r(line, " ", &save); w && n < 11; w = strtok_r(NULL, " ", &save))
+		argv[n++] = w;
+	argv[n] = NULL;
+	if (n > 3 && posix_spawnp(&pid, "ip", NULL, NULL, argv, environ) == 0)
+		log_notice(SUB, "default route back on the data network");
+	unlink(path);
+	free(line);
+}
+
 static void vlan_remove(struct agent *a)
 {
 	if (!a->vlan_up)
@@ -506,6 +535,7 @@ static void vlan_remove(struct agent *a)
 	ev_timer_cancel(&a->vlan_dhcp_deadline);
 	sys_vlan_del(a->iface, a->vlan_up);
 	a->vlan_up = 0;
+	route_restore(a);
 }
 
 static void vlan_give_up(struct agent *a, const char *why)
@@ -533,8 +563,13 @@ void agt_child_exited(struct agent *a, pid_t pid, int status)
 	a->vlan_dhcp_pid = 0;
 	ev_timer_cancel(&a->vlan_dhcp_deadline);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		log_notice(SUB, "voice VLAN %u has its address from DHCP", a->vlan_up);
+		log_notice(SUB, "voice VLAN %u has its address from DHCP; signalling and audio use it now",
+			   a->vlan_up);
 		a->vlan_note[0] = '\0';
+		/* The flow's source address changed: register from the VLAN. */
+		if (a->reg && !a->boot_selftest_pending)
+			sip_restart(a);
+		report_status(a);
 		return;
 	}
 	if (a->vlan_up)
@@ -545,10 +580,12 @@ void agt_child_exited(struct agent *a, pid_t pid, int status)
 static void vlan_apply(struct agent *a, const struct cfg_config *c)
 {
 	char ifn[32];
+	char script[512], save[512], env_save[600];
 	/* posix_spawn takes char *const[]: the strings are never written. */
 	char *argv[] = { (char *)"udhcpc", (char *)"-i", ifn, (char *)"-n", (char *)"-q",
 			 (char *)"-t", (char *)"4", (char *)"-T", (char *)"2", (char *)"-A", (char *)"1",
-			 (char *)"-O", (char *)"66", (char *)"-O", (char *)"160", NULL };
+			 (char *)"-s", script, NULL };
+	char *envp[] = { env_save, (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 	int err;
 
 	vlan_remove(a);
@@ -567,7 +604,15 @@ static void vlan_apply(struct agent *a, const struct cfg_config *c)
 	sys_vlan_ifname(a->iface, c->vlan_id, ifn, sizeof(ifn));
 	log_notice(SUB, "voice VLAN %s created (802.1p %u); asking DHCP for its address", ifn,
 		   c->vlan_priority);
-	if (posix_spawnp(&a->vlan_dhcp_pid, "udhcpc", NULL, NULL, argv, environ) != 0) {
+	snprintf(script, sizeof(script), "%s/voice-dhcp.sh", getenv("DIALSTACK_DATADIR") ?: DSA_DATADIR);
+	route_save_path(a, save, sizeof(save));
+	unlink(save);
+	snprintf(env_save, sizeof(env_save), "DSA_ROUTE_SAVE=%s", save);
+	if (access(script, X_OK) < 0) {
+		vlan_give_up(a, "its DHCP script is missing (reinstall the package)");
+		return;
+	}
+	if (posix_spawnp(&a->vlan_dhcp_pid, "udhcpc", NULL, NULL, argv, envp) != 0) {
 		a->vlan_dhcp_pid = 0;
 		vlan_give_up(a, "no DHCP client (udhcpc) to get its address");
 		return;

@@ -17,3 +17,7 @@ check_PROGRAMS += test_sip_reg
 TESTS += test_sip_reg
 test_sip_reg_SOURCES = test_sip_reg.c
 test_sip_reg_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += test_call
+TESTS += test_call
+test_call_SOURCES = test_call.c
+test_call_LDADD = $(UNIT_LIBS)

@@ -204,6 +204,17 @@ static struct rtp_session *open_session(uint16_t lo, uint16_t hi, int dscp)
 	return s;
 }
 
+/* Whether this kernel (or emulator: qemu-user has none) gives receive timestamps. */
+static bool kernel_timestamps(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
+	bool ok = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 static void test_paced_stream_between_sessions(void **state)
 {
 	struct rtp_session *a = open_session(31000, 31999, RTP_DSCP_EF);
@@ -231,7 +242,8 @@ static void test_paced_stream_between_sessions(void **state)
 		assert_int_equal((uint16_t)(lb.seq[i] - lb.seq[0]), i);
 		assert_int_equal(lb.ts[i] - lb.ts[0], 160u * i);
 		assert_int_equal(lb.marker[i], i == 0);
-		assert_true(lb.kts[i]);
+		if (kernel_timestamps())
+			assert_true(lb.kts[i]);   /* else read time stands in (rtp.c) */
 		assert_false(lb.own[i]);
 		assert_int_equal(lb.plen[i], 160);
 		assert_int_equal(lb.payload[i][0], i);

@@ -74,7 +74,8 @@ void diag_threshold_set(struct diag_result *r, const char *fmt, ...) DSA_PRINTF(
 /* The check types, defined by the chk_*.c files. */
 extern const struct diag_check_type diag_chk_link, diag_chk_address, diag_chk_clock, diag_chk_dns,
 	diag_chk_https, diag_chk_sip[6], diag_chk_rtp_ports, diag_chk_nat, diag_chk_sip_alg,
-	diag_chk_voice, diag_chk_dscp, diag_chk_mtu, diag_chk_udp_lifetime;
+	diag_chk_voice, diag_chk_dscp, diag_chk_mtu, diag_chk_udp_lifetime, diag_chk_call, diag_chk_audio,
+	diag_chk_srtp;
 
 /* Read the nameservers of resolv.conf at path into x->ns; 0 or -errno. */
 int diag_read_resolv(struct diag_ctx *x, const char *path);

@@ -22,6 +22,18 @@ static const char *const tokens[DIAG_C_COUNT] = {
 	[DIAG_C_WEST_TCP] = "wt", [DIAG_C_WEST_TLS] = "ws", [DIAG_C_RTP_PORTS] = "rtp",
 	[DIAG_C_NAT] = "nat", [DIAG_C_SIP_ALG] = "alg", [DIAG_C_VOICE] = "voice",
 	[DIAG_C_DSCP] = "dscp", [DIAG_C_MTU] = "mtu", [DIAG_C_UDP_LIFETIME] = "udpto",
+	[DIAG_C_CALL] = "call", [DIAG_C_AUDIO] = "audio", [DIAG_C_SRTP] = "srtp",
+};
+
+/* Report ids by check, for a result whose id was not filled (the runner fills it from its type). */
+static const char *const report_ids[DIAG_C_COUNT] = {
+	[DIAG_C_LINK] = "link", [DIAG_C_ADDRESS] = "address", [DIAG_C_CLOCK] = "clock",
+	[DIAG_C_DNS] = "dns", [DIAG_C_HTTPS] = "https", [DIAG_C_EAST_UDP] = "east-udp",
+	[DIAG_C_EAST_TCP] = "east-tcp", [DIAG_C_EAST_TLS] = "east-tls", [DIAG_C_WEST_UDP] = "west-udp",
+	[DIAG_C_WEST_TCP] = "west-tcp", [DIAG_C_WEST_TLS] = "west-tls", [DIAG_C_RTP_PORTS] = "rtp-ports",
+	[DIAG_C_NAT] = "nat", [DIAG_C_SIP_ALG] = "sip-alg", [DIAG_C_VOICE] = "voice",
+	[DIAG_C_DSCP] = "dscp", [DIAG_C_MTU] = "mtu", [DIAG_C_UDP_LIFETIME] = "udp-lifetime",
+	[DIAG_C_CALL] = "call", [DIAG_C_AUDIO] = "audio", [DIAG_C_SRTP] = "srtp",
 };
 
 void diag_report_compute(struct diag_report *rep)
@@ -101,8 +113,8 @@ int diag_report_xml(const struct diag_report *rep, char **out, size_t *len)
 		if (!rep->present[i])
 			continue;
 		if (xmlTextWriterStartElement(w, BAD_CAST "check") < 0 ||
-		    xmlTextWriterWriteAttribute(w, BAD_CAST "id", BAD_CAST r->id) < 0 ||
-		    xmlTextWriterWriteAttribute(w, BAD_CAST "title", BAD_CAST r->title) < 0 ||
+		    xmlTextWriterWriteAttribute(w, BAD_CAST "id", BAD_CAST(r->id ? r->id : report_ids[i])) < 0 ||
+		    xmlTextWriterWriteAttribute(w, BAD_CAST "title", BAD_CAST(r->title ? r->title : "")) < 0 ||
 		    xmlTextWriterWriteAttribute(w, BAD_CAST "verdict",
 						BAD_CAST(r->done ? diag_verdict_name(r->verdict) : "PENDING")) < 0 ||
 		    xmlTextWriterWriteFormatAttribute(w, BAD_CAST "duration-ms", "%llu",
@@ -186,6 +198,14 @@ int diag_report_summary(const struct diag_report *rep, char *buf, size_t cap)
 				return -ENOSPC;
 		}
 	}
+	/* the test call's MOS (its verdict is in fail=/warn= like every check) */
+	if (rep->present[DIAG_C_CALL] && rep->results[DIAG_C_CALL].done &&
+	    rep->results[DIAG_C_CALL].verdict != DIAG_SKIP) {
+		const char *cmos = diag_result_value(&rep->results[DIAG_C_CALL], "mos");
+
+		if (cmos && append(buf, cap, &pos, ";call=%s", cmos) < 0)
+			return -ENOSPC;
+	}
 	for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
 		bool first = true;
 
@@ -212,7 +232,7 @@ void diag_result_line(const struct diag_result *r, char *buf, size_t cap)
 	char line[128];
 	const char *v = r->done ? diag_verdict_name(r->verdict) : "....";
 
-	snprintf(line, sizeof(line), "%-4s %-13.13s %s", v, r->title, r->brief);
+	snprintf(line, sizeof(line), "%-4s %-13.13s %s", v, r->title ? r->title : "", r->brief);
 	line[DIAG_LINE_COLS] = '\0'; /* a phone display line */
 	utl_strlcpy(buf, line, cap);
 }

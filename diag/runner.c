@@ -37,6 +37,9 @@ static const struct diag_check_type *const types[DIAG_C_COUNT] = {
 	[DIAG_C_DSCP] = &diag_chk_dscp,
 	[DIAG_C_MTU] = &diag_chk_mtu,
 	[DIAG_C_UDP_LIFETIME] = &diag_chk_udp_lifetime,
+	[DIAG_C_CALL] = &diag_chk_call,
+	[DIAG_C_AUDIO] = &diag_chk_audio,
+	[DIAG_C_SRTP] = &diag_chk_srtp,
 };
 
 enum run_state { RUN_PHASE1, RUN_PHASE2, RUN_MAIN_DONE, RUN_ALL_DONE };
@@ -129,6 +132,14 @@ void diag_opts_default(struct diag_opts *o)
 	utl_strlcpy(o->sysfs_net, "/sys/class/net", sizeof(o->sysfs_net));
 	utl_strlcpy(o->proc_route, "/proc/net/route", sizeof(o->proc_route));
 	o->build_epoch = BUILD_EPOCH;
+	utl_strlcpy(o->echo_user, "echo", sizeof(o->echo_user));
+	o->call_ms = 5000;
+	o->call_setup_ms = 4000;
+	o->call_t1_ms = 500;
+	o->call_tone_hz = 1000;
+	utl_strlcpy(o->audio_playback, "default", sizeof(o->audio_playback));
+	utl_strlcpy(o->audio_capture, "default", sizeof(o->audio_capture));
+	o->audio_ms = 1000;
 }
 
 #define OPT_FIELD(f) offsetof(struct diag_opts, f)
@@ -150,6 +161,10 @@ static const struct {
 	{ "voice_ms", OPT_FIELD(voice_ms), 1000, 60000 },
 	{ "packet_ms", OPT_FIELD(packet_ms), 1, 100 },
 	{ "run_budget_ms", OPT_FIELD(run_budget_ms), 5000, 120000 },
+	{ "call_ms", OPT_FIELD(call_ms), 1000, 30000 },
+	{ "call_setup_ms", OPT_FIELD(call_setup_ms), 500, 30000 },
+	{ "call_t1_ms", OPT_FIELD(call_t1_ms), 10, 2000 },
+	{ "audio_ms", OPT_FIELD(audio_ms), 100, 10000 },
 };
 
 int diag_opts_validate(const struct diag_opts *o, char *why, size_t whylen)
@@ -180,6 +195,15 @@ int diag_opts_validate(const struct diag_opts *o, char *why, size_t whylen)
 	if ((o->checks & DIAG_CHECK_BIT(DIAG_C_HTTPS)) && strncmp(o->prov_url, "https://", 8) != 0) {
 		snprintf(why, whylen, "provisioning URL '%.80s' is not https://: only HTTPS is allowed",
 			 o->prov_url);
+		return -EINVAL;
+	}
+	if (!(o->call_tone_hz >= 300 && o->call_tone_hz <= 3400)) {
+		snprintf(why, whylen, "self-test call tone %g Hz is outside the G.711 band 300-3400 Hz",
+			 o->call_tone_hz);
+		return -EINVAL;
+	}
+	if (o->sip_user[0] && (!o->sip_domain[0] || !o->echo_user[0])) {
+		snprintf(why, whylen, "self-test call needs sip_domain and echo_user with sip_user");
 		return -EINVAL;
 	}
 	if (diag_thresholds_validate(&o->th) < 0) {

@@ -41,6 +41,9 @@ enum diag_check_id {
 	DIAG_C_DSCP,
 	DIAG_C_MTU,
 	DIAG_C_UDP_LIFETIME,
+	DIAG_C_CALL,                         /* test call to the echo service (issue 7) */
+	DIAG_C_AUDIO,                        /* speaker -> microphone through ALSA */
+	DIAG_C_SRTP,                         /* libsrtp2 known-answer vectors */
 	DIAG_C_COUNT
 };
 
@@ -75,6 +78,25 @@ struct diag_opts {
 	char sysfs_net[DIAG_PATH_MAX];       /* "/sys/class/net" */
 	char proc_route[DIAG_PATH_MAX];      /* "/proc/net/route" */
 	int64_t build_epoch;                 /* clock check bound (BUILD_EPOCH) */
+	/* test call (check "call"): the provisioned SIP account; an empty sip_user makes the
+	 * check SKIP ("no SIP account provisioned"). The registrar is sip_host[0] (sip_host[1]
+	 * when east did not resolve or did not answer), over UDP sip_port, DSCP dscp_signal;
+	 * RTP from rtp_min-rtp_max marked dscp_audio. */
+	char sip_user[64];                   /* account user (From, Contact) */
+	char sip_auth_user[64];              /* digest user name ("" = sip_user) */
+	char sip_password[128];              /* digest password (never logged or reported) */
+	char sip_domain[DIAG_HOST_MAX];      /* From / Request-URI host ("dialstack.ai") */
+	char echo_user[64];                  /* Request-URI user of the echo service ("echo") */
+	bool call_srtp;                      /* offer SDES AES_CM_128_HMAC_SHA1_80 and run SRTP */
+	unsigned call_ms;                    /* tone streamed for this long (5000) */
+	unsigned call_setup_ms;              /* per registrar: INVITE -> 2xx (4000) */
+	unsigned call_t1_ms;                 /* SIP T1 for the call's retransmissions (500) */
+	double call_tone_hz;                 /* 1000 */
+	/* audio path (check "audio") */
+	char audio_playback[64];             /* ALSA PCM name ("default") */
+	char audio_capture[64];              /* ALSA PCM name ("default") */
+	char audio_conf[DIAG_PATH_MAX];      /* optional ALSA configuration file ("" = global) */
+	unsigned audio_ms;                   /* capture length (1000) */
 };
 
 /* One measured value: name=value unit. */

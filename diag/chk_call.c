@@ -1,0 +1,520 @@
+/* chk_call.c - the test call: a real SIP call from the agent's own stack
+ * (sip/call.h) to the echo service, a G.711 tone over RTP (media/rtp.h, DSCP
+ * audio, a port of the provisioned range), optionally SRTP (SDES
+ * AES_CM_128_HMAC_SHA1_80, media/srtp.h). The echo (sipp -rtp_echo) returns
+ * our own packets unchanged, so with SRTP they are decrypted with an inbound
+ * context of our own key: that still proves the SRTP path both ways.
+ * Measured on the call's packets: tone level (Goertzel, first 200 ms
+ * skipped), loss, round-trip jitter (RFC 3550 over the round trip, kernel
+ * receive timestamps), RTT and the same E-model MOS as the voice check.
+ *
+ * Time bound: setup <= call_setup_ms per registrar (east, then west), tone
+ * call_ms, a 600 ms tail for the last echoes, BYE waited for <= 2 s.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ev.h"
+#include "common/log.h"
+#include "diag/check.h"
+#include "diag/emodel.h"
+#include "diag/probe.h"
+#include "diag/rtpstats.h"
+#include "media/g711.h"
+#include "media/rtp.h"
+#include "media/srtp.h"
+#include "media/tone.h"
+#include "sip/call.h"
+
+#define PTIME_MS     20
+#define SPP          160              /* samples per packet (8 kHz, 20 ms) */
+#define SKIP_PKTS    10               /* 200 ms */
+#define TAIL_MS      600
+#define BYE_WAIT_MS  2000
+#define TONE_DBM0    (-10.0)
+
+enum call_phase { P_SETUP, P_MEDIA, P_TAIL, P_BYE };
+
+struct call_state {
+	struct diag_check *c;
+	enum call_phase phase;
+	struct sip_call *call;
+	struct rtp_session *rtp;
+	struct msrtp *tx, *rx;
+	struct msrtp_key key;
+	bool answer_crypto;
+	struct ev_timer t_setup, t_tail, t_bye;
+	int reg;                          /* registrar index in use (0 east, 1 west) */
+	bool tried[2];
+	char fail_why[2][200];
+	int pt;
+	enum g711_law law;
+	struct tone_gen gen;
+	uint32_t total;
+	int16_t *pcm;                     /* total * SPP decoded samples, by packet index */
+	uint8_t *got;                     /* per packet index */
+	struct rtpstats stats;
+	uint64_t tx0_ns;                  /* send time of packet 0 (our fill time) */
+	bool have_seq0;
+	uint16_t seq0;
+	unsigned setup_ms;
+	char remote[80];
+};
+
+static void call_state_free(struct call_state *st)
+{
+	ev_timer_cancel(&st->t_setup);
+	ev_timer_cancel(&st->t_tail);
+	ev_timer_cancel(&st->t_bye);
+	sip_call_free(st->call);
+	rtp_session_free(st->rtp);
+	msrtp_free(st->tx);
+	msrtp_free(st->rx);
+	explicit_bzero(&st->key, sizeof(st->key));
+	rtpstats_free(&st->stats);
+	free(st->pcm);
+	free(st->got);
+	free(st);
+}
+
+static void call_end(struct call_state *st)
+{
+	struct diag_check *c = st->c;
+
+	c->priv = NULL;
+	call_state_free(st);
+	diag_check_done(c);
+}
+
+static void rate(struct diag_result *r, const struct diag_thresholds *th, enum diag_metric m, double v,
+		 enum diag_verdict *worst, char *bad, size_t badcap)
+{
+	enum diag_rating rt = diag_rate(th, m, v);
+
+	*worst = diag_verdict_worst(*worst, diag_rating_verdict(rt));
+	if (rt >= DIAG_MARGINAL) {
+		size_t l = strlen(bad);
+
+		snprintf(bad + l, badcap - l, "%s%s %.*f %s is %s", l ? "; " : "", diag_metric_name(m),
+			 m == DIAG_M_LOSS ? 1 : 0, v, diag_metric_unit(m), diag_rating_name(rt));
+	}
+}
+
+/* Verdict from what came back. */
+static void call_verdict(struct call_state *st)
+{
+	struct diag_check *c = st->c;
+	const struct diag_opts *o = c->ctx->opts;
+	struct diag_result *r = &c->res;
+	const struct rtp_stats *rs = rtp_stats(st->rtp);
+	struct rtpstats_result s;
+	struct tone_result tr = { 0 };
+	enum diag_verdict v = DIAG_PASS;
+	char bad[256] = "";
+	bool tone = false;
+	double mos = NAN, R = NAN;
+	uint32_t sent = (uint32_t)rs->tx_packets;
+
+	rtpstats_result(&st->stats, sent, &s);
+	diag_value_add(r, "packets_sent", "", "%u", sent);
+	diag_value_add(r, "packets_received", "", "%u", s.received);
+	diag_value_add(r, "loss", "%", "%.1f", s.loss_pct);
+	diag_value_add(r, "srtp", "", "%s", o->call_srtp ? (s.received ? "yes" : "offered") : "no");
+	if (o->call_srtp) {
+		diag_value_add(r, "srtp_suite", "", "%s", msrtp_suite_name(st->key.suite));
+		diag_value_add(r, "srtp_auth_failures", "", "%llu", (unsigned long long)rs->rx_srtp_fail);
+		diag_value_add(r, "answer_crypto", "", "%s", st->answer_crypto ? "yes" : "no");
+	}
+	diag_threshold_set(r, "the %.0f Hz tone comes back (>= %.0f %% of the power, >= %.0f dBFS); jitter < %g ms, "
+			   "loss < %g %%, RTT < %g ms; MOS > %.1f", o->call_tone_hz, TONE_MIN_RATIO * 100,
+			   TONE_MIN_DBFS, o->th.m[DIAG_M_JITTER].acceptable, o->th.m[DIAG_M_LOSS].acceptable,
+			   o->th.m[DIAG_M_RTT].acceptable, o->th.mos_good);
+	if (s.received == 0) {
+		if (o->call_srtp && rs->rx_srtp_fail) {
+			snprintf(r->brief, sizeof(r->brief), "SRTP did not verify");
+			diag_verdict_set(r, DIAG_FAIL, "%llu SRTP packets came back but did not authenticate: "
+					 "something on the path changes RTP", (unsigned long long)rs->rx_srtp_fail);
+			return;
+		}
+		snprintf(r->brief, sizeof(r->brief), "no audio came back");
+		diag_verdict_set(r, DIAG_FAIL, "no audio: allow UDP %u-%u outbound (the call was answered "
+				 "by %s but none of %u RTP packets came back)", o->rtp_min, o->rtp_max,
+				 st->remote, sent);
+		return;
+	}
+	if (st->total > SKIP_PKTS + 5 &&
+	    tone_analyse(st->pcm + SKIP_PKTS * SPP, (size_t)(st->total - SKIP_PKTS) * SPP, 8000, o->call_tone_hz,
+			 &tr) == 0) {
+		tone = tone_detected(&tr, TONE_MIN_RATIO, TONE_MIN_DBFS);
+		diag_value_add(r, "tone_level", "dBFS", "%.1f", tr.tone_dbfs);
+		diag_value_add(r, "tone_ratio", "", "%.2f", tr.ratio);
+		diag_value_add(r, "tone_sent", "dBFS", "%.1f", tone_dbm0_to_dbfs(TONE_DBM0));
+	}
+	diag_value_add(r, "tone", "", "%s", tone ? "detected" : "missing");
+	diag_value_add(r, "rtt_min", "ms", "%.1f", s.rtt_min_ms);
+	diag_value_add(r, "rtt_avg", "ms", "%.1f", s.rtt_avg_ms);
+	diag_value_add(r, "rtt_max", "ms", "%.1f", s.rtt_max_ms);
+	diag_value_add(r, "jitter", "ms", "%.1f", s.jitter_ms);
+	diag_value_add(r, "burst_max", "packets", "%u", s.burst_max);
+	rate(r, &o->th, DIAG_M_JITTER, s.jitter_ms, &v, bad, sizeof(bad));
+	rate(r, &o->th, DIAG_M_LOSS, s.loss_pct, &v, bad, sizeof(bad));
+	rate(r, &o->th, DIAG_M_RTT, s.rtt_avg_ms, &v, bad, sizeof(bad));
+	mos = emodel_mos(&emodel_g711_plc, s.rtt_avg_ms, s.jitter_ms, s.loss_pct, s.burst_ratio, &R);
+	diag_value_add(r, "mos", "", "%.2f", mos);
+	diag_value_add(r, "r_factor", "", "%.1f", R);
+	if (!tone) {
+		snprintf(r->brief, sizeof(r->brief), "tone missing, %.1f%% loss", s.loss_pct);
+		diag_verdict_set(r, DIAG_FAIL, "the echoed audio does not carry the %.0f Hz test tone (ratio %.2f, "
+				 "%.0f dBFS): something on the path alters the audio (transcoding, a media "
+				 "relay, SRTP mangling)", o->call_tone_hz, tr.ratio, tr.tone_dbfs);
+		return;
+	}
+	snprintf(r->brief, sizeof(r->brief), "%sMOS %.2f %.1f%% loss", o->call_srtp ? "SRTP " : "", mos, s.loss_pct);
+	if (v == DIAG_PASS && mos <= o->th.mos_good) {
+		v = DIAG_WARN;
+		snprintf(bad, sizeof(bad), "MOS %.2f is not above %.1f", mos, o->th.mos_good);
+	}
+	if (v == DIAG_PASS)
+		diag_verdict_set(r, DIAG_PASS, "test call placed and audio is clean both directions%s",
+				 o->call_srtp ? " (SRTP: yes)" : "");
+	else
+		diag_verdict_set(r, v, "the test call's audio is impaired: %s (loss %.1f %%): fix the network "
+				 "before cutover (busy links, Wi-Fi; QoS for DSCP 46)", bad, s.loss_pct);
+}
+
+static void on_bye_wait(struct ev_timer *t)
+{
+	struct call_state *st = container_of(t, struct call_state, t_bye);
+
+	diag_value_add(&st->c->res, "bye", "", "no answer within %u ms", BYE_WAIT_MS);
+	call_end(st);
+}
+
+static void media_over(struct call_state *st)
+{
+	st->phase = P_BYE;
+	rtp_stop(st->rtp);
+	call_verdict(st);
+	if (sip_call_hangup(st->call) == 0) {
+		st->t_bye.cb = on_bye_wait;
+		ev_timer_set(&st->t_bye, BYE_WAIT_MS);
+		return;
+	}
+	call_end(st);
+}
+
+static void on_tail(struct ev_timer *t)
+{
+	media_over(container_of(t, struct call_state, t_tail));
+}
+
+static void on_sent_all(void *arg)
+{
+	struct call_state *st = arg;
+
+	st->phase = P_TAIL;
+	ev_timer_set(&st->t_tail, TAIL_MS);
+}
+
+static int on_fill(void *arg, uint32_t index, uint8_t *buf, size_t size)
+{
+	struct call_state *st = arg;
+	int16_t pcm[SPP];
+
+	if (size < SPP)
+		return -1;
+	if (index == 0)
+		st->tx0_ns = (uint64_t)diag_realtime_ns();
+	tone_gen_fill(&st->gen, pcm, SPP);
+	g711_encode(st->law, pcm, SPP, buf);
+	return SPP;
+}
+
+static void on_rx(void *arg, const struct rtp_rx *rx)
+{
+	struct call_state *st = arg;
+	const struct rtp_hdr *h = rx->hdr;
+	uint32_t idx;
+
+	if (!rx->own || !rx->tx_ns || h->payload_len != SPP || h->pt != st->pt)
+		return;
+	if (!st->have_seq0) {
+		/* the first echo: its index from its send time (sending is paced on an absolute schedule) */
+		int64_t d = (int64_t)(rx->tx_ns - st->tx0_ns);
+		int64_t est = (d + PTIME_MS * 500000LL) / (PTIME_MS * 1000000LL);
+
+		if (est < 0)
+			est = 0;
+		st->seq0 = (uint16_t)(h->seq - (uint16_t)est);
+		st->have_seq0 = true;
+	}
+	idx = (uint16_t)(h->seq - st->seq0);
+	if (idx >= st->total)
+		return;
+	if (!st->got[idx]) {
+		g711_decode(st->law, h->payload, SPP, st->pcm + (size_t)idx * SPP);
+		st->got[idx] = 1;
+	}
+	{
+		int64_t rtt = (int64_t)(rx->rx_ns - rx->tx_ns);
+
+		if (rtt <= 0 || rtt > 5000000000LL)
+			return;   /* a clock step spoiled this sample */
+	}
+	rtpstats_arrival(&st->stats, idx, (int64_t)rx->tx_ns, (int64_t)rx->rx_ns);
+}
+
+static int try_registrar(struct call_state *st);
+
+static void call_failed(struct call_state *st, const char *why, int status)
+{
+	struct diag_result *r = &st->c->res;
+
+	utl_strlcpy(st->fail_why[st->reg], why, sizeof(st->fail_why[0]));
+	sip_call_free(st->call);
+	st->call = NULL;
+	ev_timer_cancel(&st->t_setup);
+	/* no answer at all: the other registrar may be up */
+	if (status == 0 && st->reg == 0 && !st->tried[1] && st->c->ctx->resolved[DIAG_H_WEST] &&
+	    try_registrar(st) == 0)
+		return;
+	if (status)
+		snprintf(r->brief, sizeof(r->brief), "refused: %d", status);
+	else
+		snprintf(r->brief, sizeof(r->brief), "no answer");
+	if (st->tried[0] && st->tried[1])
+		diag_verdict_set(r, DIAG_FAIL, "the test call failed: east: %s; west: %s", st->fail_why[0],
+				 st->fail_why[1]);
+	else
+		diag_verdict_set(r, DIAG_FAIL, "%s", why);
+	call_end(st);
+}
+
+static void on_setup_timeout(struct ev_timer *t)
+{
+	struct call_state *st = container_of(t, struct call_state, t_setup);
+	char why[200];
+
+	snprintf(why, sizeof(why), "the echo call through %s was not answered within %u ms",
+		 st->c->ctx->host[st->reg ? DIAG_H_WEST : DIAG_H_EAST], st->c->ctx->opts->call_setup_ms);
+	call_failed(st, why, 0);
+}
+
+static int reopen_rtp(struct call_state *st, int pt)
+{
+	const struct diag_opts *o = st->c->ctx->opts;
+	struct rtp_config rc = { 0 };
+	uint16_t port = st->rtp ? rtp_local_port(st->rtp) : 0;
+	int err;
+
+	rc.port_min = port ? port : (uint16_t)o->rtp_min;
+	rc.port_max = port ? port : (uint16_t)o->rtp_max;
+	rc.dscp = o->dscp_audio ? o->dscp_audio : -1;
+	rc.pt = (uint8_t)pt;
+	rc.ptime_ms = PTIME_MS;
+	rtp_session_free(st->rtp);
+	st->rtp = NULL;
+	if ((err = rtp_session_new(&rc, &st->rtp)) < 0)
+		return err;
+	rtp_set_rx(st->rtp, on_rx, st);
+	rtp_set_srtp(st->rtp, st->tx, st->rx);
+	return 0;
+}
+
+static void on_call_event(struct sip_call *call, const struct sip_call_event *ev, void *arg)
+{
+	struct call_state *st = arg;
+	struct diag_check *c = st->c;
+	const struct diag_opts *o = c->ctx->opts;
+	int err;
+
+	if (ev->kind == SIP_CALL_FAILED) {
+		call_failed(st, ev->why, ev->status);
+		return;
+	}
+	if (ev->kind == SIP_CALL_ENDED) {
+		if (st->phase == P_BYE) {
+			diag_value_add(&c->res, "bye", "", "%d", ev->status);
+			call_end(st);
+		}
+		return;
+	}
+	/* answered */
+	ev_timer_cancel(&st->t_setup);
+	st->setup_ms = ev->setup_ms;
+	snprintf(st->remote, sizeof(st->remote), "%s:%d", ev->media->addr, ev->media->port);
+	diag_value_add(&c->res, "registrar", "", "%s", c->ctx->host[st->reg ? DIAG_H_WEST : DIAG_H_EAST]);
+	diag_value_add(&c->res, "setup", "ms", "%u", ev->setup_ms);
+	diag_value_add(&c->res, "remote_media", "", "%s", st->remote);
+	st->answer_crypto = ev->media->has_crypto;
+	if (ev->media->pt != 0 && ev->media->pt != 8) {
+		char why[200];
+
+		snprintf(why, sizeof(why), "the echo service answered with payload type %d instead of PCMU/PCMA",
+			 ev->media->pt);
+		st->phase = P_BYE;
+		diag_verdict_set(&c->res, DIAG_FAIL, "%s", why);
+		snprintf(c->res.brief, sizeof(c->res.brief), "codec %d refused", ev->media->pt);
+		if (sip_call_hangup(st->call) == 0) {
+			st->t_bye.cb = on_bye_wait;
+			ev_timer_set(&st->t_bye, BYE_WAIT_MS);
+			return;
+		}
+		call_end(st);
+		return;
+	}
+	st->pt = ev->media->pt;
+	st->law = st->pt == 8 ? G711_ALAW : G711_ULAW;
+	diag_value_add(&c->res, "codec", "", "%s", st->pt == 8 ? "PCMA" : "PCMU");
+	if (st->pt != 0 && (err = reopen_rtp(st, st->pt)) < 0)
+		goto fail;
+	if ((err = rtp_set_peer(st->rtp, ev->media->addr, (uint16_t)ev->media->port)) < 0)
+		goto fail;
+	st->phase = P_MEDIA;
+	diag_value_add(&c->res, "stream", "", "%u x %u bytes every %u ms, DSCP %d, from port %u", st->total,
+		       RTP_HDR_LEN + SPP, PTIME_MS, o->dscp_audio, rtp_local_port(st->rtp));
+	if ((err = rtp_start(st->rtp, st->total, on_fill, on_sent_all, st)) < 0)
+		goto fail;
+	return;
+fail:
+	diag_verdict_set(&c->res, DIAG_FAIL, "the call was answered but the audio stream could not start: %s",
+			 strerror(-err));
+	st->phase = P_BYE;
+	if (sip_call_hangup(st->call) == 0) {
+		st->t_bye.cb = on_bye_wait;
+		ev_timer_set(&st->t_bye, BYE_WAIT_MS);
+		return;
+	}
+	call_end(st);
+}
+
+static int try_registrar(struct call_state *st)
+{
+	struct diag_ctx *x = st->c->ctx;
+	const struct diag_opts *o = x->opts;
+	struct sip_call_opts co = { 0 };
+	char sdp[SIP_CALL_SDP_MAX], local[INET_ADDRSTRLEN], regip[INET_ADDRSTRLEN], crypto[MSRTP_CRYPTO_MAX] = "";
+	const char *why = NULL;
+	int reg = st->tried[0] ? 1 : 0, err, n;
+
+	if (reg == 0 && !x->resolved[DIAG_H_EAST])
+		reg = 1;
+	if (!x->resolved[reg ? DIAG_H_WEST : DIAG_H_EAST])
+		return -EHOSTUNREACH;
+	st->reg = reg;
+	st->tried[reg] = true;
+	inet_ntop(AF_INET, &x->local, local, sizeof(local));
+	inet_ntop(AF_INET, &x->addr[reg ? DIAG_H_WEST : DIAG_H_EAST], regip, sizeof(regip));
+	if (o->call_srtp && msrtp_crypto_build(1, &st->key, crypto, sizeof(crypto)) < 0)
+		return -EINVAL;
+	n = snprintf(sdp, sizeof(sdp),
+		     "v=0\r\no=dialstack %u 1 IN IP4 %s\r\ns=selftest\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+		     "m=audio %u %s 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=ptime:20\r\n"
+		     "%s%sa=sendrecv\r\n",
+		     utl_random_range(1, 1000000), local, local, rtp_local_port(st->rtp),
+		     o->call_srtp ? "RTP/SAVP" : "RTP/AVP", crypto, crypto[0] ? "\r\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(sdp))
+		return -ENOSPC;
+	explicit_bzero(crypto, sizeof(crypto));
+	co.host = regip;
+	co.port = (int)o->sip_port;
+	co.transport = SIP_TP_UDP;
+	co.user = o->sip_user;
+	co.auth_user = o->sip_auth_user[0] ? o->sip_auth_user : NULL;
+	co.password = o->sip_password;
+	co.domain = o->sip_domain;
+	co.target = o->echo_user;
+	co.sdp = sdp;
+	co.dscp = o->dscp_signal;
+	co.t1_ms = o->call_t1_ms;
+	co.answer_timeout_ms = o->call_setup_ms;
+	co.cb = on_call_event;
+	co.arg = st;
+	err = sip_call_start(&co, &st->call, &why);
+	explicit_bzero(sdp, sizeof(sdp));
+	if (err < 0) {
+		log_warn("diag", "test call not started: %s", why ? why : "?");
+		return err;
+	}
+	st->t_setup.cb = on_setup_timeout;
+	ev_timer_set(&st->t_setup, o->call_setup_ms);
+	return 0;
+}
+
+static int call_start(struct diag_check *c)
+{
+	struct diag_ctx *x = c->ctx;
+	const struct diag_opts *o = x->opts;
+	struct call_state *st;
+	int err;
+
+	if (!o->sip_user[0]) {
+		snprintf(c->res.brief, sizeof(c->res.brief), "no SIP account");
+		diag_verdict_set(&c->res, DIAG_SKIP, "not tested: no SIP account provisioned for the test call");
+		diag_check_done(c);
+		return 0;
+	}
+	if (!x->resolved[DIAG_H_EAST] && !x->resolved[DIAG_H_WEST]) {
+		diag_verdict_set(&c->res, DIAG_SKIP, "not tested: neither registrar has an address (see dns)");
+		diag_check_done(c);
+		return 0;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->c = c;
+	c->priv = st;
+	st->t_setup.cb = on_setup_timeout;
+	st->t_tail.cb = on_tail;
+	st->t_bye.cb = on_bye_wait;
+	st->total = o->call_ms / PTIME_MS;
+	st->pcm = calloc(st->total, SPP * sizeof(int16_t));
+	st->got = calloc(st->total, 1);
+	if (!st->pcm || !st->got)
+		return -ENOMEM;
+	if ((err = rtpstats_init(&st->stats, st->total)) < 0)
+		return err;
+	if ((err = tone_gen_init(&st->gen, o->call_tone_hz, tone_dbm0_to_dbfs(TONE_DBM0), 8000)) < 0)
+		return err;
+	if (o->call_srtp) {
+		if ((err = msrtp_global_init()) < 0 ||
+		    (err = msrtp_key_generate(MSRTP_AES_CM_128_HMAC_SHA1_80, &st->key)) < 0 ||
+		    (err = msrtp_new(&st->key, MSRTP_OUTBOUND, &st->tx)) < 0 ||
+		    (err = msrtp_new(&st->key, MSRTP_INBOUND, &st->rx)) < 0) {
+			diag_verdict_set(&c->res, DIAG_FAIL, "SRTP could not be set up for the call: %s (see srtp)",
+					 msrtp_strerror(err));
+			call_end(st);
+			return 0;
+		}
+	}
+	if ((err = reopen_rtp(st, 0)) < 0) {
+		snprintf(c->res.brief, sizeof(c->res.brief), "no RTP port");
+		diag_verdict_set(&c->res, DIAG_FAIL, "no free RTP port in %u-%u: %s", o->rtp_min, o->rtp_max,
+				 strerror(-err));
+		call_end(st);
+		return 0;
+	}
+	if ((err = try_registrar(st)) < 0)
+		return err;
+	return 0;
+}
+
+static void call_cancel(struct diag_check *c)
+{
+	struct call_state *st = c->priv;
+
+	if (!st)
+		return;
+	c->priv = NULL;
+	call_state_free(st);
+}
+
+const struct diag_check_type diag_chk_call = {
+	DIAG_C_CALL, "call", "Test call", 2, false, DIAG_H_NONE, 0, call_start, call_cancel,
+};

@@ -184,8 +184,8 @@ static void call_verdict(struct call_state *st)
 		diag_verdict_set(r, DIAG_PASS, "test call placed and audio is clean both directions%s",
 				 o->call_srtp ? " (SRTP: yes)" : "");
 	else
-		diag_verdict_set(r, v, "the test call's audio is impaired: %s (loss %.1f %%): fix the network "
-				 "before cutover (busy links, Wi-Fi; QoS for DSCP 46)", bad, s.loss_pct);
+		diag_verdict_set(r, v, "the test call's audio is impaired: %s: fix the network before cutover "
+				 "(busy links, Wi-Fi; QoS for DSCP 46)", bad);
 }
 
 static void on_bye_wait(struct ev_timer *t)
@@ -281,7 +281,7 @@ static void call_failed(struct call_state *st, const char *why, int status)
 	st->call = NULL;
 	ev_timer_cancel(&st->t_setup);
 	/* no answer at all: the other registrar may be up */
-	if (status == 0 && st->reg == 0 && !st->tried[1] && st->c->ctx->resolved[DIAG_H_WEST] &&
+	if (status == 0 && st->reg == 0 && !st->tried[1] && st->c->ctx->opts->sip_host[1][0] &&
 	    try_registrar(st) == 0)
 		return;
 	if (status)
@@ -302,7 +302,7 @@ static void on_setup_timeout(struct ev_timer *t)
 	char why[200];
 
 	snprintf(why, sizeof(why), "the echo call through %s was not answered within %u ms",
-		 st->c->ctx->host[st->reg ? DIAG_H_WEST : DIAG_H_EAST], st->c->ctx->opts->call_setup_ms);
+		 st->c->ctx->opts->sip_host[st->reg], st->c->ctx->opts->call_setup_ms);
 	call_failed(st, why, 0);
 }
 
@@ -349,7 +349,7 @@ static void on_call_event(struct sip_call *call, const struct sip_call_event *ev
 	ev_timer_cancel(&st->t_setup);
 	st->setup_ms = ev->setup_ms;
 	snprintf(st->remote, sizeof(st->remote), "%s:%d", ev->media->addr, ev->media->port);
-	diag_value_add(&c->res, "registrar", "", "%s", c->ctx->host[st->reg ? DIAG_H_WEST : DIAG_H_EAST]);
+	diag_value_add(&c->res, "registrar", "", "%s", o->sip_host[st->reg]);
 	diag_value_add(&c->res, "setup", "ms", "%u", ev->setup_ms);
 	diag_value_add(&c->res, "remote_media", "", "%s", st->remote);
 	st->answer_crypto = ev->media->has_crypto;
@@ -399,18 +399,24 @@ static int try_registrar(struct call_state *st)
 	struct diag_ctx *x = st->c->ctx;
 	const struct diag_opts *o = x->opts;
 	struct sip_call_opts co = { 0 };
-	char sdp[SIP_CALL_SDP_MAX], local[INET_ADDRSTRLEN], regip[INET_ADDRSTRLEN], crypto[MSRTP_CRYPTO_MAX] = "";
+	char sdp[SIP_CALL_SDP_MAX], local[INET_ADDRSTRLEN], regip[DIAG_HOST_MAX], crypto[MSRTP_CRYPTO_MAX] = "";
 	const char *why = NULL;
 	int reg = st->tried[0] ? 1 : 0, err, n;
+	enum diag_host h;
 
-	if (reg == 0 && !x->resolved[DIAG_H_EAST])
+	if (reg == 0 && !o->sip_host[0][0])
 		reg = 1;
-	if (!x->resolved[reg ? DIAG_H_WEST : DIAG_H_EAST])
+	if (!o->sip_host[reg][0])
 		return -EHOSTUNREACH;
+	h = reg ? DIAG_H_WEST : DIAG_H_EAST;
 	st->reg = reg;
 	st->tried[reg] = true;
+	/* the DNS check's address when it resolved the name; else sip/dns resolves it on the loop */
+	if (x->resolved[h])
+		inet_ntop(AF_INET, &x->addr[h], regip, sizeof(regip));
+	else
+		utl_strlcpy(regip, o->sip_host[reg], sizeof(regip));
 	inet_ntop(AF_INET, &x->local, local, sizeof(local));
-	inet_ntop(AF_INET, &x->addr[reg ? DIAG_H_WEST : DIAG_H_EAST], regip, sizeof(regip));
 	if (o->call_srtp && msrtp_crypto_build(1, &st->key, crypto, sizeof(crypto)) < 0)
 		return -EINVAL;
 	n = snprintf(sdp, sizeof(sdp),
@@ -460,8 +466,8 @@ static int call_start(struct diag_check *c)
 		diag_check_done(c);
 		return 0;
 	}
-	if (!x->resolved[DIAG_H_EAST] && !x->resolved[DIAG_H_WEST]) {
-		diag_verdict_set(&c->res, DIAG_SKIP, "not tested: neither registrar has an address (see dns)");
+	if (!o->sip_host[0][0] && !o->sip_host[1][0]) {
+		diag_verdict_set(&c->res, DIAG_SKIP, "not tested: no registrar provisioned");
 		diag_check_done(c);
 		return 0;
 	}

@@ -13,3 +13,7 @@ check_PROGRAMS += test_diag_runner
 TESTS += test_diag_runner
 test_diag_runner_SOURCES = test_diag_runner.c
 test_diag_runner_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += test_call_check
+TESTS += test_call_check
+test_call_check_SOURCES = test_call_check.c
+test_call_check_LDADD = $(UNIT_LIBS)

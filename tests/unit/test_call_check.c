@@ -1,0 +1,489 @@
+/* test_call_check.c - the self-test's "call", "srtp" and "audio" checks through the
+ * runner on loopback: an in-process SIP UAS answers the INVITE with an SDP that points
+ * at an in-process RTP echo (like sipp -rtp_echo: returns each datagram unchanged).
+ * The echo can stay silent, drop every Nth packet, or replace the audio with
+ * silence, so the verdicts are decided by what really came back. The audio check
+ * runs on ALSA file/null/hw plugin devices. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "common/ev.h"
+#include "common/util.h"
+#include "diag/report.h"
+#include "diag/runner.h"
+#include "media/tone.h"
+#include "sip/call.h"
+#include "sip/msg.h"
+
+enum echo_mode { ECHO_ON, ECHO_SILENT, ECHO_DROP, ECHO_MANGLE };
+
+static struct {
+	struct ev_fd sip, rtp;
+	int sip_port, rtp_port;
+	int status;                 /* answer to INVITE */
+	enum echo_mode mode;
+	unsigned drop_every;
+	unsigned rtp_in, rtp_out, invites, acks, byes;
+	bool offer_savp, offer_crypto;
+} U;
+
+static char dir[64], conf[128];
+
+static void sip_read(struct ev_fd *w, unsigned ev)
+{
+	char buf[SIP_MSG_MAX + 1], body[512], *out, *full;
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	ssize_t n = recvfrom(w->fd, buf, sizeof(buf) - 1, 0, (struct sockaddr *)&from, &fl);
+	struct sip_msg m;
+	const char *why;
+	size_t len;
+
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if (sip_msg_parse(buf, (size_t)n, false, &m, &why) != 0)
+		return;
+	if (!strcmp(m.method, "INVITE")) {
+		size_t bl;
+		const char *b = sip_call_body(buf, (size_t)n, &bl);
+
+		U.invites++;
+		U.offer_savp = b && memmem(b, bl, "RTP/SAVP", 8);
+		U.offer_crypto = b && memmem(b, bl, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:", 42);
+		if (U.status == 200) {
+			/* like sipp: no a=crypto in the answer; the echo returns our packets */
+			snprintf(body, sizeof(body), "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+				 "t=0 0\r\nm=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n", U.rtp_port);
+			if (sip_msg_build_response(&m, 200, "OK", "uas1", "", &out, &len) == 0) {
+				size_t cap = len + strlen(body) + 128;
+
+				full = malloc(cap);
+				assert_non_null(full);
+				out[len - 21] = '\0';
+				len = (size_t)snprintf(full, cap, "%sContact: <sip:echo@127.0.0.1:%d>\r\n"
+						       "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+						       out, U.sip_port, strlen(body), body);
+				sendto(w->fd, full, len, 0, (struct sockaddr *)&from, fl);
+				free(full);
+				free(out);
+			}
+		} else if (sip_msg_build_response(&m, U.status, "Busy Here", "uas1", "", &out, &len) == 0) {
+			sendto(w->fd, out, len, 0, (struct sockaddr *)&from, fl);
+			free(out);
+		}
+	} else if (!strcmp(m.method, "ACK")) {
+		U.acks++;
+	} else if (!strcmp(m.method, "BYE")) {
+		U.byes++;
+		if (sip_msg_build_response(&m, 200, "OK", NULL, "", &out, &len) == 0) {
+			sendto(w->fd, out, len, 0, (struct sockaddr *)&from, fl);
+			free(out);
+		}
+	}
+	sip_msg_free(&m);
+}
+
+static void rtp_read(struct ev_fd *w, unsigned ev)
+{
+	uint8_t buf[1600];
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	ssize_t n;
+
+	while ((n = recvfrom(w->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl)) > 0) {
+		U.rtp_in++;
+		if (U.mode == ECHO_SILENT)
+			continue;
+		if (U.mode == ECHO_DROP && U.rtp_in % U.drop_every == 0)
+			continue;
+		if (U.mode == ECHO_MANGLE && n > 12)
+			memset(buf + 12, 0xff, (size_t)n - 12);   /* PCMU silence */
+		sendto(w->fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
+		U.rtp_out++;
+		fl = sizeof(from);
+	}
+}
+
+static int open_udp(struct ev_fd *w, void (*cb)(struct ev_fd *, unsigned))
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+
+	w->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(w->fd >= 0);
+	assert_int_equal(bind(w->fd, (struct sockaddr *)&a, al), 0);
+	assert_int_equal(getsockname(w->fd, (struct sockaddr *)&a, &al), 0);
+	w->cb = cb;
+	assert_int_equal(ev_fd_add(w, EV_READ), 0);
+	return ntohs(a.sin_port);
+}
+
+static void write_raw(const char *name, double freq, double dbfs, unsigned ms)
+{
+	char path[160];
+	size_t n = ms * 8u;
+	int16_t *pcm = calloc(n, sizeof(*pcm));
+	struct tone_gen g;
+	FILE *f;
+
+	assert_non_null(pcm);
+	if (freq > 0.0) {
+		assert_int_equal(tone_gen_init(&g, freq, dbfs, 8000), 0);
+		tone_gen_fill(&g, pcm, n);
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(pcm, sizeof(*pcm), n, f), n);
+	fclose(f);
+	free(pcm);
+}
+
+static int setup(void **state)
+{
+	FILE *f;
+	const char *caps[] = { "tone", "silence", "wrong" };
+
+	assert_int_equal(ev_init(), 0);
+	memset(&U, 0, sizeof(U));
+	U.sip_port = open_udp(&U.sip, sip_read);
+	U.rtp_port = open_udp(&U.rtp, rtp_read);
+	U.status = 200;
+	snprintf(dir, sizeof(dir), "/tmp/test_call_check.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(conf, sizeof(conf), "%s/asound.conf", dir);
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fprintf(f, "pcm.speaker {\n type file\n slave { pcm { type null } }\n file \"%s/played.raw\"\n format raw\n}\n",
+		dir);
+	for (unsigned i = 0; i < 3; i++)
+		fprintf(f, "pcm.mic_%s {\n type file\n slave { pcm { type null } }\n"
+			   " file \"%s/captured_%s.raw\"\n infile \"%s/%s.raw\"\n format raw\n}\n",
+			caps[i], dir, caps[i], dir, caps[i]);
+	fprintf(f, "pcm.nocard {\n type hw\n card 29\n device 0\n}\n");
+	fclose(f);
+	write_raw("tone.raw", 1000, -20, 3000);
+	write_raw("silence.raw", 0, 0, 3000);
+	write_raw("wrong.raw", 1500, -20, 3000);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	ev_fd_del(&U.sip);
+	close(U.sip.fd);
+	ev_fd_del(&U.rtp);
+	close(U.rtp.fd);
+	ev_done();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void opts(struct diag_opts *o, uint32_t checks)
+{
+	diag_opts_default(o);
+	utl_strlcpy(o->ifname, "lo", sizeof(o->ifname));
+	utl_strlcpy(o->sip_host[0], "127.0.0.1", sizeof(o->sip_host[0]));
+	utl_strlcpy(o->sip_host[1], "127.0.0.1", sizeof(o->sip_host[1]));
+	utl_strlcpy(o->reflector_host, "127.0.0.1", sizeof(o->reflector_host));
+	utl_strlcpy(o->stun_host, "127.0.0.1", sizeof(o->stun_host));
+	o->sip_port = (unsigned)U.sip_port;
+	utl_strlcpy(o->sip_user, "100", sizeof(o->sip_user));
+	utl_strlcpy(o->sip_password, "pw", sizeof(o->sip_password));
+	utl_strlcpy(o->sip_domain, "dsa.test", sizeof(o->sip_domain));
+	o->rtp_min = 41000;
+	o->rtp_max = 41999;
+	o->call_ms = 1500;
+	o->call_setup_ms = 1500;
+	o->call_t1_ms = 100;
+	o->checks = checks;
+}
+
+struct seen {
+	bool done;
+	const struct diag_report *rep;
+};
+
+static void on_done(const struct diag_report *rep, void *arg)
+{
+	struct seen *s = arg;
+
+	s->done = true;
+	s->rep = rep;
+}
+
+static const struct diag_result *run(struct diag_runner **rp, struct diag_opts *o, enum diag_check_id id)
+{
+	static struct seen s;
+	static struct diag_listener l;
+	struct diag_runner *r = diag_runner_new();
+	uint64_t end;
+	const struct diag_result *res;
+	char line[64];
+
+	assert_non_null(r);
+	memset(&s, 0, sizeof(s));
+	memset(&l, 0, sizeof(l));
+	l.on_run_done = on_done;
+	l.arg = &s;
+	assert_int_equal(diag_runner_start(r, o, &l), 0);
+	end = ev_now_ms() + 25000;
+	while (!s.done && ev_now_ms() < end)
+		ev_run_once(20);
+	assert_true(s.done);
+	end = ev_now_ms() + 100;              /* let the UAS read what is in flight (ACK, BYE) */
+	while (ev_now_ms() < end)
+		ev_run_once(10);
+	res = diag_report_result(s.rep, id);
+	assert_non_null(res);
+	diag_result_line(res, line, sizeof(line));
+	print_message("# %s\n#   advice: %s\n", line, res->advice);
+	for (unsigned i = 0; i < res->nvalues; i++)
+		print_message("#   %s=%s %s\n", res->values[i].name, res->values[i].value, res->values[i].unit);
+	*rp = r;
+	return res;
+}
+
+static const char *val(const struct diag_result *r, const char *name)
+{
+	const char *v = diag_result_value(r, name);
+
+	return v ? v : "";
+}
+
+/* Clean echo: the tone comes back, no loss, PASS; INVITE, ACK and BYE on the wire. */
+static void test_call_clean(void **state)
+{
+	struct diag_opts o;
+	struct diag_runner *r;
+	const struct diag_result *res;
+	char sum[256];
+
+	opts(&o, DIAG_CHECK_BIT(DIAG_C_CALL));
+	res = run(&r, &o, DIAG_C_CALL);
+	assert_int_equal(res->verdict, DIAG_PASS);
+	assert_string_equal(val(res, "tone"), "detected");
+	assert_string_equal(val(res, "loss"), "0.0");
+	assert_string_equal(val(res, "srtp"), "no");
+	assert_string_equal(val(res, "codec"), "PCMU");
+	/* -10 dBm0 sent = -13.2 dBFS; back within 0.5 dB through two G.711 passes */
+	assert_true(fabs(atof(val(res, "tone_level")) + 13.17) < 0.5);
+	assert_true(atof(val(res, "mos")) > 4.3);
+	assert_int_equal(U.invites, 1);
+	assert_int_equal(U.acks, 1);
+	assert_int_equal(U.byes, 1);
+	assert_false(U.offer_savp);
+	/* 1500 ms at 20 ms: 75 packets reached the echo */
+	assert_int_equal(U.rtp_in, 75);
+	assert_true(diag_report_summary(diag_runner_report(r), sum, sizeof(sum)) > 0);
+	assert_non_null(strstr(sum, ";call="));
+	diag_runner_free(r);
+}
+
+/* SRTP: the offer carries SDES; our own packets come back and decrypt with our key. */
+static void test_call_srtp(void **state)
+{
+	struct diag_opts o;
+	struct diag_runner *r;
+	const struct diag_result *res;
+
+	opts(&o, DIAG_CHECK_BIT(DIAG_C_CALL));
+	o.call_srtp = true;
+	res = run(&r, &o, DIAG_C_CALL);
+	assert_int_equal(res->verdict, DIAG_PASS);
+	assert_string_equal(val(res, "srtp"), "yes");
+	assert_string_equal(val(res, "srtp_auth_failures"), "0");
+	assert_string_equal(val(res, "tone"), "detected");
+	assert_true(U.offer_savp);
+	assert_true(U.offer_crypto);
+	assert_non_null(strstr(res->advice, "SRTP: yes"));
+	diag_runner_free(r);
+}
+
+/* No RTP comes back: FAIL with the firewall advice. */
+static void test_call_no_audio(void **state)
+{
+	struct diag_opts o;
+	struct diag_runner *r;
+	const struct diag_result *res;
+
+	U.mode = ECHO_SILENT;
+	opts(&o, DIAG_CHECK_BIT(DIAG_C_CALL));
+	res = run(&r, &o, DIAG_C_CALL);
+	assert_int_equal(res->verdict, DIAG_FAIL);
+	assert_non_null(strstr(res->advice, "no audio: allow UDP 41000-41999 outbound"));
+	assert_true(U.rtp_in > 0);
+	assert_int_equal(U.byes, 1);
+	diag_runner_free(r);
+}
+
+/* Every 10th packet dropped: 10 % loss shown and rated, tone still there. */
+static void test_call_loss(void **state)
+{
+	struct diag_opts o;
+	struct diag_runner *r;
+	const struct diag_result *res;
+
+	U.mode = ECHO_DROP;
+	U.drop_every = 10;
+	opts(&o, DIAG_CHECK_BIT(DIAG_C_CALL));
+	res = run(&r, &o, DIAG_C_CALL);
+	assert_true(res->verdict == DIAG_FAIL || res->verdict == DIAG_WARN);
+	assert_string_equal(val(res, "loss"), "9.3");      /* 7 of 75 */
+	assert_string_equal(val(res, "tone"), "detected");
+	assert_non_null(strstr(res->advice, "loss"));
+	diag_runner_free(r);
+}
+
+/* Audio replaced by silence on the way: FAIL, the tone is missing. */
+static void test_call_mangled(void **state)
+{
+	struct diag_opts o;
+	struct diag_runner *r;
+	const struct diag_result *res;
+
+	U.mode = ECHO_MANGLE;
+	opts(&o, DIAG_CHECK_BIT(DIAG_C_CALL));
+	res = run(&r, &o, DIAG_C_CALL);
+	assert_int_equal(res->verdict, DIAG_FAIL);
+	assert_string_equal(val(res, "tone"), "missing");
+	assert_string_equal(val(res, "loss"), "0.0");
+	diag_runner_free(r);
+}
+
+/* 486 from the echo: FAIL naming the code, ACKed. No account: SKIP. */
+static void test_call_refused_and_skip(void **state)
+{
+	struct diag_opts o;
+	struct diag_runner *r;
+	const struct diag_result *res;
+
+	U.status = 486;
+	opts(&o, DIAG_CHECK_BIT(DIAG_C_CALL));
+	res = run(&r, &o, DIAG_C_CALL);
+	assert_int_equal(res->verdict, DIAG_FAIL);
+	assert_non_null(strstr(res->advice, "the echo service refused the call: 486"));
+	assert_int_equal(U.acks, 1);
+	assert_int_equal(U.rtp_in, 0);
+	diag_runner_free(r);
+
+	U.invites = 0;
+	opts(&o, DIAG_CHECK_BIT(DIAG_C_CALL));
+	o.sip_user[0] = '\0';
+	res = run(&r, &o, DIAG_C_CALL);
+	assert_int_equal(res->verdict, DIAG_SKIP);
+	assert_non_null(strstr(res->advice, "no SIP account"));
+	assert_int_equal(U.invites, 0);
+	diag_runner_free(r);
+}
+
+/* Nobody answers SIP (east and west): FAIL after the setup bound on each. */
+static void test_call_no_answer(void **state)
+{
+	struct diag_opts o;
+	struct diag_runner *r;
+	const struct diag_result *res;
+
+	opts(&o, DIAG_CHECK_BIT(DIAG_C_CALL));
+	o.sip_port = (unsigned)U.rtp_port;   /* the echo drops what it does not parse? it echoes: use a dead port */
+	{
+		struct ev_fd dead;
+		int port = open_udp(&dead, rtp_read);
+
+		ev_fd_del(&dead);           /* bound but never read: silent */
+		o.sip_port = (unsigned)port;
+		o.call_setup_ms = 600;
+		res = run(&r, &o, DIAG_C_CALL);
+		close(dead.fd);
+	}
+	assert_int_equal(res->verdict, DIAG_FAIL);
+	assert_non_null(strstr(res->advice, "east:"));
+	assert_non_null(strstr(res->advice, "west:"));
+	assert_non_null(strstr(res->advice, "not answered within 600 ms"));
+	diag_runner_free(r);
+}
+
+/* The SRTP check passes on this libsrtp2. */
+static void test_srtp_check(void **state)
+{
+	struct diag_opts o;
+	struct diag_runner *r;
+	const struct diag_result *res;
+
+	opts(&o, DIAG_CHECK_BIT(DIAG_C_SRTP));
+	res = run(&r, &o, DIAG_C_SRTP);
+	assert_int_equal(res->verdict, DIAG_PASS);
+	assert_string_equal(val(res, "failed"), "0");
+	assert_true(atoi(val(res, "passed")) >= 2);
+	diag_runner_free(r);
+}
+
+/* The audio check on ALSA file devices: tone PASS, silence and 1.5 kHz FAIL, no card SKIP. */
+static void test_audio_check(void **state)
+{
+#ifdef HAVE_ALSA
+	static const struct {
+		const char *cap;
+		enum diag_verdict v;
+		const char *words;
+	} t[] = {
+		{ "mic_tone", DIAG_PASS, "speaker and microphone work" },
+		{ "mic_silence", DIAG_FAIL, "" },
+		{ "mic_wrong", DIAG_FAIL, "" },
+		{ "nocard", DIAG_SKIP, "no sound card" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct diag_opts o;
+		struct diag_runner *r;
+		const struct diag_result *res;
+
+		opts(&o, DIAG_CHECK_BIT(DIAG_C_AUDIO));
+		utl_strlcpy(o.audio_playback, "speaker", sizeof(o.audio_playback));
+		utl_strlcpy(o.audio_capture, t[i].cap, sizeof(o.audio_capture));
+		utl_strlcpy(o.audio_conf, conf, sizeof(o.audio_conf));
+		res = run(&r, &o, DIAG_C_AUDIO);
+		assert_int_equal(res->verdict, t[i].v);
+		assert_non_null(strstr(res->advice, t[i].words));
+		if (t[i].v == DIAG_PASS)
+			assert_true(fabs(atof(val(res, "tone_level")) + 20.0) < 0.5);
+		diag_runner_free(r);
+	}
+#else
+	skip();
+#endif
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_call_clean, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_call_srtp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_call_no_audio, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_call_loss, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_call_mangled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_call_refused_and_skip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_call_no_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_srtp_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audio_check, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -30,7 +30,9 @@ static void usage(void)
 		"                [--east HOST] [--west HOST] [--stun HOST[:PORT]] [--reflector HOST[:PORT]]\n"
 		"                [--rtp MIN-MAX] [--samples N] [--keepalive S] [--margin S] [--budget S]\n"
 		"                [--voice-ms MS] [--packet-ms MS] [--only id,id,...] [--skip id,...]\n"
-		"                [--build-epoch T] [--xml FILE] [--background] [--save DIR] [-v]\n");
+		"                [--build-epoch T] [--xml FILE] [--background] [--save DIR] [-v]\n"
+		"                [--sip-user U] [--auth-user U] [--password P] [--domain D] [--echo-user U]\n"
+		"                [--srtp] [--call-ms MS] [--playback PCM] [--capture PCM] [--alsa-conf F]\n");
 }
 
 static void on_check(const struct diag_result *r, void *arg)
@@ -84,7 +86,7 @@ static int check_ids(const char *list, uint32_t *mask)
 		static const char *const ids[DIAG_C_COUNT] = {
 			"link", "address", "clock", "dns", "https", "east-udp", "east-tcp", "east-tls",
 			"west-udp", "west-tcp", "west-tls", "rtp-ports", "nat", "sip-alg", "voice", "dscp",
-			"mtu", "udp-lifetime",
+			"mtu", "udp-lifetime", "call", "audio", "srtp",
 		};
 		int i;
 
@@ -121,7 +123,11 @@ int main(int argc, char **argv)
 		{ "margin", 1, NULL, 'M' },    { "budget", 1, NULL, 'B' },   { "voice-ms", 1, NULL, 'V' },
 		{ "packet-ms", 1, NULL, 'P' }, { "only", 1, NULL, 'o' },     { "skip", 1, NULL, 'x' },
 		{ "xml", 1, NULL, 'X' },       { "background", 0, NULL, 'b' }, { "verbose", 0, NULL, 'v' },
-		{ "build-epoch", 1, NULL, 'T' }, { "save", 1, NULL, 'S' },   { NULL, 0, NULL, 0 },
+		{ "build-epoch", 1, NULL, 'T' }, { "save", 1, NULL, 'S' },
+		{ "sip-user", 1, NULL, 1 },    { "auth-user", 1, NULL, 2 },  { "password", 1, NULL, 3 },
+		{ "domain", 1, NULL, 4 },      { "echo-user", 1, NULL, 5 },  { "srtp", 0, NULL, 6 },
+		{ "call-ms", 1, NULL, 7 },     { "playback", 1, NULL, 8 },   { "capture", 1, NULL, 9 },
+		{ "alsa-conf", 1, NULL, 10 },  { NULL, 0, NULL, 0 },
 	};
 	struct diag_opts o;
 	struct diag_listener l = { on_check, on_done, on_update, NULL };
@@ -170,6 +176,16 @@ int main(int argc, char **argv)
 		case 'S': save_dir = optarg; break;
 		case 'b': wait_background = true; break;
 		case 'v': verbose = true; break;
+		case 1: utl_strlcpy(o.sip_user, optarg, sizeof(o.sip_user)); break;
+		case 2: utl_strlcpy(o.sip_auth_user, optarg, sizeof(o.sip_auth_user)); break;
+		case 3: utl_strlcpy(o.sip_password, optarg, sizeof(o.sip_password)); break;
+		case 4: utl_strlcpy(o.sip_domain, optarg, sizeof(o.sip_domain)); break;
+		case 5: utl_strlcpy(o.echo_user, optarg, sizeof(o.echo_user)); break;
+		case 6: o.call_srtp = true; break;
+		case 7: o.call_ms = (unsigned)atoi(optarg); break;
+		case 8: utl_strlcpy(o.audio_playback, optarg, sizeof(o.audio_playback)); break;
+		case 9: utl_strlcpy(o.audio_capture, optarg, sizeof(o.audio_capture)); break;
+		case 10: utl_strlcpy(o.audio_conf, optarg, sizeof(o.audio_conf)); break;
 		default: usage(); return 3;
 		}
 	}

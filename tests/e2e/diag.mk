@@ -4,3 +4,6 @@ diag_run_SOURCES = diag-run.c
 diag_run_LDADD = $(DSA_LIBS) $(DSA_SYSLIBS)
 dist_check_SCRIPTS += diag-lab.sh diag-assert.py
 TESTS += diag-lab.sh
+# The test call, SRTP and audio checks (issue 7) against the lab.
+dist_check_SCRIPTS += call-lab.sh
+TESTS += call-lab.sh

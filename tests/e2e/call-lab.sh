@@ -100,8 +100,8 @@ fi
 
 # 3. 5 % loss injected: the loss is shown, the tone still comes back
 if up "loss=5"; then
-	run loss5 --only call -- "call=FAIL|WARN" \
-		--value="call:loss=1..20" --value="call:tone=~detected"
+	run loss5 --only call --call-ms 10000 -- "call=FAIL|WARN" \
+		--value="call:loss=0.2..25" --value="call:packets_sent=500..500" --value="call:tone=~detected"
 fi
 
 # 4. audio path on ALSA file devices (the phone has no sound card here)

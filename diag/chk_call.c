@@ -59,8 +59,11 @@ struct call_state {
 	uint32_t total;
 	int16_t *pcm;                     /* total * SPP decoded samples, by packet index */
 	uint8_t *got;                     /* per packet index */
+	int32_t *kmap;                    /* packet index -> order among the packets really sent, -1 */
+	uint32_t nfilled;                 /* packets really sent (a stalled loop skips some indices) */
 	struct rtpstats stats;
-	uint64_t tx0_ns;                  /* send time of packet 0 (our fill time) */
+	uint64_t *fill_ns;                /* per packet index: CLOCK_REALTIME when it was filled (just
+					     before rtp takes its send time), 0 when never sent */
 	bool have_seq0;
 	uint16_t seq0;
 	unsigned setup_ms;
@@ -80,6 +83,8 @@ static void call_state_free(struct call_state *st)
 	rtpstats_free(&st->stats);
 	free(st->pcm);
 	free(st->got);
+	free(st->kmap);
+	free(st->fill_ns);
 	free(st);
 }
 
@@ -119,7 +124,7 @@ static void call_verdict(struct call_state *st)
 	char bad[256] = "";
 	bool tone = false;
 	double mos = NAN, R = NAN;
-	uint32_t sent = (uint32_t)rs->tx_packets;
+	uint32_t sent = st->nfilled;
 
 	rtpstats_result(&st->stats, sent, &s);
 	diag_value_add(r, "packets_sent", "", "%u", sent);
@@ -229,8 +234,10 @@ static int on_fill(void *arg, uint32_t index, uint8_t *buf, size_t size)
 
 	if (size < SPP)
 		return -1;
-	if (index == 0)
-		st->tx0_ns = (uint64_t)diag_realtime_ns();
+	if (index < st->total)
+		st->fill_ns[index] = (uint64_t)diag_realtime_ns();
+	if (index < st->total && st->kmap[index] < 0)
+		st->kmap[index] = (int32_t)st->nfilled++;
 	tone_gen_fill(&st->gen, pcm, SPP);
 	g711_encode(st->law, pcm, SPP, buf);
 	return SPP;
@@ -245,17 +252,20 @@ static void on_rx(void *arg, const struct rtp_rx *rx)
 	if (!rx->own || !rx->tx_ns || h->payload_len != SPP || h->pt != st->pt)
 		return;
 	if (!st->have_seq0) {
-		/* the first echo: its index from its send time (sending is paced on an absolute schedule) */
-		int64_t d = (int64_t)(rx->tx_ns - st->tx0_ns);
-		int64_t est = (d + PTIME_MS * 500000LL) / (PTIME_MS * 1000000LL);
+		/* the first echo: its index is the last one filled before its send time (fill, then
+		 * send, packet by packet), so the sequence number maps to indices from here on */
+		int64_t found = -1;
 
-		if (est < 0)
-			est = 0;
-		st->seq0 = (uint16_t)(h->seq - (uint16_t)est);
+		for (uint32_t i = 0; i < st->total; i++)
+			if (st->fill_ns[i] && st->fill_ns[i] <= rx->tx_ns)
+				found = i;
+		if (found < 0)
+			return;
+		st->seq0 = (uint16_t)(h->seq - (uint16_t)found);
 		st->have_seq0 = true;
 	}
 	idx = (uint16_t)(h->seq - st->seq0);
-	if (idx >= st->total)
+	if (idx >= st->total || st->kmap[idx] < 0)
 		return;
 	if (!st->got[idx]) {
 		g711_decode(st->law, h->payload, SPP, st->pcm + (size_t)idx * SPP);
@@ -267,7 +277,7 @@ static void on_rx(void *arg, const struct rtp_rx *rx)
 		if (rtt <= 0 || rtt > 5000000000LL)
 			return;   /* a clock step spoiled this sample */
 	}
-	rtpstats_arrival(&st->stats, idx, (int64_t)rx->tx_ns, (int64_t)rx->rx_ns);
+	rtpstats_arrival(&st->stats, (uint32_t)st->kmap[idx], (int64_t)rx->tx_ns, (int64_t)rx->rx_ns);
 }
 
 static int try_registrar(struct call_state *st);
@@ -482,8 +492,11 @@ static int call_start(struct diag_check *c)
 	st->total = o->call_ms / PTIME_MS;
 	st->pcm = calloc(st->total, SPP * sizeof(int16_t));
 	st->got = calloc(st->total, 1);
-	if (!st->pcm || !st->got)
+	st->kmap = malloc(st->total * sizeof(*st->kmap));
+	st->fill_ns = calloc(st->total, sizeof(*st->fill_ns));
+	if (!st->pcm || !st->got || !st->kmap || !st->fill_ns)
 		return -ENOMEM;
+	memset(st->kmap, 0xff, st->total * sizeof(*st->kmap));
 	if ((err = rtpstats_init(&st->stats, st->total)) < 0)
 		return err;
 	if ((err = tone_gen_init(&st->gen, o->call_tone_hz, tone_dbm0_to_dbfs(TONE_DBM0), 8000)) < 0)

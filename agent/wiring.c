@@ -150,7 +150,14 @@ static void fill_diag_opts(struct agent *a, struct diag_opts *o)
 	o->th.m[DIAG_M_RTT].acceptable = c->rtt_acceptable_ms;
 	o->th.m[DIAG_M_RTT].problematic = c->rtt_problematic_ms;
 	o->th.mos_good = c->mos_good;
-	o->checks = 0;
+	/* The test call uses the provisioned account (never logged or reported). */
+	utl_strlcpy(o->sip_user, c->user, sizeof(o->sip_user));
+	utl_strlcpy(o->sip_auth_user, c->auth_user, sizeof(o->sip_auth_user));
+	utl_strlcpy(o->sip_password, c->password, sizeof(o->sip_password));
+	utl_strlcpy(o->sip_domain, c->domain, sizeof(o->sip_domain));
+	/* The phone's own checks (test call, audio path, SRTP) have no switch in
+	 * the config format yet: always on; each says SKIP when it cannot apply. */
+	o->checks = DIAG_CHECK_BIT(DIAG_C_CALL) | DIAG_CHECK_BIT(DIAG_C_AUDIO) | DIAG_CHECK_BIT(DIAG_C_SRTP);
 	if (c->selftest_checks & CFG_CHECK_LINK)
 		o->checks |= DIAG_CHECK_BIT(DIAG_C_LINK);
 	if (c->selftest_checks & CFG_CHECK_ADDRESS)

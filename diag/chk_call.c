@@ -48,7 +48,6 @@ struct call_state {
 	struct rtp_session *rtp;
 	struct msrtp *tx, *rx;
 	struct msrtp_key key;
-	bool answer_crypto;
 	struct ev_timer t_setup, t_tail, t_bye;
 	int reg;                          /* registrar index in use (0 east, 1 west) */
 	bool tried[2];
@@ -131,13 +130,12 @@ static void call_verdict(struct call_state *st)
 	diag_value_add(r, "packets_received", "", "%u", s.received);
 	diag_value_add(r, "loss", "%", "%.1f", s.loss_pct);
 	diag_value_add(r, "srtp", "", "%s", o->call_srtp ? (s.received ? "yes" : "offered") : "no");
-	if (o->call_srtp) {
-		diag_value_add(r, "srtp_suite", "", "%s", msrtp_suite_name(st->key.suite));
+	/* at most DIAG_MAX_VALUES (20) in all: keep the list short */
+	if (o->call_srtp)
 		diag_value_add(r, "srtp_auth_failures", "", "%llu", (unsigned long long)rs->rx_srtp_fail);
-		diag_value_add(r, "answer_crypto", "", "%s", st->answer_crypto ? "yes" : "no");
-	}
-	diag_threshold_set(r, "the %.0f Hz tone comes back (>= %.0f %% of the power, >= %.0f dBFS); jitter < %g ms, "
-			   "loss < %g %%, RTT < %g ms; MOS > %.1f", o->call_tone_hz, TONE_MIN_RATIO * 100,
+	diag_threshold_set(r, "the %.0f Hz tone sent at %.1f dBFS comes back (>= %.0f %% of the power, >= %.0f dBFS); "
+			   "jitter < %g ms, loss < %g %%, RTT < %g ms; MOS > %.1f", o->call_tone_hz,
+			   tone_dbm0_to_dbfs(TONE_DBM0), TONE_MIN_RATIO * 100,
 			   TONE_MIN_DBFS, o->th.m[DIAG_M_JITTER].acceptable, o->th.m[DIAG_M_LOSS].acceptable,
 			   o->th.m[DIAG_M_RTT].acceptable, o->th.mos_good);
 	if (s.received == 0) {
@@ -159,7 +157,6 @@ static void call_verdict(struct call_state *st)
 		tone = tone_detected(&tr, TONE_MIN_RATIO, TONE_MIN_DBFS);
 		diag_value_add(r, "tone_level", "dBFS", "%.1f", tr.tone_dbfs);
 		diag_value_add(r, "tone_ratio", "", "%.2f", tr.ratio);
-		diag_value_add(r, "tone_sent", "dBFS", "%.1f", tone_dbm0_to_dbfs(TONE_DBM0));
 	}
 	diag_value_add(r, "tone", "", "%s", tone ? "detected" : "missing");
 	diag_value_add(r, "rtt_min", "ms", "%.1f", s.rtt_min_ms);
@@ -186,8 +183,9 @@ static void call_verdict(struct call_state *st)
 		snprintf(bad, sizeof(bad), "MOS %.2f is not above %.1f", mos, o->th.mos_good);
 	}
 	if (v == DIAG_PASS)
-		diag_verdict_set(r, DIAG_PASS, "test call placed and audio is clean both directions%s",
-				 o->call_srtp ? " (SRTP: yes)" : "");
+		diag_verdict_set(r, DIAG_PASS, "test call placed and audio is clean both directions%s%s%s",
+				 o->call_srtp ? " (SRTP: yes, " : "",
+				 o->call_srtp ? msrtp_suite_name(st->key.suite) : "", o->call_srtp ? ")" : "");
 	else
 		diag_verdict_set(r, v, "the test call's audio is impaired: %s: fix the network before cutover "
 				 "(busy links, Wi-Fi; QoS for DSCP 46)", bad);
@@ -362,7 +360,9 @@ static void on_call_event(struct sip_call *call, const struct sip_call_event *ev
 	diag_value_add(&c->res, "registrar", "", "%s", o->sip_host[st->reg]);
 	diag_value_add(&c->res, "setup", "ms", "%u", ev->setup_ms);
 	diag_value_add(&c->res, "remote_media", "", "%s", st->remote);
-	st->answer_crypto = ev->media->has_crypto;
+	if (o->call_srtp)
+		log_info("diag", "call: the answer %s an a=crypto line (the echo returns our own packets: "
+			 "they are checked with our key)", ev->media->has_crypto ? "has" : "has no");
 	if (ev->media->pt != 0 && ev->media->pt != 8) {
 		char why[200];
 
@@ -381,14 +381,15 @@ static void on_call_event(struct sip_call *call, const struct sip_call_event *ev
 	}
 	st->pt = ev->media->pt;
 	st->law = st->pt == 8 ? G711_ALAW : G711_ULAW;
-	diag_value_add(&c->res, "codec", "", "%s", st->pt == 8 ? "PCMA" : "PCMU");
+
 	if (st->pt != 0 && (err = reopen_rtp(st, st->pt)) < 0)
 		goto fail;
 	if ((err = rtp_set_peer(st->rtp, ev->media->addr, (uint16_t)ev->media->port)) < 0)
 		goto fail;
 	st->phase = P_MEDIA;
-	diag_value_add(&c->res, "stream", "", "%u x %u bytes every %u ms, DSCP %d, from port %u", st->total,
-		       RTP_HDR_LEN + SPP, PTIME_MS, o->dscp_audio, rtp_local_port(st->rtp));
+	diag_value_add(&c->res, "codec", "", "%s, %u x %u bytes every %u ms, DSCP %d, from port %u",
+		       st->pt == 8 ? "PCMA" : "PCMU", st->total, RTP_HDR_LEN + SPP, PTIME_MS, o->dscp_audio,
+		       rtp_local_port(st->rtp));
 	if ((err = rtp_start(st->rtp, st->total, on_fill, on_sent_all, st)) < 0)
 		goto fail;
 	return;

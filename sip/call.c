@@ -44,6 +44,7 @@ struct sip_call {
 	uint32_t cseq;                /* of the current INVITE / BYE */
 	uint32_t invite_cseq;
 	char ruri[2 * FIELD_MAX + 8];  /* initial Request-URI */
+	char proxy_route[96];         /* "Route: <sip:registrar-ip:port;lr>\r\n" (preloaded, see learn_dialog) */
 	char remote_target[256];      /* in-dialog Request-URI (remote Contact) */
 	char route[ROUTE_MAX];        /* "Route: ...\r\n" lines, or "" */
 	char auth_hdr[AUTH_MAX];      /* "Authorization: ...\r\n" of the current request, or "" */
@@ -482,8 +483,13 @@ static void learn_dialog(struct sip_call *c, const char *buf, size_t len)
 		}
 	}
 	if (sip_call_header(buf, len, "Record-Route", NULL, rr, sizeof(rr) - 64) <= 0 ||
-	    !sip_header_value_ok(rr, sizeof(rr)))
+	    !sip_header_value_ok(rr, sizeof(rr))) {
+		/* No route set (the echo did not copy Record-Route): in-dialog requests still go through
+		 * the registrar, our outbound proxy, so name it in a preloaded Route (RFC 3261 8.1.2):
+		 * it loose-routes them on to the remote target. */
+		utl_strlcpy(c->route, c->proxy_route, sizeof(c->route));
 		return;
+	}
 	items[n++] = rr;
 	for (char *p = rr; *p && n < 16; p++) {
 		if (*p == '"')
@@ -667,6 +673,14 @@ static void on_resolved(struct sip_dns *d, int err, const struct sockaddr_storag
 	to.host = c->host;
 	to.ca_file = c->ca_file[0] ? c->ca_file : NULL;
 	to.dscp = c->o.dscp;
+	{
+		char a[64];
+
+		sip_sockaddr_str(&to.peer, a, sizeof(a));
+		snprintf(c->proxy_route, sizeof(c->proxy_route), "Route: <sip:%s;lr%s>\r\n", a,
+			 c->o.transport == SIP_TP_TCP ? ";transport=tcp" : c->o.transport == SIP_TP_TLS ?
+			 ";transport=tls" : "");
+	}
 	c->state = CS_CONNECTING;
 	if ((e = sip_tp_open(&to, &tp_cbs, c, &c->tp)) < 0) {
 		c->tp = NULL;

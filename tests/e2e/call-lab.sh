@@ -84,11 +84,12 @@ if up ""; then
 		--advice="call=audio is clean both directions" \
 		--value="call:tone=~detected" --value="call:loss=0..0" --value="call:srtp=~no" \
 		--value="call:packets_sent=250..250" --value="call:tone_level=-13.8..-12.6" \
-		--value="call:mos=4.3..4.5" --value="call:codec=~PCMU" --value="srtp:failed=0..0"
+		--value="call:mos=4.3..4.5" --value="call:codec=~PCMU" --value="srtp:failed=0..0" \
+		--value="call:bye=200..200"
 	run clean-srtp --only call --srtp -- call=PASS \
 		--advice="call=SRTP: yes" --value="call:srtp=~yes" --value="call:srtp_auth_failures=0..0" \
 		--value="call:tone=~detected" --value="call:loss=0..0" \
-		--value="call:srtp_suite=~AES_CM_128_HMAC_SHA1_80"
+		--advice="call=AES_CM_128_HMAC_SHA1_80" --value="call:mos=4.3..4.5" --value="call:bye=200..200"
 fi
 
 # 2. the RTP range blocked on the router: the call is answered, no audio comes back

@@ -467,6 +467,14 @@ static void test_malformed_answers(void **state)
 		assert_int_equal(count_method("ACK"), 1);
 		assert_int_equal(count_method("BYE"), 1);
 		assert_int_equal(nevents, 1);
+		{
+			/* no Record-Route in the 2xx: the registrar (outbound proxy) is a preloaded Route */
+			char v[256], want[64];
+
+			snprintf(want, sizeof(want), "<sip:127.0.0.1:%d;lr>", F.port);
+			assert_int_equal(header_of(find_method("BYE", 0), "Route", v, sizeof(v)), 1);
+			assert_string_equal(v, want);
+		}
 		sip_call_free(cur);
 		fake_close();
 		ev_done();

@@ -71,7 +71,8 @@ void agt_wiring_free(struct agent *a);
 const char *agt_resync(struct agent *a);
 
 /* wiring.c: run the self-test; listener callbacks stream to a control client
- * when c is non-NULL. Returns 0, or -errno with the reason in why. */
+ * when c is non-NULL (only then does the audio check beep the speaker).
+ * Returns 0, or -errno with the reason in why. */
 struct ctl_client;
 int agt_selftest(struct agent *a, struct ctl_client *c, char *why, size_t whylen);
 

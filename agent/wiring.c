@@ -324,6 +324,10 @@ int agt_selftest(struct agent *a, struct ctl_client *c, char *why, size_t whylen
 		}
 	}
 	fill_diag_opts(a, &o);
+	/* The audio check beeps the speaker: only when someone asked for a self-test
+	 * at the phone (CLI/menu), never at boot or from a signal. */
+	if (!c)
+		o.checks &= ~DIAG_CHECK_BIT(DIAG_C_AUDIO);
 	if (diag_opts_validate(&o, why, whylen) < 0)
 		return -EINVAL;
 	agent_listener.on_run_done = agent_run_done;

@@ -226,15 +226,16 @@ static int selftest_line(struct json_object *obj, const struct agt_options *o)
 {
 	const char *type = str_of(obj, "type"), *verdict;
 
+	/* --xml prints the report alone, for the menu software. */
 	if (type && strcmp(type, "event") == 0) {
-		if (!o->json && str_of(obj, "line"))
+		if (!o->json && !o->xml && str_of(obj, "line"))
 			printf("%s\n", str_of(obj, "line"));
 		fflush(stdout);
 		return AGT_EXIT_OK;
 	}
-	if (!o->json && str_of(obj, "summary"))
+	if (!o->json && !o->xml && str_of(obj, "summary"))
 		printf("%s\n", str_of(obj, "summary"));
-	if (o->xml && str_of(obj, "xml"))
+	if (o->xml && !o->json && str_of(obj, "xml"))
 		printf("%s", str_of(obj, "xml"));
 	verdict = str_of(obj, "verdict");
 	if (!verdict)

@@ -91,6 +91,33 @@ n26=$(tcpdump -n -r "$T/sip.pcap" -v 'udp port 5060 and src host not 203.0.113.2
 nall=$(tcpdump -n -r "$T/sip.pcap" 'udp port 5060 and src host not 203.0.113.20 and src host not 203.0.113.30' 2>/dev/null | wc -l)
 ok "SIP packets from the phone are marked DSCP 26 on the wire ($n26 of $nall)" bash -c "[ $nall -gt 0 ] && [ $n26 -eq $nall ]"
 
+# ---------------------------------------------------------------- the technician's self-test
+out=$(phone "$A" selftest); rc=$?
+ok "selftest from the CLI: exit 0 on the clean lab" test "$rc" = 0
+n=$(grep -cE '^(PASS|WARN|FAIL|SKIP) ' <<<"$out")
+ok "selftest: one line per check ($n), none wider than a 40-column display" \
+	bash -c "[ $n -ge 18 ] && ! grep -E '^(PASS|WARN|FAIL|SKIP) ' <<<\"\$1\" | awk 'length > 40 {bad=1} END {exit !bad}'" _ "$out"
+runs0=$(phone "$A" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin).get("selftest",{}).get("runs",0))')
+phone "$A" --json selftest >"$T/st1.json" 2>&1 & j1=$!
+sleep 0.3
+phone "$A" --json selftest >"$T/st2.json" 2>&1; rc2=$?
+wait $j1; rc1=$?
+runs1=$(phone "$A" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin).get("selftest",{}).get("runs",0))')
+ok "two selftest triggers at once: both answered (exit $rc1/$rc2), one run ($runs0 -> $runs1)" \
+	bash -c "[ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $((runs1 - runs0)) = 1 ]"
+ok "selftest --json: every line is a JSON object, events then a result with verdict pass" python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert all(l["v"] == 1 for l in lines)
+assert lines[-1]["type"] == "result" and lines[-1]["verdict"] == "pass", lines[-1]
+checks = {l["check"]["id"]: l["check"]["verdict"] for l in lines if l["type"] == "event"}
+assert checks.get("call") == "PASS", checks
+assert checks.get("srtp") == "PASS", checks
+assert checks.get("sip-alg") == "PASS", checks
+' "$T/st1.json"
+phone "$A" --xml selftest >"$T/st.xml"
+ok "selftest --xml: a well-formed report document" xmllint --noout "$T/st.xml"
+
 # ---------------------------------------------------------------- resync, unchanged
 before=$(registers)
 lines=$(wc -l <"$ACCESS")

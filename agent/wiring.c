@@ -790,38 +790,24 @@ const char *agt_resync(struct agent *a)
 
 /* ------------------------------------------------------------ stop */
 
-struct stopper {
-	struct agent *a;
-	int pending;
-};
-
-static struct stopper stopper;
-
-static void one_stopped(struct sip_reg *reg, void *arg)
+static void reg_stopped(struct sip_reg *reg, void *arg)
 {
-	if (--stopper.pending <= 0) {
-		log_notice(SUB, "unregistered");
-		ev_stop();
-	}
+	log_notice(SUB, "unregistered");
+	ev_stop();
 }
 
 void agt_wiring_stop(struct agent *a, unsigned max_ms)
 {
-	stopper.a = a;
-	stopper.pending = 0;
 	if (a->diag) {
 		diag_runner_free(a->diag);
 		a->diag = NULL;
 	}
 	vlan_remove(a);
-	if (a->reg) {
-		stopper.pending++;
-		sip_reg_stop(a->reg, max_ms, one_stopped, &stopper);
-	}
-	if (a->reg_old) {
-		/* Its own stop is under way; the deadline covers it. */
-	}
-	if (stopper.pending == 0)
+	/* A client being replaced (a->reg_old) is already unregistering; the
+	 * daemon's stop deadline covers it. */
+	if (a->reg)
+		sip_reg_stop(a->reg, max_ms, reg_stopped, NULL);
+	else
 		ev_stop();
 }
 

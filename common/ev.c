@@ -25,6 +25,8 @@ static struct {
 	bool ready;
 	struct epoll_event *batch;     /* events being dispatched, for ev_fd_del */
 	int batch_len;
+	bool virt;                     /* tests: time moves only when the loop is idle */
+	uint64_t virt_us;
 } loop = { .epfd = -1, .wake = { -1, -1 } };
 
 static volatile sig_atomic_t sig_flag[EV_MAX_SIGNAL];
@@ -35,6 +37,8 @@ uint64_t ev_now_us(void)
 {
 	struct timespec ts;
 
+	if (loop.virt)
+		return loop.virt_us;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
@@ -93,6 +97,7 @@ void ev_done(void)
 	while (loop.timers)
 		ev_timer_cancel(loop.timers);
 	wake_fd = -1;
+	loop.virt = false;
 	if (loop.wake[0] >= 0)
 		close(loop.wake[0]);
 	if (loop.wake[1] >= 0)
@@ -174,6 +179,8 @@ static int run_timers(void)
 	return n;
 }
 
+static void virt_step(int max_wait_ms);
+
 static int next_timeout_ms(int max_wait_ms)
 {
 	uint64_t now, wait;
@@ -188,6 +195,73 @@ static int next_timeout_ms(int max_wait_ms)
 	if (max_wait_ms >= 0 && wait > (uint64_t)max_wait_ms)
 		return max_wait_ms;
 	return wait > 86400000u ? 86400000 : (int)wait;
+}
+
+/* ---------------------------------------------------------------- virtual time */
+
+static void virt_step(int max_wait_ms)
+{
+	uint64_t to;
+
+	if (loop.timers && (max_wait_ms < 0 ||
+			    loop.timers->due_us <= loop.virt_us + (uint64_t)max_wait_ms * 1000u))
+		to = loop.timers->due_us;
+	else if (max_wait_ms >= 0)
+		to = loop.virt_us + (uint64_t)max_wait_ms * 1000u;
+	else
+		return;                /* nothing will ever happen: do not spin time away */
+	if (to > loop.virt_us)
+		loop.virt_us = to;
+}
+
+void ev_clock_virtual(uint64_t start_us)
+{
+	loop.virt = true;
+	loop.virt_us = start_us;
+}
+
+bool ev_clock_is_virtual(void)
+{
+	return loop.virt;
+}
+
+/* A callback that re-arms itself with no delay would hold virtual time still:
+ * bound the rounds at one instant. */
+#define EV_VIRT_MAX_ROUNDS 100000
+
+static int virt_drain(int *n)
+{
+	int r, rounds = 0;
+
+	while ((r = ev_run_once(0)) > 0) {
+		*n += r;
+		if (++rounds > EV_VIRT_MAX_ROUNDS)
+			return -ELOOP;
+	}
+	return r;
+}
+
+int ev_clock_advance_ms(uint64_t ms)
+{
+	uint64_t end = loop.virt_us + ms * 1000u;
+	int n = 0, r;
+
+	if (!loop.virt || !loop.ready)
+		return -EINVAL;
+	for (;;) {
+		/* everything ready now runs before time moves on */
+		r = virt_drain(&n);
+		if (r < 0)
+			return r;
+		if (!loop.timers || loop.timers->due_us > end)
+			break;
+		if (loop.timers->due_us > loop.virt_us)
+			loop.virt_us = loop.timers->due_us;
+		n += run_timers();
+	}
+	loop.virt_us = end;
+	r = virt_drain(&n);
+	return r < 0 ? r : n;
 }
 
 /* ---------------------------------------------------------------- fds */
@@ -300,7 +374,7 @@ int ev_run_once(int max_wait_ms)
 
 	if (!loop.ready)
 		return -EINVAL;
-	nev = epoll_wait(loop.epfd, evs, EV_BATCH, next_timeout_ms(max_wait_ms));
+	nev = epoll_wait(loop.epfd, evs, EV_BATCH, loop.virt ? 0 : next_timeout_ms(max_wait_ms));
 	if (nev < 0) {
 		if (errno != EINTR)
 			return -errno;
@@ -330,6 +404,10 @@ int ev_run_once(int max_wait_ms)
 	}
 	loop.batch = NULL;
 	loop.batch_len = 0;
+	/* Virtual time moves only when nothing is ready: to the first timer, or
+	 * by max_wait_ms when that comes first. */
+	if (loop.virt && n == 0)
+		virt_step(max_wait_ms);
 	/* Signals that arrived between epoll_wait and here are not lost: their
 	 * byte stays in the pipe and wakes the next round. */
 	n += run_timers();

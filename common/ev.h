@@ -99,4 +99,18 @@ int ev_run(void);
 /* Make ev_run() return after the current iteration. */
 void ev_stop(void);
 
+/* Tests: from now until ev_done(), ev_now_*() is a virtual clock starting at
+ * start_us. The loop never sleeps: ev_run_once() polls the fds and, when
+ * nothing was ready, moves the clock to the first timer's deadline (or by
+ * max_wait_ms if that comes first) and runs what is due. Real sockets keep
+ * working; time passes only while the loop is idle. */
+void ev_clock_virtual(uint64_t start_us);
+
+/* Whether the loop runs on the virtual clock. */
+bool ev_clock_is_virtual(void);
+
+/* Tests: advance the virtual clock by ms, firing every timer at its own
+ * deadline in order and running ready fds between them. Callbacks run, or -errno. */
+int ev_clock_advance_ms(uint64_t ms);
+
 #endif

@@ -257,6 +257,71 @@ static void stop_cb(struct ev_timer *t)
 	ev_stop();
 }
 
+static struct ev_fd vf;
+static uint64_t vf_at;
+
+static void virt_fd_cb(struct ev_fd *w, unsigned ev)
+{
+	char c;
+
+	if (read(w->fd, &c, 1) == 1)
+		vf_at = ev_now_ms();
+}
+
+/* Virtual time: timers fire at their exact deadlines, in order, without
+ * sleeping; a real fd is served before time moves on. */
+static void test_virtual_clock(void **state)
+{
+	struct probe p[4];
+	static const int delays[4] = { 3600000, 20, 20, 1 };
+	int i, fds[2];
+	char c = 'x';
+
+	ev_clock_virtual(1000000);
+	assert_true(ev_clock_is_virtual());
+	assert_int_equal(ev_now_ms(), 1000);
+	for (i = 0; i < 4; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		p[i].id = i;
+		p[i].t.cb = probe_cb;
+		ev_timer_set(&p[i].t, (uint64_t)delays[i]);
+	}
+	assert_true(ev_clock_advance_ms(19) > 0);
+	assert_int_equal(norder, 1);
+	assert_int_equal(p[3].fired_at, 1001);
+	assert_int_equal(ev_now_ms(), 1019);
+	assert_true(ev_clock_advance_ms(1) > 0);
+	assert_int_equal(norder, 3);
+	assert_int_equal(order[1], 1);
+	assert_int_equal(order[2], 2);
+	assert_int_equal(p[1].fired_at, 1020);
+	/* an hour passes at once; ev_run_once(-1) jumps straight to the timer */
+	assert_int_equal(ev_run_once(-1), 1);
+	assert_int_equal(p[0].fired_at, 1000 + 3600000);
+	/* nothing armed: time does not run away */
+	assert_int_equal(ev_run_once(-1), 0);
+	assert_int_equal(ev_now_ms(), 1000 + 3600000);
+	assert_int_equal(ev_run_once(250), 0);
+	assert_int_equal(ev_now_ms(), 1000 + 3600000 + 250);
+	/* a ready fd runs before the clock moves */
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], &c, 1), 1);
+	vf.fd = fds[0];
+	vf.cb = virt_fd_cb;
+	vf_at = 0;
+	assert_int_equal(ev_fd_add(&vf, EV_READ), 0);
+	ev_timer_set(&p[0].t, 5);
+	assert_true(ev_clock_advance_ms(10) >= 2);
+	assert_int_equal(vf_at, 1000 + 3600000 + 250);
+	assert_int_equal(p[0].fired_at, 1000 + 3600000 + 255);
+	ev_fd_del(&vf);
+	close(fds[0]);
+	close(fds[1]);
+	ev_done();
+	assert_false(ev_clock_is_virtual());
+	assert_int_equal(ev_init(), 0);
+}
+
 static void test_run_until_stop(void **state)
 {
 	struct ev_timer t = { .cb = stop_cb };
@@ -277,6 +342,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fd_removed_mid_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signal_becomes_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_until_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_virtual_clock, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("ev", tests, NULL, NULL);
 }

@@ -179,8 +179,6 @@ static int run_timers(void)
 	return n;
 }
 
-static void virt_step(int max_wait_ms);
-
 static int next_timeout_ms(int max_wait_ms)
 {
 	uint64_t now, wait;
@@ -199,23 +197,31 @@ static int next_timeout_ms(int max_wait_ms)
 
 /* ---------------------------------------------------------------- virtual time */
 
+/* Move the virtual clock to the first timer, or by max_wait_ms when that comes
+ * first (never backwards, never with nothing to wait for). */
 static void virt_step(int max_wait_ms)
 {
-	uint64_t to;
+	uint64_t to, max_us = max_wait_ms >= 0 ? (uint64_t)max_wait_ms * 1000u : UINT64_MAX;
 
-	if (loop.timers && (max_wait_ms < 0 ||
-			    loop.timers->due_us <= loop.virt_us + (uint64_t)max_wait_ms * 1000u))
+	if (loop.timers && (loop.timers->due_us <= loop.virt_us ||
+			    loop.timers->due_us - loop.virt_us <= max_us))
 		to = loop.timers->due_us;
 	else if (max_wait_ms >= 0)
-		to = loop.virt_us + (uint64_t)max_wait_ms * 1000u;
+		to = loop.virt_us + max_us;
 	else
-		return;                /* nothing will ever happen: do not spin time away */
+		return;
 	if (to > loop.virt_us)
 		loop.virt_us = to;
 }
 
 void ev_clock_virtual(uint64_t start_us)
 {
+	uint64_t now = ev_now_us();
+	struct ev_timer *t;
+
+	/* Timers armed before the switch keep the time they had left. */
+	for (t = loop.timers; t; t = t->next)
+		t->due_us = start_us + (t->due_us > now ? t->due_us - now : 0);
 	loop.virt = true;
 	loop.virt_us = start_us;
 }
@@ -225,8 +231,8 @@ bool ev_clock_is_virtual(void)
 	return loop.virt;
 }
 
-/* A callback that re-arms itself with no delay would hold virtual time still:
- * bound the rounds at one instant. */
+/* A callback that re-arms itself with no delay, or an fd that is always
+ * ready, would hold virtual time still: bound the rounds at one instant. */
 #define EV_VIRT_MAX_ROUNDS 100000
 
 static int virt_drain(int *n)
@@ -243,11 +249,14 @@ static int virt_drain(int *n)
 
 int ev_clock_advance_ms(uint64_t ms)
 {
-	uint64_t end = loop.virt_us + ms * 1000u;
+	uint64_t end;
 	int n = 0, r;
 
 	if (!loop.virt || !loop.ready)
 		return -EINVAL;
+	if (ms > UINT64_MAX / 1000u - loop.virt_us / 1000u - 1u)
+		return -ERANGE;
+	end = loop.virt_us + ms * 1000u;
 	for (;;) {
 		/* everything ready now runs before time moves on */
 		r = virt_drain(&n);
@@ -367,6 +376,16 @@ static int run_signals(void)
 
 /* ---------------------------------------------------------------- loop */
 
+/* How long epoll may sleep. On the virtual clock only when no timer is armed
+ * and the caller waits without bound: then nothing but a real fd (or signal)
+ * can happen, exactly as on the real clock, and spinning would only burn CPU. */
+static int poll_timeout_ms(int max_wait_ms)
+{
+	if (!loop.virt)
+		return next_timeout_ms(max_wait_ms);
+	return !loop.timers && max_wait_ms < 0 ? -1 : 0;
+}
+
 int ev_run_once(int max_wait_ms)
 {
 	struct epoll_event evs[EV_BATCH];
@@ -374,7 +393,7 @@ int ev_run_once(int max_wait_ms)
 
 	if (!loop.ready)
 		return -EINVAL;
-	nev = epoll_wait(loop.epfd, evs, EV_BATCH, loop.virt ? 0 : next_timeout_ms(max_wait_ms));
+	nev = epoll_wait(loop.epfd, evs, EV_BATCH, poll_timeout_ms(max_wait_ms));
 	if (nev < 0) {
 		if (errno != EINTR)
 			return -errno;

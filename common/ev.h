@@ -100,17 +100,24 @@ int ev_run(void);
 void ev_stop(void);
 
 /* Tests: from now until ev_done(), ev_now_*() is a virtual clock starting at
- * start_us. The loop never sleeps: ev_run_once() polls the fds and, when
- * nothing was ready, moves the clock to the first timer's deadline (or by
- * max_wait_ms if that comes first) and runs what is due. Real sockets keep
- * working; time passes only while the loop is idle. */
+ * start_us; timers already armed keep the time they had left. The loop never
+ * sleeps while a timer is armed: ev_run_once() polls the fds and, when nothing
+ * was ready, moves the clock to the first timer's deadline (or by max_wait_ms
+ * if that comes first) and runs what is due. With no timer armed,
+ * ev_run_once(-1) waits for a real fd or signal as the real loop would, and
+ * the clock stays. Real sockets keep working (loopback delivery is done by the
+ * time sendto() returns); time passes only while the loop is idle, so an fd
+ * that is always ready holds the clock still. */
 void ev_clock_virtual(uint64_t start_us);
 
 /* Whether the loop runs on the virtual clock. */
 bool ev_clock_is_virtual(void);
 
 /* Tests: advance the virtual clock by ms, firing every timer at its own
- * deadline in order and running ready fds between them. Callbacks run, or -errno. */
+ * deadline in order and running ready fds between them (timers armed by a
+ * callback for the same instant run at that instant). Callbacks run, or
+ * -errno: -EINVAL when not virtual, -ELOOP when 100000 rounds at one instant
+ * never let the clock move (a zero-delay re-arm or an fd that is always ready). */
 int ev_clock_advance_ms(uint64_t ms);
 
 #endif

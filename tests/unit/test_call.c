@@ -23,6 +23,7 @@
 #include "sip/msg.h"
 
 #define MAXREQ 64
+#define T0_MS 1000u      /* the virtual clock starts here */
 #define OFFER "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" \
 	"m=audio 12000 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\n"
 #define ANSWER "v=0\r\no=- 2 2 IN IP4 127.0.0.9\r\ns=-\r\nc=IN IP4 127.0.0.9\r\nt=0 0\r\n" \
@@ -45,6 +46,7 @@ static struct sip_call_event last;
 static struct sip_call_media last_media;
 static char last_why[256];
 static int nevents, nended, nanswered;
+static uint64_t last_at;            /* virtual instant of the last event */
 static struct sip_call *cur;
 
 static void fake_reply(const struct sip_msg *m, int code, const char *extra, const char *body)
@@ -121,6 +123,7 @@ static void fake_close(void)
 static void on_call(struct sip_call *c, const struct sip_call_event *ev, void *arg)
 {
 	last = *ev;
+	last_at = ev_now_ms();
 	snprintf(last_why, sizeof(last_why), "%s", ev->why ? ev->why : "");
 	last.why = last_why;
 	if (ev->media)
@@ -149,6 +152,13 @@ static void opts(struct sip_call_opts *o)
 	nevents = nended = nanswered = 0;
 	memset(&last, 0, sizeof(last));
 	memset(&last_media, 0, sizeof(last_media));
+}
+
+/* The loop on virtual time: Timer A/B fire at their exact instants. */
+static void loop_init(void)
+{
+	assert_int_equal(ev_init(), 0);
+	ev_clock_virtual(T0_MS * 1000u);
 }
 
 static void spin_until(int ms, int *counter, int want)
@@ -211,7 +221,7 @@ static void test_answer_ack_bye(void **state)
 	char v[512], v2[512];
 	int inv, ack, bye;
 
-	assert_int_equal(ev_init(), 0);
+	loop_init();
 	fake_open(ans_ok);
 	opts(&o);
 	assert_int_equal(sip_call_start(&o, &cur, NULL), 0);
@@ -219,6 +229,7 @@ static void test_answer_ack_bye(void **state)
 	spin_until(2000, &nanswered, 1);
 	assert_int_equal(last.kind, SIP_CALL_ANSWERED);
 	assert_int_equal(last.status, 200);
+	assert_int_equal(last_at, T0_MS);                  /* loopback: no virtual time passed */
 	assert_string_equal(last_media.addr, "127.0.0.9");
 	assert_int_equal(last_media.port, 10000);
 	assert_int_equal(last_media.pt, 0);
@@ -297,7 +308,7 @@ static void test_digest(void **state)
 	char v[512];
 	int inv2;
 
-	assert_int_equal(ev_init(), 0);
+	loop_init();
 	fake_open(ans_auth);
 	auth_round = 0;
 	opts(&o);
@@ -318,7 +329,7 @@ static void test_digest(void **state)
 	ev_done();
 
 	/* the same nonce again: wrong password */
-	assert_int_equal(ev_init(), 0);
+	loop_init();
 	fake_open(ans_auth);
 	auth_round = 1;
 	opts(&o);
@@ -349,7 +360,7 @@ static void test_busy(void **state)
 	struct sip_call_opts o;
 	char v[256], v2[256];
 
-	assert_int_equal(ev_init(), 0);
+	loop_init();
 	fake_open(ans_busy);
 	opts(&o);
 	assert_int_equal(sip_call_start(&o, &cur, NULL), 0);
@@ -376,23 +387,28 @@ static void test_timeout(void **state)
 	struct sip_call_opts o;
 	uint64_t t0;
 
-	assert_int_equal(ev_init(), 0);
+	loop_init();
 	fake_open(NULL);
 	opts(&o);
 	assert_int_equal(sip_call_start(&o, &cur, NULL), 0);
 	t0 = ev_now_ms();
+	assert_int_equal(t0, T0_MS);
 	spin_until(5000, &nevents, 1);
 	assert_int_equal(last.kind, SIP_CALL_FAILED);
 	assert_int_equal(last.status, 0);
 	assert_non_null(strstr(last.why, "no answer to the INVITE"));
-	assert_in_range(ev_now_ms() - t0, 3150, 3500);
+	assert_int_equal(ev_now_ms() - t0, 64 * 50);      /* Timer B = 64*T1, exactly */
 	assert_int_equal(F.n, 7);
+	assert_int_equal(F.at[0], t0);
 	for (int i = 1; i < F.n; i++) {
 		int d = (int)(F.at[i] - F.at[i - 1]);
 
-		if (d < want[i - 1] - 5 || d > want[i - 1] + 40)
+		if (d != want[i - 1])
 			fail_msg("retransmission %d after %d ms, want %d", i, d, want[i - 1]);
 	}
+	spin(1000);
+	assert_int_equal(F.n, 7);                           /* nothing after Timer B */
+	assert_int_equal(nevents, 1);
 	sip_call_free(cur);
 	fake_close();
 	ev_done();
@@ -408,7 +424,7 @@ static void test_ring_no_answer(void **state)
 {
 	struct sip_call_opts o;
 
-	assert_int_equal(ev_init(), 0);
+	loop_init();
 	fake_open(ans_ring);
 	opts(&o);
 	o.answer_timeout_ms = 400;
@@ -416,6 +432,7 @@ static void test_ring_no_answer(void **state)
 	spin_until(3000, &nevents, 1);
 	assert_int_equal(last.kind, SIP_CALL_FAILED);
 	assert_non_null(strstr(last.why, "rang but did not answer"));
+	assert_int_equal(last_at, T0_MS + 400);            /* answer_timeout_ms after the 180 */
 	assert_int_equal(F.n, 1);
 	sip_call_free(cur);
 	fake_close();
@@ -454,7 +471,7 @@ static void test_malformed_answers(void **state)
 	for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
 		struct sip_call_opts o;
 
-		assert_int_equal(ev_init(), 0);
+		loop_init();
 		fake_open(ans_bad);
 		bad_body = t[k].body;
 		opts(&o);

@@ -29,6 +29,8 @@
 #include "sip/call.h"
 #include "sip/msg.h"
 
+#define T0_MS 1000u
+
 enum echo_mode { ECHO_ON, ECHO_SILENT, ECHO_DROP, ECHO_MANGLE };
 
 static struct {
@@ -160,6 +162,7 @@ static int setup(void **state)
 	const char *caps[] = { "tone", "silence", "wrong" };
 
 	assert_int_equal(ev_init(), 0);
+	ev_clock_virtual(T0_MS * 1000u);     /* RTP pacing, Timer A/B and the call's length in virtual ms */
 	memset(&U, 0, sizeof(U));
 	U.sip_port = open_udp(&U.sip, sip_read);
 	U.rtp_port = open_udp(&U.rtp, rtp_read);
@@ -218,6 +221,7 @@ static void opts(struct diag_opts *o, uint32_t checks)
 
 struct seen {
 	bool done;
+	uint64_t at;                /* virtual instant the run ended */
 	const struct diag_report *rep;
 };
 
@@ -226,15 +230,18 @@ static void on_done(const struct diag_report *rep, void *arg)
 	struct seen *s = arg;
 
 	s->done = true;
+	s->at = ev_now_ms();
 	s->rep = rep;
 }
+
+static uint64_t done_ms;    /* ms from diag_runner_start to the end of the last run() */
 
 static const struct diag_result *run(struct diag_runner **rp, struct diag_opts *o, enum diag_check_id id)
 {
 	static struct seen s;
 	static struct diag_listener l;
 	struct diag_runner *r = diag_runner_new();
-	uint64_t end;
+	uint64_t end, t0;
 	const struct diag_result *res;
 	char line[64];
 
@@ -243,11 +250,14 @@ static const struct diag_result *run(struct diag_runner **rp, struct diag_opts *
 	memset(&l, 0, sizeof(l));
 	l.on_run_done = on_done;
 	l.arg = &s;
+	t0 = ev_now_ms();
 	assert_int_equal(diag_runner_start(r, o, &l), 0);
 	end = ev_now_ms() + 25000;
 	while (!s.done && ev_now_ms() < end)
 		ev_run_once(20);
 	assert_true(s.done);
+	done_ms = s.at - t0;
+	print_message("# run ended after %llu virtual ms\n", (unsigned long long)done_ms);
 	end = ev_now_ms() + 100;              /* let the UAS read what is in flight (ACK, BYE) */
 	while (ev_now_ms() < end)
 		ev_run_once(10);
@@ -294,6 +304,8 @@ static void test_call_clean(void **state)
 	assert_false(U.offer_savp);
 	/* 1500 ms at 20 ms: 75 packets reached the echo */
 	assert_int_equal(U.rtp_in, 75);
+	/* the last packet leaves at 74*20 ms, the 600 ms tail, then BYE/200 on loopback */
+	assert_int_equal(done_ms, 74 * 20 + 600);
 	assert_true(diag_report_summary(diag_runner_report(r), sum, sizeof(sum)) > 0);
 	assert_non_null(strstr(sum, ";call="));
 	diag_runner_free(r);
@@ -420,6 +432,7 @@ static void test_call_no_answer(void **state)
 	assert_non_null(strstr(res->advice, "east:"));
 	assert_non_null(strstr(res->advice, "west:"));
 	assert_non_null(strstr(res->advice, "not answered within 600 ms"));
+	assert_int_equal(done_ms, 2 * 600);                  /* east, then west */
 	diag_runner_free(r);
 }
 

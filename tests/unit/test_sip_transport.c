@@ -1,5 +1,5 @@
 /* test_sip_transport.c - STUN encoding/parsing and the TCP transport on the
- * real loop against an in-process peer: split frames, pongs, pings, caps,
+ * real loop (virtual clock) against an in-process peer: split frames, pongs, pings, caps,
  * connection loss, refused connects. */
 #include "config.h"
 
@@ -94,6 +94,13 @@ static void cb_error(struct sip_tp *tp, int err, const char *why, void *arg)
 
 static const struct sip_tp_cbs cbs = { cb_up, cb_msg, cb_pong, cb_error };
 
+/* The loop on virtual time: spin() bounds are virtual ms, no test sleeps. */
+static void loop_init(void)
+{
+	assert_int_equal(ev_init(), 0);
+	ev_clock_virtual(1000000);
+}
+
 static void spin(int ms, int *watch, int want)
 {
 	uint64_t end = ev_now_ms() + (uint64_t)ms;
@@ -131,7 +138,7 @@ static void test_tcp_frames(void **state)
 	struct sip_tp *tp;
 	char buf[64];
 
-	assert_int_equal(ev_init(), 0);
+	loop_init();
 	tp = open_tcp();
 	/* one message in three pieces, then a pong, then a message and a pong in one write */
 	assert_int_equal(write(P.cfd, m1, 10), 10);
@@ -175,7 +182,7 @@ static void test_tcp_hostile(void **state)
 	struct sip_tp *tp;
 	char *big;
 
-	assert_int_equal(ev_init(), 0);
+	loop_init();
 	tp = open_tcp();
 	/* headers that never end: cut off at the cap, not buffered forever */
 	big = malloc(20000);
@@ -211,7 +218,7 @@ static void test_tcp_refused(void **state)
 	struct sip_tp *tp = NULL;
 	int fd;
 
-	assert_int_equal(ev_init(), 0);
+	loop_init();
 	memset(&P, 0, sizeof(P));
 	/* a port nobody listens on */
 	fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -242,7 +249,7 @@ static void test_udp_stun_roundtrip(void **state)
 	ssize_t n;
 	size_t rl;
 
-	assert_int_equal(ev_init(), 0);
+	loop_init();
 	memset(&P, 0, sizeof(P));
 	srv = socket(AF_INET, SOCK_DGRAM, 0);
 	assert_int_equal(bind(srv, (struct sockaddr *)&a, sizeof(a)), 0);

@@ -24,6 +24,7 @@
 #include "diag/runner.h"
 
 #define SLOTS 64
+#define T0_MS 1000u
 
 struct slot {
 	struct ev_timer t;
@@ -112,6 +113,7 @@ static int setup(void **state)
 	int one = 1;
 
 	assert_int_equal(ev_init(), 0);
+	ev_clock_virtual(T0_MS * 1000u);     /* pacing, probe deadlines and reflector delays in virtual ms */
 	memset(&R, 0, sizeof(R));
 	R.w.fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	assert_true(R.w.fd >= 0);
@@ -137,6 +139,7 @@ static int teardown(void **state)
 struct seen {
 	unsigned checks, done, updates;
 	bool complete;
+	uint64_t done_at;           /* virtual instant of the (last) on_done */
 };
 
 static void on_check(const struct diag_result *r, void *arg)
@@ -153,6 +156,7 @@ static void on_done(const struct diag_report *rep, void *arg)
 	struct seen *s = arg;
 
 	s->done++;
+	s->done_at = ev_now_ms();
 	s->complete = rep->complete;
 }
 
@@ -227,7 +231,9 @@ static void test_clean_and_join(void **state)
 	assert_true(seen[0].complete);
 	/* 4 local + 5 network checks, each streamed once */
 	assert_int_equal(seen[0].checks, 9);
-	assert_true(ev_now_ms() - t0 < 6000);
+	/* voice: 50 packets, the last at 49*20 ms, then its 1500 ms tail ends the run */
+	assert_int_equal(seen[0].done_at - t0, 49 * 20 + 1500);
+	assert_int_equal(seen[1].done_at, seen[0].done_at);
 	rep = diag_runner_report(run);
 	assert_non_null(rep);
 	assert_int_equal(diag_report_result(rep, DIAG_C_VOICE)->verdict, DIAG_PASS);
@@ -263,6 +269,7 @@ static void test_voice_loss(void **state)
 	R.drop_every = 10; /* 5 of 50 packets: 10 % in 5 single-packet bursts */
 	assert_int_equal(diag_runner_start(run, &o, &a), 0);
 	run_until(done1, &seen, 5000);
+	assert_int_equal(seen.done_at, T0_MS + 49 * 20 + 1500);
 	R.drop_every = 0;
 	v = diag_report_result(diag_runner_report(run), DIAG_C_VOICE);
 	assert_non_null(v);
@@ -294,6 +301,7 @@ static void test_silent_reflector(void **state)
 	o.checks &= ~DIAG_CHECK_BIT(DIAG_C_UDP_LIFETIME);
 	assert_int_equal(diag_runner_start(run, &o, &a), 0);
 	run_until(done1, &seen, 8000);
+	assert_int_equal(seen.done_at, T0_MS + 3000);      /* the reflector checks' 3 s budget */
 	rep = diag_runner_report(run);
 	assert_non_null(rep);
 	assert_int_equal(diag_report_result(rep, DIAG_C_RTP_PORTS)->verdict, DIAG_FAIL);
@@ -320,6 +328,7 @@ static void test_all_decided_at_once(void **state)
 	assert_int_equal(seen.done, 0); /* never called back from inside start() */
 	run_until(done1, &seen, 3000);
 	assert_int_equal(seen.done, 1);
+	assert_int_equal(seen.done_at, T0_MS);             /* no virtual time passed */
 	assert_true(seen.complete);
 	assert_int_equal(diag_report_result(diag_runner_report(run), DIAG_C_VOICE)->verdict, DIAG_SKIP);
 	diag_runner_free(run);

@@ -78,6 +78,7 @@ static int setup(void **state)
 	fclose(f);
 	if (ev_init() != 0)
 		return -1;
+	ev_clock_virtual(1000000);          /* the check's steps and deadline in virtual ms */
 	return 0;
 }
 
@@ -104,7 +105,9 @@ static struct done run(const char *play, const char *cap, const char *cfgfile, u
 		assert_true(ev_run_once(50) >= 0);
 	assert_true(d.called);
 	audio_check_free(chk);
-	print_message("# %s/%s: %s %s\n", play, cap, audio_verdict_name(d.r.verdict), d.r.reason);
+	print_message("# %s/%s: %s %s (played %u ms, captured %u ms, ended at +%llu virtual ms)\n", play, cap,
+		      audio_verdict_name(d.r.verdict), d.r.reason, d.r.played_ms, d.r.captured_ms,
+		      (unsigned long long)(ev_now_ms() + 5000 - end));
 	return d;
 }
 

@@ -273,6 +273,16 @@ int ev_clock_advance_ms(uint64_t ms)
 	return r < 0 ? r : n;
 }
 
+int ev_clock_stall_ms(uint64_t ms)
+{
+	if (!loop.virt)
+		return -EINVAL;
+	if (ms > UINT64_MAX / 1000u - loop.virt_us / 1000u - 1u)
+		return -ERANGE;
+	loop.virt_us += ms * 1000u;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- fds */
 
 static uint32_t to_epoll(unsigned events)

@@ -120,4 +120,9 @@ bool ev_clock_is_virtual(void);
  * never let the clock move (a zero-delay re-arm or an fd that is always ready). */
 int ev_clock_advance_ms(uint64_t ms);
 
+/* Tests: the process was descheduled for ms: the virtual clock jumps forward
+ * without running anything, so armed timers keep their deadlines and fire late
+ * at the next iteration, as after a real stall. -EINVAL when not virtual. */
+int ev_clock_stall_ms(uint64_t ms);
+
 #endif

@@ -406,6 +406,31 @@ static void test_virtual_armed_from_callback(void **state)
 	assert_int_equal(ev_now_ms(), 1115);
 }
 
+/* A stall: the clock jumps, timers keep their deadlines and run late, in order. */
+static void test_virtual_stall(void **state)
+{
+	struct probe a = { .id = 1 }, b = { .id = 2 }, c = { .id = 3 };
+
+	a.t.cb = b.t.cb = c.t.cb = probe_cb;
+	ev_timer_set(&a.t, 10);
+	ev_timer_set(&b.t, 20);
+	ev_timer_set(&c.t, 50);
+	assert_int_equal(ev_clock_stall_ms(35), 0);
+	assert_int_equal(norder, 0);                 /* nothing runs during a stall */
+	assert_int_equal(ev_now_ms(), 1035);
+	assert_int_equal(ev_run_once(100), 2);       /* both late ones in one round */
+	assert_int_equal(a.fired_at, 1035);
+	assert_int_equal(b.fired_at, 1035);
+	assert_int_equal(order[0], 1);
+	assert_int_equal(order[1], 2);
+	assert_int_equal(ev_run_once(100), 1);
+	assert_int_equal(c.fired_at, 1050);
+	assert_int_equal(ev_clock_stall_ms(UINT64_MAX), -ERANGE);
+	ev_done();
+	assert_int_equal(ev_init(), 0);
+	assert_int_equal(ev_clock_stall_ms(1), -EINVAL);
+}
+
 /* Switching to virtual time keeps what armed timers had left. */
 static void test_virtual_rebases_armed_timers(void **state)
 {
@@ -527,6 +552,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_virtual_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_virtual_armed_from_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_virtual_rebases_armed_timers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_virtual_stall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_virtual_fds_without_timers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_virtual_busy_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_real_clock_never_early, setup_real, teardown),

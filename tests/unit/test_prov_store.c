@@ -1,5 +1,5 @@
 /* test_prov_store.c - provisioning/store: bundle format, slots, spool, and
- * SIGKILL at random moments while storing configs. */
+ * SIGKILL at every system call of a save (planned crash points, no clock). */
 #include "config.h"
 
 #include <setjmp.h>
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 #include "provisioning/store.h"
@@ -180,18 +180,71 @@ static unsigned count_temps(const char *d)
 	return n;
 }
 
-/* A child stores configs A and B alternately, forever; we SIGKILL it at a
- * random moment, 300 times, and the stored config must always be A or B,
- * complete and valid. */
+/* Crash points without a clock: the test binary is linked with
+ * -Wl,--wrap=write,--wrap=fsync,--wrap=rename (provisioning.mk), so the
+ * store's own system calls count down to a planned SIGKILL. A write at the
+ * crash point lands half its bytes first (a torn write). Each save is four
+ * such calls: write the temp file, fsync it, rename it, fsync the directory. */
+ssize_t __real_write(int fd, const void *buf, size_t len);
+int __real_fsync(int fd);
+int __real_rename(const char *from, const char *to);
+
+static unsigned crash_at;          /* 0: no crash planned (the parent, other tests) */
+static unsigned crash_calls;
+
+static ssize_t write_all(int fd, const char *p, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = __real_write(fd, p + done, len - done);
+
+		if (n < 0)
+			return done ? (ssize_t)done : n;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t __wrap_write(int fd, const void *buf, size_t len);
+ssize_t __wrap_write(int fd, const void *buf, size_t len)
+{
+	if (crash_at && ++crash_calls == crash_at) {
+		(void)write_all(fd, buf, len / 2);
+		raise(SIGKILL);
+	}
+	/* one call writes everything, so every save is exactly four calls */
+	return write_all(fd, buf, len);
+}
+
+int __wrap_fsync(int fd);
+int __wrap_fsync(int fd)
+{
+	if (crash_at && ++crash_calls == crash_at)
+		raise(SIGKILL);
+	return __real_fsync(fd);
+}
+
+int __wrap_rename(const char *from, const char *to);
+int __wrap_rename(const char *from, const char *to)
+{
+	if (crash_at && ++crash_calls == crash_at)
+		raise(SIGKILL);
+	return __real_rename(from, to);
+}
+
+/* The store holds A; a child saves B, A, B, A and is SIGKILLed at each of
+ * those saves' 16 system calls in turn (plus one run that is not killed).
+ * After every crash the store opens clean and holds, complete, the config of
+ * the last save whose rename happened: exact counts, no clock, no luck. */
 static void test_sigkill_while_storing(void **state)
 {
-	enum { ROUNDS = 300, BODY = 96 * 1024 };
+	enum { SAVES = 4, CALLS = 4, BODY = 96 * 1024 };
 	char path[256];
 	char *bodya = malloc(BODY + 1), *bodyb = malloc(BODY + 1);
 	struct ps_bundle a, b, got;
 	struct ps_store *ps;
-	unsigned torn_writes = 0, got_a = 0, got_b = 0;
-	time_t t0 = time(NULL);
+	unsigned torn_writes = 0, got_a = 0, got_b = 0, k;
 
 	assert_non_null(bodya);
 	assert_non_null(bodyb);
@@ -202,18 +255,12 @@ static void test_sigkill_while_storing(void **state)
 	fill(&b, bodyb, "<mac-b/>", "\"B\"", "\"B2\"");
 	snprintf(path, sizeof(path), "%s/killtest", dir);
 	assert_int_equal(ps_open(&ps, path), 0);
-	/* kill within about four saves' time, however fast this machine
-	 * (or valgrind) is */
-	struct timespec ts0, ts1;
-	clock_gettime(CLOCK_MONOTONIC, &ts0);
-	for (int i = 0; i < 5; i++)
-		assert_int_equal(ps_save(ps, PS_LKG, &a), 0);
-	clock_gettime(CLOCK_MONOTONIC, &ts1);
-	uint32_t save_us = (uint32_t)((ts1.tv_sec - ts0.tv_sec) * 1000000 + (ts1.tv_nsec - ts0.tv_nsec) / 1000) / 5;
-	uint32_t max_us = 4 * save_us + 2000;
+	assert_int_equal(ps_save(ps, PS_LKG, &a), 0);
 	ps_close(ps);
 
-	for (int round = 0; round < ROUNDS && time(NULL) - t0 < 60; round++) {
+	for (k = 1; k <= SAVES * CALLS + 1; k++) {
+		unsigned save = (k - 1) / CALLS, call = (k - 1) % CALLS, renamed;
+		bool killed = k <= SAVES * CALLS, want_a;
 		pid_t pid = fork();
 		int status;
 
@@ -221,22 +268,35 @@ static void test_sigkill_while_storing(void **state)
 		if (pid == 0) {
 			struct ps_store *cps;
 
+			crash_at = k;
+			crash_calls = 0;
 			if (ps_open(&cps, path) < 0)
 				_exit(1);
-			for (unsigned i = 0; i < 100000; i++)
-				ps_save(cps, PS_LKG, (i & 1) ? &b : &a);
+			for (unsigned i = 0; i < SAVES; i++)
+				if (ps_save(cps, PS_LKG, (i & 1) ? &a : &b) < 0)
+					_exit(2);
 			_exit(0);
 		}
-		usleep(utl_random_range(0, max_us));
-		kill(pid, SIGKILL);
 		assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (killed) {
+			assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+		} else {
+			assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		}
+		/* renames done: the saves before this one, and this one's when killed at the directory fsync */
+		renamed = killed ? save + (call == 3) : SAVES;
+		want_a = renamed == 0 || ((renamed - 1) & 1);
+		/* killed before the rename: its temp file is left behind */
+		assert_int_equal(count_temps(path), killed && call < 3 ? 1 : 0);
 		torn_writes += count_temps(path) > 0;
 
+		/* restore A for the next round after checking */
 		assert_int_equal(ps_open(&ps, path), 0);        /* also cleans the temp file */
 		assert_int_equal(count_temps(path), 0);
 		assert_int_equal(ps_load(ps, PS_LKG, &got), 0);
 		assert_int_equal(got.common_len, BODY);
-		if (strcmp(got.etag_common, "\"A\"") == 0) {
+		if (want_a) {
+			assert_string_equal(got.etag_common, "\"A\"");
 			assert_memory_equal(got.common, bodya, BODY);
 			assert_string_equal(got.mac, "<mac-a/>");
 			got_a++;
@@ -247,14 +307,16 @@ static void test_sigkill_while_storing(void **state)
 			got_b++;
 		}
 		ps_bundle_free(&got);
+		assert_int_equal(ps_save(ps, PS_LKG, &a), 0);
 		ps_close(ps);
 	}
-	print_message("# one save takes %u us; kills within 0-%u us\n", save_us, max_us);
-	print_message("# %u kills: %u found A, %u found B, %u interrupted a write (temp file left)\n",
+	print_message("# %u runs: %u found A, %u found B, %u interrupted a save before its rename\n",
 		      got_a + got_b, got_a, got_b, torn_writes);
-	assert_int_equal(got_a + got_b, ROUNDS);
-	assert_true(torn_writes > 0);      /* the kills did land mid-write */
-	assert_true(got_b > 0);
+	assert_int_equal(got_a + got_b, SAVES * CALLS + 1);
+	assert_int_equal(torn_writes, SAVES * 3);
+	/* renamed = 0,0,0,1 | 1,1,1,2 | 2,2,2,3 | 3,3,3,4 | 4 -> B when renamed is odd */
+	assert_int_equal(got_b, 8);
+	assert_int_equal(got_a, 9);
 	free(bodya);
 	free(bodyb);
 }

@@ -17,3 +17,10 @@ check_PROGRAMS += test_prov_misc
 TESTS += test_prov_misc
 test_prov_misc_SOURCES = test_prov_misc.c
 test_prov_misc_LDADD = $(UNIT_LIBS)
+# the controller's timers on virtual time; HTTP and the random source replaced at link time
+check_PROGRAMS += test_prov_timers
+TESTS += test_prov_timers
+test_prov_timers_SOURCES = test_prov_timers.c
+test_prov_timers_LDADD = $(UNIT_LIBS)
+test_prov_timers_LDFLAGS = -Wl,--wrap=pf_new -Wl,--wrap=pf_free -Wl,--wrap=pf_get -Wl,--wrap=pf_put \
+	-Wl,--wrap=pf_cancel -Wl,--wrap=utl_random_range

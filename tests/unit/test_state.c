@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agent/state.h"
+#include "common/ev.h"
 #include "common/log.h"
 
 static int changes;
@@ -70,12 +71,36 @@ static void test_forbidden(void **state)
 	assert_string_equal(agt_state_name(AGT_NSTATES), "invalid");
 }
 
+/* The time in a state, on the virtual clock: each transition stamps its exact
+ * instant; DEGRADED -> DEGRADED (a new reason) keeps the original one. */
+static void test_since_exact(void **state)
+{
+	struct agt_sm sm;
+
+	assert_int_equal(ev_init(), 0);
+	ev_clock_virtual(5000000);
+	agt_sm_init(&sm);
+	assert_int_equal(sm.since_mono_ms, 5000);
+	assert_int_equal(ev_clock_advance_ms(1234), 0);
+	assert_int_equal(agt_sm_go(&sm, AGT_PROVISIONING, NULL), 0);
+	assert_int_equal(sm.since_mono_ms, 6234);
+	assert_int_equal(ev_clock_advance_ms(100), 0);
+	assert_int_equal(agt_sm_go(&sm, AGT_DEGRADED, "first"), 0);
+	assert_int_equal(ev_clock_advance_ms(100), 0);
+	assert_int_equal(agt_sm_go(&sm, AGT_DEGRADED, "second"), 0);
+	assert_int_equal(sm.since_mono_ms, 6334);
+	assert_string_equal(sm.reason, "second");
+	assert_int_equal(sm.transitions, 2);
+	ev_done();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_happy_path),
 		cmocka_unit_test(test_degraded_needs_reason_and_recovers),
 		cmocka_unit_test(test_forbidden),
+		cmocka_unit_test(test_since_exact),
 	};
 	log_open("test", false, LL_ERROR);
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);

@@ -5,6 +5,7 @@ test_ev_SOURCES = test_ev.c
 test_ev_LDADD = $(UNIT_LIBS)
 test_backoff_SOURCES = test_backoff.c
 test_backoff_LDADD = $(UNIT_LIBS)
+test_backoff_LDFLAGS = -Wl,--wrap=utl_random_range
 test_util_SOURCES = test_util.c
 test_util_LDADD = $(UNIT_LIBS)
 test_proto_SOURCES = test_proto.c

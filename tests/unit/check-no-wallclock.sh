@@ -9,7 +9,7 @@
 #     never calls ev_clock_virtual (then ev_now_* is the real clock);
 # unless the line carries a marker that says why the real clock is the point:
 #   /* wallclock-ok: <at least ten characters of reason> */
-# Output is TAP. Usage: check-no-wallclock.sh [dir] (default: this script's
+# Output is TAP; the exit status is 1 when a check failed. Usage: check-no-wallclock.sh [dir] (default: this script's
 # directory, or $top_srcdir/tests/unit). Before the real scan it checks itself
 # on planted lines, so a broken pattern cannot pass silently.
 set -u
@@ -48,6 +48,7 @@ scan() {
 }
 
 echo "1..3"
+failed=0
 
 # 1: planted lines, one per rule, each caught
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-no-wallclock.XXXXXX") || exit 99
@@ -67,6 +68,7 @@ found=$(scan "$tmp" | wc -l)
 if [ "$found" -eq 9 ]; then
 	echo "ok 1 - the audit catches all 9 planted wall-clock lines"
 else
+	failed=1
 	echo "not ok 1 - the audit caught $found of 9 planted wall-clock lines"
 	scan "$tmp" | sed 's/^/# /'
 fi
@@ -88,6 +90,7 @@ a marker without a reason was accepted"; }
 if [ $ok2 -eq 1 ]; then
 	echo "ok 2 - markers with a reason and virtual-clock files pass; a bare marker does not"
 else
+	failed=1
 	echo "not ok 2 - the audit misjudged justified or harmless lines:"
 	printf '%s\n' "$out" | sed 's/^/# /'
 fi
@@ -96,8 +99,10 @@ fi
 if out=$(scan "$dir"); then
 	echo "ok 3 - no unit test in $dir reads the wall clock without saying why"
 else
+	failed=1
 	echo "not ok 3 - unit tests read the wall clock without saying why"
 	echo "# convert them to ev_clock_virtual, or mark the line /* wallclock-ok: why the real clock"
 	echo "# is the point */ and assert only what a loaded machine keeps:"
 	printf '%s\n' "$out" | sed 's/^/# /'
 fi
+exit $failed

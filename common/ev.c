@@ -27,6 +27,8 @@ static struct {
 	int batch_len;
 	bool virt;                     /* tests: time moves only when the loop is idle */
 	uint64_t virt_us;
+	uint64_t still_us;             /* the instant of the rounds counted in still_rounds */
+	unsigned still_rounds;         /* busy rounds at that instant: time held still */
 } loop = { .epfd = -1, .wake = { -1, -1 } };
 
 static volatile sig_atomic_t sig_flag[EV_MAX_SIGNAL];
@@ -224,6 +226,7 @@ void ev_clock_virtual(uint64_t start_us)
 		t->due_us = start_us + (t->due_us > now ? t->due_us - now : 0);
 	loop.virt = true;
 	loop.virt_us = start_us;
+	loop.still_rounds = 0;
 }
 
 bool ev_clock_is_virtual(void)
@@ -235,15 +238,23 @@ bool ev_clock_is_virtual(void)
  * ready, would hold virtual time still: bound the rounds at one instant. */
 #define EV_VIRT_MAX_ROUNDS 100000
 
+/* Count a busy round on the virtual clock; -ELOOP when too many at one instant. */
+static int virt_busy_round(void)
+{
+	if (loop.virt_us != loop.still_us) {
+		loop.still_us = loop.virt_us;
+		loop.still_rounds = 0;
+	}
+	return ++loop.still_rounds > EV_VIRT_MAX_ROUNDS ? -ELOOP : 0;
+}
+
+/* Run everything ready at this instant; ev_run_once says -ELOOP if it never ends. */
 static int virt_drain(int *n)
 {
-	int r, rounds = 0;
+	int r;
 
-	while ((r = ev_run_once(0)) > 0) {
+	while ((r = ev_run_once(0)) > 0)
 		*n += r;
-		if (++rounds > EV_VIRT_MAX_ROUNDS)
-			return -ELOOP;
-	}
 	return r;
 }
 
@@ -437,6 +448,8 @@ int ev_run_once(int max_wait_ms)
 	 * by max_wait_ms when that comes first. */
 	if (loop.virt && n == 0)
 		virt_step(max_wait_ms);
+	else if (loop.virt && virt_busy_round() < 0)
+		return -ELOOP;
 	/* Signals that arrived between epoll_wait and here are not lost: their
 	 * byte stays in the pipe and wakes the next round. */
 	n += run_timers();

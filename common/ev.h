@@ -107,7 +107,8 @@ void ev_stop(void);
  * ev_run_once(-1) waits for a real fd or signal as the real loop would, and
  * the clock stays. Real sockets keep working (loopback delivery is done by the
  * time sendto() returns); time passes only while the loop is idle, so an fd
- * that is always ready holds the clock still. */
+ * that is always ready holds the clock still: after 100000 busy rounds at one
+ * instant ev_run_once() returns -ELOOP instead of spinning on. */
 void ev_clock_virtual(uint64_t start_us);
 
 /* Whether the loop runs on the virtual clock. */

@@ -504,6 +504,10 @@ static void test_virtual_busy_fd(void **state)
 	busy_calls = 0;
 	assert_int_equal(ev_clock_advance_ms(10), -ELOOP);
 	assert_int_equal(busy_calls, 100001);
+	/* ev_run_once says so too, at once now that the budget is spent */
+	assert_int_equal(ev_run_once(10), -ELOOP);
+	assert_int_equal(busy_calls, 100002);
+	assert_int_equal(ev_now_ms(), T0_US / 1000u);
 	assert_int_equal(ev_now_ms(), T0_US / 1000u);
 	ev_fd_del(&f);
 	close(p[0]);

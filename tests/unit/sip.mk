@@ -21,3 +21,7 @@ check_PROGRAMS += test_call
 TESTS += test_call
 test_call_SOURCES = test_call.c
 test_call_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += test_sip_budget
+TESTS += test_sip_budget
+test_sip_budget_SOURCES = test_sip_budget.c
+test_sip_budget_LDADD = $(UNIT_LIBS)

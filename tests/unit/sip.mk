@@ -25,3 +25,7 @@ check_PROGRAMS += test_sip_budget
 TESTS += test_sip_budget
 test_sip_budget_SOURCES = test_sip_budget.c
 test_sip_budget_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += test_sip_bounds
+TESTS += test_sip_bounds
+test_sip_bounds_SOURCES = test_sip_bounds.c
+test_sip_bounds_LDADD = $(UNIT_LIBS)

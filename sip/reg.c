@@ -76,6 +76,7 @@ struct binding {
 	char contact_uri[300];        /* the Contact URI of the REGISTER in flight */
 	int stale_run;                /* stale=true challenges answered in a row */
 	bool probing;                 /* an OPTIONS probe of a silent registrar is out */
+	bool resend;                  /* the self-test summary changed while a REGISTER was busy */
 	int ka_ms;                    /* keepalive interval (keepalive_s or Flow-Timer) */
 	char branch[24];
 	char req[SIP_MSG_MAX];
@@ -250,6 +251,7 @@ static void b_reset(struct binding *b)
 		b->dns = NULL;
 	}
 	b->txn = false;
+	b->resend = false;
 	b->st = B_IDLE;
 	b->stun = 0;
 	b->ka_misses = 0;
@@ -610,6 +612,10 @@ static void handle_final_ok(struct binding *b, const struct sip_msg *m)
 	log_info("sip", "registered on %s for %d s (refresh in %llu s)", region(b), granted,
 		 (unsigned long long)(ms / 1000));
 	on_binding_ok(b);
+	if (b->resend && b->st == B_REGISTERED && !b_busy(b) && b->tp) {
+		b->resend = false;
+		b_send_register(b);
+	}
 }
 
 static void handle_challenge(struct binding *b, const struct sip_msg *m)
@@ -1261,6 +1267,10 @@ void sip_reg_status(const struct sip_reg *reg, struct sip_reg_status *st)
 	st->expires = reg->state == SIP_REG_REGISTERED ? b->granted : 0;
 	st->failures = reg->bo.failures;
 	st->selftest_dropped = reg->selftest_dropped;
+	for (idx = 0; idx < reg->o.n_registrars; idx++) {
+		st->register_txns += (unsigned long)reg->b[idx].bgt.taken;
+		st->budget_waits += (unsigned long)reg->b[idx].bgt.refused;
+	}
 }
 
 int sip_reg_set_selftest(struct sip_reg *reg, const char *value)
@@ -1280,6 +1290,8 @@ int sip_reg_set_selftest(struct sip_reg *reg, const char *value)
 
 		if (b->st == B_REGISTERED && !b_busy(b) && b->tp)
 			b_send_register(b);
+		else if (b->st == B_REGISTERED && b->tp)
+			b->resend = true;        /* after the REGISTER under way */
 	}
 	return 0;
 }

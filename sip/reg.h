@@ -61,6 +61,8 @@ struct sip_reg_status {
 	int expires;                 /* granted expiry in seconds (registered) */
 	unsigned failures;           /* consecutive failed attempts */
 	bool selftest_dropped;       /* summary header left out to keep UDP under the MTU */
+	unsigned long register_txns; /* REGISTER transactions started, all registrars */
+	unsigned long budget_waits;  /* REGISTERs that had to wait for a budget token */
 };
 
 typedef void (*sip_reg_state_cb)(struct sip_reg *reg, const struct sip_reg_status *st, void *arg);

@@ -42,6 +42,10 @@ struct fake {
 	int register_txns;         /* distinct REGISTER branches */
 	int options, stun;
 	char last_branch[80];
+	char resp[2048];           /* the last response the client sent us */
+	char cur[4096];            /* the request being answered */
+	char last_register[4096];  /* the last REGISTER */
+	uint64_t reg_at[MAXREQ];   /* when each REGISTER transaction began */
 	uint64_t at[MAXREQ];
 	char req[MAXREQ][2048];
 	struct sockaddr_in from;
@@ -78,11 +82,16 @@ static int fake_handle(const char *buf, size_t n, char *out_extra, size_t size, 
 		memcpy(F.req[i], buf, n < sizeof(F.req[0]) ? n + 1 : sizeof(F.req[0]));
 		F.req[i][sizeof(F.req[0]) - 1] = '\0';
 	}
+	memcpy(F.cur, buf, n < sizeof(F.cur) ? n + 1 : sizeof(F.cur));
+	F.cur[sizeof(F.cur) - 1] = '\0';
 	if (sip_msg_parse(buf, n, false, m, &why) != 0)
 		return -1;
 	if (!strcmp(m->method, "REGISTER")) {
+		memcpy(F.last_register, F.cur, sizeof(F.cur));
 		F.registers++;
 		if (strcmp(m->via_branch, F.last_branch)) {
+			if (F.register_txns < MAXREQ)
+				F.reg_at[F.register_txns] = ev_now_ms();
 			F.register_txns++;
 			snprintf(F.last_branch, sizeof(F.last_branch), "%s", m->via_branch);
 		}
@@ -112,6 +121,13 @@ static void fake_read(struct ev_fd *w, unsigned ev)
 	if (n < 20 || buf[0] == 0 || buf[0] == 1) {
 		F.stun++;
 		return;     /* STUN: not answered */
+	}
+	if (!strncmp(buf, "SIP/2.0 ", 8)) {
+		size_t c = (size_t)n < sizeof(F.resp) - 1 ? (size_t)n : sizeof(F.resp) - 1;
+
+		memcpy(F.resp, buf, c);
+		F.resp[c] = '\0';
+		return;
 	}
 	if (fake_handle(buf, (size_t)n, extra, sizeof(extra), &m, &code) != 0)
 		return;
@@ -145,9 +161,14 @@ static void fake_close(void)
 	close(F.fd);
 }
 
+static bool hostile_phase, hostile_may_register;
+static int bad_registered;
+
 static void on_state(struct sip_reg *r, const struct sip_reg_status *st, void *arg)
 {
 	last_state = st->state;
+	if (hostile_phase && !hostile_may_register && st->state == SIP_REG_REGISTERED)
+		bad_registered++;
 	snprintf(last_error, sizeof(last_error), "%s", st->last_error);
 }
 
@@ -644,8 +665,329 @@ static void test_tcp_no_pong(void **state)
 	ev_done();
 }
 
-int main(void)
+/* ------------------------------------------------------------ budget, refresh, requests */
+
+/* A registrar that challenges every REGISTER without credentials. */
+static int answer_sane(int i, const struct sip_msg *m, char *extra, size_t size)
 {
+	if (strcmp(m->method, "REGISTER"))
+		return 200;
+	if (strstr(F.cur, "\r\nAuthorization: "))
+		return 200;
+	snprintf(extra, size, "WWW-Authenticate: Digest realm=\"dsa.test\", nonce=\"sane%d\", qop=\"auth\"\r\n", i);
+	return 401;
+}
+
+/* Normal life never waits for the budget: register + challenge, 423, a
+ * self-test update, refreshes for an hour. A flood of self-test updates
+ * does: at most burst + one per interval, and the last summary still gets out. */
+static void test_budget(void **state)
+{
+	struct sip_reg_opts o;
+	struct sip_reg *r;
+	struct sip_reg_status st;
+	const char *why;
+	char v[32];
+	int i, txns;
+
+	vloop();
+	fake_open(answer_sane);
+	opts(&o);
+	assert_int_equal(sip_reg_new(&o, &r, &why), 0);
+	assert_int_equal(sip_reg_start(r), 0);
+	spin_until(1000, is_registered);
+	assert_int_equal(last_state, SIP_REG_REGISTERED);
+	assert_int_equal(sip_reg_set_selftest(r, "boot=ok"), 0);
+	spin_until(3600 * 1000, NULL);
+	sip_reg_status(r, &st);
+	print_message("# one hour: %lu REGISTER transactions, %lu budget waits\n", st.register_txns,
+		      st.budget_waits);
+	assert_int_equal(st.budget_waits, 0);
+	assert_int_equal(last_state, SIP_REG_REGISTERED);
+	/* 2 at boot, 2 for the summary, 2 per refresh every 330-510 s: 7 to 10 refreshes */
+	assert_true(st.register_txns >= 4 + 14 && st.register_txns <= 4 + 22);
+	/* 100 summary changes in one second */
+	txns = F.register_txns;
+	for (i = 0; i < 100; i++) {
+		snprintf(v, sizeof(v), "n=%d", i);
+		assert_int_equal(sip_reg_set_selftest(r, v), 0);
+		spin_until(10, NULL);
+	}
+	spin_until(60000, NULL);
+	sip_reg_status(r, &st);
+	print_message("# 100 self-test updates: %d REGISTER transactions in 61 s, %lu budget waits\n",
+		      F.register_txns - txns, st.budget_waits);
+	assert_true(F.register_txns - txns <= 6 + 61 / 15);
+	assert_true(st.budget_waits > 0);
+	assert_int_equal(last_state, SIP_REG_REGISTERED);
+	assert_non_null(strstr(F.last_register, "X-Dialstack-Selftest: n=99\r\n"));
+	sip_reg_free(r);
+	fake_close();
+	ev_done();
+}
+
+/* The refresh lands at a random point of 55-85 % of min(granted, 600 s):
+ * granted 3600 s -> every 330-510 s, so a registrar that lost the binding
+ * hears from us within 510 s; never twice at the same offset. */
+static void test_refresh_window(void **state)
+{
+	static const int grants[] = { 3600, 600, 120 };
+	struct sip_reg_opts o;
+	struct sip_reg *r;
+	const char *why;
+	size_t g;
+
+	for (g = 0; g < sizeof(grants) / sizeof(grants[0]); g++) {
+		uint64_t lo = grants[g] > 600 ? 330000 : (uint64_t)grants[g] * 550;
+		uint64_t hi = grants[g] > 600 ? 510000 : (uint64_t)grants[g] * 850;
+		uint64_t min = UINT64_MAX, max = 0;
+		int i;
+
+		vloop();
+		fake_open(answer_ok);
+		opts(&o);
+		o.expires = grants[g];
+		assert_int_equal(sip_reg_new(&o, &r, &why), 0);
+		assert_int_equal(sip_reg_start(r), 0);
+		spin_until(30 * 510 * 1000, NULL);
+		assert_true(F.register_txns >= 30);
+		for (i = 1; i < F.register_txns && i < MAXREQ; i++) {
+			uint64_t d = F.reg_at[i] - F.reg_at[i - 1];
+
+			if (d < lo || d > hi)
+				fail_msg("granted %d: refresh after %llu ms, want %llu..%llu", grants[g],
+					 (unsigned long long)d, (unsigned long long)lo, (unsigned long long)hi);
+			min = d < min ? d : min;
+			max = d > max ? d : max;
+		}
+		print_message("# granted %d s: %d refreshes, every %.1f .. %.1f s\n", grants[g], F.register_txns - 1,
+			      min / 1000.0, max / 1000.0);
+		assert_true(max - min > (hi - lo) / 4);      /* spread, not one instant */
+		sip_reg_free(r);
+		fake_close();
+		ev_done();
+	}
+}
+
+/* The registrar sends us a request; returns our answer's status line. */
+static const char *send_request(const char *req)
+{
+	F.resp[0] = '\0';
+	assert_true(sendto(F.fd, req, strlen(req), 0, (struct sockaddr *)&F.from, sizeof(F.from)) > 0);
+	spin_until(100, NULL);
+	return F.resp;
+}
+
+/* RFC 3261 8.2: unsupported Require -> 420 + Unsupported; CSeq method not the
+ * request's -> 400; both before anything else; a good OPTIONS still gets 200. */
+static void test_request_checks(void **state)
+{
+#define fmt "OPTIONS sip:100@127.0.0.1 SIP/2.0\r\n" \
+	"Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK%s\r\nFrom: <sip:reg@dsa.test>;tag=r\r\n" \
+	"To: <sip:100@dsa.test>\r\nCall-ID: opt-%s\r\nCSeq: 8 %s\r\n%sContent-Length: 0\r\n\r\n"
+	struct sip_reg_opts o;
+	struct sip_reg *r;
+	const char *why;
+	char req[1024];
+
+	vloop();
+	fake_open(answer_ok);
+	opts(&o);
+	assert_int_equal(sip_reg_new(&o, &r, &why), 0);
+	assert_int_equal(sip_reg_start(r), 0);
+	spin_until(1000, is_registered);
+	snprintf(req, sizeof(req), fmt, F.port, "a", "a", "OPTIONS", "Require: nothingSupported\r\n");
+	assert_non_null(strstr(send_request(req), "SIP/2.0 420 "));
+	assert_non_null(strstr(F.resp, "\r\nUnsupported: nothingSupported\r\n"));
+	snprintf(req, sizeof(req), fmt, F.port, "b", "b", "INVITE", "");
+	assert_non_null(strstr(send_request(req), "SIP/2.0 400 "));
+	snprintf(req, sizeof(req), fmt, F.port, "c", "c", "OPTIONS", "Require: outbound\r\n");
+	assert_non_null(strstr(send_request(req), "SIP/2.0 200 "));
+	snprintf(req, sizeof(req), fmt, F.port, "d", "d", "OPTIONS", "");
+	assert_non_null(strstr(send_request(req), "SIP/2.0 200 "));
+	assert_int_equal(last_state, SIP_REG_REGISTERED);
+	sip_reg_free(r);
+	fake_close();
+	ev_done();
+#undef fmt
+}
+
+/* ------------------------------------------------------------ hostile registrars */
+
+#define HOSTILE_S   600     /* each row: 10 simulated minutes of hostility */
+
+static const struct hrow {
+	const char *name;
+	int code;               /* the answer to every REGISTER; 0: silence (OPTIONS too) */
+	const char *extra;      /* headers; "%d" gets the request number (fresh nonces) */
+	bool no_echo;           /* 2xx without our contact */
+	bool lookalike;         /* 2xx with our contact's URI but host "pbx" + ours */
+	bool may_register;      /* the answer does hold our binding */
+	bool kick;              /* sip_reg_kick (resync) when the registrar turns sane */
+	unsigned recover_s;     /* registered again within, once sane */
+} hrows[] = {
+	{ "401 stale=true, fresh nonce, forever", 401,
+	  "WWW-Authenticate: Digest realm=\"dsa.test\", nonce=\"st%d\", stale=true, qop=\"auth\"\r\n",
+	  false, false, false, false, 620 },
+	{ "401 stale=true forever, then resync", 401,
+	  "WWW-Authenticate: Digest realm=\"dsa.test\", nonce=\"st%d\", stale=TRUE\r\n",
+	  false, false, false, true, 20 },
+	{ "503 Retry-After 1e27 (RFC 4475 scalarlg)", 503, "Retry-After: 949000000000000000000000000\r\n",
+	  false, false, false, false, 4520 },
+	{ "503 Retry-After 1e27, then resync", 503, "Retry-After: 949000000000000000000000000\r\n",
+	  false, false, false, true, 20 },
+	{ "503 Retry-After 2^64", 503, "Retry-After: 18446744073709551616\r\n", false, false, false, false, 4520 },
+	{ "503 Retry-After 2^31", 503, "Retry-After: 2147483648\r\n", false, false, false, false, 4520 },
+	{ "503 Retry-After 0", 503, "Retry-After: 0\r\n", false, false, false, false, 620 },
+	{ "503 Retry-After -5", 503, "Retry-After: -5\r\n", false, false, false, false, 620 },
+	{ "503 Retry-After garbage", 503, "Retry-After: soon\r\n", false, false, false, false, 620 },
+	{ "503 without Retry-After", 503, "", false, false, false, false, 620 },
+	{ "423 Min-Expires 1e27", 423, "Min-Expires: 949000000000000000000000000\r\n", false, false, false, false, 620 },
+	{ "423 Min-Expires 0", 423, "Min-Expires: 0\r\n", false, false, false, false, 620 },
+	{ "423 Min-Expires garbage", 423, "Min-Expires: -3600\r\n", false, false, false, false, 620 },
+	{ "2xx without any Contact", 200, "", true, false, false, false, 620 },
+	{ "2xx with only other bindings", 200,
+	  "Contact: <sip:100@10.9.9.9:5060;ob>;expires=600, <sip:100@10.9.9.8:5060>;expires=600\r\n",
+	  false, false, false, false, 620 },
+	{ "2xx with a look-alike contact", 200, "", false, true, false, false, 620 },
+	{ "2xx with our URI, another instance", 200, "", false, false, false, false, 620 },
+	{ "2xx with our contact, expires=0", 200, "", false, false, false, false, 620 },
+	{ "2xx with our contact, expires=2^31", 200, "", false, false, true, false, 20 },
+	{ "2xx with our contact, expires=garbage", 200, "", false, false, true, false, 20 },
+	{ "2xx with our contact, expires=1", 200, "", false, false, true, false, 20 },
+	{ "2xx, Expires 2^64, contact without expires", 200, "Expires: 18446744073709551616\r\n",
+	  false, false, true, false, 20 },
+	{ "2xx with Flow-Timer 1e27", 200, "Flow-Timer: 949000000000000000000000000\r\n", false, false, true, false, 20 },
+	{ "2xx with Flow-Timer 0", 200, "Flow-Timer: 0\r\n", false, false, true, false, 20 },
+	{ "500 loop", 500, "", false, false, false, false, 620 },
+	{ "500 loop with Retry-After 1e27", 500, "Retry-After: 949000000000000000000000000\r\n",
+	  false, false, false, false, 620 },
+	{ "408 loop", 408, "", false, false, false, false, 620 },
+	{ "480 loop", 480, "", false, false, false, false, 620 },
+	{ "silence", 0, "", false, false, false, false, 130 },
+	{ "401 rejecting every answer, then resync", 401,
+	  "WWW-Authenticate: Digest realm=\"dsa.test\", nonce=\"w%d\"\r\n", false, false, false, true, 20 },
+	{ "403 forever", 403, "", false, false, false, false, 1820 },
+	{ "404 forever, then resync", 404, "", false, false, false, true, 20 },
+};
+
+static const struct hrow *hrow;
+static bool sane;
+
+static int answer_hostile(int i, const struct sip_msg *m, char *extra, size_t size)
+{
+	const char *req = F.cur;
+	const char *c, *e;
+
+	if (sane)
+		return answer_sane(i, m, extra, size);
+	if (hrow->code == 0)
+		return 0;
+	if (strcmp(m->method, "REGISTER"))
+		return 200;
+	if (strstr(req, "\r\nExpires: 0\r\n"))
+		return 200;
+	F.no_echo = hrow->no_echo;
+	{
+		/* the row's headers, "%d" replaced by the request number (fresh nonces) */
+		const char *d = strstr(hrow->extra, "%d");
+
+		if (d)
+			snprintf(extra, size, "%.*s%d%s", (int)(d - hrow->extra), hrow->extra, i, d + 2);
+		else
+			snprintf(extra, size, "%s", hrow->extra);
+	}
+	if (hrow->code != 200 || hrow->no_echo)
+		return hrow->code;
+	/* 2xx rows that build a Contact from ours */
+	c = strstr(req, "\r\nContact: <sip:");
+	e = c ? strchr(c, '>') : NULL;
+	if (!c || !e)
+		return hrow->code;
+	c += 12;   /* at '<' */
+	if (hrow->lookalike) {
+		const char *at = memchr(c, '@', (size_t)(e - c));
+
+		snprintf(extra + strlen(extra), size - strlen(extra), "Contact: %.*s@pbx%.*s>;expires=600\r\n",
+			 (int)(at - c), c, (int)(e - at - 1), at + 1);
+	} else if (strstr(hrow->name, "another instance")) {
+		snprintf(extra + strlen(extra), size - strlen(extra),
+			 "Contact: %.*s>;+sip.instance=\"<urn:uuid:00000000-0000-5000-8000-000000000000>\";expires=600\r\n",
+			 (int)(e - c), c);
+	} else if (strstr(hrow->name, "expires=")) {
+		const char *v = strstr(hrow->name, "expires=") + 8;
+
+		snprintf(extra + strlen(extra), size - strlen(extra), "Contact: %.*s>;expires=%s\r\n",
+			 (int)(e - c), c, !strcmp(v, "2^31") ? "2147483648" : v);
+	} else if (strstr(hrow->name, "contact without expires")) {
+		snprintf(extra + strlen(extra), size - strlen(extra), "Contact: %.*s>\r\n", (int)(e - c), c);
+	}
+	return hrow->code;
+}
+
+static void test_hostile(void **state)
+{
+	const uint64_t budget_max = 6 + HOSTILE_S / 15;     /* bgt_max_in: burst 6, one per 15 s */
+	size_t k;
+
+	for (k = 0; k < sizeof(hrows) / sizeof(hrows[0]); k++) {
+		struct sip_reg_opts o;
+		struct sip_reg *r;
+		const char *why;
+		uint64_t t_sane;
+		int txns, pkts, options;
+
+		hrow = &hrows[k];
+		sane = false;
+		vloop();
+		fake_open(answer_hostile);
+		opts(&o);
+		hostile_phase = true;
+		hostile_may_register = hrow->may_register;
+		bad_registered = 0;
+		assert_int_equal(sip_reg_new(&o, &r, &why), 0);
+		assert_int_equal(sip_reg_start(r), 0);
+		spin_until(HOSTILE_S * 1000, NULL);
+		txns = F.register_txns;
+		pkts = F.registers;
+		options = F.options;
+		if (bad_registered)
+			fail_msg("%s: reported registered without our contact", hrow->name);
+		if ((uint64_t)txns > budget_max)
+			fail_msg("%s: %d REGISTER transactions in %d s, budget %llu", hrow->name, txns,
+				 HOSTILE_S, (unsigned long long)budget_max);
+		if (options > HOSTILE_S / 8 + 2)
+			fail_msg("%s: %d OPTIONS in %d s", hrow->name, options, HOSTILE_S);
+		if (hrow->may_register)
+			assert_int_equal(last_state, SIP_REG_REGISTERED);
+		else
+			assert_true(last_state != SIP_REG_REGISTERED);
+		/* the registrar turns sane */
+		hostile_phase = false;
+		sane = true;
+		F.no_echo = false;
+		t_sane = ev_now_ms();
+		if (hrow->kick)
+			sip_reg_kick(r);
+		if (last_state == SIP_REG_REGISTERED)
+			assert_int_equal(sip_reg_set_selftest(r, "sane=1"), 0);   /* a REGISTER to the sane one */
+		spin_until((uint64_t)hrow->recover_s * 1000, is_registered);
+		if (last_state != SIP_REG_REGISTERED)
+			fail_msg("%s: not registered %u s after the registrar turned sane (%s)", hrow->name,
+				 hrow->recover_s, last_error);
+		print_message("# %-46s %3d REGISTERs (%3d packets) in 10 min = %5.1f/min, %3d OPTIONS; "
+			      "registered %6.1f s after sane\n", hrow->name, txns, pkts, txns / 10.0, options,
+			      (ev_now_ms() - t_sane) / 1000.0);
+		sip_reg_free(r);
+		fake_close();
+		ev_done();
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_validation),
 		cmocka_unit_test(test_timers),
@@ -656,6 +998,10 @@ int main(void)
 		cmocka_unit_test(test_nonce_count),
 		cmocka_unit_test(test_udp_keepalive_unanswered),
 		cmocka_unit_test(test_tcp_no_pong),
+		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_refresh_window),
+		cmocka_unit_test(test_request_checks),
+		cmocka_unit_test(test_hostile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,13 +40,13 @@
 #define REFRESH_HI_PCT  85
 #define REFRESH_CAP_S   600
 /* A registrar that went silent (Timer F, keepalives unanswered, transport
- * error) is probed (UDP: one OPTIONS, streams: the connect) at a uniformly
- * random point of [PROBE_MIN_MS, PROBE_MAX_MS] after the failure and after
- * every unanswered probe; a REGISTER starts only once a probe is answered.
- * Sized so that 1,000 phones coming back after an outage send at most about
- * 28 REGISTERs/s and are all registered within 110 s (docs/sip.md). */
-#define PROBE_MIN_MS    40000u
-#define PROBE_MAX_MS    110000u
+ * error) is probed (UDP: one OPTIONS, streams: the connect) once every
+ * PROBE_PERIOD_MS, the first probe at a uniformly random point of the first
+ * period; a REGISTER starts only once a probe is answered. Whenever the
+ * registrar comes back, every phone's next probe is uniformly spread over one
+ * period: 1,000 phones return at 1000/110 = 9.1 a second (18 REGISTERs/s with
+ * the challenge), all within 110 s (docs/sip.md). */
+#define PROBE_PERIOD_MS 110000u
 /* resync / SIGHUP / provisioning: the pending retry moves to within this */
 #define KICK_JITTER_MS  2000u
 /* consecutive stale=true challenges answered before it counts as a failure */
@@ -118,6 +118,7 @@ struct sip_reg {
 	int active;                   /* index in use or being tried, -1 none */
 	int tried;                    /* registrars failed in this round */
 	bool silent;                  /* the last failure was silence: probe before a REGISTER */
+	uint64_t probe_at;            /* ev ms the current probe began, 0: not probing */
 	uint64_t last_check_sync;     /* ev ms of the last check-sync passed on, 0 none */
 	uint64_t not_before[SIP_REG_MAX_REGISTRARS];   /* Retry-After, monotonic ms */
 	struct binding b[SIP_REG_MAX_REGISTRARS];
@@ -695,6 +696,7 @@ static void handle_response(struct binding *b, const struct sip_msg *m)
 			/* the silent registrar answers again: now the REGISTER */
 			b->probing = false;
 			reg->silent = false;
+			reg->probe_at = 0;
 			log_info("sip", "the %s registrar answers again; registering", region(b));
 			b->st = B_REGISTERING;
 			b_send_register(b);
@@ -725,6 +727,7 @@ static void handle_response(struct binding *b, const struct sip_msg *m)
 	}
 	b->txn = false;
 	reg->silent = false;
+	reg->probe_at = 0;
 	ev_timer_cancel(&b->t_e);
 	ev_timer_cancel(&b->t_f);
 	if (m->status < 300) {
@@ -1088,8 +1091,10 @@ static void on_binding_failed(struct binding *b, int retry_after)
 	/* every registrar failed in this round: back off (a silent registrar: probe
 	 * interval), then start again with the preferred */
 	wait = bo_next(&reg->bo);
-	if (reg->silent)
-		wait = utl_random_range(PROBE_MIN_MS, PROBE_MAX_MS);
+	if (reg->silent && !reg->probe_at)
+		wait = utl_random_range(0, PROBE_PERIOD_MS);
+	else if (reg->silent)
+		wait = reg->probe_at + PROBE_PERIOD_MS > now + 1000 ? reg->probe_at + PROBE_PERIOD_MS - now : 1000;
 	reg->tried = 0;
 	reg->active = reg->primary;
 	if (reg->not_before[reg->primary] > now + wait) {
@@ -1131,6 +1136,7 @@ static void on_t_retry(struct ev_timer *t)
 
 	if (reg->state == SIP_REG_STOPPING || reg->state == SIP_REG_STOPPED)
 		return;
+	reg->probe_at = reg->silent ? ev_now_ms() : 0;
 	activate(reg, reg->active < 0 ? reg->primary : reg->active);
 }
 

@@ -29,7 +29,7 @@ declare -A ROW=(
 	[423-huge]="0 0 130"       [200-no-contact]="0 0 130" [200-other-bindings]="0 0 130"
 	[200-lookalike]="0 0 130"  [200-other-instance]="0 0 130" [200-expires-0]="0 0 130"
 	[200-expires-2e31]="1 0 15" [200-expires-garbage]="1 0 15" [200-flow-timer-huge]="1 0 15"
-	[500-loop]="0 0 130"       [408-loop]="0 0 130"       [silence]="0 0 130"
+	[500-loop]="0 0 130"       [408-loop]="0 0 130"       [silence]="0 0 116"
 	[401-wrong]="0 1 15"       [403]="0 1 15"
 )
 rows=${ROWS:-${!ROW[*]}}

@@ -864,7 +864,7 @@ static const struct hrow {
 	  false, false, false, false, 620 },
 	{ "408 loop", 408, "", false, false, false, false, 620 },
 	{ "480 loop", 480, "", false, false, false, false, 620 },
-	{ "silence", 0, "", false, false, false, false, 130 },
+	{ "silence", 0, "", false, false, false, false, 115 },
 	{ "401 rejecting every answer, then resync", 401,
 	  "WWW-Authenticate: Digest realm=\"dsa.test\", nonce=\"w%d\"\r\n", false, false, false, true, 20 },
 	{ "403 forever", 403, "", false, false, false, false, 1820 },

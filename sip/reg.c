@@ -45,8 +45,10 @@
  * period; a REGISTER starts only once a probe is answered. Whenever the
  * registrar comes back, every phone's next probe is uniformly spread over one
  * period: 1,000 phones return at 1000/110 = 9.1 a second (18 REGISTERs/s with
- * the challenge), all within 110 s (docs/sip.md). */
+ * the challenge), all within 110 s (docs/sip.md). A backoff cap below it
+ * (backoff_cap_ms) shortens the period to the cap. */
 #define PROBE_PERIOD_MS 110000u
+#define PROBE_PERIOD(reg) ((reg)->bo.cap_ms < PROBE_PERIOD_MS ? (reg)->bo.cap_ms : PROBE_PERIOD_MS)
 /* resync / SIGHUP / provisioning: the pending retry moves to within this */
 #define KICK_JITTER_MS  2000u
 /* consecutive stale=true challenges answered before it counts as a failure */
@@ -1092,9 +1094,9 @@ static void on_binding_failed(struct binding *b, int retry_after)
 	 * interval), then start again with the preferred */
 	wait = bo_next(&reg->bo);
 	if (reg->silent && !reg->probe_at)
-		wait = utl_random_range(0, PROBE_PERIOD_MS);
+		wait = utl_random_range(0, PROBE_PERIOD(reg));
 	else if (reg->silent)
-		wait = reg->probe_at + PROBE_PERIOD_MS > now + 1000 ? reg->probe_at + PROBE_PERIOD_MS - now : 1000;
+		wait = reg->probe_at + PROBE_PERIOD(reg) > now + 1000 ? reg->probe_at + PROBE_PERIOD(reg) - now : 1000;
 	reg->tried = 0;
 	reg->active = reg->primary;
 	if (reg->not_before[reg->primary] > now + wait) {

@@ -476,7 +476,7 @@ static void on_t_ka(struct ev_timer *t)
 /* A keepalive went unanswered: UDP pings once more (3 s) before declaring the
  * registrar gone; a stream gets no second chance (TCP retransmits by itself).
  * Worst case with the 20 s default: 20 + 5 + 3 s (or 20 + 5 + 5 s while finding
- * out whether the registrar speaks STUN), then failover: within 35 s. */
+ * out whether the registrar speaks STUN), then failover after 0-3 keepalive intervals of jitter. */
 static void on_t_kawait(struct ev_timer *t)
 {
 	struct binding *b = container_of(t, struct binding, t_kawait);
@@ -1014,6 +1014,16 @@ static void b_failed_silent(struct binding *b, const char *why)
 
 static void schedule_retry(struct sip_reg *reg, uint64_t ms);
 
+/* Arm the fail-back probe: failback_s plus up to a quarter of it, so a fleet
+ * that failed over together does not come back together; 0: never. */
+static void arm_failback(struct sip_reg *reg)
+{
+	uint32_t f = (uint32_t)reg->o.failback_s * 1000u;
+
+	if (f)
+		ev_timer_set(&reg->t_failback, (uint64_t)f + utl_random_range(0, f / 4));
+}
+
 static int other(const struct sip_reg *reg, int idx)
 {
 	return reg->o.n_registrars > 1 ? 1 - idx : idx;
@@ -1053,7 +1063,7 @@ static void on_binding_ok(struct binding *b)
 	reg->last_error[0] = '\0';
 	set_state(reg, SIP_REG_REGISTERED);
 	if (reg->active != reg->primary && reg->o.n_registrars > 1)
-		ev_timer_set(&reg->t_failback, (uint64_t)reg->o.failback_s * 1000);
+		arm_failback(reg);
 	else
 		ev_timer_cancel(&reg->t_failback);
 }
@@ -1079,14 +1089,26 @@ static void on_binding_failed(struct binding *b, int retry_after)
 			reg->last_error[0] = '\0';
 			set_state(reg, SIP_REG_REGISTERED);
 		}
-		ev_timer_set(&reg->t_failback, (uint64_t)reg->o.failback_s * 1000);
+		arm_failback(reg);
 		return;
 	}
 	reg->tried++;
 	next = other(reg, b->idx);
 	if (next != b->idx && reg->tried < reg->o.n_registrars && reg->not_before[next] <= now) {
-		log_notice("sip", "failing over from %s to %s", region(b), reg->names[next]);
 		ev_timer_cancel(&reg->t_failback);
+		if (reg->silent) {
+			/* a region that went silent loses its whole fleet at once: spread
+			 * the move over 3 keepalive intervals (docs/sip.md) */
+			uint32_t j = utl_random_range(0, 3u * (uint32_t)reg->o.keepalive_s * 1000u);
+
+			log_notice("sip", "failing over from %s to %s in %u ms", region(b),
+				   reg->names[next], (unsigned)j);
+			reg->active = next;
+			set_state(reg, SIP_REG_REGISTERING);
+			schedule_retry(reg, j);
+			return;
+		}
+		log_notice("sip", "failing over from %s to %s", region(b), reg->names[next]);
 		activate(reg, next);
 		return;
 	}
@@ -1138,7 +1160,8 @@ static void on_t_retry(struct ev_timer *t)
 
 	if (reg->state == SIP_REG_STOPPING || reg->state == SIP_REG_STOPPED)
 		return;
-	reg->probe_at = reg->silent ? ev_now_ms() : 0;
+	/* a probe round starts here (a jittered failover continues the round) */
+	reg->probe_at = !reg->silent ? 0 : reg->tried == 0 ? ev_now_ms() : reg->probe_at;
 	activate(reg, reg->active < 0 ? reg->primary : reg->active);
 }
 
@@ -1337,7 +1360,7 @@ int sip_reg_new(const struct sip_reg_opts *o, struct sip_reg **out, const char *
 		return -EINVAL;
 	}
 	if (o->expires < 60 || o->expires > 86400 || o->keepalive_s < 1 || o->keepalive_s > 3600 ||
-	    o->failback_s < 1 || o->dscp < 0 || o->dscp > 63 || o->t1_ms < 10 || o->t1_ms > 5000 ||
+	    o->failback_s < 0 || o->failback_s > 86400 || o->dscp < 0 || o->dscp > 63 || o->t1_ms < 10 || o->t1_ms > 5000 ||
 	    o->path_mtu < 576 || o->backoff_base_ms < 1 || o->auth_retry_ms < 1000 ||
 	    o->budget_burst < 2 || o->budget_burst > 100 || o->budget_interval_ms < 100) {
 		*why = "a SIP timer, DSCP or MTU setting is out of range";

@@ -77,7 +77,7 @@ struct sip_reg_opts {
 	int n_registrars;
 	int expires;                 /* requested, seconds (default 600) */
 	int keepalive_s;             /* NAT keepalive interval (default 20) */
-	int failback_s;              /* try the priority-1 region again after (default 600) */
+	int failback_s;              /* try the priority-1 region again after (default 600, 0: never, at most 86400; +0-25 % jitter) */
 	int dscp;                    /* signalling DSCP (default 26, AF31) */
 	const char *ca_file;         /* TLS: provisioned CA bundle */
 	const char *mac;             /* device MAC: +sip.instance UUID */

@@ -234,7 +234,8 @@ static void test_validation(void **state)
 		{ "user", "SIP user" }, { "user-inj", "SIP user" }, { "password", "password" },
 		{ "domain", "domain" }, { "mac", "MAC" }, { "nreg", "registrars" },
 		{ "expires", "out of range" }, { "dscp", "out of range" }, { "host", "registrar host" },
-		{ "selftest", "self-test" },
+		{ "selftest", "self-test" }, { "failback", "out of range" }, { "failback-big", "out of range" },
+		{ "budget", "out of range" },
 	};
 	struct sip_reg_opts o;
 	struct sip_reg *r;
@@ -253,12 +254,16 @@ static void test_validation(void **state)
 		if (!strcmp(t[i].field, "dscp")) o.dscp = 64;
 		if (!strcmp(t[i].field, "host")) o.registrars[0].host = "";
 		if (!strcmp(t[i].field, "selftest")) o.selftest = "a\r\nb";
+		if (!strcmp(t[i].field, "failback")) o.failback_s = -1;
+		if (!strcmp(t[i].field, "failback-big")) o.failback_s = 86401;
+		if (!strcmp(t[i].field, "budget")) o.budget_burst = 1;
 		assert_int_equal(sip_reg_new(&o, &r, &why), -EINVAL);
 		assert_null(r);
 		if (!strstr(why, t[i].why))
 			fail_msg("%s: '%s' lacks '%s'", t[i].field, why, t[i].why);
 	}
 	opts(&o);
+	o.failback_s = 0;          /* the config's "never fail back" */
 	assert_int_equal(sip_reg_new(&o, &r, &why), 0);
 	assert_int_equal(sip_reg_set_selftest(r, "bad\nvalue"), -EINVAL);
 	assert_int_equal(sip_reg_set_selftest(r, "ok=1"), 0);

@@ -314,6 +314,41 @@ static void test_unsupported(void **state)
 	}
 }
 
+/* Random URI-shaped strings (20,000, fixed seed): never a crash or an
+ * out-of-bounds read (run under ASan/valgrind), equality stays symmetric and
+ * a parsable URI equals itself. */
+static void test_uri_mutations(void **state)
+{
+	static const char alpha[] = "sip:s@[]:;=?&%<>0123456789aAfF.-_ \t\"";
+	static const char *bases[] = { "sip:1001@127.0.0.1:5070;transport=tcp;ob", "<sips:a%41@[::1]:5061;maddr=x?h=v>",
+				       "sip:host;lr;ttl=1?x=%20" };
+	char a[96], b[96];
+	int i, k;
+
+	srand(4475);
+	for (i = 0; i < 20000; i++) {
+		const char *base = bases[i % 3];
+		size_t n = strlen(base);
+
+		memcpy(a, base, n + 1);
+		for (k = 0; k < 1 + rand() % 4; k++) {
+			size_t at = (size_t)rand() % n;
+
+			if (rand() % 5 == 0)
+				a[at] = '\0';           /* truncation */
+			else
+				a[at] = alpha[rand() % (sizeof(alpha) - 1)];
+		}
+		memcpy(b, base, n + 1);
+		b[(size_t)rand() % n] = alpha[rand() % (sizeof(alpha) - 1)];
+		assert_true(sip_uri_equal(a, b) == sip_uri_equal(b, a));
+		(void)sip_num_parse(a);
+	}
+	assert_true(sip_uri_equal(bases[0], bases[0]));
+	assert_true(sip_uri_equal(bases[1], bases[1]));
+	assert_true(sip_uri_equal(bases[2], bases[2]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_our_contact),
 		cmocka_unit_test(test_contact_uri),
 		cmocka_unit_test(test_unsupported),
+		cmocka_unit_test(test_uri_mutations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

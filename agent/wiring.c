@@ -782,6 +782,8 @@ int agt_wiring_start(struct agent *a)
 const char *agt_resync(struct agent *a)
 {
 	a->resyncs++;
+	if (a->reg)
+		sip_reg_kick(a->reg);     /* a pending registration back-off ends now */
 	if (!a->prov)
 		return "provisioning has not started yet (see status)";
 	prov_resync(a->prov);

@@ -286,25 +286,77 @@ static int copy_field(char *dst, size_t size, const char *src)
 	return utl_strlcpy(dst, src, size) < 0 ? -EBADMSG : 0;
 }
 
-/* Leading decimal number of a header value, capped; -1 when absent or not a number. */
-static int header_int(osip_message_t *om, const char *name)
+/* ------------------------------------------------------------ numbers from the server */
+
+/* The one table of floors and ceilings for every number a server sends that
+ * can drive a timer (docs/sip.md). zero_ok: 0 is a meaning of its own (Expires:
+ * the binding is gone), kept as 0 instead of being raised to the floor. */
+static const struct {
+	const char *name;
+	int floor, ceiling;
+	bool zero_ok;
+} num_bounds[SIP_NUM_COUNT] = {
+	[SIP_NUM_RETRY_AFTER] = { "Retry-After", 1, 3600, false },
+	[SIP_NUM_MIN_EXPIRES] = { "Min-Expires", 1, 86400, false },
+	[SIP_NUM_EXPIRES] = { "Expires", 60, 86400, true },
+	[SIP_NUM_FLOW_TIMER] = { "Flow-Timer", 10, 3600, false },
+};
+
+#define NUM_SATURATE 1000000000000000LL     /* 10^15: far above every ceiling */
+
+long long sip_num_parse(const char *s)
+{
+	long long v = 0;
+	int digits = 0;
+
+	if (!s)
+		return -1;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	for (; isdigit((unsigned char)*s); s++, digits++)
+		if (v < NUM_SATURATE)
+			v = v * 10 + (*s - '0');
+	if (!digits)
+		return -1;
+	if (v > NUM_SATURATE)
+		v = NUM_SATURATE;
+	if (*s && *s != ' ' && *s != '\t' && *s != ';' && *s != ',' && *s != '(')
+		return -1;
+	return v;
+}
+
+int sip_num_clamp(enum sip_num kind, long long v)
+{
+	if ((unsigned)kind >= SIP_NUM_COUNT || v < 0)
+		return -1;
+	if (v == 0 && num_bounds[kind].zero_ok)
+		return 0;
+	if (v < num_bounds[kind].floor)
+		return num_bounds[kind].floor;
+	if (v > num_bounds[kind].ceiling)
+		return num_bounds[kind].ceiling;
+	return (int)v;
+}
+
+const char *sip_num_name(enum sip_num kind, int *floor, int *ceiling)
+{
+	if ((unsigned)kind >= SIP_NUM_COUNT)
+		return NULL;
+	if (floor)
+		*floor = num_bounds[kind].floor;
+	if (ceiling)
+		*ceiling = num_bounds[kind].ceiling;
+	return num_bounds[kind].name;
+}
+
+/* A header's number, parsed and clamped; -1 when absent or garbage. */
+static int header_num(osip_message_t *om, const char *name, enum sip_num kind)
 {
 	osip_header_t *h = NULL;
-	const char *v;
-	long val = 0;
-	int digits = 0;
 
 	if (osip_message_header_get_byname(om, name, 0, &h) < 0 || !h || !h->hvalue)
 		return -1;
-	for (v = h->hvalue; *v == ' ' || *v == '\t'; v++)
-		;
-	while (isdigit((unsigned char)*v) && digits < 10) {
-		val = val * 10 + (*v++ - '0');
-		digits++;
-	}
-	if (!digits)
-		return -1;
-	return val > 0x7fffffff ? 0x7fffffff : (int)val;
+	return sip_num_clamp(kind, sip_num_parse(h->hvalue));
 }
 
 static void take_challenges(struct sip_msg *m, osip_list_t *list, bool proxy)
@@ -477,9 +529,10 @@ int sip_msg_parse(const char *buf, size_t len, bool stream, struct sip_msg *m, c
 
 		m->via_rport = rp > 0 && rp < 65536 ? rp : 0;
 	}
-	m->expires = header_int(om, "expires");
-	m->min_expires = header_int(om, "min-expires");
-	m->retry_after = header_int(om, "retry-after");
+	m->expires = header_num(om, "expires", SIP_NUM_EXPIRES);
+	m->min_expires = header_num(om, "min-expires", SIP_NUM_MIN_EXPIRES);
+	m->retry_after = header_num(om, "retry-after", SIP_NUM_RETRY_AFTER);
+	m->flow_timer = header_num(om, "flow-timer", SIP_NUM_FLOW_TIMER);
 	{
 		osip_header_t *h = NULL;
 
@@ -501,46 +554,328 @@ out:
 	return err;
 }
 
-int sip_msg_contact_expires(const struct sip_msg *m, const char *instance, const char *match)
+/* ------------------------------------------------------------ URI comparison */
+
+#define URI_PARAMS_MAX 16
+
+struct uri_kv {
+	char name[32];
+	char value[128];
+	bool has_value;
+};
+
+struct uri_parts {
+	char scheme[8];
+	char user[128];            /* userinfo, %HH decoded; "" when none */
+	bool has_user;
+	char host[128];            /* lower case */
+	int port;                  /* -1 absent */
+	struct uri_kv params[URI_PARAMS_MAX];
+	int n_params;
+	struct uri_kv headers[URI_PARAMS_MAX];
+	int n_headers;
+};
+
+static int hexval(int c)
+{
+	return isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
+}
+
+/* Copy [s, s+n) into out decoding %HH; lower-cases when fold. false when it does not fit or is broken. */
+static bool unescape(const char *s, size_t n, char *out, size_t size, bool fold)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+
+		if (c == '%') {
+			int h, l;
+
+			if (i + 2 >= n)
+				return false;
+			h = hexval((unsigned char)s[i + 1]);
+			l = hexval((unsigned char)s[i + 2]);
+			if (h < 0 || l < 0)
+				return false;
+			c = h * 16 + l;
+			i += 2;
+		}
+		if (c == 0 || o + 1 >= size)
+			return false;
+		out[o++] = (char)(fold ? tolower(c) : c);
+	}
+	out[o] = '\0';
+	return true;
+}
+
+/* Split "name[=value]" items separated by sep from [s, end) into kv. */
+static bool split_kv(const char *s, const char *end, char sep, struct uri_kv *kv, int *n)
+{
+	while (s < end) {
+		const char *e = memchr(s, sep, (size_t)(end - s)), *eq;
+		struct uri_kv *k;
+
+		if (!e)
+			e = end;
+		if (e == s) {
+			s++;
+			continue;
+		}
+		if (*n >= URI_PARAMS_MAX)
+			return false;
+		k = &kv[(*n)++];
+		eq = memchr(s, '=', (size_t)(e - s));
+		k->has_value = eq != NULL;
+		if (!unescape(s, (size_t)((eq ? eq : e) - s), k->name, sizeof(k->name), true))
+			return false;
+		if (eq && !unescape(eq + 1, (size_t)(e - eq - 1), k->value, sizeof(k->value), true))
+			return false;
+		if (!eq)
+			k->value[0] = '\0';
+		s = e + 1;
+	}
+	return true;
+}
+
+static bool uri_parse(const char *u, struct uri_parts *p)
+{
+	const char *s, *end, *at, *hp, *hend, *q;
+	size_t n;
+
+	memset(p, 0, sizeof(*p));
+	p->port = -1;
+	if (!u)
+		return false;
+	while (*u == ' ' || *u == '\t')
+		u++;
+	if (*u == '<') {
+		u++;
+		end = strchr(u, '>');
+		if (!end)
+			return false;
+	} else {
+		end = u + strlen(u);
+		while (end > u && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+	}
+	s = memchr(u, ':', (size_t)(end - u));
+	if (!s || s - u >= (ptrdiff_t)sizeof(p->scheme))
+		return false;
+	for (n = 0; u + n < s; n++)
+		p->scheme[n] = (char)tolower((unsigned char)u[n]);
+	if (strcmp(p->scheme, "sip") && strcmp(p->scheme, "sips"))
+		return false;
+	s++;
+	q = memchr(s, '?', (size_t)(end - s));
+	if (!q)
+		q = end;
+	at = memchr(s, '@', (size_t)(q - s));
+	if (at) {
+		p->has_user = true;
+		if (!unescape(s, (size_t)(at - s), p->user, sizeof(p->user), false))
+			return false;
+		hp = at + 1;
+	} else {
+		hp = s;
+	}
+	hend = memchr(hp, ';', (size_t)(q - hp));
+	if (!hend)
+		hend = q;
+	if (*hp == '[') {
+		const char *rb = memchr(hp, ']', (size_t)(hend - hp));
+
+		if (!rb)
+			return false;
+		s = rb + 1;
+	} else {
+		s = memchr(hp, ':', (size_t)(hend - hp));
+		if (!s)
+			s = hend;
+	}
+	if (s == hp || !unescape(hp, (size_t)(s - hp), p->host, sizeof(p->host), true))
+		return false;
+	if (s < hend) {
+		long port = 0;
+
+		if (*s != ':' || s + 1 == hend)
+			return false;
+		for (s++; s < hend; s++) {
+			if (!isdigit((unsigned char)*s) || (port = port * 10 + (*s - '0')) > 65535)
+				return false;
+		}
+		p->port = (int)port;
+	}
+	if (hend < q && !split_kv(hend + 1, q, ';', p->params, &p->n_params))
+		return false;
+	if (q < end && !split_kv(q + 1, end, '&', p->headers, &p->n_headers))
+		return false;
+	return true;
+}
+
+static const struct uri_kv *kv_find(const struct uri_kv *kv, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(kv[i].name, name))
+			return &kv[i];
+	return NULL;
+}
+
+/* Parameters that never match when present in only one URI (RFC 3261 19.1.4,
+ * plus transport from its "omitting a component with a default value" rule). */
+static bool param_one_sided_fatal(const char *name)
+{
+	return !strcmp(name, "user") || !strcmp(name, "ttl") || !strcmp(name, "method") ||
+	       !strcmp(name, "maddr") || !strcmp(name, "transport");
+}
+
+static bool params_match(const struct uri_parts *a, const struct uri_parts *b)
+{
+	int i;
+
+	for (i = 0; i < a->n_params; i++) {
+		const struct uri_kv *o = kv_find(b->params, b->n_params, a->params[i].name);
+
+		if (!o) {
+			if (param_one_sided_fatal(a->params[i].name))
+				return false;
+			continue;
+		}
+		if (o->has_value != a->params[i].has_value || strcmp(o->value, a->params[i].value))
+			return false;
+	}
+	for (i = 0; i < b->n_params; i++)
+		if (!kv_find(a->params, a->n_params, b->params[i].name) &&
+		    param_one_sided_fatal(b->params[i].name))
+			return false;
+	return true;
+}
+
+static bool headers_match(const struct uri_parts *a, const struct uri_parts *b)
+{
+	int i;
+
+	if (a->n_headers != b->n_headers)
+		return false;
+	for (i = 0; i < a->n_headers; i++) {
+		const struct uri_kv *o = kv_find(b->headers, b->n_headers, a->headers[i].name);
+
+		if (!o || strcmp(o->value, a->headers[i].value))
+			return false;
+	}
+	return true;
+}
+
+bool sip_uri_equal(const char *a, const char *b)
+{
+	struct uri_parts pa, pb;
+
+	if (!uri_parse(a, &pa) || !uri_parse(b, &pb))
+		return false;
+	return !strcmp(pa.scheme, pb.scheme) && pa.has_user == pb.has_user &&
+	       !strcmp(pa.user, pb.user) && !strcmp(pa.host, pb.host) && pa.port == pb.port &&
+	       params_match(&pa, &pb) && headers_match(&pa, &pb);
+}
+
+/* The value of a quoted/bracketed contact parameter without quotes and <>, lower case. */
+static void bare_value(const char *v, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (; v && *v && o + 1 < size; v++)
+		if (*v != '"' && *v != '<' && *v != '>')
+			out[o++] = (char)tolower((unsigned char)*v);
+	out[o] = '\0';
+}
+
+bool sip_msg_our_contact(const struct sip_msg *m, const char *our_uri, const char *instance,
+			 int reg_id, int *expires)
 {
 	osip_message_t *om = m->osip;
 	int i, n;
 
-	if (!om)
-		return -1;
+	*expires = -1;
+	if (!om || !our_uri)
+		return false;
 	n = osip_list_size(&om->contacts);
 	for (i = 0; i < n && i < 32; i++) {
 		osip_contact_t *c = osip_list_get(&om->contacts, i);
 		osip_generic_param_t *gp;
-		bool mine = false;
+		char *s = NULL, got[128], want[128];
+		bool same;
 
-		if (!c)
+		if (!c || !c->url || osip_uri_to_str(c->url, &s) != 0 || !s)
+			continue;
+		same = sip_uri_equal(s, our_uri);
+		osip_free(s);
+		if (!same)
 			continue;
 		gp = gparam(&c->gen_params, "+sip.instance");
-		if (instance && gp &&
-		    gp->gvalue && strstr(gp->gvalue, instance))
-			mine = true;
-		if (!mine && match && c->url) {
-			char *s = NULL;
-
-			if (osip_uri_to_str(c->url, &s) == 0 && s) {
-				mine = strstr(s, match) != NULL;
-				osip_free(s);
-			}
+		if (gp && instance) {
+			bare_value(gp->gvalue, got, sizeof(got));
+			snprintf(want, sizeof(want), "urn:uuid:%s", instance);
+			bare_value(want, want, sizeof(want));
+			if (strcmp(got, want))
+				continue;
 		}
-		if (!mine)
+		gp = gparam(&c->gen_params, "reg-id");
+		if (gp && reg_id > 0 && sip_num_parse(gp->gvalue) != reg_id)
 			continue;
 		gp = gparam(&c->gen_params, "expires");
-		if (gp && gp->gvalue) {
-			char *end;
-			long v = strtol(gp->gvalue, &end, 10);
-
-			if (end != gp->gvalue && v >= 0)
-				return v > 0x7fffffff ? 0x7fffffff : (int)v;
-		}
-		break;
+		*expires = gp ? sip_num_clamp(SIP_NUM_EXPIRES, sip_num_parse(gp->gvalue)) : -1;
+		if (*expires < 0)
+			*expires = m->expires;
+		return true;
 	}
-	return m->expires;
+	return false;
+}
+
+int sip_msg_unsupported(const struct sip_msg *m, const char *const *supported, char *out,
+			size_t size)
+{
+	osip_message_t *om = m->osip;
+	osip_header_t *h = NULL;
+	int pos = 0, count = 0;
+	size_t o = 0;
+
+	if (size)
+		out[0] = '\0';
+	if (!om)
+		return 0;
+	while (pos < SIP_HEADERS_MAX &&
+	       (pos = osip_message_header_get_byname(om, "require", pos, &h)) >= 0) {
+		const char *v = h && h->hvalue ? h->hvalue : "";
+
+		while (*v) {
+			size_t len, k;
+			bool known = false;
+
+			v += strspn(v, " \t,");
+			len = strcspn(v, " \t,");
+			if (!len)
+				break;
+			for (k = 0; supported && supported[k]; k++)
+				if (strlen(supported[k]) == len && !strncasecmp(supported[k], v, len))
+					known = true;
+			if (!known) {
+				count++;
+				if (o + len + 3 < size) {
+					if (o) {
+						memcpy(out + o, ", ", 2);
+						o += 2;
+					}
+					memcpy(out + o, v, len);
+					o += len;
+					out[o] = '\0';
+				}
+			}
+			v += len;
+		}
+		pos++;
+	}
+	return count;
 }
 
 static int append(char **buf, size_t *len, size_t *cap, const char *a, const char *b, const char *c)
@@ -635,10 +970,25 @@ bool sip_header_value_ok(const char *value, size_t max)
 	return true;
 }
 
-int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t size, size_t *len)
+int sip_msg_contact_uri(const struct sip_register_req *r, char *out, size_t size)
 {
 	const char *tp_param = "";
-	char host[72];
+	int n;
+
+	if (!r->transport || !r->user || !r->local_host)
+		return -EINVAL;
+	if (!strcasecmp(r->transport, "TCP"))
+		tp_param = ";transport=tcp";
+	else if (!strcasecmp(r->transport, "TLS"))
+		tp_param = ";transport=tls";
+	n = snprintf(out, size, strchr(r->local_host, ':') ? "sip:%s@[%s]:%d%s;ob" : "sip:%s@%s:%d%s;ob",
+		     r->user, r->local_host, r->local_port, tp_param);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
+}
+
+int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t size, size_t *len)
+{
+	char host[72], contact[300];
 	int n;
 
 	if (!r->transport || !r->registrar || !r->user || !r->domain || !r->local_host ||
@@ -648,10 +998,8 @@ int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t s
 	    !sip_header_value_ok(r->domain, 255) || !sip_header_value_ok(r->local_host, 64) ||
 	    strpbrk(r->user, "<>\"@ ;") || strpbrk(r->domain, "<>\" ;") || strpbrk(r->registrar, "<>\" ;"))
 		return -EINVAL;
-	if (!strcasecmp(r->transport, "TCP"))
-		tp_param = ";transport=tcp";
-	else if (!strcasecmp(r->transport, "TLS"))
-		tp_param = ";transport=tls";
+	if (sip_msg_contact_uri(r, contact, sizeof(contact)) != 0)
+		return -EINVAL;
 	snprintf(host, sizeof(host), strchr(r->local_host, ':') ? "[%s]" : "%s", r->local_host);
 	n = snprintf(out, size,
 		     "REGISTER sip:%s SIP/2.0\r\n"
@@ -661,7 +1009,7 @@ int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t s
 		     "To: <sip:%s@%s>\r\n"
 		     "Call-ID: %s\r\n"
 		     "CSeq: %u REGISTER\r\n"
-		     "Contact: <sip:%s@%s:%d%s;ob>;+sip.instance=\"<urn:uuid:%s>\";reg-id=%d\r\n"
+		     "Contact: <%s>;+sip.instance=\"<urn:uuid:%s>\";reg-id=%d\r\n"
 		     "Expires: %d\r\n"
 		     "Supported: path, outbound\r\n"
 		     "Allow: OPTIONS, NOTIFY\r\n"
@@ -670,8 +1018,7 @@ int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t s
 		     "%s%s%s"
 		     "Content-Length: 0\r\n\r\n",
 		     r->registrar, r->transport, host, r->local_port, r->branch, r->user, r->domain,
-		     r->from_tag, r->user, r->domain, r->call_id, (unsigned)r->cseq, r->user, host,
-		     r->local_port, tp_param, r->instance, r->reg_id > 0 ? r->reg_id : 1, r->expires,
+		     r->from_tag, r->user, r->domain, r->call_id, (unsigned)r->cseq, contact, r->instance, r->reg_id > 0 ? r->reg_id : 1, r->expires,
 		     r->user_agent && sip_header_value_ok(r->user_agent, 128) ? r->user_agent : "dialstack-agent",
 		     r->auth_value ? r->auth_header : "", r->auth_value ? ": " : "",
 		     r->auth_value ? r->auth_value : "", r->auth_value ? "\r\n" : "",

@@ -38,10 +38,11 @@ struct sip_msg {
 	char via_received[64];      /* "" when absent */
 	int via_rport;              /* -1 absent, 0 present without value */
 	int via_count;
-	/* selected headers, -1 when absent */
+	/* selected numbers, already clamped by sip_num_clamp(); -1 when absent or garbage */
 	int expires;
 	int min_expires;
 	int retry_after;
+	int flow_timer;             /* RFC 5626 Flow-Timer */
 	char event[32];             /* Event header, without parameters */
 	/* the best digest challenge (SHA-256 preferred), from WWW- or Proxy-Authenticate */
 	bool has_challenge;
@@ -74,10 +75,46 @@ int sip_msg_parse(const char *buf, size_t len, bool stream, struct sip_msg *m, c
 /* Release what sip_msg_parse allocated; m may be reused. */
 void sip_msg_free(struct sip_msg *m);
 
-/* The expiry the registrar granted to our contact in a 2xx to REGISTER:
- * the Contact whose +sip.instance equals instance (or whose URI contains
- * match), else the Expires header; -1 when neither is present. */
-int sip_msg_contact_expires(const struct sip_msg *m, const char *instance, const char *match);
+/* Every number a server sends that can drive a timer: one table of floors
+ * and ceilings in msg.c (docs/sip.md "Numbers from the server"). */
+enum sip_num {
+	SIP_NUM_RETRY_AFTER = 0,    /* 1 s .. 1 h */
+	SIP_NUM_MIN_EXPIRES,        /* 1 s .. 86400 s */
+	SIP_NUM_EXPIRES,            /* 0 (no binding) or 60 s .. 86400 s; header and contact param */
+	SIP_NUM_FLOW_TIMER,         /* 10 s .. 3600 s */
+	SIP_NUM_COUNT
+};
+
+/* A delta-seconds value as the server wrote it: digits, optionally followed by
+ * white space, ';', ',' or '(' (parameters, comments), saturating at 10^15;
+ * -1 for anything else (empty, sign, exponent, hex, letters). */
+long long sip_num_parse(const char *s);
+
+/* v (from sip_num_parse, -1: absent) clamped into kind's floor and ceiling; -1 stays -1. */
+int sip_num_clamp(enum sip_num kind, long long v);
+
+/* Name, floor and ceiling of kind (docs, tests). */
+const char *sip_num_name(enum sip_num kind, int *floor, int *ceiling);
+
+/* RFC 3261 19.1.4 comparison of two SIP/SIPS URIs (with or without <>):
+ * scheme and host case-insensitive, userinfo case-sensitive, %HH escapes
+ * decoded, ports equal only when both absent or both the same number,
+ * parameters in both must match, user/ttl/method/maddr/transport present in
+ * only one never match, other one-sided parameters ignored, headers must all
+ * match. Anything unparsable never matches. */
+bool sip_uri_equal(const char *a, const char *b);
+
+/* Our Contact in a 2xx to REGISTER: the first Contact whose URI equals
+ * our_uri (sip_uri_equal) and whose +sip.instance / reg-id, where echoed,
+ * are ours. true when found, with *expires its clamped expires parameter,
+ * else the Expires header, else -1. false: the registrar did not keep us. */
+bool sip_msg_our_contact(const struct sip_msg *m, const char *our_uri, const char *instance,
+			 int reg_id, int *expires);
+
+/* The option tags of the request's Require headers that are not in supported
+ * (NULL-terminated), as "a, b" into out; the number of them. */
+int sip_msg_unsupported(const struct sip_msg *m, const char *const *supported, char *out,
+			size_t size);
 
 /* Build a response to request req (Via, From, To with to_tag, Call-ID, CSeq
  * copied); extra is "" or CRLF-terminated header lines. malloc'd into *out. 0 or -errno. */
@@ -103,6 +140,9 @@ struct sip_register_req {
 	const char *auth_value;
 	const char *selftest;       /* X-Dialstack-Selftest value or NULL */
 };
+
+/* The Contact URI a REGISTER built from r carries (without <>) into out. 0 or -ENOSPC/-EINVAL. */
+int sip_msg_contact_uri(const struct sip_register_req *r, char *out, size_t size);
 
 /* Build a REGISTER into out (size bytes); *len gets its length. 0 or -ENOSPC/-EINVAL. */
 int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t size, size_t *len);

@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "common/backoff.h"
+#include "common/budget.h"
 #include "common/ev.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -31,6 +32,29 @@
 #define KA_RETRY_MS(reg)  (6u * (reg)->o.t1_ms)
 #define SELFTEST_MAX 200
 #define ALLOW        "Allow: OPTIONS, NOTIFY\r\n"
+/* Refresh at a uniformly random point of [55 %, 85 %] of the granted expiry,
+ * the expiry counted as at most REFRESH_CAP_S: a registrar that lost our
+ * binding (restart without its location table) is found by the next refresh,
+ * within 0.85 * 600 = 510 s plus one transaction (docs/sip.md). */
+#define REFRESH_LO_PCT  55
+#define REFRESH_HI_PCT  85
+#define REFRESH_CAP_S   600
+/* A registrar that went silent (Timer F, keepalives unanswered, transport
+ * error) is probed (UDP: one OPTIONS, streams: the connect) once every
+ * PROBE_PERIOD_MS, the first probe at a uniformly random point of the first
+ * period; a REGISTER starts only once a probe is answered. Whenever the
+ * registrar comes back, every phone's next probe is uniformly spread over one
+ * period: 1,000 phones return at 1000/110 = 9.1 a second (18 REGISTERs/s with
+ * the challenge), all within 110 s (docs/sip.md). A backoff cap below it
+ * (backoff_cap_ms) shortens the period to the cap. */
+#define PROBE_PERIOD_MS 110000u
+#define PROBE_PERIOD(reg) ((reg)->bo.cap_ms < PROBE_PERIOD_MS ? (reg)->bo.cap_ms : PROBE_PERIOD_MS)
+/* resync / SIGHUP / provisioning: the pending retry moves to within this */
+#define KICK_JITTER_MS  2000u
+/* consecutive stale=true challenges answered before it counts as a failure */
+#define STALE_MAX       3
+/* the registrar's check-sync NOTIFY reaches the agent at most this often */
+#define CHECK_SYNC_MIN_MS 30000u
 
 enum bstate { B_IDLE = 0, B_RESOLVING, B_CONNECTING, B_REGISTERING, B_REGISTERED, B_UNREGISTERING };
 
@@ -48,6 +72,14 @@ struct binding {
 	int expires_req;
 	/* the client transaction (one at a time) */
 	bool txn;
+	bool queued;                  /* built, waiting for a token of the budget */
+	struct budget bgt;            /* every REGISTER to this registrar draws from it */
+	struct ev_timer t_budget;     /* the token for the queued REGISTER */
+	char contact_uri[300];        /* the Contact URI of the REGISTER in flight */
+	int stale_run;                /* stale=true challenges answered in a row */
+	bool probing;                 /* an OPTIONS probe of a silent registrar is out */
+	bool resend;                  /* the self-test summary changed while a REGISTER was busy */
+	int ka_ms;                    /* keepalive interval (keepalive_s or Flow-Timer) */
 	char branch[24];
 	char req[SIP_MSG_MAX];
 	size_t reqlen;
@@ -87,6 +119,9 @@ struct sip_reg {
 	int primary;                  /* index of the priority-1 registrar */
 	int active;                   /* index in use or being tried, -1 none */
 	int tried;                    /* registrars failed in this round */
+	bool silent;                  /* the last failure was silence: probe before a REGISTER */
+	uint64_t probe_at;            /* ev ms the current probe began, 0: not probing */
+	uint64_t last_check_sync;     /* ev ms of the last check-sync passed on, 0 none */
 	uint64_t not_before[SIP_REG_MAX_REGISTRARS];   /* Retry-After, monotonic ms */
 	struct binding b[SIP_REG_MAX_REGISTRARS];
 	struct backoff bo;
@@ -126,9 +161,11 @@ void sip_reg_opts_init(struct sip_reg_opts *o)
 	o->reg_id = 1;
 	o->path_mtu = 1500;
 	o->backoff_base_ms = 30000;
-	o->backoff_cap_ms = 1800000;
+	o->backoff_cap_ms = 600000;
 	o->auth_retry_ms = 30 * 60 * 1000;
 	o->t1_ms = 500;
+	o->budget_burst = 6;
+	o->budget_interval_ms = 15000;
 	o->user_agent = "dialstack-agent/" PACKAGE_VERSION;
 }
 
@@ -180,6 +217,7 @@ static int reg_port(const struct sip_registrar *r)
 static void b_start(struct binding *b);
 static void b_send_register(struct binding *b);
 static void b_failed(struct binding *b, const char *why, int retry_after);
+static void b_failed_silent(struct binding *b, const char *why);
 static void on_binding_ok(struct binding *b);
 static void on_binding_failed(struct binding *b, int retry_after);
 static void on_auth_failed(struct binding *b);
@@ -192,6 +230,15 @@ static void b_stop_timers(struct binding *b)
 	ev_timer_cancel(&b->t_refresh);
 	ev_timer_cancel(&b->t_ka);
 	ev_timer_cancel(&b->t_kawait);
+	ev_timer_cancel(&b->t_budget);
+	b->queued = false;
+	b->probing = false;
+}
+
+/* A REGISTER is in flight or waiting for its token. */
+static bool b_busy(const struct binding *b)
+{
+	return b->txn || b->queued;
 }
 
 /* Drop the flow and every timer; the binding is idle afterwards. */
@@ -207,6 +254,7 @@ static void b_reset(struct binding *b)
 		b->dns = NULL;
 	}
 	b->txn = false;
+	b->resend = false;
 	b->st = B_IDLE;
 	b->stun = 0;
 	b->ka_misses = 0;
@@ -257,7 +305,42 @@ static void on_t_f(struct ev_timer *t)
 	snprintf(why, sizeof(why), "no answer from the %s registrar %s:%d over %s within %u s",
 		 region(b), b->reg->hosts[b->idx], reg_port(&b->reg->o.registrars[b->idx]),
 		 sip_tp_name(b->reg->o.registrars[b->idx].transport), 64 * b->reg->o.t1_ms / 1000);
-	b_failed(b, why, -1);
+	b_failed_silent(b, why);
+}
+
+/* The one way a REGISTER leaves: a token of the registrar's budget first (a
+ * transaction's retransmissions are part of it), else wait, jittered, for the
+ * next token with the request already built. */
+static void txn_begin(struct binding *b)
+{
+	struct sip_reg *reg = b->reg;
+	uint64_t wait = bgt_take(&b->bgt, ev_now_ms());
+
+	if (wait) {
+		wait += utl_random_range(0, reg->o.budget_interval_ms / 4);
+		if (!b->queued)
+			log_notice("sip", "REGISTER budget for the %s registrar spent (%u in a burst, one "
+				   "per %u s); next REGISTER in %llu ms", region(b), reg->o.budget_burst,
+				   reg->o.budget_interval_ms / 1000, (unsigned long long)wait);
+		b->queued = true;
+		ev_timer_set(&b->t_budget, wait);
+		return;
+	}
+	b->queued = false;
+	b->txn = true;
+	b->rt_ms = reg->o.t1_ms;
+	ev_timer_set(&b->t_f, 64 * (uint64_t)reg->o.t1_ms);
+	if (reg->o.registrars[b->idx].transport == SIP_TP_UDP)
+		ev_timer_set(&b->t_e, b->rt_ms);
+	b_send_txn(b);
+}
+
+static void on_t_budget(struct ev_timer *t)
+{
+	struct binding *b = container_of(t, struct binding, t_budget);
+
+	if (b->queued && b->tp)
+		txn_begin(b);
 }
 
 /* Build and send a REGISTER (Expires: expires) carrying auth if given. */
@@ -313,14 +396,11 @@ static void b_register(struct binding *b, const char *auth_hdr, const char *auth
 		b_failed(b, "cannot build the REGISTER (account fields too long or invalid)", -1);
 		return;
 	}
-	b->txn = true;
-	b->rt_ms = reg->o.t1_ms;
-	ev_timer_set(&b->t_f, 64 * (uint64_t)reg->o.t1_ms);
-	if (reg->o.registrars[b->idx].transport == SIP_TP_UDP)
-		ev_timer_set(&b->t_e, b->rt_ms);
+	if (sip_msg_contact_uri(&r, b->contact_uri, sizeof(b->contact_uri)) != 0)
+		b->contact_uri[0] = '\0';
 	log_debug("sip", "REGISTER to %s (CSeq %u, expires %d%s)", region(b), (unsigned)b->cseq,
 		  r.expires, auth_val ? ", with credentials" : "");
-	b_send_txn(b);
+	txn_begin(b);
 }
 
 static void b_send_register(struct binding *b)
@@ -333,7 +413,7 @@ static void on_t_refresh(struct ev_timer *t)
 {
 	struct binding *b = container_of(t, struct binding, t_refresh);
 
-	if (!b->txn && b->tp)
+	if (!b_busy(b) && b->tp)
 		b_send_register(b);
 }
 
@@ -390,13 +470,13 @@ static void on_t_ka(struct ev_timer *t)
 
 	if (b->tp && b->st == B_REGISTERED)
 		ka_send(b);
-	ev_timer_set(&b->t_ka, (uint64_t)b->reg->o.keepalive_s * 1000);
+	ev_timer_set(&b->t_ka, (uint64_t)b->ka_ms);
 }
 
 /* A keepalive went unanswered: UDP pings once more (3 s) before declaring the
  * registrar gone; a stream gets no second chance (TCP retransmits by itself).
  * Worst case with the 20 s default: 20 + 5 + 3 s (or 20 + 5 + 5 s while finding
- * out whether the registrar speaks STUN), then failover: within 35 s. */
+ * out whether the registrar speaks STUN), then failover after 0-3 keepalive intervals of jitter. */
 static void on_t_kawait(struct ev_timer *t)
 {
 	struct binding *b = container_of(t, struct binding, t_kawait);
@@ -406,6 +486,12 @@ static void on_t_kawait(struct ev_timer *t)
 	if (!b->stun_waiting)
 		return;
 	b->stun_waiting = false;
+	if (b->probing) {
+		b->probing = false;
+		snprintf(why, sizeof(why), "the %s registrar is still silent (probe unanswered)", region(b));
+		b_failed_silent(b, why);
+		return;
+	}
 	if (udp && b->stun == 0) {
 		/* no STUN answer yet: either no STUN support or the registrar is gone;
 		 * an OPTIONS tells which (and keeps the mapping alive from now on) */
@@ -424,7 +510,7 @@ static void on_t_kawait(struct ev_timer *t)
 	}
 	snprintf(why, sizeof(why), "the %s registrar stopped answering keepalives (%s)", region(b),
 		 udp ? (b->stun > 0 ? "STUN" : "OPTIONS") : "CRLF ping, connection lost");
-	b_failed(b, why, -1);
+	b_failed_silent(b, why);
 }
 
 /* Note the public address; true when it changed from a previously known one. */
@@ -456,7 +542,7 @@ static void tp_pong(struct sip_tp *tp, const struct sockaddr_storage *mapped, vo
 		learn_public(b, s);
 		log_notice("sip", "NAT mapping towards the %s registrar changed (STUN); re-registering",
 			   region(b));
-		if (!b->txn)
+		if (!b_busy(b))
 			b_send_register(b);
 		return;
 	}
@@ -464,21 +550,46 @@ static void tp_pong(struct sip_tp *tp, const struct sockaddr_storage *mapped, vo
 	b->have_mapped = true;
 }
 
+/* When to refresh a binding granted for granted s: a uniformly random point of
+ * [REFRESH_LO_PCT, REFRESH_HI_PCT] % of min(granted, REFRESH_CAP_S), and no later
+ * than a whole retransmission cycle (64*T1) before expiry while that leaves half. */
+static uint64_t refresh_ms(const struct sip_reg *reg, int granted)
+{
+	uint64_t g = (uint64_t)granted * 1000, e = g, lo, hi, margin = 64 * (uint64_t)reg->o.t1_ms;
+
+	if (e > (uint64_t)REFRESH_CAP_S * 1000)
+		e = (uint64_t)REFRESH_CAP_S * 1000;
+	lo = e * REFRESH_LO_PCT / 100;
+	hi = e * REFRESH_HI_PCT / 100;
+	if (g > 2 * margin && hi > g - margin)
+		hi = g - margin;
+	if (lo > hi)
+		lo = hi;
+	return lo + utl_random_range(0, (uint32_t)(hi - lo));
+}
+
 static void handle_final_ok(struct binding *b, const struct sip_msg *m)
 {
 	struct sip_reg *reg = b->reg;
-	char match[96], pub[96];
+	char pub[96], why[420];
 	int granted;
-	uint64_t ms, margin;
+	uint64_t ms;
 
 	if (b->auth_sent)
 		b->nonce_ok = true;
+	b->stale_run = 0;
 	if (b->unreg) {
 		on_unregistered(b);
 		return;
 	}
-	snprintf(match, sizeof(match), "%s:%d", b->local_host, b->local_port);
-	granted = sip_msg_contact_expires(m, reg->instance, match);
+	/* registered means the registrar holds our binding: our Contact by RFC 3261
+	 * 19.1.4 comparison (and our +sip.instance / reg-id where echoed) */
+	if (!sip_msg_our_contact(m, b->contact_uri, reg->instance, reg->o.reg_id, &granted)) {
+		snprintf(why, sizeof(why), "the %s registrar did not keep our contact (its %d answer "
+			 "lists no binding for %s)", region(b), m->status, b->contact_uri);
+		b_failed(b, why, -1);
+		return;
+	}
 	if (granted < 0)
 		granted = b->expires_req;
 	if (granted == 0) {
@@ -491,21 +602,23 @@ static void handle_final_ok(struct binding *b, const struct sip_msg *m)
 			 m->via_rport);
 		learn_public(b, pub);
 	}
-	/* refresh at 90 %, but leave a whole retransmit cycle (64*T1) before expiry */
-	ms = (uint64_t)granted * 900;
-	margin = 64 * (uint64_t)reg->o.t1_ms;
-	if ((uint64_t)granted * 1000 > margin && (uint64_t)granted * 1000 - margin < ms)
-		ms = (uint64_t)granted * 1000 - margin;
-	if (ms < (uint64_t)granted * 500)
-		ms = (uint64_t)granted * 500;
+	ms = refresh_ms(reg, granted);
 	ev_timer_set(&b->t_refresh, ms);
+	/* RFC 5626 4.4.1: with a Flow-Timer, keepalives at 80-100 % of it */
+	b->ka_ms = reg->o.keepalive_s * 1000;
+	if (m->flow_timer > 0 && m->flow_timer * 1000 < b->ka_ms)
+		b->ka_ms = (int)utl_random_range((uint32_t)m->flow_timer * 800, (uint32_t)m->flow_timer * 1000);
 	if (b->st != B_REGISTERED) {
 		b->st = B_REGISTERED;
-		ev_timer_set(&b->t_ka, (uint64_t)reg->o.keepalive_s * 1000);
+		ev_timer_set(&b->t_ka, (uint64_t)b->ka_ms);
 	}
 	log_info("sip", "registered on %s for %d s (refresh in %llu s)", region(b), granted,
 		 (unsigned long long)(ms / 1000));
 	on_binding_ok(b);
+	if (b->resend && b->st == B_REGISTERED && !b_busy(b) && b->tp) {
+		b->resend = false;
+		b_send_register(b);
+	}
 }
 
 static void handle_challenge(struct binding *b, const struct sip_msg *m)
@@ -522,6 +635,14 @@ static void handle_challenge(struct binding *b, const struct sip_msg *m)
 			  region(b), m->challenge_err == -ENOTSUP ? "unsupported digest algorithm or qop"
 								   : "no usable digest challenge");
 		on_auth_failed(b);
+		return;
+	}
+	if (b->auth_sent && ch->stale && ++b->stale_run > STALE_MAX) {
+		char why[200];
+
+		snprintf(why, sizeof(why), "the %s registrar keeps answering with stale nonces (%d "
+			 "challenges with stale=true in a row)", region(b), b->stale_run);
+		b_failed(b, why, -1);
 		return;
 	}
 	if (b->auth_sent && !ch->stale) {
@@ -573,12 +694,22 @@ static void handle_response(struct binding *b, const struct sip_msg *m)
 		b->ka_misses = 0;
 		b->ping_branch[0] = '\0';
 		ev_timer_cancel(&b->t_kawait);
+		if (b->probing) {
+			/* the silent registrar answers again: now the REGISTER */
+			b->probing = false;
+			reg->silent = false;
+			reg->probe_at = 0;
+			log_info("sip", "the %s registrar answers again; registering", region(b));
+			b->st = B_REGISTERING;
+			b_send_register(b);
+			return;
+		}
 		if (m->via_rport > 0 && b->st == B_REGISTERED) {
 			char pub[96];
 
 			snprintf(pub, sizeof(pub), "%s:%d", m->via_received[0] ? m->via_received :
 				 m->via_host, m->via_rport);
-			if (learn_public(b, pub) && !b->txn) {
+			if (learn_public(b, pub) && !b_busy(b)) {
 				log_notice("sip", "NAT mapping towards the %s registrar changed; "
 					   "re-registering", region(b));
 				b_send_register(b);
@@ -597,6 +728,8 @@ static void handle_response(struct binding *b, const struct sip_msg *m)
 		return;
 	}
 	b->txn = false;
+	reg->silent = false;
+	reg->probe_at = 0;
 	ev_timer_cancel(&b->t_e);
 	ev_timer_cancel(&b->t_f);
 	if (m->status < 300) {
@@ -619,7 +752,8 @@ static void handle_response(struct binding *b, const struct sip_msg *m)
 		handle_challenge(b, m);
 		return;
 	case 423:
-		if (m->min_expires > b->expires_req && m->min_expires <= 86400 && b->tries_423 < 3) {
+		/* Min-Expires is already clamped (sip_num_clamp: at most 86400 s) */
+		if (m->min_expires > b->expires_req && b->tries_423 < 3) {
 			log_notice("sip", "%s registrar wants at least %d s (423); retrying", region(b),
 				   m->min_expires);
 			b->expires_req = m->min_expires;
@@ -676,6 +810,24 @@ static void handle_request(struct binding *b, const struct sip_msg *m,
 		reply(b, m, from, 403, "Forbidden", NULL);
 		return;
 	}
+	/* RFC 3261 8.2: a request is checked before it is answered */
+	if (strcmp(m->cseq_method, m->method)) {
+		log_warn("sip", "%s whose CSeq says %s refused (400)", m->method, m->cseq_method);
+		reply(b, m, from, 400, "Bad Request - CSeq method does not match", NULL);
+		return;
+	}
+	if (strcmp(m->method, "CANCEL")) {
+		static const char *const supported[] = { "path", "outbound", NULL };
+		char unsup[200], extra[240];
+
+		if (sip_msg_unsupported(m, supported, unsup, sizeof(unsup)) > 0) {
+			log_warn("sip", "%s requiring unsupported extensions (%s) refused (420)", m->method,
+				 unsup);
+			snprintf(extra, sizeof(extra), "Unsupported: %s\r\n", unsup);
+			reply(b, m, from, 420, "Bad Extension", extra);
+			return;
+		}
+	}
 	if (!strcmp(m->method, "OPTIONS")) {
 		reply(b, m, from, 200, "OK", ALLOW "Accept: application/sdp\r\nSupported: path, outbound\r\n");
 		return;
@@ -686,6 +838,12 @@ static void handle_request(struct binding *b, const struct sip_msg *m,
 			return;
 		}
 		reply(b, m, from, 200, "OK", NULL);
+		if (b->reg->last_check_sync && ev_now_ms() - b->reg->last_check_sync < CHECK_SYNC_MIN_MS) {
+			log_info("sip", "check-sync NOTIFY from the %s registrar within %u s of the last "
+				 "one: answered, not acted on", region(b), CHECK_SYNC_MIN_MS / 1000);
+			return;
+		}
+		b->reg->last_check_sync = ev_now_ms();
 		log_notice("sip", "check-sync NOTIFY from the %s registrar", region(b));
 		if (b->reg->o.on_check_sync)
 			b->reg->o.on_check_sync(b->reg, b->reg->o.arg);
@@ -725,10 +883,23 @@ static void tp_up(struct sip_tp *tp, void *arg)
 {
 	struct binding *b = arg;
 
-	if (b->st == B_CONNECTING) {
+	if (b->st != B_CONNECTING)
+		return;
+	if (b->reg->silent && sip_tp_kind_of(tp) == SIP_TP_UDP) {
+		/* the registrar went silent: one OPTIONS first, the REGISTER once it answers */
+		if (sip_tp_local(tp, b->local_host, sizeof(b->local_host), &b->local_port) != 0 ||
+		    options_ping(b) != 0) {
+			b_failed_silent(b, "cannot send the probe to the registrar");
+			return;
+		}
 		b->st = B_REGISTERING;
-		b_send_register(b);
+		b->probing = true;
+		b->stun_waiting = true;
+		ev_timer_set(&b->t_kawait, STUN_WAIT_MS(b->reg));
+		return;
 	}
+	b->st = B_REGISTERING;
+	b_send_register(b);
 }
 
 static void tp_error(struct sip_tp *tp, int err, const char *why, void *arg)
@@ -739,7 +910,7 @@ static void tp_error(struct sip_tp *tp, int err, const char *why, void *arg)
 		on_unregistered(b);
 		return;
 	}
-	b_failed(b, why, -1);
+	b_failed_silent(b, why);
 }
 
 static void b_connect(struct binding *b)
@@ -803,6 +974,7 @@ static void b_start(struct binding *b)
 	b->expires_req = reg->o.expires;
 	b->answered_nonce[0] = '\0';
 	b->nonce_ok = false;
+	b->stale_run = 0;
 	b->public_addr[0] = '\0';
 	b->st = B_RESOLVING;
 	err = sip_dns_resolve(reg->hosts[b->idx], dns_done, b, &b->dns);
@@ -829,9 +1001,28 @@ static void b_failed(struct binding *b, const char *why, int retry_after)
 	on_binding_failed(b, retry_after);
 }
 
+/* A failure by silence (no answer, keepalives lost, flow broken): the next try
+ * probes before it registers, at the probe interval instead of the backoff. */
+static void b_failed_silent(struct binding *b, const char *why)
+{
+	if (!b->unreg)
+		b->reg->silent = true;
+	b_failed(b, why, -1);
+}
+
 /* ------------------------------------------------------------ the client */
 
 static void schedule_retry(struct sip_reg *reg, uint64_t ms);
+
+/* Arm the fail-back probe: failback_s plus up to a quarter of it, so a fleet
+ * that failed over together does not come back together; 0: never. */
+static void arm_failback(struct sip_reg *reg)
+{
+	uint32_t f = (uint32_t)reg->o.failback_s * 1000u;
+
+	if (f)
+		ev_timer_set(&reg->t_failback, (uint64_t)f + utl_random_range(0, f / 4));
+}
 
 static int other(const struct sip_reg *reg, int idx)
 {
@@ -856,7 +1047,7 @@ static void on_binding_ok(struct binding *b)
 		struct binding *old = &reg->b[reg->active];
 
 		log_notice("sip", "back on the %s registrar; leaving %s", region(b), region(old));
-		if (old->tp && old->st == B_REGISTERED && !old->txn) {
+		if (old->tp && old->st == B_REGISTERED && !b_busy(old)) {
 			old->unreg = true;
 			old->st = B_UNREGISTERING;
 			ev_timer_cancel(&old->t_refresh);
@@ -872,7 +1063,7 @@ static void on_binding_ok(struct binding *b)
 	reg->last_error[0] = '\0';
 	set_state(reg, SIP_REG_REGISTERED);
 	if (reg->active != reg->primary && reg->o.n_registrars > 1)
-		ev_timer_set(&reg->t_failback, (uint64_t)reg->o.failback_s * 1000);
+		arm_failback(reg);
 	else
 		ev_timer_cancel(&reg->t_failback);
 }
@@ -883,8 +1074,10 @@ static void on_binding_failed(struct binding *b, int retry_after)
 	uint64_t now = ev_now_ms(), wait;
 	int next;
 
+	/* retry_after is clamped (1 s .. 1 h) by sip_num_clamp; plus up to a quarter, jittered */
 	if (retry_after > 0)
-		reg->not_before[b->idx] = now + (uint64_t)retry_after * 1000;
+		reg->not_before[b->idx] = now + (uint64_t)retry_after * 1000 +
+					  utl_random_range(0, (uint32_t)retry_after * 250);
 	if (reg->state == SIP_REG_STOPPING || reg->state == SIP_REG_STOPPED ||
 	    reg->state == SIP_REG_AUTH_FAILED)
 		return;
@@ -896,19 +1089,36 @@ static void on_binding_failed(struct binding *b, int retry_after)
 			reg->last_error[0] = '\0';
 			set_state(reg, SIP_REG_REGISTERED);
 		}
-		ev_timer_set(&reg->t_failback, (uint64_t)reg->o.failback_s * 1000);
+		arm_failback(reg);
 		return;
 	}
 	reg->tried++;
 	next = other(reg, b->idx);
 	if (next != b->idx && reg->tried < reg->o.n_registrars && reg->not_before[next] <= now) {
-		log_notice("sip", "failing over from %s to %s", region(b), reg->names[next]);
 		ev_timer_cancel(&reg->t_failback);
+		if (reg->silent) {
+			/* a region that went silent loses its whole fleet at once: spread
+			 * the move over 3 keepalive intervals (docs/sip.md) */
+			uint32_t j = utl_random_range(0, 3u * (uint32_t)reg->o.keepalive_s * 1000u);
+
+			log_notice("sip", "failing over from %s to %s in %u ms", region(b),
+				   reg->names[next], (unsigned)j);
+			reg->active = next;
+			set_state(reg, SIP_REG_REGISTERING);
+			schedule_retry(reg, j);
+			return;
+		}
+		log_notice("sip", "failing over from %s to %s", region(b), reg->names[next]);
 		activate(reg, next);
 		return;
 	}
-	/* every registrar failed in this round: back off, then start again with the preferred */
+	/* every registrar failed in this round: back off (a silent registrar: probe
+	 * interval), then start again with the preferred */
 	wait = bo_next(&reg->bo);
+	if (reg->silent && !reg->probe_at)
+		wait = utl_random_range(0, PROBE_PERIOD(reg));
+	else if (reg->silent)
+		wait = reg->probe_at + PROBE_PERIOD(reg) > now + 1000 ? reg->probe_at + PROBE_PERIOD(reg) - now : 1000;
 	reg->tried = 0;
 	reg->active = reg->primary;
 	if (reg->not_before[reg->primary] > now + wait) {
@@ -940,7 +1150,8 @@ static void on_auth_failed(struct binding *b)
 	reg->active = reg->primary;
 	reg->tried = 0;
 	set_state(reg, SIP_REG_AUTH_FAILED);
-	schedule_retry(reg, reg->o.auth_retry_ms);
+	schedule_retry(reg, utl_random_range(reg->o.auth_retry_ms - reg->o.auth_retry_ms / 4,
+					     reg->o.auth_retry_ms));
 }
 
 static void on_t_retry(struct ev_timer *t)
@@ -949,6 +1160,8 @@ static void on_t_retry(struct ev_timer *t)
 
 	if (reg->state == SIP_REG_STOPPING || reg->state == SIP_REG_STOPPED)
 		return;
+	/* a probe round starts here (a jittered failover continues the round) */
+	reg->probe_at = !reg->silent ? 0 : reg->tried == 0 ? ev_now_ms() : reg->probe_at;
 	activate(reg, reg->active < 0 ? reg->primary : reg->active);
 }
 
@@ -970,6 +1183,24 @@ static void on_t_failback(struct ev_timer *t)
 	}
 	log_info("sip", "probing the %s registrar for fail-back", region(p));
 	b_start(p);
+}
+
+void sip_reg_kick(struct sip_reg *reg)
+{
+	int i;
+
+	if (reg->state != SIP_REG_FAILING && reg->state != SIP_REG_AUTH_FAILED)
+		return;
+	/* forget every hold (backoff, Retry-After, auth retry); the budget still applies */
+	for (i = 0; i < SIP_REG_MAX_REGISTRARS; i++)
+		reg->not_before[i] = 0;
+	bo_reset(&reg->bo);
+	reg->tried = 0;
+	reg->active = reg->primary;
+	if (reg->state == SIP_REG_AUTH_FAILED)
+		set_state(reg, SIP_REG_FAILING);
+	log_notice("sip", "registration retry brought forward (resync)");
+	schedule_retry(reg, utl_random_range(0, KICK_JITTER_MS));
 }
 
 /* ------------------------------------------------------------ stop */
@@ -1030,6 +1261,7 @@ void sip_reg_stop(struct sip_reg *reg, unsigned max_ms, sip_reg_event_cb done, v
 						      b->st == B_UNREGISTERING)) {
 			b_stop_timers(b);
 			b->txn = false;
+			b->queued = false;
 			b->unreg = true;
 			b->st = B_UNREGISTERING;
 			b_send_register(b);
@@ -1066,6 +1298,10 @@ void sip_reg_status(const struct sip_reg *reg, struct sip_reg_status *st)
 	st->expires = reg->state == SIP_REG_REGISTERED ? b->granted : 0;
 	st->failures = reg->bo.failures;
 	st->selftest_dropped = reg->selftest_dropped;
+	for (idx = 0; idx < reg->o.n_registrars; idx++) {
+		st->register_txns += (unsigned long)reg->b[idx].bgt.taken;
+		st->budget_waits += (unsigned long)reg->b[idx].bgt.refused;
+	}
 }
 
 int sip_reg_set_selftest(struct sip_reg *reg, const char *value)
@@ -1083,8 +1319,10 @@ int sip_reg_set_selftest(struct sip_reg *reg, const char *value)
 	for (i = 0; i < reg->o.n_registrars; i++) {
 		struct binding *b = &reg->b[i];
 
-		if (b->st == B_REGISTERED && !b->txn && b->tp)
+		if (b->st == B_REGISTERED && !b_busy(b) && b->tp)
 			b_send_register(b);
+		else if (b->st == B_REGISTERED && b->tp)
+			b->resend = true;        /* after the REGISTER under way */
 	}
 	return 0;
 }
@@ -1122,8 +1360,9 @@ int sip_reg_new(const struct sip_reg_opts *o, struct sip_reg **out, const char *
 		return -EINVAL;
 	}
 	if (o->expires < 60 || o->expires > 86400 || o->keepalive_s < 1 || o->keepalive_s > 3600 ||
-	    o->failback_s < 1 || o->dscp < 0 || o->dscp > 63 || o->t1_ms < 10 || o->t1_ms > 5000 ||
-	    o->path_mtu < 576 || o->backoff_base_ms < 1 || o->auth_retry_ms < 1000) {
+	    o->failback_s < 0 || o->failback_s > 86400 || o->dscp < 0 || o->dscp > 63 || o->t1_ms < 10 || o->t1_ms > 5000 ||
+	    o->path_mtu < 576 || o->backoff_base_ms < 1 || o->auth_retry_ms < 1000 ||
+	    o->budget_burst < 2 || o->budget_burst > 100 || o->budget_interval_ms < 100) {
 		*why = "a SIP timer, DSCP or MTU setting is out of range";
 		return -EINVAL;
 	}
@@ -1195,6 +1434,9 @@ int sip_reg_new(const struct sip_reg_opts *o, struct sip_reg **out, const char *
 		b->t_refresh.cb = on_t_refresh;
 		b->t_ka.cb = on_t_ka;
 		b->t_kawait.cb = on_t_kawait;
+		b->t_budget.cb = on_t_budget;
+		b->ka_ms = o->keepalive_s * 1000;
+		bgt_init(&b->bgt, o->budget_burst, o->budget_interval_ms);
 		rand_hex(b->call_id, 16);
 		rand_hex(b->from_tag, 8);
 		b->cseq = utl_random_range(1, 10000);

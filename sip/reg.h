@@ -1,12 +1,16 @@
 /* reg.h - the SIP registration client: one account, up to two registrars.
  *
  * Registers over UDP, TCP or TLS with digest authentication, keeps the
- * binding refreshed (around 90 % of the granted expiry), keeps the NAT
+ * binding refreshed (at a random point of 55-85 % of the granted expiry,
+ * counted as at most 600 s), keeps the NAT
  * mapping alive (RFC 5626 keepalives), fails over to the other region on
  * timeouts, 408, 5xx, 503 (+Retry-After) and transport errors, fails back to
  * the priority-1 region after a configurable time (only once it answers),
  * backs off with jitter when everything fails, and stops hammering after an
- * authentication failure. Answers OPTIONS, accepts NOTIFY check-sync from
+ * authentication failure. Every REGISTER draws from one token bucket per
+ * registrar (budget_burst, then one per budget_interval_ms); every number
+ * from the server is clamped (sip_num_clamp) before it drives a timer; a 2xx
+ * counts only when it lists our Contact. Answers OPTIONS, accepts NOTIFY check-sync from
  * the registrar's own flow. Everything runs on the common/ev.h loop; see
  * docs/sip.md for the state machine.
  *
@@ -57,6 +61,8 @@ struct sip_reg_status {
 	int expires;                 /* granted expiry in seconds (registered) */
 	unsigned failures;           /* consecutive failed attempts */
 	bool selftest_dropped;       /* summary header left out to keep UDP under the MTU */
+	unsigned long register_txns; /* REGISTER transactions started, all registrars */
+	unsigned long budget_waits;  /* REGISTERs that had to wait for a budget token */
 };
 
 typedef void (*sip_reg_state_cb)(struct sip_reg *reg, const struct sip_reg_status *st, void *arg);
@@ -71,7 +77,7 @@ struct sip_reg_opts {
 	int n_registrars;
 	int expires;                 /* requested, seconds (default 600) */
 	int keepalive_s;             /* NAT keepalive interval (default 20) */
-	int failback_s;              /* try the priority-1 region again after (default 600) */
+	int failback_s;              /* try the priority-1 region again after (default 600, 0: never, at most 86400; +0-25 % jitter) */
 	int dscp;                    /* signalling DSCP (default 26, AF31) */
 	const char *ca_file;         /* TLS: provisioned CA bundle */
 	const char *mac;             /* device MAC: +sip.instance UUID */
@@ -80,9 +86,11 @@ struct sip_reg_opts {
 	const char *selftest;        /* X-Dialstack-Selftest value or NULL */
 	int path_mtu;                /* UDP REGISTER stays below path_mtu - 200 (default 1500) */
 	uint32_t backoff_base_ms;    /* failure backoff (default 30 s) */
-	uint32_t backoff_cap_ms;     /* (default 1800 s) */
+	uint32_t backoff_cap_ms;     /* (default 600 s) */
 	uint32_t auth_retry_ms;      /* retry after an authentication failure (default 30 min) */
 	uint32_t t1_ms;              /* RFC 3261 T1 (default 500; tests may shorten) */
+	uint32_t budget_burst;       /* REGISTER budget per registrar: burst (default 6, 2..100) */
+	uint32_t budget_interval_ms; /* and one more token every (default 15 s, >= 100 ms) */
 	sip_reg_state_cb on_state;   /* every state change */
 	sip_reg_event_cb on_check_sync; /* NOTIFY Event: check-sync from the registrar */
 	void *arg;
@@ -99,6 +107,12 @@ int sip_reg_start(struct sip_reg *reg);
 
 /* Change the self-test summary (NULL clears); sent at once if registered. 0 or -EINVAL. */
 int sip_reg_set_selftest(struct sip_reg *reg, const char *value);
+
+/* Cut a pending back-off short (resync, SIGHUP, provisioning change): a
+ * client that is failing or waiting after an authentication failure tries
+ * again within 2 s, jittered, holds (Retry-After, backoff) forgotten; the
+ * REGISTER budget still applies. Does nothing in any other state. */
+void sip_reg_kick(struct sip_reg *reg);
 
 /* Unregister every binding (Expires: 0), giving up after max_ms, then call done. */
 void sip_reg_stop(struct sip_reg *reg, unsigned max_ms, sip_reg_event_cb done, void *arg);

@@ -6,11 +6,13 @@
  *            [--backoff MS,CAP_MS] [--auth-retry MS] [--selftest TEXT] [--mtu N]
  *            [--until registered|registered:REGION|auth-failed|failing] [--timeout S]
  *            [--hold S] [--status FILE] [--check-sync FILE] [--stop-ms MS]
+ *            [--kick-on-hup]
  *
  * Runs until the --until condition holds (exit 0) or --timeout passes (exit 1),
  * then keeps running --hold seconds, then unregisters (sip_reg_stop, at most
  * --stop-ms) and exits. SIGTERM/SIGINT unregister and exit at once. Every state
  * change rewrites --status with the client's status as key=value lines.
+ * --kick-on-hup: SIGHUP calls sip_reg_kick (what the agent does on resync).
  */
 #include "config.h"
 
@@ -35,7 +37,8 @@ static int hold_s, exit_code = 1, stop_ms = 5000;
 static bool met, stopping;
 static struct sip_reg *reg;
 static struct ev_timer t_timeout, t_hold;
-static struct ev_signal s_term, s_int;
+static struct ev_signal s_term, s_int, s_hup;
+static bool kick_on_hup;
 
 static void write_status(const struct sip_reg_status *st)
 {
@@ -118,6 +121,13 @@ static void on_signal(struct ev_signal *s)
 	stop_now();
 }
 
+static void on_hup(struct ev_signal *s)
+{
+	printf("# SIGHUP: sip_reg_kick\n");
+	fflush(stdout);
+	sip_reg_kick(reg);
+}
+
 static int parse_registrar(char *arg, struct sip_registrar *r)
 {
 	char *f[5], *save = NULL;
@@ -153,7 +163,7 @@ int main(int argc, char **argv)
 		{ "selftest", 1, 0, 's' }, { "mtu", 1, 0, 'M' }, { "until", 1, 0, 'U' },
 		{ "timeout", 1, 0, 't' }, { "hold", 1, 0, 'h' }, { "status", 1, 0, 'S' },
 		{ "check-sync", 1, 0, 'C' }, { "stop-ms", 1, 0, 'x' }, { "auth-user", 1, 0, 'A' },
-		{ "debug", 0, 0, 'D' }, { 0, 0, 0, 0 },
+		{ "debug", 0, 0, 'D' }, { "kick-on-hup", 0, 0, 'K' }, { 0, 0, 0, 0 },
 	};
 	struct sip_reg_opts o;
 	const char *why;
@@ -195,6 +205,7 @@ int main(int argc, char **argv)
 		case 'C': check_sync_file = optarg; break;
 		case 'x': stop_ms = atoi(optarg); break;
 		case 'D': log_set_level(LL_DEBUG); break;
+		case 'K': kick_on_hup = true; break;
 		default: return 2;
 		}
 	}
@@ -215,6 +226,11 @@ int main(int argc, char **argv)
 	s_int.cb = on_signal;
 	ev_signal_add(&s_term);
 	ev_signal_add(&s_int);
+	if (kick_on_hup) {
+		s_hup.signo = SIGHUP;
+		s_hup.cb = on_hup;
+		ev_signal_add(&s_hup);
+	}
 	ev_timer_set(&t_timeout, (uint64_t)timeout_s * 1000);
 	err = sip_reg_start(reg);
 	if (err) {
@@ -231,6 +247,8 @@ int main(int argc, char **argv)
 	sip_reg_free(reg);
 	ev_signal_del(&s_term);
 	ev_signal_del(&s_int);
+	if (kick_on_hup)
+		ev_signal_del(&s_hup);
 	ev_done();
 	return exit_code;
 }

@@ -2,8 +2,8 @@
 check_PROGRAMS += sip-driver
 sip_driver_SOURCES = sip-driver.c
 sip_driver_LDADD = $(DSA_LIBS) $(DSA_SYSLIBS)
-dist_check_SCRIPTS += sip-kamailio.sh sip-sipp.sh sip-lab.sh
-TESTS += sip-kamailio.sh sip-sipp.sh sip-lab.sh
-EXTRA_DIST += sip-lib.sh sip-kamailio.cfg.in \
+dist_check_SCRIPTS += sip-kamailio.sh sip-sipp.sh sip-lab.sh sip-hostile.sh
+TESTS += sip-kamailio.sh sip-sipp.sh sip-lab.sh sip-hostile.sh
+EXTRA_DIST += sip-lib.sh sip-kamailio.cfg.in hostile-registrar.py \
 	sip-sipp-423.xml sip-sipp-503.xml sip-sipp-stale.xml sip-sipp-sha256.xml \
 	sip-sipp-wrongpw.xml sip-sipp-malformed.xml sip-sipp-notify.xml

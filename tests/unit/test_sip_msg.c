@@ -101,10 +101,17 @@ static void test_contact_expires(void **state)
 	struct sip_msg m;
 	const char *why;
 
+	int e;
+
 	assert_int_equal(sip_msg_parse(ok, strlen(ok), false, &m, &why), 0);
-	assert_int_equal(sip_msg_contact_expires(&m, "mine", NULL), 300);
-	assert_int_equal(sip_msg_contact_expires(&m, "nobody", "10.0.0.2:5060"), 300);
-	assert_int_equal(sip_msg_contact_expires(&m, "nobody", "nowhere"), 900);
+	assert_true(sip_msg_our_contact(&m, "sip:100@10.0.0.2:5060;ob", "mine", 1, &e));
+	assert_int_equal(e, 300);
+	/* the other binding (another instance) is not ours even with our URI shape */
+	assert_false(sip_msg_our_contact(&m, "sip:100@10.9.9.9:5060", "mine", 1, &e));
+	/* a URI that is only a substring of a listed one is not ours */
+	assert_false(sip_msg_our_contact(&m, "sip:100@10.0.0.2:506", "mine", 1, &e));
+	/* echoed reg-id must be ours */
+	assert_false(sip_msg_our_contact(&m, "sip:100@10.0.0.2:5060;ob", "mine", 2, &e));
 	sip_msg_free(&m);
 }
 
@@ -265,7 +272,11 @@ static void test_mutations(void **state)
 		for (k = 0; k < flips; k++)
 			buf[rand() % (sizeof(base) - 1)] = junk[rand() % sizeof(junk)];
 		if (sip_msg_parse(buf, sizeof(base) - 1, false, &m, &why) == 0) {
-			(void)sip_msg_contact_expires(&m, "mine", "10.0.0.2");
+			int e;
+			char u[64];
+
+			(void)sip_msg_our_contact(&m, "sip:100@10.0.0.2:5060;ob", "mine", 1, &e);
+			(void)sip_msg_unsupported(&m, NULL, u, sizeof(u));
 			sip_msg_free(&m);
 		}
 	}

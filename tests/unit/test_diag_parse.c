@@ -13,7 +13,7 @@
 
 #include "diag/dnsmsg.h"
 #include "diag/sipprobe.h"
-#include "diag/stun.h"
+#include "common/stun.h"
 
 /* An answer to "prov.dialstack.ai" A: a CNAME to edge.dialstack.ai, then two A records
  * for the target, names compressed. */

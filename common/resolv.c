@@ -727,7 +727,7 @@ static unsigned clampu(unsigned v, unsigned lo, unsigned hi)
 }
 
 /* The channel: resolv.conf read by c-ares, our timing, sockets on the loop. */
-static int q_open(struct rsv_query *q, const struct rsv_opts *o)
+static int q_open(struct rsv_query *q, const struct rsv_opts *o, bool hosts_only)
 {
 	const char *path = o && o->resolv_conf ? o->resolv_conf :
 			   getenv("DSA_RESOLV_CONF") ? getenv("DSA_RESOLV_CONF") : "/etc/resolv.conf";
@@ -758,7 +758,7 @@ static int q_open(struct rsv_query *q, const struct rsv_opts *o)
 		tries = o->tries;
 	q->try_ms = clampu(tmo ? tmo : 2000, RSV_TRY_MIN_MS, RSV_TRY_MAX_MS);
 	q->tries = clampu(tries ? tries : 2, 1, RSV_TRIES_MAX);
-	q->files_only = !(o && o->servers) && !has_nameserver(path);
+	q->files_only = hosts_only || (!(o && o->servers) && !has_nameserver(path));
 
 	memset(&ao, 0, sizeof(ao));
 	ao.resolvconf_path = (char *)path;
@@ -783,8 +783,9 @@ static int q_open(struct rsv_query *q, const struct rsv_opts *o)
 	return 0;
 }
 
-int rsv_lookup(const char *name, enum rsv_type type, const struct rsv_opts *o, rsv_cb cb, void *arg,
-	       struct rsv_query **out)
+/* A lookup; hosts_only: the hosts file alone (no server is asked). */
+static int lookup(const char *name, enum rsv_type type, const struct rsv_opts *o, bool hosts_only,
+		  rsv_cb cb, void *arg, struct rsv_query **out)
 {
 	struct rsv_query *q;
 	size_t nl, i;
@@ -837,7 +838,7 @@ int rsv_lookup(const char *name, enum rsv_type type, const struct rsv_opts *o, r
 		finish(q, 0);
 		return 0;
 	}
-	err = q_open(q, o);
+	err = q_open(q, o, hosts_only);
 	if (err) {
 		close_channel(q);
 		free(q);
@@ -850,6 +851,12 @@ int rsv_lookup(const char *name, enum rsv_type type, const struct rsv_opts *o, r
 	}
 	q_try(q);
 	return 0;
+}
+
+int rsv_lookup(const char *name, enum rsv_type type, const struct rsv_opts *o, rsv_cb cb, void *arg,
+	       struct rsv_query **out)
+{
+	return lookup(name, type, o, false, cb, arg, out);
 }
 
 void rsv_cancel(struct rsv_query *q)
@@ -867,7 +874,7 @@ unsigned rsv_query_sent(const struct rsv_query *q)
 
 /* ------------------------------------------------------------ RFC 3263 */
 
-enum sip_step { SS_NAPTR = 0, SS_SRV, SS_ADDR, SS_DONE };
+enum sip_step { SS_HOSTS = 0, SS_NAPTR, SS_SRV, SS_ADDR, SS_DONE };
 
 struct sip_srvq {
 	char name[RSV_NAME_MAX];
@@ -949,6 +956,32 @@ static void sip_on_lookup(struct rsv_query *q, const struct rsv_result *r, void 
 	size_t i;
 
 	s->q = NULL;
+	if (s->step == SS_HOSTS) {
+		/* a name pinned in the hosts file is used as it is, like a literal */
+		struct sip_host h;
+		int err;
+
+		if (!r->err) {
+			memset(&h, 0, sizeof(h));
+			utl_strlcpy(h.rr.target, s->host, sizeof(h.rr.target));
+			h.rr.port = (uint16_t)rsv_default_port(s->pref);
+			h.tp = s->pref;
+			h.ttl = RSV_TTL_MAX;
+			h.via = "hosts";
+			for (i = 0; i < r->n; i++)
+				add_target(s, &r->addr[i], &h, r->ttl);
+			sip_finish(s);
+			return;
+		}
+		s->step = SS_NAPTR;
+		err = rsv_lookup(s->host, RSV_NAPTR, &s->o, sip_on_lookup, s, &s->q);
+		if (err) {
+			s->q = NULL;
+			s->last_err = err;
+			sip_finish(s);
+		}
+		return;
+	}
 	if (r->err && s->last_err != -ENOENT)
 		s->last_err = r->err;
 	if (s->step == SS_NAPTR) {
@@ -1122,8 +1155,8 @@ int rsv_sip_resolve(const char *host, int port, unsigned tp_mask, enum rsv_tp tp
 		sip_next(s);
 		return 0;
 	}
-	s->step = SS_NAPTR;
-	err = rsv_lookup(host, RSV_NAPTR, &s->o, sip_on_lookup, s, &s->q);
+	s->step = SS_HOSTS;
+	err = lookup(host, RSV_ADDR, &s->o, true, sip_on_lookup, s, &s->q);
 	if (err) {
 		free(s);
 		*out = NULL;

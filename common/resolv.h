@@ -15,7 +15,8 @@
  *
  * rsv_sip_resolve applies RFC 3263 to a registrar: NAPTR (SIP+D2U, SIP+D2T,
  * SIPS+D2T, filtered by the provisioned transports), SRV (RFC 2782 order),
- * then A/AAAA; a literal host or an explicit port skips NAPTR and SRV.
+ * then A/AAAA; a literal host, a name in the hosts file or an explicit port
+ * skips NAPTR and SRV.
  * The pure steps (NAPTR choice, SRV order, address order, the target list)
  * are exported for tests and the fuzz target.
  */
@@ -93,7 +94,7 @@ struct rsv_target {
 	uint16_t prio, weight;         /* from SRV; 0 without */
 	uint32_t ttl;                  /* smallest TTL on the way (NAPTR, SRV, address), clamped */
 	char host[RSV_NAME_MAX];       /* the SRV target (or the name itself) */
-	char via[12];                  /* how it was found: "NAPTR", "SRV", "A/AAAA", "literal" */
+	char via[12];                  /* how it was found: "NAPTR", "SRV", "A/AAAA", "hosts", "literal" */
 };
 
 struct rsv_targets {

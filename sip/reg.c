@@ -15,9 +15,9 @@
 #include "common/backoff.h"
 #include "common/ev.h"
 #include "common/log.h"
+#include "common/resolv.h"
 #include "common/util.h"
 #include "sip/digest.h"
-#include "sip/dns.h"
 #include "sip/msg.h"
 #include "sip/reg.h"
 
@@ -40,7 +40,7 @@ struct binding {
 	enum bstate st;
 	bool unreg;                   /* current transaction is an unregister */
 	struct sip_tp *tp;
-	struct sip_dns *dns;
+	struct rsv_sip *dns;
 	struct sockaddr_storage addr;
 	char call_id[48];
 	char from_tag[20];
@@ -203,7 +203,7 @@ static void b_reset(struct binding *b)
 		b->tp = NULL;
 	}
 	if (b->dns) {
-		sip_dns_cancel(b->dns);
+		rsv_sip_cancel(b->dns);
 		b->dns = NULL;
 	}
 	b->txn = false;
@@ -772,23 +772,19 @@ static void b_connect(struct binding *b)
 	}
 }
 
-static void dns_done(struct sip_dns *d, int err, const struct sockaddr_storage *addr, void *arg)
+static void dns_done(struct rsv_sip *d, const struct rsv_targets *res, void *arg)
 {
 	struct binding *b = arg;
 	char why[300];
 
 	b->dns = NULL;
-	if (err) {
+	if (res->err) {
 		snprintf(why, sizeof(why), "cannot resolve the %s registrar %s: %s", region(b),
-			 b->reg->hosts[b->idx], sip_dns_strerror(err));
+			 b->reg->hosts[b->idx], rsv_strerror(res->err));
 		b_failed(b, why, -1);
 		return;
 	}
-	b->addr = *addr;
-	if (b->addr.ss_family == AF_INET)
-		((struct sockaddr_in *)&b->addr)->sin_port = htons((uint16_t)reg_port(&b->reg->o.registrars[b->idx]));
-	else
-		((struct sockaddr_in6 *)&b->addr)->sin6_port = htons((uint16_t)reg_port(&b->reg->o.registrars[b->idx]));
+	b->addr = res->t[0].addr;    /* the port is in it: SRV's, the provisioned one or the default */
 	b_connect(b);
 }
 
@@ -805,13 +801,15 @@ static void b_start(struct binding *b)
 	b->nonce_ok = false;
 	b->public_addr[0] = '\0';
 	b->st = B_RESOLVING;
-	err = sip_dns_resolve(reg->hosts[b->idx], dns_done, b, &b->dns);
+	err = rsv_sip_resolve(reg->hosts[b->idx], reg->o.registrars[b->idx].port,
+			      1u << reg->o.registrars[b->idx].transport,
+			      (enum rsv_tp)reg->o.registrars[b->idx].transport, NULL, dns_done, b, &b->dns);
 	if (err) {
 		char why[300];
 
 		b->dns = NULL;
 		snprintf(why, sizeof(why), "cannot resolve the %s registrar %s: %s", region(b),
-			 reg->hosts[b->idx], sip_dns_strerror(err));
+			 reg->hosts[b->idx], rsv_strerror(err));
 		b_failed(b, why, -1);
 	}
 }

@@ -703,6 +703,29 @@ static void test_rfc3263(void **state)
 	assert_int_equal(sip("[2001:db8::1]", 0, 1u << RSV_TP_TLS, RSV_TP_TLS, &o), 0);
 	assert_int_equal(tport(&tg.t[0]), 5061);
 
+	/* a name pinned in the hosts file is used as it is: no NAPTR, no SRV */
+	{
+		char hosts[] = "/tmp/dsa-test-hostsXXXXXX";
+		int fd = mkstemp(hosts);
+
+		assert_true(fd >= 0);
+		assert_true(write(fd, "10.9.9.9 pinned.test\n", 21) == 21);
+		close(fd);
+		setenv("DSA_HOSTS", hosts, 1);
+		srv.queries = 0;
+		assert_int_equal(sip("pinned.test", 0, 1u << RSV_TP_TCP, RSV_TP_TCP, &o), 0);
+		assert_int_equal(tg.n, 1);
+		assert_string_equal(ntop(&tg.t[0].addr, b), "10.9.9.9");
+		assert_string_equal(tg.t[0].via, "hosts");
+		assert_int_equal(srv.queries, 0);
+		/* not in it: on to the DNS */
+		assert_int_equal(sip("nosrv.test", 0, 1u << RSV_TP_UDP, RSV_TP_UDP, &o), 0);
+		assert_string_equal(tg.t[0].via, "A/AAAA");
+		unsetenv("DSA_HOSTS");
+		unsetenv("CARES_HOSTS");
+		unlink(hosts);
+	}
+
 	/* nothing at all */
 	assert_int_equal(sip("nx.test", 0, 1u << RSV_TP_UDP, RSV_TP_UDP, &o), -ENOENT);
 	assert_int_equal(tg.n, 0);

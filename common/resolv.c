@@ -733,6 +733,7 @@ static int q_open(struct rsv_query *q, const struct rsv_opts *o, bool hosts_only
 			   getenv("DSA_RESOLV_CONF") ? getenv("DSA_RESOLV_CONF") : "/etc/resolv.conf";
 	struct ares_options ao;
 	ares_channel ch;
+	const char *servers;
 	unsigned tmo = 0, tries = 0;
 	int mask, st;
 
@@ -758,7 +759,8 @@ static int q_open(struct rsv_query *q, const struct rsv_opts *o, bool hosts_only
 		tries = o->tries;
 	q->try_ms = clampu(tmo ? tmo : 2000, RSV_TRY_MIN_MS, RSV_TRY_MAX_MS);
 	q->tries = clampu(tries ? tries : 2, 1, RSV_TRIES_MAX);
-	q->files_only = hosts_only || (!(o && o->servers) && !has_nameserver(path));
+	servers = o && o->servers ? o->servers : getenv("DSA_DNS_SERVERS");
+	q->files_only = hosts_only || (!servers && !has_nameserver(path));
 
 	memset(&ao, 0, sizeof(ao));
 	ao.resolvconf_path = (char *)path;
@@ -778,7 +780,7 @@ static int q_open(struct rsv_query *q, const struct rsv_opts *o, bool hosts_only
 	if (st != ARES_SUCCESS)
 		return st == ARES_ENOMEM ? -ENOMEM : -EIO;
 	q->have_ch = true;
-	if (o && o->servers && ares_set_servers_ports_csv(q->ch, o->servers) != ARES_SUCCESS)
+	if (servers && !hosts_only && ares_set_servers_ports_csv(q->ch, servers) != ARES_SUCCESS)
 		return -EINVAL;
 	return 0;
 }

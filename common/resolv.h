@@ -11,7 +11,8 @@
  * jitter; attempts clamped to 1..4), and the lookup fails with -ETIMEDOUT
  * after the last try. Results always arrive through the callback, from the
  * loop, never from inside the call that started the lookup.
- * DSA_RESOLV_CONF and DSA_HOSTS override the two file names (tests).
+ * DSA_RESOLV_CONF and DSA_HOSTS override the two file names, DSA_DNS_SERVERS
+ * ("127.0.0.1:5353,...") resolv.conf's servers (tests).
  *
  * rsv_sip_resolve applies RFC 3263 to a registrar: NAPTR (SIP+D2U, SIP+D2T,
  * SIPS+D2T, filtered by the provisioned transports), SRV (RFC 2782 order),

@@ -41,6 +41,10 @@ struct binding {
 	bool unreg;                   /* current transaction is an unregister */
 	struct sip_tp *tp;
 	struct rsv_sip *dns;
+	struct rsv_targets *targets;  /* RFC 3263 targets of this region (kept until their TTL) */
+	size_t ti;                    /* the target in use */
+	uint64_t targets_until;       /* monotonic ms: look the name up again after this */
+	bool next_target;             /* the failure being handled may move to the next target */
 	struct sockaddr_storage addr;
 	char call_id[48];
 	char from_tag[20];
@@ -228,6 +232,7 @@ static void b_send_txn(struct binding *b)
 		char why[160];
 
 		snprintf(why, sizeof(why), "cannot send to the %s registrar: %s", region(b), strerror(-err));
+		b->next_target = true;
 		b_failed(b, why, -1);
 	}
 }
@@ -254,9 +259,19 @@ static void on_t_f(struct ev_timer *t)
 		return;
 	b->txn = false;
 	ev_timer_cancel(&b->t_e);
-	snprintf(why, sizeof(why), "no answer from the %s registrar %s:%d over %s within %u s",
-		 region(b), b->reg->hosts[b->idx], reg_port(&b->reg->o.registrars[b->idx]),
-		 sip_tp_name(b->reg->o.registrars[b->idx].transport), 64 * b->reg->o.t1_ms / 1000);
+	if (b->targets && b->ti < b->targets->n && strcmp(b->targets->t[b->ti].via, "literal")) {
+		char a[64];
+
+		sip_sockaddr_str(&b->targets->t[b->ti].addr, a, sizeof(a));
+		snprintf(why, sizeof(why), "no answer from the %s registrar %s (%s) over %s within %u s",
+			 region(b), b->reg->hosts[b->idx], a,
+			 sip_tp_name(b->reg->o.registrars[b->idx].transport), 64 * b->reg->o.t1_ms / 1000);
+	} else {
+		snprintf(why, sizeof(why), "no answer from the %s registrar %s:%d over %s within %u s",
+			 region(b), b->reg->hosts[b->idx], reg_port(&b->reg->o.registrars[b->idx]),
+			 sip_tp_name(b->reg->o.registrars[b->idx].transport), 64 * b->reg->o.t1_ms / 1000);
+	}
+	b->next_target = true;    /* RFC 3263 4.3: a timeout moves on to the next target */
 	b_failed(b, why, -1);
 }
 
@@ -644,6 +659,7 @@ static void handle_response(struct binding *b, const struct sip_msg *m)
 	default:
 		snprintf(why, sizeof(why), "%s registrar answered %d %s%s", region(b), m->status,
 			 m->reason, m->status == 503 && m->retry_after > 0 ? " (with Retry-After)" : "");
+		b->next_target = m->status == 503;    /* RFC 3263 4.3 */
 		b_failed(b, why, m->status == 503 ? m->retry_after : -1);
 		return;
 	}
@@ -739,6 +755,7 @@ static void tp_error(struct sip_tp *tp, int err, const char *why, void *arg)
 		on_unregistered(b);
 		return;
 	}
+	b->next_target = true;
 	b_failed(b, why, -1);
 }
 
@@ -772,10 +789,25 @@ static void b_connect(struct binding *b)
 	}
 }
 
+/* Connect to the target in use (b->targets->t[b->ti]). */
+static void b_use_target(struct binding *b)
+{
+	const struct rsv_target *t = &b->targets->t[b->ti];
+	char a[64];
+
+	b->addr = t->addr;    /* the port is in it: SRV's, the provisioned one or the default */
+	sip_sockaddr_str(&b->addr, a, sizeof(a));
+	log_info("sip", "%s registrar %s: target %zu of %zu, %s (%s, priority %u)", region(b),
+		 b->reg->hosts[b->idx], b->ti + 1, b->targets->n, a, t->via, t->prio);
+	b_connect(b);
+}
+
 static void dns_done(struct rsv_sip *d, const struct rsv_targets *res, void *arg)
 {
 	struct binding *b = arg;
 	char why[300];
+	uint32_t ttl = RSV_TTL_MAX;
+	size_t i;
 
 	b->dns = NULL;
 	if (res->err) {
@@ -784,8 +816,17 @@ static void dns_done(struct rsv_sip *d, const struct rsv_targets *res, void *arg
 		b_failed(b, why, -1);
 		return;
 	}
-	b->addr = res->t[0].addr;    /* the port is in it: SRV's, the provisioned one or the default */
-	b_connect(b);
+	if (!b->targets && !(b->targets = malloc(sizeof(*b->targets)))) {
+		b_failed(b, "out of memory", -1);
+		return;
+	}
+	*b->targets = *res;
+	for (i = 0; i < res->n; i++)
+		if (res->t[i].ttl < ttl)
+			ttl = res->t[i].ttl;
+	b->targets_until = ev_now_ms() + (uint64_t)ttl * 1000;
+	b->ti = 0;
+	b_use_target(b);
 }
 
 /* Begin registering this binding from scratch: resolve, connect, REGISTER. */
@@ -801,6 +842,11 @@ static void b_start(struct binding *b)
 	b->nonce_ok = false;
 	b->public_addr[0] = '\0';
 	b->st = B_RESOLVING;
+	/* the targets are kept while their TTL holds, and through a failover across them */
+	if (b->targets && b->ti < b->targets->n && (b->ti > 0 || ev_now_ms() < b->targets_until)) {
+		b_use_target(b);
+		return;
+	}
 	err = rsv_sip_resolve(reg->hosts[b->idx], reg->o.registrars[b->idx].port,
 			      1u << reg->o.registrars[b->idx].transport,
 			      (enum rsv_tp)reg->o.registrars[b->idx].transport, NULL, dns_done, b, &b->dns);
@@ -817,13 +863,24 @@ static void b_start(struct binding *b)
 static void b_failed(struct binding *b, const char *why, int retry_after)
 {
 	struct sip_reg *reg = b->reg;
+	bool next = b->next_target;
 
+	b->next_target = false;
 	if (b->unreg) {
 		on_unregistered(b);
 		return;
 	}
 	set_error(reg, "%s", why);
 	b_reset(b);
+	if (next && b->targets && b->ti + 1 < b->targets->n) {
+		/* RFC 3263 4.3: the next target of this region before the other region */
+		b->ti++;
+		log_notice("sip", "%s; trying the next %s target", why, region(b));
+		b_start(b);
+		return;
+	}
+	if (b->targets)
+		b->ti = 0;    /* the next round starts again from the best target */
 	on_binding_failed(b, retry_after);
 }
 
@@ -1057,6 +1114,13 @@ void sip_reg_status(const struct sip_reg *reg, struct sip_reg_status *st)
 	utl_strlcpy(st->region, reg->names[idx], sizeof(st->region));
 	snprintf(st->registrar, sizeof(st->registrar), "%s:%d", reg->hosts[idx],
 		 reg_port(&reg->o.registrars[idx]));
+	if (b->targets && b->ti < b->targets->n) {
+		char a[64];
+
+		sip_sockaddr_str(&b->targets->t[b->ti].addr, a, sizeof(a));
+		snprintf(st->target, sizeof(st->target), "%s via %s, %zu of %zu", a, b->targets->t[b->ti].via,
+			 b->ti + 1, b->targets->n);
+	}
 	st->transport = sip_tp_name(reg->o.registrars[idx].transport);
 	st->since = reg->since;
 	utl_strlcpy(st->public_addr, b->public_addr, sizeof(st->public_addr));
@@ -1223,9 +1287,11 @@ void sip_reg_free(struct sip_reg *reg)
 
 	if (!reg)
 		return;
-	for (i = 0; i < SIP_REG_MAX_REGISTRARS; i++)
+	for (i = 0; i < SIP_REG_MAX_REGISTRARS; i++) {
 		if (reg->b[i].reg)
 			b_reset(&reg->b[i]);
+		free(reg->b[i].targets);
+	}
 	ev_timer_cancel(&reg->t_retry);
 	ev_timer_cancel(&reg->t_failback);
 	ev_timer_cancel(&reg->t_stop);

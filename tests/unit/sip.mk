@@ -17,3 +17,7 @@ check_PROGRAMS += test_call
 TESTS += test_call
 test_call_SOURCES = test_call.c
 test_call_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += test_sip_failover
+TESTS += test_sip_failover
+test_sip_failover_SOURCES = test_sip_failover.c dnszone.c dnszone.h
+test_sip_failover_LDADD = $(UNIT_LIBS)

@@ -23,21 +23,11 @@
 #include "common/ev.h"
 #include "common/resolv.h"
 #include "common/util.h"
+#include "dnszone.h"
 
 /* ------------------------------------------------------------ the test zone */
 
-enum { T_A = 1, T_AAAA = 28, T_SRV = 33, T_NAPTR = 35 };
-
-struct rr {
-	const char *name;
-	int type;
-	uint32_t ttl;
-	const char *a;                 /* A / AAAA text */
-	uint16_t p1, p2, port;         /* SRV prio/weight/port, NAPTR order/pref */
-	const char *flags, *service, *target;
-};
-
-static const struct rr zone[] = {
+static const struct dz_rr zone[] = {
 	{ "dialstack.test", T_NAPTR, 300, NULL, 10, 10, 0, "s", "SIP+D2U", "_sip._udp.dialstack.test" },
 	{ "dialstack.test", T_NAPTR, 300, NULL, 10, 20, 0, "s", "SIP+D2T", "_sip._tcp.dialstack.test" },
 	{ "dialstack.test", T_NAPTR, 300, NULL, 5, 10, 0, "u", "E2U+sip", "." },
@@ -56,167 +46,19 @@ static const struct rr zone[] = {
 	{ "srvonly.test", T_A, 60, "192.0.2.60", 0, 0, 0, NULL, NULL, NULL },
 };
 
-struct dnssrv {
-	struct ev_fd w;
-	int port;
-	unsigned queries, dropped;
-};
-
-static struct dnssrv srv;
-
-static size_t put_name(uint8_t *b, size_t n, const char *name)
-{
-	while (*name) {
-		const char *dot = strchr(name, '.');
-		size_t l = dot ? (size_t)(dot - name) : strlen(name);
-
-		b[n++] = (uint8_t)l;
-		memcpy(b + n, name, l);
-		n += l;
-		name += l + (dot ? 1 : 0);
-	}
-	b[n++] = 0;
-	return n;
-}
-
-static size_t put_str(uint8_t *b, size_t n, const char *s)
-{
-	b[n++] = (uint8_t)strlen(s);
-	memcpy(b + n, s, strlen(s));
-	return n + strlen(s);
-}
-
-/* Read the question name of a query into out (dotted); its end offset or 0. */
-static size_t get_qname(const uint8_t *b, size_t len, char *out, size_t cap)
-{
-	size_t o = 12, w = 0;
-
-	while (o < len && b[o]) {
-		size_t l = b[o++];
-
-		if (o + l > len || w + l + 2 > cap)
-			return 0;
-		if (w)
-			out[w++] = '.';
-		memcpy(out + w, b + o, l);
-		w += l;
-		o += l;
-	}
-	out[w] = '\0';
-	return o < len ? o + 1 : 0;
-}
-
-static void dns_on_read(struct ev_fd *f, unsigned ev)
-{
-	uint8_t q[512], r[1500];
-	struct sockaddr_storage from;
-	socklen_t fl = sizeof(from);
-	ssize_t n = recvfrom(f->fd, q, sizeof(q), 0, (struct sockaddr *)&from, &fl);
-	char name[256];
-	size_t qend, rl, i;
-	unsigned qtype, an = 0, rcode = 0;
-	bool known = false;
-
-	if (n < 12)
-		return;
-	qend = get_qname(q, (size_t)n, name, sizeof(name));
-	if (!qend || qend + 4 > (size_t)n)
-		return;
-	srv.queries++;
-	qtype = (unsigned)q[qend] << 8 | q[qend + 1];
-	if (!strcasecmp(name, "drop.test") || !strncasecmp(name, "drop.test.", 10)) {
-		srv.dropped++;
-		return;
-	}
-	memcpy(r, q, qend + 4);
-	rl = qend + 4;
-	for (i = 0; i < ARRAY_SIZE(zone); i++) {
-		const struct rr *z = &zone[i];
-		size_t rd;
-
-		if (strcasecmp(z->name, name))
-			continue;
-		known = true;
-		if ((unsigned)z->type != qtype)
-			continue;
-		r[rl++] = 0xc0;
-		r[rl++] = 12;
-		r[rl++] = 0;
-		r[rl++] = (uint8_t)z->type;
-		r[rl++] = 0;
-		r[rl++] = 1;
-		r[rl++] = (uint8_t)(z->ttl >> 24);
-		r[rl++] = (uint8_t)(z->ttl >> 16);
-		r[rl++] = (uint8_t)(z->ttl >> 8);
-		r[rl++] = (uint8_t)z->ttl;
-		rd = rl;
-		rl += 2;
-		if (z->type == T_A) {
-			inet_pton(AF_INET, z->a, r + rl);
-			rl += 4;
-		} else if (z->type == T_AAAA) {
-			inet_pton(AF_INET6, z->a, r + rl);
-			rl += 16;
-		} else {
-			r[rl++] = (uint8_t)(z->p1 >> 8);
-			r[rl++] = (uint8_t)z->p1;
-			r[rl++] = (uint8_t)(z->p2 >> 8);
-			r[rl++] = (uint8_t)z->p2;
-			if (z->type == T_SRV) {
-				r[rl++] = (uint8_t)(z->port >> 8);
-				r[rl++] = (uint8_t)z->port;
-			} else {
-				rl = put_str(r, rl, z->flags);
-				rl = put_str(r, rl, z->service);
-				rl = put_str(r, rl, "");
-			}
-			rl = strcmp(z->target, ".") ? put_name(r, rl, z->target) : (r[rl] = 0, rl + 1);
-		}
-		r[rd] = (uint8_t)((rl - rd - 2) >> 8);
-		r[rd + 1] = (uint8_t)(rl - rd - 2);
-		an++;
-	}
-	if (!strcasecmp(name, "servfail.test"))
-		rcode = 2;
-	else if (!known)
-		rcode = 3;
-	if (rcode)
-		an = 0, rl = qend + 4;
-	r[2] = 0x81;                      /* QR, RD */
-	r[3] = (uint8_t)(0x80 | rcode);   /* RA */
-	r[4] = 0; r[5] = 1;
-	r[6] = (uint8_t)(an >> 8); r[7] = (uint8_t)an;
-	memset(r + 8, 0, 4);
-	(void)sendto(f->fd, r, rl, 0, (struct sockaddr *)&from, fl);
-}
-
 static char servers[64];
 
 static int setup(void **state)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t sl = sizeof(sin);
-
-	if (ev_init())
+	if (ev_init() || dz_start(zone, ARRAY_SIZE(zone)))
 		return -1;
-	memset(&srv, 0, sizeof(srv));
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	srv.w.fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (srv.w.fd < 0 || bind(srv.w.fd, (struct sockaddr *)&sin, sizeof(sin)) ||
-	    getsockname(srv.w.fd, (struct sockaddr *)&sin, &sl))
-		return -1;
-	srv.port = ntohs(sin.sin_port);
-	srv.w.cb = dns_on_read;
-	if (ev_fd_add(&srv.w, EV_READ))
-		return -1;
-	snprintf(servers, sizeof(servers), "127.0.0.1:%d", srv.port);
+	snprintf(servers, sizeof(servers), "127.0.0.1:%d", dz.port);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	ev_fd_del(&srv.w);
-	close(srv.w.fd);
+	dz_stop();
 	ev_done();
 	return 0;
 }
@@ -410,7 +252,7 @@ static void test_msg_ttl(void **state)
 
 	memset(m, 0, sizeof(m));
 	m[2] = 0x81; m[3] = 0x80; m[5] = 1; m[7] = 2;
-	n = put_name(m, 12, "x.test");
+	n = dz_put_name(m, 12, "x.test");
 	m[n++] = 0; m[n++] = 1; m[n++] = 0; m[n++] = 1;
 	for (i = 0; i < 2; i++) {
 		uint32_t t = i ? 40 : 300;
@@ -505,13 +347,13 @@ static void test_lookups(void **state)
 	assert_non_null(strstr(rsv_strerror(-ENOENT), "NXDOMAIN"));
 
 	/* literals never touch the network */
-	srv.queries = 0;
+	dz.queries = 0;
 	assert_int_equal(lookup("192.0.2.9", RSV_ADDR, &o), 0);
 	assert_int_equal(got.n, 1);
 	assert_int_equal(lookup("[2001:db8::1]", RSV_ADDR, &o), 0);
 	assert_int_equal(got.addr[0].ss_family, AF_INET6);
 	assert_int_equal(got.ttl, RSV_TTL_MAX);
-	assert_int_equal(srv.queries, 0);
+	assert_int_equal(dz.queries, 0);
 
 	/* bad input */
 	assert_int_equal(rsv_lookup("", RSV_ADDR, &o, on_res, NULL, &(struct rsv_query *){ NULL }), -EINVAL);
@@ -544,7 +386,7 @@ static void test_timeout_virtual(void **state)
 
 	ev_clock_virtual(5000000);
 	t0 = ev_now_ms();
-	srv.queries = srv.dropped = 0;
+	dz.queries = dz.dropped = 0;
 	ncb = 0;
 	assert_int_equal(rsv_lookup("drop.test", RSV_SRV, &o, on_res, NULL, &q), 0);
 	assert_int_equal(rsv_query_sent(q), 1);
@@ -552,21 +394,21 @@ static void test_timeout_virtual(void **state)
 		ev_run_once(100);
 	assert_int_equal(ncb, 1);
 	assert_int_equal(got.err, -ETIMEDOUT);
-	assert_int_equal(srv.dropped, 3);
+	assert_int_equal(dz.dropped, 3);
 	assert_in_range(cb_ms - t0, 3000, 3300);
 	assert_non_null(strstr(rsv_strerror(got.err), "no answer"));
 
 	/* out-of-range numbers are clamped: 1 ms -> 200 ms, 99 tries -> 4 */
 	o.timeout_ms = 1;
 	o.tries = 99;
-	srv.dropped = 0;
+	dz.dropped = 0;
 	ncb = 0;
 	t0 = ev_now_ms();
 	assert_int_equal(rsv_lookup("drop.test", RSV_ADDR, &o, on_res, NULL, &q), 0);
 	for (i = 0; i < 1000 && !ncb; i++)
 		ev_run_once(100);
 	assert_int_equal(got.err, -ETIMEDOUT);
-	assert_int_equal(srv.dropped, 2 * 4);     /* A and AAAA, four tries */
+	assert_int_equal(dz.dropped, 2 * 4);     /* A and AAAA, four tries */
 	assert_in_range(cb_ms - t0, 800, 880);
 
 	/* SERVFAIL on every try: the cause is named, after the tries */
@@ -688,12 +530,12 @@ static void test_rfc3263(void **state)
 	assert_int_equal(tport(&tg.t[0]), 5060);
 
 	/* an explicit port: no NAPTR, no SRV (today's behaviour) */
-	srv.queries = 0;
+	dz.queries = 0;
 	assert_int_equal(sip("east1.dialstack.test", 5099, 1u << RSV_TP_UDP, RSV_TP_UDP, &o), 0);
 	assert_int_equal(tg.n, 2);
 	assert_int_equal(tport(&tg.t[0]), 5099);
 	assert_int_equal(tport(&tg.t[1]), 5099);
-	assert_int_equal(srv.queries, 2);                /* A and AAAA only */
+	assert_int_equal(dz.queries, 2);                /* A and AAAA only */
 
 	/* literals */
 	assert_int_equal(sip("192.0.2.9", 0, 1u << RSV_TP_UDP, RSV_TP_UDP, &o), 0);
@@ -712,12 +554,12 @@ static void test_rfc3263(void **state)
 		assert_true(write(fd, "10.9.9.9 pinned.test\n", 21) == 21);
 		close(fd);
 		setenv("DSA_HOSTS", hosts, 1);
-		srv.queries = 0;
+		dz.queries = 0;
 		assert_int_equal(sip("pinned.test", 0, 1u << RSV_TP_TCP, RSV_TP_TCP, &o), 0);
 		assert_int_equal(tg.n, 1);
 		assert_string_equal(ntop(&tg.t[0].addr, b), "10.9.9.9");
 		assert_string_equal(tg.t[0].via, "hosts");
-		assert_int_equal(srv.queries, 0);
+		assert_int_equal(dz.queries, 0);
 		/* not in it: on to the DNS */
 		assert_int_equal(sip("nosrv.test", 0, 1u << RSV_TP_UDP, RSV_TP_UDP, &o), 0);
 		assert_string_equal(tg.t[0].via, "A/AAAA");

@@ -439,6 +439,7 @@ static void on_t_kawait(struct ev_timer *t)
 	}
 	snprintf(why, sizeof(why), "the %s registrar stopped answering keepalives (%s)", region(b),
 		 udp ? (b->stun > 0 ? "STUN" : "OPTIONS") : "CRLF ping, connection lost");
+	b->next_target = true;    /* the flow is gone: the next target before the other region */
 	b_failed(b, why, -1);
 }
 

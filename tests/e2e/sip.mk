@@ -7,3 +7,6 @@ TESTS += sip-kamailio.sh sip-sipp.sh sip-lab.sh
 EXTRA_DIST += sip-lib.sh sip-kamailio.cfg.in \
 	sip-sipp-423.xml sip-sipp-503.xml sip-sipp-stale.xml sip-sipp-sha256.xml \
 	sip-sipp-wrongpw.xml sip-sipp-malformed.xml sip-sipp-notify.xml
+# RFC 3263 (NAPTR/SRV from dnsmasq, failover across the targets) against real Kamailio.
+dist_check_SCRIPTS += sip-rfc3263.sh
+TESTS += sip-rfc3263.sh

@@ -29,6 +29,9 @@
 #define PONG_WAIT_MS(reg) (20u * (reg)->o.t1_ms)
 #define STUN_WAIT_MS(reg) (10u * (reg)->o.t1_ms)
 #define KA_RETRY_MS(reg)  (6u * (reg)->o.t1_ms)
+/* Happy Eyeballs (RFC 8305 in spirit): a first answer over one family within this
+ * time (2 s at the default T1), or the next target, of the other family, is tried */
+#define FAMILY_WAIT_MS(reg) (4u * (reg)->o.t1_ms)
 #define SELFTEST_MAX 200
 #define ALLOW        "Allow: OPTIONS, NOTIFY\r\n"
 
@@ -45,6 +48,7 @@ struct binding {
 	size_t ti;                    /* the target in use */
 	uint64_t targets_until;       /* monotonic ms: look the name up again after this */
 	bool next_target;             /* the failure being handled may move to the next target */
+	struct ev_timer t_family;     /* no answer over this family yet: the next target's family */
 	struct sockaddr_storage addr;
 	char call_id[48];
 	char from_tag[20];
@@ -196,6 +200,7 @@ static void b_stop_timers(struct binding *b)
 	ev_timer_cancel(&b->t_refresh);
 	ev_timer_cancel(&b->t_ka);
 	ev_timer_cancel(&b->t_kawait);
+	ev_timer_cancel(&b->t_family);
 }
 
 /* Drop the flow and every timer; the binding is idle afterwards. */
@@ -582,6 +587,7 @@ static void handle_response(struct binding *b, const struct sip_msg *m)
 	struct sip_reg *reg = b->reg;
 	char why[200];
 
+	ev_timer_cancel(&b->t_family);    /* this family answers */
 	if (!strcmp(m->cseq_method, "OPTIONS") && !strcmp(m->call_id, b->call_id) &&
 	    !strncmp(m->via_branch, "z9hG4bK", 7) && !strcmp(m->via_branch + 7, b->ping_branch)) {
 		/* keepalive answered (any status will do) */
@@ -800,7 +806,26 @@ static void b_use_target(struct binding *b)
 	sip_sockaddr_str(&b->addr, a, sizeof(a));
 	log_info("sip", "%s registrar %s: target %zu of %zu, %s (%s, priority %u)", region(b),
 		 b->reg->hosts[b->idx], b->ti + 1, b->targets->n, a, t->via, t->prio);
+	/* the same host's other family is next: do not wait Timer F for this one */
+	if (b->ti + 1 < b->targets->n && b->targets->t[b->ti + 1].addr.ss_family != t->addr.ss_family &&
+	    !strcmp(b->targets->t[b->ti + 1].host, t->host))
+		ev_timer_set(&b->t_family, FAMILY_WAIT_MS(b->reg));
 	b_connect(b);
+}
+
+static void on_t_family(struct ev_timer *tm)
+{
+	struct binding *b = container_of(tm, struct binding, t_family);
+	char why[200], a[64];
+
+	if (!b->targets || b->ti >= b->targets->n || b->st == B_REGISTERED || b->unreg)
+		return;
+	sip_sockaddr_str(&b->targets->t[b->ti].addr, a, sizeof(a));
+	snprintf(why, sizeof(why), "no answer from the %s registrar over %s (%s) within %u ms; trying %s",
+		 region(b), b->targets->t[b->ti].addr.ss_family == AF_INET6 ? "IPv6" : "IPv4", a,
+		 FAMILY_WAIT_MS(b->reg), b->targets->t[b->ti + 1].addr.ss_family == AF_INET6 ? "IPv6" : "IPv4");
+	b->next_target = true;
+	b_failed(b, why, -1);
 }
 
 static void dns_done(struct rsv_sip *d, const struct rsv_targets *res, void *arg)
@@ -1119,8 +1144,9 @@ void sip_reg_status(const struct sip_reg *reg, struct sip_reg_status *st)
 		char a[64];
 
 		sip_sockaddr_str(&b->targets->t[b->ti].addr, a, sizeof(a));
-		snprintf(st->target, sizeof(st->target), "%s via %s, %zu of %zu", a, b->targets->t[b->ti].via,
-			 b->ti + 1, b->targets->n);
+		snprintf(st->target, sizeof(st->target), "%s %s via %s, %zu of %zu", a,
+			 b->targets->t[b->ti].addr.ss_family == AF_INET6 ? "IPv6" : "IPv4",
+			 b->targets->t[b->ti].via, b->ti + 1, b->targets->n);
 	}
 	st->transport = sip_tp_name(reg->o.registrars[idx].transport);
 	st->since = reg->since;
@@ -1258,6 +1284,7 @@ int sip_reg_new(const struct sip_reg_opts *o, struct sip_reg **out, const char *
 		b->t_refresh.cb = on_t_refresh;
 		b->t_ka.cb = on_t_ka;
 		b->t_kawait.cb = on_t_kawait;
+		b->t_family.cb = on_t_family;
 		rand_hex(b->call_id, 16);
 		rand_hex(b->from_tag, 8);
 		b->cseq = utl_random_range(1, 10000);

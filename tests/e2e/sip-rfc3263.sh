@@ -40,14 +40,14 @@ driver_bg --registrar "east,dialstack.test,0,udp,1" --registrar "west,west.dials
 	--keepalive 1 --failback 600 --timeout 200 --hold 200 --status "$T/r.st" >"$T/r.out" 2>&1
 ok "registered on east" wait_reg "$T/r.st" east 10
 ok "on the priority-10 target, found through NAPTR (status: $(grep ^target= "$T/r.st"))" \
-	grep -q "^target=127.0.0.1:$P1 via NAPTR, 1 of 2$" "$T/r.st"
+	grep -q "^target=127.0.0.1:$P1 IPv4 via NAPTR, 1 of 2$" "$T/r.st"
 ok "the priority-10 registrar holds our binding" has_binding e1
 if has_binding e2 || has_binding west; then fail "no binding elsewhere"; else pass "no binding elsewhere"; fi
 
 t0=$(date +%s)
 stop_kam e1
 ok "priority-10 stopped -> registered on the priority-20 target within Timer F (32 s) + keepalive" \
-	wait_status "$T/r.st" "^target=127.0.0.1:$P2 via NAPTR, 2 of 2\$" 40
+	wait_status "$T/r.st" "^target=127.0.0.1:$P2 IPv4 via NAPTR, 2 of 2\$" 40
 ok "... and registered there" wait_reg "$T/r.st" east 5
 echo "# moved to the priority-20 target after $(( $(date +%s) - t0 )) s (keepalive 1 s, T1 500 ms)"
 ok "the priority-20 registrar holds our binding" has_binding e2
@@ -57,7 +57,7 @@ t0=$(date +%s)
 stop_kam e2
 ok "both east targets stopped -> registered on west" wait_reg "$T/r.st" west 80
 echo "# moved to west after $(( $(date +%s) - t0 )) s"
-ok "west status names its SRV target" grep -q "^target=127.0.0.1:$P3 via SRV, 1 of 1$" "$T/r.st"
+ok "west status names its SRV target" grep -q "^target=127.0.0.1:$P3 IPv4 via SRV, 1 of 1$" "$T/r.st"
 ok "west holds our binding" has_binding west
 kill -TERM $D; wait $D
 capture_stop reg

@@ -3,7 +3,8 @@
  * region two targets (priority 10 and 20) and the west region one; three
  * in-process UDP registrars answer or stay silent. Registered on the
  * priority-10 target; that one silent -> the priority-20 target right after
- * Timer F; both silent -> west; REGISTERs counted at each registrar. */
+ * Timer F; both silent -> west; REGISTERs counted at each registrar. Dual stack:
+ * a name with AAAA and A whose IPv6 registrar is silent -> IPv4 after 4 T1. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -34,7 +35,8 @@ struct fake {
 };
 
 static struct fake R[3];       /* e1 (prio 10), e2 (prio 20), w */
-static struct dz_rr zone[8];
+static struct fake V6;         /* a silent registrar on [::1], port of R[0] */
+static struct dz_rr zone[10];
 static struct sip_reg_status last;
 
 static void fake_read(struct ev_fd *w, unsigned ev)
@@ -98,8 +100,25 @@ static int setup(void **state)
 	zone[5] = (struct dz_rr){ "_sip._udp.west.test", T_SRV, 300, NULL, 10, 0, (uint16_t)R[2].port, NULL, NULL, "w.test" };
 	zone[6] = (struct dz_rr){ "w.test", T_A, 300, "127.0.0.1", 0, 0, 0, NULL, NULL, NULL };
 	zone[7] = (struct dz_rr){ "west.test", T_A, 300, "127.0.0.2", 0, 0, 0, NULL, NULL, NULL };
-	if (dz_start(zone, 8))
+	zone[8] = (struct dz_rr){ "ds.test", T_AAAA, 300, "::1", 0, 0, 0, NULL, NULL, NULL };
+	zone[9] = (struct dz_rr){ "ds.test", T_A, 300, "127.0.0.1", 0, 0, 0, NULL, NULL, NULL };
+	if (dz_start(zone, 10))
 		return -1;
+	{
+		struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)R[0].port) };
+		int one = 1;
+
+		memset(&V6, 0, sizeof(V6));
+		a6.sin6_addr = in6addr_loopback;
+		V6.silent = true;
+		V6.w.fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		if (V6.w.fd < 0 || setsockopt(V6.w.fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ||
+		    bind(V6.w.fd, (struct sockaddr *)&a6, sizeof(a6)))
+			return -1;
+		V6.w.cb = fake_read;
+		if (ev_fd_add(&V6.w, EV_READ))
+			return -1;
+	}
 	snprintf(dns, sizeof(dns), "127.0.0.1:%d", dz.port);
 	setenv("DSA_DNS_SERVERS", dns, 1);
 	memset(&last, 0, sizeof(last));
@@ -114,13 +133,15 @@ static int teardown(void **state)
 		ev_fd_del(&R[i].w);
 		close(R[i].w.fd);
 	}
+	ev_fd_del(&V6.w);
+	close(V6.w.fd);
 	dz_stop();
 	unsetenv("DSA_DNS_SERVERS");
 	ev_done();
 	return 0;
 }
 
-static struct sip_reg *start(void)
+static struct sip_reg *start_host(const char *host, int port)
 {
 	struct sip_reg_opts o;
 	struct sip_reg *r;
@@ -132,12 +153,17 @@ static struct sip_reg *start(void)
 	o.domain = "dsa.test";
 	o.mac = "00:11:22:aa:bb:cc";
 	o.n_registrars = 2;
-	o.registrars[0] = (struct sip_registrar){ "east", "east.test", 0, SIP_TP_UDP, 1 };
+	o.registrars[0] = (struct sip_registrar){ "east", host, port, SIP_TP_UDP, 1 };
 	o.registrars[1] = (struct sip_registrar){ "west", "west.test", 0, SIP_TP_UDP, 2 };
 	o.on_state = on_state;
 	assert_int_equal(sip_reg_new(&o, &r, &why), 0);
 	assert_int_equal(sip_reg_start(r), 0);
 	return r;
+}
+
+static struct sip_reg *start(void)
+{
+	return start_host("east.test", 0);
 }
 
 /* Run the loop until registered or ms of (virtual) time have passed; the time it took. */
@@ -204,12 +230,32 @@ static void test_other_region(void **state)
 	sip_reg_free(r);
 }
 
+/* AAAA and A for the registrar, nothing answers over IPv6: IPv4 after 4 T1 (2 s),
+ * not after Timer F; the status names the family. */
+static void test_family_fallback(void **state)
+{
+	struct sip_reg *r;
+	uint64_t took;
+
+	r = start_host("ds.test", R[0].port);
+	took = until_registered(60000);
+	print_message("# registered over IPv4 after %llu ms; %d REGISTERs went to [::1] unanswered\n",
+		      (unsigned long long)took, V6.n);
+	assert_int_equal(last.state, SIP_REG_REGISTERED);
+	assert_in_range(took, 2000, 2100);
+	assert_in_range(V6.n, 2, 4);              /* tried over IPv6 first (T1 retransmissions) */
+	assert_int_equal(R[0].n, 1);
+	assert_non_null(strstr(last.target, "IPv4 via A/AAAA, 2 of 2"));
+	sip_reg_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_priority_10, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_next_target, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_region, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_family_fallback, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,9 +1,11 @@
 /* chk_dns.c - the DNS check: the common resolver (common/resolv.h) on the loop.
  *
  * Names given as IPv4 literals are taken as they are. Each name is one lookup
- * (A, the servers of the configured resolv.conf, DNS_TRY_MS per try rotating
+ * (A and AAAA, the servers of the configured resolv.conf, DNS_TRY_MS per try rotating
  * through the servers, DNS_TRIES tries), and the whole check is given up after
- * DNS_BUDGET_MS.
+ * DNS_BUDGET_MS. The other checks run over IPv4: a name's first A record feeds
+ * them; its first AAAA is shown beside it ("IPv6 only, no IPv4 address" when
+ * there is no A).
  */
 #include "config.h"
 
@@ -29,6 +31,7 @@ struct dns_q {
 	struct rsv_query *rq;
 	bool done;
 	char err[64];
+	char v6[INET6_ADDRSTRLEN];  /* the first AAAA, shown beside the IPv4 address */
 };
 
 struct dns_state {
@@ -76,7 +79,8 @@ static void dns_finish(struct dns_state *st)
 		if (!x->host[h][0])
 			continue;
 		if (x->resolved[h]) {
-			diag_value_add(r, x->host[h], "", "%s", diag_ntoa(x->addr[h], ip));
+			diag_value_add(r, x->host[h], "", "%s%s%s", diag_ntoa(x->addr[h], ip),
+				       q->v6[0] ? ", " : "", q->v6);
 			nok++;
 			continue;
 		}
@@ -109,12 +113,18 @@ static void q_done(struct rsv_query *rq, const struct rsv_result *res, void *arg
 
 	q->rq = NULL;
 	q->done = true;
-	if (!res->err && res->n && res->addr[0].ss_family == AF_INET) {
-		x->addr[q->h] = ((const struct sockaddr_in *)&res->addr[0])->sin_addr;
-		x->resolved[q->h] = true;
-	} else {
-		snprintf(q->err, sizeof(q->err), "%s", dns_short(res->err ? res->err : -ENODATA));
+	for (size_t i = 0; !res->err && i < res->n; i++) {
+		if (res->addr[i].ss_family == AF_INET && !x->resolved[q->h]) {
+			x->addr[q->h] = ((const struct sockaddr_in *)&res->addr[i])->sin_addr;
+			x->resolved[q->h] = true;
+		} else if (res->addr[i].ss_family == AF_INET6 && !q->v6[0]) {
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&res->addr[i])->sin6_addr, q->v6,
+				  sizeof(q->v6));
+		}
 	}
+	if (!x->resolved[q->h])
+		snprintf(q->err, sizeof(q->err), "%s%s", q->v6[0] ? "IPv6 only, " : "",
+			 dns_short(res->err ? res->err : -ENODATA));
 	if (--st->pending == 0)
 		dns_finish(st);
 }
@@ -182,7 +192,7 @@ static int dns_start(struct diag_check *c)
 	for (int h = 0; h < DIAG_H_COUNT; h++) {
 		struct dns_q *q = &st->q[h];
 		struct rsv_opts o = { .resolv_conf = x->opts->resolv_conf, .timeout_ms = DNS_TRY_MS,
-				      .tries = DNS_TRIES, .family = AF_INET };
+				      .tries = DNS_TRIES, .family = AF_UNSPEC, .prefer = AF_INET };
 		int err;
 
 		if (!x->host[h][0] || q->done)

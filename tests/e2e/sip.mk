@@ -10,3 +10,6 @@ EXTRA_DIST += sip-lib.sh sip-kamailio.cfg.in \
 # RFC 3263 (NAPTR/SRV from dnsmasq, failover across the targets) against real Kamailio.
 dist_check_SCRIPTS += sip-rfc3263.sh
 TESTS += sip-rfc3263.sh
+# RFC 3263 in the lab (the lab's dnsmasq serves NAPTR/SRV for the platform domain).
+dist_check_SCRIPTS += dns-lab.sh
+TESTS += dns-lab.sh

@@ -13,3 +13,6 @@ TESTS += sip-rfc3263.sh
 # RFC 3263 in the lab (the lab's dnsmasq serves NAPTR/SRV for the platform domain).
 dist_check_SCRIPTS += dns-lab.sh
 TESTS += dns-lab.sh
+# Dual stack in the lab (lab up dual-stack): IPv6 first, IPv4 when IPv6 is blocked.
+dist_check_SCRIPTS += ipv6-lab.sh
+TESTS += ipv6-lab.sh

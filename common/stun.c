@@ -237,38 +237,47 @@ static int walk(const uint8_t *msg, size_t len, bool *fp,
 	return off == len ? 0 : -EBADMSG;
 }
 
+struct resp_ctx {
+	struct stun_binding *b;
+	bool xor_seen;               /* XOR-MAPPED-ADDRESS wins over MAPPED-ADDRESS */
+};
+
+/* Store an address attribute in *dst unless a preferred form was stored already
+ * (preferred: this form replaces whatever is there). Whether it was stored. */
+static bool take_addr(const uint8_t *msg, const uint8_t *v, size_t al, bool xor, bool preferred,
+		      bool *have, struct sockaddr_storage *dst)
+{
+	struct sockaddr_storage ss;
+
+	if ((preferred || !*have) && get_addr(msg, v, al, xor, &ss) == 0) {
+		*dst = ss;
+		*have = true;
+		return true;
+	}
+	return false;
+}
+
 static void resp_attr(const uint8_t *msg, unsigned at, const uint8_t *v, size_t al, void *arg)
 {
-	struct stun_binding *b = arg;
-	struct sockaddr_storage ss;
+	struct resp_ctx *c = arg;
+	struct stun_binding *b = c->b;
 
 	switch (at) {
 	case A_XOR_MAPPED:
-		if (get_addr(msg, v, al, true, &ss) == 0) {
-			b->mapped_ss = ss;
-			b->have_mapped = true;
-			b->fingerprint = true;    /* marks "XOR seen" until the walk ends */
-		}
+		if (take_addr(msg, v, al, true, true, &b->have_mapped, &b->mapped_ss))
+			c->xor_seen = true;
 		break;
 	case A_MAPPED:
-		if (!b->fingerprint && get_addr(msg, v, al, false, &ss) == 0) {
-			b->mapped_ss = ss;
-			b->have_mapped = true;
-		}
+		if (!c->xor_seen)
+			take_addr(msg, v, al, false, true, &b->have_mapped, &b->mapped_ss);
 		break;
 	case A_OTHER:
-	case A_CHANGED:
-		if ((at == A_OTHER || !b->have_other) && get_addr(msg, v, al, false, &ss) == 0) {
-			b->other_ss = ss;
-			b->have_other = true;
-		}
+	case A_CHANGED:      /* RFC 3489's name, used when OTHER-ADDRESS is absent */
+		take_addr(msg, v, al, false, at == A_OTHER, &b->have_other, &b->other_ss);
 		break;
 	case A_ORIGIN:
-	case A_SOURCE:
-		if ((at == A_ORIGIN || !b->have_origin) && get_addr(msg, v, al, false, &ss) == 0) {
-			b->origin_ss = ss;
-			b->have_origin = true;
-		}
+	case A_SOURCE:       /* RFC 3489's name, used when RESPONSE-ORIGIN is absent */
+		take_addr(msg, v, al, false, at == A_ORIGIN, &b->have_origin, &b->origin_ss);
 		break;
 	case A_ERROR:
 		if (al >= 4) {
@@ -298,7 +307,7 @@ int stun_parse_binding(const uint8_t *msg, size_t len, const uint8_t txid[12], s
 	mlen = rd16(msg + 2);
 	if (mlen + STUN_HDR > len)
 		return -EBADMSG;
-	err = walk(msg, mlen + STUN_HDR, &fp, resp_attr, b);
+	err = walk(msg, mlen + STUN_HDR, &fp, resp_attr, &(struct resp_ctx){ .b = b });
 	b->fingerprint = fp;
 	if (err) {
 		memset(b, 0, sizeof(*b));

@@ -857,6 +857,7 @@ void agt_status_modules(struct agent *a, struct json_object *st)
 		json_object_object_add(s, "state", json_object_new_string(rs.state_name));
 		json_object_object_add(s, "region", json_object_new_string(rs.region));
 		json_object_object_add(s, "registrar", json_object_new_string(rs.registrar));
+		json_object_object_add(s, "target", json_object_new_string(rs.target));
 		json_object_object_add(s, "transport", json_object_new_string(rs.transport ? rs.transport : ""));
 		json_object_object_add(s, "since", json_object_new_int64((int64_t)rs.since));
 		json_object_object_add(s, "public_address", json_object_new_string(rs.public_addr));

@@ -1,8 +1,11 @@
-/* chk_dns.c - the DNS check: our own A queries over UDP to resolv.conf's servers, on the loop.
+/* chk_dns.c - the DNS check: the common resolver (common/resolv.h) on the loop.
  *
- * Names given as IPv4 literals are taken as they are. Each name has its own
- * socket; a query is retried every second, rotating through the servers, and
- * given up after DNS_BUDGET_MS.
+ * Names given as IPv4 literals are taken as they are. Each name is one lookup
+ * (A and AAAA, the servers of the configured resolv.conf, DNS_TRY_MS per try rotating
+ * through the servers, DNS_TRIES tries), and the whole check is given up after
+ * DNS_BUDGET_MS. The other checks run over IPv4: a name's first A record feeds
+ * them; its first AAAA is shown beside it ("IPv6 only, no IPv4 address" when
+ * there is no A).
  */
 #include "config.h"
 
@@ -14,38 +17,49 @@
 #include <unistd.h>
 
 #include "common/ev.h"
+#include "common/resolv.h"
 #include "diag/check.h"
-#include "diag/dnsmsg.h"
 #include "diag/probe.h"
 
-#define DNS_RETRY_MS 1000
-#define DNS_BUDGET_MS 4000
+#define DNS_TRY_MS 1000
+#define DNS_TRIES 4
+#define DNS_BUDGET_MS 4500
 
 struct dns_q {
 	struct dns_state *st;
 	int h;                     /* enum diag_host */
-	struct ev_fd w;
-	uint16_t id;
-	unsigned tries;
+	struct rsv_query *rq;
 	bool done;
-	int rcode;                 /* last rcode, -1: no answer */
 	char err[64];
+	char v6[INET6_ADDRSTRLEN];  /* the first AAAA, shown beside the IPv4 address */
 };
 
 struct dns_state {
 	struct diag_check *c;
 	struct dns_q q[DIAG_H_COUNT];
-	struct ev_timer retry;
 	struct ev_timer budget;
 	unsigned pending;
 };
 
 static void q_close(struct dns_q *q)
 {
-	if (q->w.fd >= 0) {
-		ev_fd_del(&q->w);
-		close(q->w.fd);
-		q->w.fd = -1;
+	rsv_cancel(q->rq);
+	q->rq = NULL;
+}
+
+/* The failure in a few words for the value column. */
+static const char *dns_short(int err)
+{
+	switch (err) {
+	case -ENOENT: return "NXDOMAIN";
+	case -ENODATA: return "no IPv4 address";
+	case -EIO: return "SERVFAIL";
+	case -ECONNREFUSED: return "REFUSED or unreachable";
+	case -ETIMEDOUT: return "no answer";
+	case -ENXIO: return "no DNS server";
+	case -EBADMSG: return "malformed answer";
+	case -EINVAL: return "not a valid host name";
+	default: return "lookup failed";
 	}
 }
 
@@ -57,7 +71,6 @@ static void dns_finish(struct dns_state *st)
 	char ip[INET_ADDRSTRLEN], bad[160] = "";
 	unsigned nbad = 0, nok = 0;
 
-	ev_timer_cancel(&st->retry);
 	ev_timer_cancel(&st->budget);
 	for (int h = 0; h < DIAG_H_COUNT; h++) {
 		struct dns_q *q = &st->q[h];
@@ -66,15 +79,16 @@ static void dns_finish(struct dns_state *st)
 		if (!x->host[h][0])
 			continue;
 		if (x->resolved[h]) {
-			diag_value_add(r, x->host[h], "", "%s", diag_ntoa(x->addr[h], ip));
+			diag_value_add(r, x->host[h], "", "%s%s%s", diag_ntoa(x->addr[h], ip),
+				       q->v6[0] ? ", " : "", q->v6);
 			nok++;
 			continue;
 		}
 		diag_value_add(r, x->host[h], "", "%s",
-			       q->err[0] ? q->err : q->rcode > 0 ? dnsmsg_rcode_name(q->rcode) : "no answer");
+			       q->err[0] ? q->err : "no answer");
 		if (!nbad++)
 			snprintf(bad, sizeof(bad), "%s (%s)", x->host[h],
-				 q->err[0] ? q->err : q->rcode > 0 ? dnsmsg_rcode_name(q->rcode) : "no answer");
+				 q->err[0] ? q->err : "no answer");
 	}
 	diag_threshold_set(r, "every server name resolves within %d s", DNS_BUDGET_MS / 1000);
 	if (nbad) {
@@ -91,95 +105,28 @@ static void dns_finish(struct dns_state *st)
 	diag_check_done(c);
 }
 
-static void q_send(struct dns_state *st, struct dns_q *q)
+static void q_done(struct rsv_query *rq, const struct rsv_result *res, void *arg)
 {
-	struct diag_ctx *x = st->c->ctx;
-	struct sockaddr_in ns;
-	uint8_t buf[512];
-	int n;
-
-	q_close(q);
-	diag_sin(&ns, x->ns[q->tries % x->nns], 53);
-	q->tries++;
-	utl_random(&q->id, sizeof(q->id));
-	n = dnsmsg_build_query(buf, sizeof(buf), q->id, x->host[q->h], DNSMSG_TYPE_A);
-	if (n < 0) {
-		snprintf(q->err, sizeof(q->err), "not a valid host name");
-		goto fail;
-	}
-	q->w.fd = diag_udp_open(&ns, -1, 0);
-	if (q->w.fd < 0) {
-		snprintf(q->err, sizeof(q->err), "socket: %s", strerror(-q->w.fd));
-		goto fail;
-	}
-	if (send(q->w.fd, buf, (size_t)n, 0) < 0 && errno != ECONNREFUSED) {
-		snprintf(q->err, sizeof(q->err), "send: %s", strerror(errno));
-		goto fail;
-	}
-	ev_fd_add(&q->w, EV_READ);
-	return;
-fail:
-	q_close(q);
-	q->done = true;
-	st->pending--;
-}
-
-static void q_on_read(struct ev_fd *w, unsigned ev)
-{
-	struct dns_q *q = container_of(w, struct dns_q, w);
+	struct dns_q *q = arg;
 	struct dns_state *st = q->st;
 	struct diag_ctx *x = st->c->ctx;
-	uint8_t buf[DNSMSG_MAX_UDP];
-	struct diag_rx rx;
-	ssize_t n;
 
-	while ((n = diag_udp_recv(w->fd, buf, sizeof(buf), &rx)) != -EAGAIN) {
-		struct in_addr a[4];
-		size_t na;
-		int rc, rcode;
-
-		if (n < 0) { /* e.g. ICMP port unreachable: wait for the retry */
-			snprintf(q->err, sizeof(q->err), "server %s", strerror((int)-n));
-			q_close(q);
-			return;
-		}
-		rc = dnsmsg_parse_a(buf, (size_t)n, q->id, x->host[q->h], a, 4, &na, &rcode);
-		if (rc == -ESRCH)
-			continue;
-		q->err[0] = '\0';
-		if (rc < 0) {
-			snprintf(q->err, sizeof(q->err), "malformed answer");
-			continue;
-		}
-		q->rcode = rcode;
-		if (rcode == 2) /* SERVFAIL: try the next server on retry */
-			continue;
-		if (rcode == 0 && na > 0) {
-			x->addr[q->h] = a[0];
+	q->rq = NULL;
+	q->done = true;
+	for (size_t i = 0; !res->err && i < res->n; i++) {
+		if (res->addr[i].ss_family == AF_INET && !x->resolved[q->h]) {
+			x->addr[q->h] = ((const struct sockaddr_in *)&res->addr[i])->sin_addr;
 			x->resolved[q->h] = true;
-		} else if (rcode == 0) {
-			snprintf(q->err, sizeof(q->err), "no IPv4 address");
+		} else if (res->addr[i].ss_family == AF_INET6 && !q->v6[0]) {
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&res->addr[i])->sin6_addr, q->v6,
+				  sizeof(q->v6));
 		}
-		q->done = true;
-		q_close(q);
-		if (--st->pending == 0)
-			dns_finish(st);
-		return;
 	}
-}
-
-static void dns_on_retry(struct ev_timer *t)
-{
-	struct dns_state *st = container_of(t, struct dns_state, retry);
-
-	for (int h = 0; h < DIAG_H_COUNT; h++)
-		if (st->c->ctx->host[h][0] && !st->q[h].done)
-			q_send(st, &st->q[h]);
-	if (st->pending == 0) {
+	if (!x->resolved[q->h])
+		snprintf(q->err, sizeof(q->err), "%s%s", q->v6[0] ? "IPv6 only, " : "",
+			 dns_short(res->err ? res->err : -ENODATA));
+	if (--st->pending == 0)
 		dns_finish(st);
-		return;
-	}
-	ev_timer_set(&st->retry, DNS_RETRY_MS);
 }
 
 static void dns_on_budget(struct ev_timer *t)
@@ -215,34 +162,23 @@ static int dns_start(struct diag_check *c)
 		diag_check_done(c);
 		return 0;
 	}
-	if (!x->nns)
-		diag_read_resolv(x, x->opts->resolv_conf);
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
 	st->c = c;
 	c->priv = st;
-	st->retry.cb = dns_on_retry;
 	st->budget.cb = dns_on_budget;
 	for (int h = 0; h < DIAG_H_COUNT; h++) {
 		struct dns_q *q = &st->q[h];
 
 		q->st = st;
 		q->h = h;
-		q->w.fd = -1;
-		q->w.cb = q_on_read;
-		q->rcode = -1;
 		if (x->host[h][0] && !host_needed(x->opts, h))
 			x->host[h][0] = '\0'; /* not asked for: neither resolved nor shown */
 		if (!x->host[h][0])
 			continue;
 		if (inet_pton(AF_INET, x->host[h], &x->addr[h]) == 1) {
 			x->resolved[h] = true;
-			q->done = true;
-			continue;
-		}
-		if (!x->nns) {
-			snprintf(q->err, sizeof(q->err), "no DNS server");
 			q->done = true;
 			continue;
 		}
@@ -253,7 +189,25 @@ static int dns_start(struct diag_check *c)
 		return 0;
 	}
 	ev_timer_set(&st->budget, DNS_BUDGET_MS);
-	dns_on_retry(&st->retry);
+	for (int h = 0; h < DIAG_H_COUNT; h++) {
+		struct dns_q *q = &st->q[h];
+		struct rsv_opts o = { .resolv_conf = x->opts->resolv_conf, .timeout_ms = DNS_TRY_MS,
+				      .tries = DNS_TRIES, .family = AF_UNSPEC, .prefer = AF_INET };
+		int err;
+
+		if (!x->host[h][0] || q->done)
+			continue;
+		err = rsv_lookup(x->host[h], RSV_ADDR, &o, q_done, q, &q->rq);
+		if (err) {
+			q->rq = NULL;
+			q->done = true;
+			snprintf(q->err, sizeof(q->err), "%s", dns_short(err));
+			if (--st->pending == 0) {
+				dns_finish(st);
+				return 0;
+			}
+		}
+	}
 	return 0;
 }
 
@@ -263,7 +217,6 @@ static void dns_cancel(struct diag_check *c)
 
 	if (!st)
 		return;
-	ev_timer_cancel(&st->retry);
 	ev_timer_cancel(&st->budget);
 	for (int h = 0; h < DIAG_H_COUNT; h++)
 		q_close(&st->q[h]);

@@ -22,7 +22,7 @@
 #include "diag/check.h"
 #include "diag/probe.h"
 #include "diag/sipprobe.h"
-#include "diag/stun.h"
+#include "common/stun.h"
 
 #define STUN_RETX_MS 400
 #define STUN_TRIES 6

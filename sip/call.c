@@ -13,10 +13,10 @@
 
 #include "common/ev.h"
 #include "common/log.h"
+#include "common/resolv.h"
 #include "common/util.h"
 #include "sip/call.h"
 #include "sip/digest.h"
-#include "sip/dns.h"
 #include "sip/msg.h"
 
 #define T2_MS       4000
@@ -32,7 +32,7 @@ struct sip_call {
 	char domain[FIELD_MAX], target[FIELD_MAX], ca_file[256];
 	char *sdp;
 	enum call_state state;
-	struct sip_dns *dns;
+	struct rsv_query *dns;
 	struct sip_tp *tp;
 	struct ev_timer t_retx, t_timeout, t_event;
 	unsigned retx_ms;
@@ -81,7 +81,7 @@ static void call_release(struct sip_call *c)
 	ev_timer_cancel(&c->t_timeout);
 	ev_timer_cancel(&c->t_event);
 	if (c->dns) {
-		sip_dns_cancel(c->dns);
+		rsv_cancel(c->dns);
 		c->dns = NULL;
 	}
 	if (c->tp) {
@@ -656,20 +656,23 @@ static void on_tp_error(struct sip_tp *tp, int err, const char *why, void *arg)
 
 static const struct sip_tp_cbs tp_cbs = { .up = on_up, .msg = on_msg, .error = on_tp_error };
 
-static void on_resolved(struct sip_dns *d, int err, const struct sockaddr_storage *addr, void *arg)
+static void on_resolved(struct rsv_query *d, const struct rsv_result *res, void *arg)
 {
 	struct sip_call *c = arg;
 	struct sip_tp_opts to = { 0 };
 	int e;
 
 	c->dns = NULL;
-	if (err < 0) {
-		call_emit(c, SIP_CALL_FAILED, 0, "cannot resolve the registrar %s: %s", c->host, sip_dns_strerror(err));
+	if (res->err < 0) {
+		call_emit(c, SIP_CALL_FAILED, 0, "cannot resolve the registrar %s: %s", c->host, rsv_strerror(res->err));
 		return;
 	}
 	to.kind = c->o.transport;
-	to.peer = *addr;
-	((struct sockaddr_in *)&to.peer)->sin_port = htons((uint16_t)c->o.port);
+	to.peer = res->addr[0];
+	if (to.peer.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&to.peer)->sin6_port = htons((uint16_t)c->o.port);
+	else
+		((struct sockaddr_in *)&to.peer)->sin_port = htons((uint16_t)c->o.port);
 	to.host = c->host;
 	to.ca_file = c->ca_file[0] ? c->ca_file : NULL;
 	to.dscp = c->o.dscp;
@@ -777,7 +780,7 @@ int sip_call_start(const struct sip_call_opts *o, struct sip_call **out, const c
 	c->t_event.cb = on_event_timer;
 	c->state = CS_RESOLVING;
 	c->invite_ms = ev_now_ms();
-	if ((err = sip_dns_resolve(c->host, on_resolved, c, &c->dns)) < 0) {
+	if ((err = rsv_lookup(c->host, RSV_ADDR, NULL, on_resolved, c, &c->dns)) < 0) {
 		*why = "cannot start resolving the registrar";
 		goto out;
 	}

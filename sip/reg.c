@@ -16,9 +16,9 @@
 #include "common/budget.h"
 #include "common/ev.h"
 #include "common/log.h"
+#include "common/resolv.h"
 #include "common/util.h"
 #include "sip/digest.h"
-#include "sip/dns.h"
 #include "sip/msg.h"
 #include "sip/reg.h"
 
@@ -30,6 +30,9 @@
 #define PONG_WAIT_MS(reg) (20u * (reg)->o.t1_ms)
 #define STUN_WAIT_MS(reg) (10u * (reg)->o.t1_ms)
 #define KA_RETRY_MS(reg)  (6u * (reg)->o.t1_ms)
+/* Happy Eyeballs (RFC 8305 in spirit): a first answer over one family within this
+ * time (2 s at the default T1), or the next target, of the other family, is tried */
+#define FAMILY_WAIT_MS(reg) (4u * (reg)->o.t1_ms)
 #define SELFTEST_MAX 200
 #define ALLOW        "Allow: OPTIONS, NOTIFY\r\n"
 /* Refresh at a uniformly random point of [55 %, 85 %] of the granted expiry,
@@ -64,7 +67,12 @@ struct binding {
 	enum bstate st;
 	bool unreg;                   /* current transaction is an unregister */
 	struct sip_tp *tp;
-	struct sip_dns *dns;
+	struct rsv_sip *dns;
+	struct rsv_targets *targets;  /* RFC 3263 targets of this region (kept until their TTL) */
+	size_t ti;                    /* the target in use */
+	uint64_t targets_until;       /* monotonic ms: look the name up again after this */
+	bool next_target;             /* the failure being handled may move to the next target */
+	struct ev_timer t_family;     /* no answer over this family yet: the next target's family */
 	struct sockaddr_storage addr;
 	char call_id[48];
 	char from_tag[20];
@@ -230,6 +238,7 @@ static void b_stop_timers(struct binding *b)
 	ev_timer_cancel(&b->t_refresh);
 	ev_timer_cancel(&b->t_ka);
 	ev_timer_cancel(&b->t_kawait);
+	ev_timer_cancel(&b->t_family);
 	ev_timer_cancel(&b->t_budget);
 	b->queued = false;
 	b->probing = false;
@@ -250,7 +259,7 @@ static void b_reset(struct binding *b)
 		b->tp = NULL;
 	}
 	if (b->dns) {
-		sip_dns_cancel(b->dns);
+		rsv_sip_cancel(b->dns);
 		b->dns = NULL;
 	}
 	b->txn = false;
@@ -276,6 +285,7 @@ static void b_send_txn(struct binding *b)
 		char why[160];
 
 		snprintf(why, sizeof(why), "cannot send to the %s registrar: %s", region(b), strerror(-err));
+		b->next_target = true;
 		b_failed(b, why, -1);
 	}
 }
@@ -302,9 +312,19 @@ static void on_t_f(struct ev_timer *t)
 		return;
 	b->txn = false;
 	ev_timer_cancel(&b->t_e);
-	snprintf(why, sizeof(why), "no answer from the %s registrar %s:%d over %s within %u s",
-		 region(b), b->reg->hosts[b->idx], reg_port(&b->reg->o.registrars[b->idx]),
-		 sip_tp_name(b->reg->o.registrars[b->idx].transport), 64 * b->reg->o.t1_ms / 1000);
+	if (b->targets && b->ti < b->targets->n && strcmp(b->targets->t[b->ti].via, "literal")) {
+		char a[64];
+
+		sip_sockaddr_str(&b->targets->t[b->ti].addr, a, sizeof(a));
+		snprintf(why, sizeof(why), "no answer from the %s registrar %s (%s) over %s within %u s",
+			 region(b), b->reg->hosts[b->idx], a,
+			 sip_tp_name(b->reg->o.registrars[b->idx].transport), 64 * b->reg->o.t1_ms / 1000);
+	} else {
+		snprintf(why, sizeof(why), "no answer from the %s registrar %s:%d over %s within %u s",
+			 region(b), b->reg->hosts[b->idx], reg_port(&b->reg->o.registrars[b->idx]),
+			 sip_tp_name(b->reg->o.registrars[b->idx].transport), 64 * b->reg->o.t1_ms / 1000);
+	}
+	b->next_target = true;    /* RFC 3263 4.3: a timeout moves on to the next target */
 	b_failed_silent(b, why);
 }
 
@@ -510,6 +530,7 @@ static void on_t_kawait(struct ev_timer *t)
 	}
 	snprintf(why, sizeof(why), "the %s registrar stopped answering keepalives (%s)", region(b),
 		 udp ? (b->stun > 0 ? "STUN" : "OPTIONS") : "CRLF ping, connection lost");
+	b->next_target = true;    /* the flow is gone: the next target before the other region */
 	b_failed_silent(b, why);
 }
 
@@ -687,6 +708,7 @@ static void handle_response(struct binding *b, const struct sip_msg *m)
 	struct sip_reg *reg = b->reg;
 	char why[200];
 
+	ev_timer_cancel(&b->t_family);    /* this family answers */
 	if (!strcmp(m->cseq_method, "OPTIONS") && !strcmp(m->call_id, b->call_id) &&
 	    !strncmp(m->via_branch, "z9hG4bK", 7) && !strcmp(m->via_branch + 7, b->ping_branch)) {
 		/* keepalive answered (any status will do) */
@@ -778,6 +800,7 @@ static void handle_response(struct binding *b, const struct sip_msg *m)
 	default:
 		snprintf(why, sizeof(why), "%s registrar answered %d %s%s", region(b), m->status,
 			 m->reason, m->status == 503 && m->retry_after > 0 ? " (with Retry-After)" : "");
+		b->next_target = m->status == 503;    /* RFC 3263 4.3 */
 		b_failed(b, why, m->status == 503 ? m->retry_after : -1);
 		return;
 	}
@@ -910,6 +933,7 @@ static void tp_error(struct sip_tp *tp, int err, const char *why, void *arg)
 		on_unregistered(b);
 		return;
 	}
+	b->next_target = true;
 	b_failed_silent(b, why);
 }
 
@@ -943,24 +967,63 @@ static void b_connect(struct binding *b)
 	}
 }
 
-static void dns_done(struct sip_dns *d, int err, const struct sockaddr_storage *addr, void *arg)
+/* Connect to the target in use (b->targets->t[b->ti]). */
+static void b_use_target(struct binding *b)
+{
+	const struct rsv_target *t = &b->targets->t[b->ti];
+	char a[64];
+
+	b->addr = t->addr;    /* the port is in it: SRV's, the provisioned one or the default */
+	sip_sockaddr_str(&b->addr, a, sizeof(a));
+	log_info("sip", "%s registrar %s: target %zu of %zu, %s (%s, priority %u)", region(b),
+		 b->reg->hosts[b->idx], b->ti + 1, b->targets->n, a, t->via, t->prio);
+	/* the same host's other family is next: do not wait Timer F for this one */
+	if (b->ti + 1 < b->targets->n && b->targets->t[b->ti + 1].addr.ss_family != t->addr.ss_family &&
+	    !strcmp(b->targets->t[b->ti + 1].host, t->host))
+		ev_timer_set(&b->t_family, FAMILY_WAIT_MS(b->reg));
+	b_connect(b);
+}
+
+static void on_t_family(struct ev_timer *tm)
+{
+	struct binding *b = container_of(tm, struct binding, t_family);
+	char why[200], a[64];
+
+	if (!b->targets || b->ti >= b->targets->n || b->st == B_REGISTERED || b->unreg)
+		return;
+	sip_sockaddr_str(&b->targets->t[b->ti].addr, a, sizeof(a));
+	snprintf(why, sizeof(why), "no answer from the %s registrar over %s (%s) within %u ms; trying %s",
+		 region(b), b->targets->t[b->ti].addr.ss_family == AF_INET6 ? "IPv6" : "IPv4", a,
+		 FAMILY_WAIT_MS(b->reg), b->targets->t[b->ti + 1].addr.ss_family == AF_INET6 ? "IPv6" : "IPv4");
+	b->next_target = true;
+	b_failed(b, why, -1);
+}
+
+static void dns_done(struct rsv_sip *d, const struct rsv_targets *res, void *arg)
 {
 	struct binding *b = arg;
 	char why[300];
+	uint32_t ttl = RSV_TTL_MAX;
+	size_t i;
 
 	b->dns = NULL;
-	if (err) {
+	if (res->err) {
 		snprintf(why, sizeof(why), "cannot resolve the %s registrar %s: %s", region(b),
-			 b->reg->hosts[b->idx], sip_dns_strerror(err));
+			 b->reg->hosts[b->idx], rsv_strerror(res->err));
 		b_failed(b, why, -1);
 		return;
 	}
-	b->addr = *addr;
-	if (b->addr.ss_family == AF_INET)
-		((struct sockaddr_in *)&b->addr)->sin_port = htons((uint16_t)reg_port(&b->reg->o.registrars[b->idx]));
-	else
-		((struct sockaddr_in6 *)&b->addr)->sin6_port = htons((uint16_t)reg_port(&b->reg->o.registrars[b->idx]));
-	b_connect(b);
+	if (!b->targets && !(b->targets = malloc(sizeof(*b->targets)))) {
+		b_failed(b, "out of memory", -1);
+		return;
+	}
+	*b->targets = *res;
+	for (i = 0; i < res->n; i++)
+		if (res->t[i].ttl < ttl)
+			ttl = res->t[i].ttl;
+	b->targets_until = ev_now_ms() + (uint64_t)ttl * 1000;
+	b->ti = 0;
+	b_use_target(b);
 }
 
 /* Begin registering this binding from scratch: resolve, connect, REGISTER. */
@@ -977,13 +1040,20 @@ static void b_start(struct binding *b)
 	b->stale_run = 0;
 	b->public_addr[0] = '\0';
 	b->st = B_RESOLVING;
-	err = sip_dns_resolve(reg->hosts[b->idx], dns_done, b, &b->dns);
+	/* the targets are kept while their TTL holds, and through a failover across them */
+	if (b->targets && b->ti < b->targets->n && (b->ti > 0 || ev_now_ms() < b->targets_until)) {
+		b_use_target(b);
+		return;
+	}
+	err = rsv_sip_resolve(reg->hosts[b->idx], reg->o.registrars[b->idx].port,
+			      1u << reg->o.registrars[b->idx].transport,
+			      (enum rsv_tp)reg->o.registrars[b->idx].transport, NULL, dns_done, b, &b->dns);
 	if (err) {
 		char why[300];
 
 		b->dns = NULL;
 		snprintf(why, sizeof(why), "cannot resolve the %s registrar %s: %s", region(b),
-			 reg->hosts[b->idx], sip_dns_strerror(err));
+			 reg->hosts[b->idx], rsv_strerror(err));
 		b_failed(b, why, -1);
 	}
 }
@@ -991,13 +1061,24 @@ static void b_start(struct binding *b)
 static void b_failed(struct binding *b, const char *why, int retry_after)
 {
 	struct sip_reg *reg = b->reg;
+	bool next = b->next_target;
 
+	b->next_target = false;
 	if (b->unreg) {
 		on_unregistered(b);
 		return;
 	}
 	set_error(reg, "%s", why);
 	b_reset(b);
+	if (next && b->targets && b->ti + 1 < b->targets->n) {
+		/* RFC 3263 4.3: the next target of this region before the other region */
+		b->ti++;
+		log_notice("sip", "%s; trying the next %s target", why, region(b));
+		b_start(b);
+		return;
+	}
+	if (b->targets)
+		b->ti = 0;    /* the next round starts again from the best target */
 	on_binding_failed(b, retry_after);
 }
 
@@ -1291,6 +1372,14 @@ void sip_reg_status(const struct sip_reg *reg, struct sip_reg_status *st)
 	utl_strlcpy(st->region, reg->names[idx], sizeof(st->region));
 	snprintf(st->registrar, sizeof(st->registrar), "%s:%d", reg->hosts[idx],
 		 reg_port(&reg->o.registrars[idx]));
+	if (b->targets && b->ti < b->targets->n) {
+		char a[64];
+
+		sip_sockaddr_str(&b->targets->t[b->ti].addr, a, sizeof(a));
+		snprintf(st->target, sizeof(st->target), "%s %s via %s, %zu of %zu", a,
+			 b->targets->t[b->ti].addr.ss_family == AF_INET6 ? "IPv6" : "IPv4",
+			 b->targets->t[b->ti].via, b->ti + 1, b->targets->n);
+	}
 	st->transport = sip_tp_name(reg->o.registrars[idx].transport);
 	st->since = reg->since;
 	utl_strlcpy(st->public_addr, b->public_addr, sizeof(st->public_addr));
@@ -1437,6 +1526,7 @@ int sip_reg_new(const struct sip_reg_opts *o, struct sip_reg **out, const char *
 		b->t_budget.cb = on_t_budget;
 		b->ka_ms = o->keepalive_s * 1000;
 		bgt_init(&b->bgt, o->budget_burst, o->budget_interval_ms);
+		b->t_family.cb = on_t_family;
 		rand_hex(b->call_id, 16);
 		rand_hex(b->from_tag, 8);
 		b->cseq = utl_random_range(1, 10000);
@@ -1467,9 +1557,11 @@ void sip_reg_free(struct sip_reg *reg)
 
 	if (!reg)
 		return;
-	for (i = 0; i < SIP_REG_MAX_REGISTRARS; i++)
+	for (i = 0; i < SIP_REG_MAX_REGISTRARS; i++) {
 		if (reg->b[i].reg)
 			b_reset(&reg->b[i]);
+		free(reg->b[i].targets);
+	}
 	ev_timer_cancel(&reg->t_retry);
 	ev_timer_cancel(&reg->t_failback);
 	ev_timer_cancel(&reg->t_stop);

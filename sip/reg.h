@@ -54,6 +54,7 @@ struct sip_reg_status {
 	const char *state_name;      /* "registered", "failing", "authentication failed", ... */
 	char region[32];             /* region in use (or being tried) */
 	char registrar[300];         /* "host:port" */
+	char target[200];            /* target in use: "[2001:db8::1]:5070 IPv6 via NAPTR, 1 of 3", "" if none */
 	const char *transport;       /* "UDP", "TCP", "TLS" */
 	time_t since;                /* wall clock of the last state change */
 	char public_addr[64];        /* learned from received/rport or STUN, "" if unknown */

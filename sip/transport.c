@@ -16,13 +16,13 @@
 
 #include "common/ev.h"
 #include "common/log.h"
+#include "common/stun.h"
 #include "common/util.h"
 #include "sip/msg.h"
 #include "sip/transport.h"
 #include "system/system.h"
 
 #define OUT_MAX (64 * 1024)
-#define STUN_COOKIE 0x2112A442u
 
 struct sip_tp {
 	enum sip_tp_kind kind;
@@ -41,7 +41,7 @@ struct sip_tp {
 	size_t inlen;
 	char *out;
 	size_t outlen;
-	unsigned char stun_tid[12];
+	uint8_t stun_tid[12];
 	bool stun_pending;
 };
 
@@ -103,76 +103,6 @@ void sip_sockaddr_str(const struct sockaddr_storage *a, char *buf, size_t size)
 	} else {
 		snprintf(buf, size, "?");
 	}
-}
-
-/* ---------------------------------------------------------------- STUN */
-
-void sip_stun_request(unsigned char buf[20], const unsigned char tid[12])
-{
-	buf[0] = 0x00; buf[1] = 0x01;        /* Binding Request */
-	buf[2] = 0x00; buf[3] = 0x00;        /* no attributes */
-	buf[4] = 0x21; buf[5] = 0x12; buf[6] = 0xA4; buf[7] = 0x42;
-	memcpy(buf + 8, tid, 12);
-}
-
-int sip_stun_parse(const unsigned char *buf, size_t len, const unsigned char tid[12],
-		   struct sockaddr_storage *mapped)
-{
-	size_t mlen, off;
-	bool found = false;
-
-	if (len < 20 || (buf[0] & 0xc0) != 0 || buf[4] != 0x21 || buf[5] != 0x12 ||
-	    buf[6] != 0xA4 || buf[7] != 0x42)
-		return -EAGAIN;
-	mlen = ((size_t)buf[2] << 8) | buf[3];
-	if (mlen + 20 != len || (mlen & 3))
-		return -EBADMSG;
-	if (buf[0] != 0x01 || buf[1] != 0x01 || memcmp(buf + 8, tid, 12))
-		return -EBADMSG;    /* not a Binding success response for our request */
-	memset(mapped, 0, sizeof(*mapped));
-	for (off = 20; off + 4 <= len;) {
-		unsigned type = ((unsigned)buf[off] << 8) | buf[off + 1];
-		size_t alen = ((size_t)buf[off + 2] << 8) | buf[off + 3];
-		const unsigned char *v = buf + off + 4;
-
-		if (off + 4 + alen > len)
-			return -EBADMSG;
-		if ((type == 0x0020 || (type == 0x0001 && !found)) && alen >= 8 && v[1] == 0x01) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)mapped;
-			uint16_t port = (uint16_t)((v[2] << 8) | v[3]);
-			uint32_t addr;
-
-			memcpy(&addr, v + 4, 4);
-			if (type == 0x0020) {    /* XOR-MAPPED-ADDRESS */
-				port ^= 0x2112;
-				addr ^= htonl(STUN_COOKIE);
-			}
-			sin->sin_family = AF_INET;
-			sin->sin_port = htons(port);
-			sin->sin_addr.s_addr = addr;
-			found = true;
-		} else if ((type == 0x0020 || (type == 0x0001 && !found)) && alen >= 20 && v[1] == 0x02) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)mapped;
-			uint16_t port = (uint16_t)((v[2] << 8) | v[3]);
-			unsigned char a[16];
-			int i;
-
-			memcpy(a, v + 4, 16);
-			if (type == 0x0020) {
-				port ^= 0x2112;
-				for (i = 0; i < 4; i++)
-					a[i] ^= buf[4 + i];
-				for (i = 4; i < 16; i++)
-					a[i] ^= buf[8 + i - 4];
-			}
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons(port);
-			memcpy(&s6->sin6_addr, a, 16);
-			found = true;
-		}
-		off += 4 + ((alen + 3) & ~(size_t)3);
-	}
-	return found ? 0 : -EBADMSG;
 }
 
 /* ---------------------------------------------------------------- common */
@@ -271,14 +201,14 @@ static void udp_read(struct sip_tp *tp)
 			log_warn("sip", "dropped a %zd-byte datagram (limit %d)", n, SIP_MSG_MAX);
 			continue;
 		}
-		if (n >= 20 && ((unsigned char)buf[0] & 0xc0) == 0) {
-			struct sockaddr_storage mapped;
-			int err = sip_stun_parse((unsigned char *)buf, (size_t)n, tp->stun_tid, &mapped);
+		if (stun_is_stun((const uint8_t *)buf, (size_t)n)) {
+			struct stun_binding sb;
+			int err = stun_parse_binding((const uint8_t *)buf, (size_t)n, tp->stun_tid, &sb);
 
-			if (err == 0 && tp->stun_pending && sip_sockaddr_equal(&from, &tp->peer)) {
+			if (err == 0 && sb.have_mapped && tp->stun_pending && sip_sockaddr_equal(&from, &tp->peer)) {
 				tp->stun_pending = false;
 				if (tp->cbs.pong)
-					tp->cbs.pong(tp, &mapped, tp->arg);
+					tp->cbs.pong(tp, &sb.mapped_ss, tp->arg);
 			}
 			continue;
 		}
@@ -709,12 +639,12 @@ int sip_tp_ping(struct sip_tp *tp, bool stun)
 	if (!tp || tp->dead)
 		return -ENOTCONN;
 	if (tp->kind == SIP_TP_UDP && stun) {
-		unsigned char req[20];
+		uint8_t req[STUN_HDR];
 		int err = utl_random(tp->stun_tid, sizeof(tp->stun_tid));
 
 		if (err)
 			return err;
-		sip_stun_request(req, tp->stun_tid);
+		stun_build_binding(req, tp->stun_tid);
 		tp->stun_pending = true;
 		return sip_tp_send(tp, (const char *)req, sizeof(req));
 	}

@@ -6,7 +6,7 @@
  * registrar's certificate against the provisioned CA bundle, checks the host
  * name and sends SNI. Keepalives (RFC 5626): CRLFCRLF ping / CRLF pong on
  * TCP/TLS; on UDP a STUN binding request (RFC 5389) whose answer gives the
- * public mapping, or CRLFCRLF when the registrar does not answer STUN.
+ * public mapping (common/stun.h), or CRLFCRLF when the registrar does not answer STUN.
  */
 #ifndef DSA_SIP_TRANSPORT_H
 #define DSA_SIP_TRANSPORT_H
@@ -77,13 +77,5 @@ bool sip_sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_
 
 /* Format an address as "ip:port" ("[v6]:port"). */
 void sip_sockaddr_str(const struct sockaddr_storage *a, char *buf, size_t size);
-
-/* Build a STUN binding request with transaction id tid (12 bytes) into buf (20 bytes). */
-void sip_stun_request(unsigned char buf[20], const unsigned char tid[12]);
-
-/* Parse a STUN binding success response for tid; fills mapped. 0, -EAGAIN when not
- * STUN at all, -EBADMSG when broken or for another transaction. Pure. */
-int sip_stun_parse(const unsigned char *buf, size_t len, const unsigned char tid[12],
-		   struct sockaddr_storage *mapped);
 
 #endif

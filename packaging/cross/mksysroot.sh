@@ -30,7 +30,7 @@ arm64) triplet=aarch64-linux-gnu ;;
 *) die "unknown architecture '$arch' (use armhf or arm64)" ;;
 esac
 
-PKGS="libc6-dev,libcurl4-openssl-dev,libxml2-dev,libosip2-dev,libsrtp2-dev,libssl-dev,libjson-c-dev,libasound2-dev,libcmocka-dev"
+PKGS="libc6-dev,libcurl4-openssl-dev,libxml2-dev,libosip2-dev,libsrtp2-dev,libssl-dev,libjson-c-dev,libasound2-dev,libcmocka-dev,libc-ares-dev"
 [ -n "${DSA_SYSROOT_EXTRA:-}" ] && PKGS="$PKGS,$DSA_SYSROOT_EXTRA"
 
 # ------------------------------------------------------------ the suite and the mirror

@@ -66,7 +66,7 @@ case $arch in *[!A-Za-z0-9._+-]* | "") die "bad architecture name '$arch'" ;; es
 
 init=${DSA_INIT:-sysv}
 case $init in sysv | procd) ;; *) die "DSA_INIT must be sysv or procd, not '$init'" ;; esac
-depends=${DSA_DEPENDS:-libcurl, libxml2, libosip2, libsrtp2, libopenssl, libjson-c}
+depends=${DSA_DEPENDS:-libcurl, libxml2, libosip2, libsrtp2, libopenssl, libjson-c, libcares}
 [ -z "${DSA_DEPENDS:-}" ] && [ -n "$alsa" ] && depends="$depends, alsa-lib"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mkipk.XXXXXX")

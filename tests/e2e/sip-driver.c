@@ -48,9 +48,10 @@ static void write_status(const struct sip_reg_status *st)
 	if (!status_file)
 		return;
 	n = snprintf(buf, sizeof(buf), "state=%s\nregion=%s\nregistrar=%s\ntransport=%s\n"
-		     "since=%lld\npublic=%s\nexpires=%d\nfailures=%u\nselftest_dropped=%d\nerror=%s\n",
+		     "since=%lld\npublic=%s\nexpires=%d\nfailures=%u\nselftest_dropped=%d\nerror=%s\ntarget=%s\n",
 		     st->state_name, st->region, st->registrar, st->transport, (long long)st->since,
-		     st->public_addr, st->expires, st->failures, st->selftest_dropped, st->last_error);
+		     st->public_addr, st->expires, st->failures, st->selftest_dropped, st->last_error,
+		     st->target);
 	if (n > 0)
 		utl_write_atomic(status_file, buf, (size_t)n, 0644);
 }

@@ -65,7 +65,7 @@ check_ipk() {
 	[ "$(field "$c" Package)" = dialstack-agent ] || problems+="Package=$(field "$c" Package); "
 	[ "$(field "$c" Version)" = "$want_ver" ] || problems+="Version=$(field "$c" Version) (configure says $want_ver); "
 	[ "$(field "$c" Architecture)" = "$arch" ] || problems+="Architecture=$(field "$c" Architecture); "
-	for d in libcurl libxml2 libosip2 libsrtp2 libopenssl libjson-c; do
+	for d in libcurl libxml2 libosip2 libsrtp2 libopenssl libjson-c libcares; do
 		[[ ", $(field "$c" Depends), " == *", $d, "* ]] || problems+="Depends lacks $d; "
 	done
 	[[ $(field "$c" Maintainer) == *@*.* ]] || problems+="Maintainer has no address; "

@@ -17,3 +17,7 @@ check_PROGRAMS += test_call_check
 TESTS += test_call_check
 test_call_check_SOURCES = test_call_check.c
 test_call_check_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += test_diag_dns
+TESTS += test_diag_dns
+test_diag_dns_SOURCES = test_diag_dns.c dnszone.c dnszone.h
+test_diag_dns_LDADD = $(UNIT_LIBS)

@@ -1,4 +1,4 @@
-/* test_diag_parse.c - the self-test's wire parsers: DNS answers, STUN Binding, SIP probes. */
+/* test_diag_parse.c - the self-test's wire parsers: STUN Binding (common/stun.h), SIP probes. (DNS: test_resolv.c) */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -11,85 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "diag/dnsmsg.h"
 #include "diag/sipprobe.h"
-#include "diag/stun.h"
-
-/* An answer to "prov.dialstack.ai" A: a CNAME to edge.dialstack.ai, then two A records
- * for the target, names compressed. */
-static size_t make_answer(uint8_t *m, uint16_t id, uint8_t rcode)
-{
-	size_t n;
-	int q = dnsmsg_build_query(m, 512, id, "prov.dialstack.ai", DNSMSG_TYPE_A);
-	static const uint8_t rr[] = {
-		/* prov.dialstack.ai (ptr to 12) CNAME IN ttl 60 len 7: "edge" + ptr to "dialstack.ai" (17) */
-		0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 7, 4, 'e', 'd', 'g', 'e', 0xc0, 17,
-		/* edge... (ptr to 47) A IN ttl 60 len 4 203.0.113.10 */
-		0xc0, 47, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 203, 0, 113, 10,
-		0xc0, 47, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 203, 0, 113, 11,
-	};
-
-	assert_true(q > 0);
-	n = (size_t)q;
-	m[2] = 0x81;
-	m[3] = (uint8_t)(0x80 | rcode);
-	m[7] = 3; /* ANCOUNT */
-	memcpy(m + n, rr, sizeof(rr));
-	return n + sizeof(rr);
-}
-
-static void test_dns_query(void **state)
-{
-	uint8_t b[512];
-	int n = dnsmsg_build_query(b, sizeof(b), 0x1234, "sip-east.dialstack.ai", DNSMSG_TYPE_A);
-
-	assert_int_equal(n, 12 + 23 + 4);
-	assert_int_equal(b[0], 0x12);
-	assert_int_equal(b[12], 8);
-	assert_memory_equal(b + 13, "sip-east", 8);
-	assert_int_equal(dnsmsg_build_query(b, sizeof(b), 1, "", 1), -EINVAL);
-	assert_int_equal(dnsmsg_build_query(b, sizeof(b), 1, "a..b", 1), -EINVAL);
-	assert_int_equal(dnsmsg_build_query(b, 20, 1, "sip-east.dialstack.ai", 1), -ENOSPC);
-	assert_true(dnsmsg_build_query(b, sizeof(b), 1, "host.", 1) > 0);
-}
-
-static void test_dns_answer(void **state)
-{
-	uint8_t m[512];
-	struct in_addr a[4];
-	size_t n, len = make_answer(m, 0xbeef, 0);
-	int rcode;
-
-	assert_int_equal(dnsmsg_parse_a(m, len, 0xbeef, "prov.dialstack.ai", a, 4, &n, &rcode), 0);
-	assert_int_equal(rcode, 0);
-	assert_int_equal(n, 2);
-	assert_string_equal(inet_ntoa(a[0]), "203.0.113.10");
-	assert_string_equal(inet_ntoa(a[1]), "203.0.113.11");
-	/* case-insensitive question match, capped output */
-	assert_int_equal(dnsmsg_parse_a(m, len, 0xbeef, "PROV.dialstack.AI.", a, 1, &n, &rcode), 0);
-	assert_int_equal(n, 1);
-	/* not ours */
-	assert_int_equal(dnsmsg_parse_a(m, len, 0xbeee, "prov.dialstack.ai", a, 4, &n, &rcode), -ESRCH);
-	assert_int_equal(dnsmsg_parse_a(m, len, 0xbeef, "sip-east.dialstack.ai", a, 4, &n, &rcode), -ESRCH);
-	/* every truncation is refused, never read past the end */
-	for (size_t cut = 0; cut < len; cut++) {
-		int err = dnsmsg_parse_a(m, cut, 0xbeef, "prov.dialstack.ai", a, 4, &n, &rcode);
-
-		assert_true(err == -EBADMSG || err == -ESRCH);
-	}
-	/* NXDOMAIN: no answers, rcode reported */
-	len = make_answer(m, 7, 3);
-	m[7] = 0;
-	assert_int_equal(dnsmsg_parse_a(m, len, 7, "prov.dialstack.ai", a, 4, &n, &rcode), 0);
-	assert_int_equal(rcode, 3);
-	assert_int_equal(n, 0);
-	assert_string_equal(dnsmsg_rcode_name(rcode), "NXDOMAIN");
-	/* a compression pointer pointing at itself */
-	len = make_answer(m, 8, 0);
-	m[35] = 0xc0;
-	m[36] = 35;
-	assert_int_equal(dnsmsg_parse_a(m, len, 8, "prov.dialstack.ai", a, 4, &n, &rcode), -EBADMSG);
-}
+#include "common/stun.h"
 
 static void test_stun(void **state)
 {
@@ -186,8 +109,6 @@ static void test_b64(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dns_query),
-		cmocka_unit_test(test_dns_answer),
 		cmocka_unit_test(test_stun),
 		cmocka_unit_test(test_sip_probe_and_alg),
 		cmocka_unit_test(test_b64),

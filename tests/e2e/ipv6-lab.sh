@@ -1,0 +1,89 @@
+#!/bin/bash
+# ipv6-lab.sh - dual stack in the lab (`lab up dual-stack`): the router announces
+# an IPv6 prefix (dnsmasq RA) and routes IPv6 without NAT while IPv4 stays NATed;
+# the registrar name has AAAA and A. The phone registers over IPv6 (Contact with
+# an RFC 5118 literal, the binding in Kamailio from the phone's own IPv6 address);
+# IPv6 blocked at the router -> registered over IPv4 (keepalive, then the next
+# target); a fresh start with IPv6 still blocked -> IPv4 within the documented
+# fall-back time (4 T1 = 2 s); the status names the family each time.
+[ -n "${DSA_LAB_LOCKED:-}" ] || [ "$(id -u)" != 0 ] || \
+	exec "$top_srcdir/tests/lab/lab" with-lock "$0" "$@"
+source "$top_srcdir/tests/lib/tap.sh"
+[ "$(id -u)" = 0 ] || skip_all "the lab needs root"
+for t in tcpdump tshark nft; do command -v $t >/dev/null 2>&1 || skip_all "$t not installed"; done
+LAB="$top_srcdir/tests/lab/lab"
+[ -x "$LAB" ] || skip_all "no lab"
+source "$top_srcdir/tests/lab/lab.env"
+DRIVER="$top_builddir/tests/e2e/sip-driver"
+T=$(mktemp -d /tmp/dsa-ipv6-lab.XXXXXX)
+chmod 755 "$T"
+D="" CAP=""
+cleanup() {
+	[ -n "$D" ] && kill "$D" 2>/dev/null
+	[ -n "$CAP" ] && kill "$CAP" 2>/dev/null
+	"$LAB" exec router nft delete table inet dsa_v6_test 2>/dev/null
+	"$LAB" down >/dev/null 2>&1
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+"$LAB" up dual-stack >"$T/lab-up.log" 2>&1 || { echo "1..0 # SKIP lab up dual-stack failed: $(tail -1 "$T/lab-up.log")"; exit 0; }
+
+ul() { "$LAB" exec platform kamcmd -s "$1" ul.dump 2>/dev/null; }
+wait_target() { # wait_target REGEX SECONDS: registered, and the status target matches
+	local i
+	for i in $(seq 1 $(($2 * 10))); do
+		grep -q '^state=registered$' "$T/st" 2>/dev/null && grep -Eq "^target=$1\$" "$T/st" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+phone6() { ip netns exec "$DSA_LAB_NS_PHONE" ip -6 -o addr show dev "$DSA_LAB_PHONE_IF" scope global | awk '{print $4}' | cut -d/ -f1 | head -1; }
+slaac() { [ -n "$(phone6)" ] && ip netns exec "$DSA_LAB_NS_PHONE" ip -6 route show default | grep -q "via fe80::"; }
+driver_bg() {
+	ip netns exec "$DSA_LAB_NS_PHONE" "$DRIVER" --user "$DSA_LAB_SIP_USER" --password "$DSA_LAB_SIP_PASSWORD" \
+		--domain "$DSA_LAB_DOMAIN" --mac "$DSA_LAB_PHONE_MAC" --status "$T/st" "$@" >>"$T/driver.out" 2>&1 &
+	D=$!
+}
+for _ in $(seq 1 150); do slaac && break; sleep 0.1; done
+ok "the phone has an IPv6 address from the router's RA ($(phone6)) and a default route" slaac
+P6=$(phone6)
+
+ip netns exec "$DSA_LAB_NS_PLATFORM" tcpdump -i wan0 -U --immediate-mode -n -s 0 -w "$T/wan.pcap" \
+	"port $DSA_LAB_SIP_PORT" >"$T/tcpdump.log" 2>&1 &
+CAP=$!
+sleep 1
+driver_bg --registrar "east,$DSA_LAB_SIP6_HOST,0,udp,1" --keepalive 2 --until never --timeout 300
+ok "registered over IPv6 first (RFC 6724: IPv6 before IPv4)" \
+	wait_target "\[$DSA_LAB_SIP_EAST_IP6\]:$DSA_LAB_SIP_PORT IPv6 via A/AAAA, 1 of 2" 15
+echo "# status: $(grep ^target= "$T/st")"
+ul "$DSA_LAB_EAST_CTL" >"$T/ul6"
+ok "the binding's Contact is an RFC 5118 IPv6 literal of the phone" grep -qF "Address: sip:$DSA_LAB_SIP_USER@[$P6]" "$T/ul6"
+no_received() { ! grep -q "Received: sip:" "$T/ul6"; }
+ok "no NAT on IPv6: Kamailio saw the Contact's own address (no Received in the binding)" no_received
+
+printf 'table inet dsa_v6_test {\n\tchain block6 {\n\t\ttype filter hook forward priority filter - 5; policy accept;\n\t\tmeta nfproto ipv6 counter drop\n\t}\n}\n' >"$T/block6.nft"
+"$LAB" exec router nft -f "$T/block6.nft"
+t0=$(date +%s)
+ok "IPv6 blocked at the router -> registered over IPv4 (through the NAT)" \
+	wait_target "$DSA_LAB_SIP_EAST_IP:$DSA_LAB_SIP_PORT IPv4 via A/AAAA, 2 of 2" 40
+echo "# over IPv4 after $(( $(date +%s) - t0 )) s (keepalive 2 s)"
+v4bind() { ul "$DSA_LAB_EAST_CTL" | grep -q "Received: sip:$DSA_LAB_ROUTER_WAN:"; }
+ok "Kamailio holds the IPv4 binding from the router's public address" v4bind
+kill -TERM "$D"; wait "$D"; D=""
+
+# a fresh start with IPv6 still blocked: IPv4 after 4 T1, not after Timer F
+: >"$T/st"
+t0=$(date +%s%N)
+driver_bg --registrar "east,$DSA_LAB_SIP6_HOST,0,udp,1" --keepalive 2 --until never --timeout 300
+ok "fresh start, IPv6 blocked -> registered over IPv4 within 5 s (fall-back 2 s)" \
+	wait_target "$DSA_LAB_SIP_EAST_IP:$DSA_LAB_SIP_PORT IPv4 via A/AAAA, 2 of 2" 5
+echo "# registered over IPv4 $(( ($(date +%s%N) - t0) / 1000000 )) ms after the start"
+kill -TERM "$D"; wait "$D"; D=""
+sleep 0.5
+kill "$CAP"; wait "$CAP" 2>/dev/null; CAP=""
+n6=$(tshark -r "$T/wan.pcap" -Y "sip.Method == \"REGISTER\" && ipv6.dst == $DSA_LAB_SIP_EAST_IP6" 2>/dev/null | wc -l)
+n4=$(tshark -r "$T/wan.pcap" -Y "sip.Method == \"REGISTER\" && ip.dst == $DSA_LAB_SIP_EAST_IP" 2>/dev/null | wc -l)
+echo "# REGISTERs on the platform's wire: IPv6 $n6, IPv4 $n4"
+both() { [ "$n6" -ge 1 ] && [ "$n4" -ge 1 ]; }
+ok "REGISTERs reached the platform over IPv6 and over IPv4" both
+done_testing

@@ -1,10 +1,9 @@
 /* chk_nat.c - NAT (STUN mapping, RFC 5780 mapping behaviour, double NAT, CGNAT) and SIP ALG.
  *
- * Double NAT: STUN requests with TTL 1, 2 and 3 (IP_RECVERR, read from
- * MSG_ERRQUEUE): each hop that answers "time exceeded" names itself; two
- * private hops before the public internet is reported as double NAT (on a
- * routed private LAN with an internal router this is a false alarm, said so
- * in the advice). SIP ALG: an OPTIONS with known Via, Contact and SDP and the
+ * Double NAT / CGNAT: STUN requests with TTL 1..6 (IP_RECVERR, read from
+ * MSG_ERRQUEUE): each hop that answers "time exceeded" names itself; the
+ * situation (no NAT, one NAT, double NAT, CGNAT, CGNAT + double NAT) is
+ * judged from those hops and the STUN mapping by diag/natverdict.c. SIP ALG: an OPTIONS with known Via, Contact and SDP and the
  * echo header; the registrar returns what it received, base64-encoded.
  */
 #include "config.h"
@@ -20,6 +19,7 @@
 
 #include "common/ev.h"
 #include "diag/check.h"
+#include "diag/natverdict.h"
 #include "diag/probe.h"
 #include "diag/sipprobe.h"
 #include "diag/stun.h"
@@ -27,7 +27,7 @@
 #define STUN_RETX_MS 400
 #define STUN_TRIES 6
 #define NAT_BUDGET_MS 5000
-#define TTL_PROBES 3
+#define TTL_PROBES DIAG_NAT_MAX_HOPS  /* the site and the ISP's first hops */
 
 enum stun_step { ST_TEST1 = 0, ST_TEST2, ST_TEST3, ST_DONE };
 
@@ -92,64 +92,57 @@ static void nat_end(struct nat_state *st)
 	struct diag_check *c = st->c;
 	struct diag_ctx *x = c->ctx;
 	struct diag_result *r = &c->res;
-	char ip[INET_ADDRSTRLEN], hops[96] = "", priv[64] = "";
-	unsigned nprivate = 0;
-	bool cgnat = diag_ip_cgnat(x->local), nat = false;
+	struct diag_nat_evidence ev = { .local = x->local };
+	struct diag_nat_judgement j;
+	char ip[INET_ADDRSTRLEN], hops[128] = "";
 
 	nat_release(st);
 	for (int i = 0; i < TTL_PROBES; i++) {
 		const struct ttl_probe *p = &st->tp[i];
 		size_t l = strlen(hops);
 
+		ev.nhops = (unsigned)i + 1;
 		if (p->reached) {
+			ev.hops[i].kind = DIAG_HOP_TARGET;
 			snprintf(hops + l, sizeof(hops) - l, "%s%d:server", l ? " " : "", p->ttl);
 			break;
 		}
 		if (!p->hop_known) {
+			ev.hops[i].kind = DIAG_HOP_SILENT;
 			snprintf(hops + l, sizeof(hops) - l, "%s%d:?", l ? " " : "", p->ttl);
 			break;
 		}
+		ev.hops[i].kind = DIAG_HOP_ROUTER;
+		ev.hops[i].addr = p->hop;
 		snprintf(hops + l, sizeof(hops) - l, "%s%d:%s", l ? " " : "", p->ttl, diag_ntoa(p->hop, ip));
 		if (!diag_ip_private(p->hop))
 			break;
-		cgnat |= diag_ip_cgnat(p->hop);
-		l = strlen(priv);
-		snprintf(priv + l, sizeof(priv) - l, "%s%s", nprivate ? " and " : "", ip);
-		nprivate++;
 	}
+	if (st->have[0]) {
+		ev.stun = true;
+		ev.mapped = st->b[0].mapped.sin_addr;
+	}
+	diag_nat_judge(&ev, x->opts->keepalive_s, &j);
 	diag_value_add(r, "local", "", "%s", diag_ntoa(x->local, ip));
 	diag_value_add(r, "hops", "", "%s", hops);
 	if (st->have[0]) {
-		nat = st->b[0].mapped.sin_addr.s_addr != x->local.s_addr;
 		diag_value_add(r, "public", "", "%s:%u", diag_ntoa(st->b[0].mapped.sin_addr, ip),
 			       ntohs(st->b[0].mapped.sin_port));
-		diag_value_add(r, "nat", "", "%s", nat ? "yes" : "no");
+		diag_value_add(r, "nat", "", "%s", ev.mapped.s_addr != ev.local.s_addr ? "yes" : "no");
 		diag_value_add(r, "mapping", "", "%s", st->b[0].have_other ? mapping_name(st) : "unknown (no RFC 5780)");
-		cgnat |= diag_ip_cgnat(st->b[0].mapped.sin_addr);
 	}
-	diag_value_add(r, "double_nat", "", "%s", nprivate >= 2 ? "yes" : "no");
-	diag_value_add(r, "cgnat", "", "%s", cgnat ? "yes" : "no");
+	diag_value_add(r, "situation", "", "%s", diag_nat_kind_name(j.kind));
+	diag_value_add(r, "site_private_hops", "", "%u%s%s", j.customer_hops, j.customer_hops ? ": " : "",
+		       j.customer);
+	diag_value_add(r, "double_nat", "", "%s", j.customer_hops >= 2 ? "yes" : "no");
+	diag_value_add(r, "cgnat", "", "%s%s", j.cgnat[0] ? "yes: " : "no", j.cgnat);
 	diag_threshold_set(r, "one NAT between the phone and the internet, no carrier-grade NAT");
-	if (nprivate >= 2) {
-		snprintf(r->brief, sizeof(r->brief), "double NAT");
-		diag_verdict_set(r, DIAG_WARN,
-				 "double NAT (%s are both private hops): put the upstream modem into bridge mode "
-				 "so only one device does NAT, or connect the phones to the device doing NAT",
-				 priv);
-	} else if (cgnat) {
-		snprintf(r->brief, sizeof(r->brief), "carrier-grade NAT");
-		diag_verdict_set(r, DIAG_WARN,
-				 "carrier-grade NAT (100.64.0.0/10) in the path: ask the ISP for a public address");
-	} else if (!st->have[0]) {
-		snprintf(r->brief, sizeof(r->brief), "STUN no answer");
-		diag_verdict_set(r, DIAG_WARN, "STUN server %s:%u does not answer: allow outbound UDP 3478; "
-				 "NAT type unknown", x->host[DIAG_H_STUN], x->opts->stun_port);
-	} else {
-		snprintf(r->brief, sizeof(r->brief), "%s %s", nat ? "NAT" : "no NAT",
-			 diag_ntoa(st->b[0].mapped.sin_addr, ip));
-		diag_verdict_set(r, DIAG_PASS, nat ? "single NAT, public address %s" : "no NAT: public address %s",
-				 ip);
-	}
+	snprintf(r->brief, sizeof(r->brief), "%s", j.brief);
+	if (j.kind == DIAG_NAT_UNKNOWN)
+		diag_verdict_set(r, j.verdict, "STUN server %s:%u does not answer: allow outbound UDP %u; "
+				 "NAT type unknown", x->host[DIAG_H_STUN], x->opts->stun_port, x->opts->stun_port);
+	else
+		diag_verdict_set(r, j.verdict, "%s", j.advice);
 	c->priv = NULL;
 	free(st);
 	diag_check_done(c);

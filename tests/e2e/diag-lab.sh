@@ -8,6 +8,8 @@
 #                                       loss 1.5-2.5 % over 10000 packets
 #   double-nat + udp-timeout=3 +        nat WARN (double NAT), udp-lifetime FAIL (keepalive 6 s),
 #     block=udp5060                     east-udp/west-udp FAIL naming TLS as working
+#   cgnat                               nat WARN carrier-grade NAT (public IPv4 / IPv6, no bridge mode)
+#   cgnat+double-nat                    nat WARN naming both
 #   east-down + delay=10,50             east-* FAIL, west-* PASS, voice RTT 10/30/50 ms and
 #                                       RFC 3550 jitter ~40 ms (FAIL), MOS = E-model of those
 #   no-dhcp                             address FAIL, every network check SKIP
@@ -98,10 +100,28 @@ ok "alg-bleach-loss: exit status 2" [ "$SCN_RC" = 2 ]
 # 3. double NAT, a UDP timeout below the keepalive, UDP 5060 blocked
 scenario dnat-timeout-udp "double-nat udp-timeout=3 block=udp5060" -- \
 	nat=WARN udp-lifetime=FAIL east-udp=FAIL west-udp=FAIL sip-alg=SKIP --rest=PASS \
-	--advice="nat=double NAT" --advice="nat=bridge mode" \
+	--advice="nat=double NAT" --advice="nat=bridge mode" --no-advice="nat=carrier-grade" \
+	--value="nat:situation=~double" \
 	--advice="udp-lifetime=inbound calls will not ring: the router prunes UDP mappings after" \
 	--advice="east-udp=TLS 5061" --advice="east-udp=allow UDP 5060 or provision" \
 	--value="nat:double_nat=~yes" --value="nat:hops=~$DSA_LAB_MODEM_LAN"
+
+# 3b. carrier-grade NAT: router WAN 100.64.0.2 behind the carrier's NAT (100.64.0.1 -> 203.0.113.2);
+#     its own verdict and advice (never "bridge mode": the carrier's NAT cannot be bridged)
+scenario cgnat "cgnat" --only link,address,clock,dns,nat -- \
+	nat=WARN --rest=PASS \
+	--advice="nat=carrier-grade NAT" --advice="nat=ask the ISP for a public IPv4 address or use IPv6" \
+	--advice="nat=keepalive short" --no-advice="nat=bridge" \
+	--value="nat:situation=~cgnat" --value="nat:cgnat=~$DSA_LAB_CARRIER_LAN" --value="nat:double_nat=~no" \
+	--value="nat:hops=~2:$DSA_LAB_CARRIER_LAN"
+
+# 3c. CGNAT and the customer's own double NAT: both named, each with its advice
+scenario cgnat-double "cgnat+double-nat" --only link,address,clock,dns,nat -- \
+	nat=WARN --rest=PASS \
+	--advice="nat=carrier-grade NAT behind a double NAT" --advice="nat=$DSA_LAB_LAN_ROUTER and $DSA_LAB_MODEM_LAN" \
+	--advice="nat=bridge mode" --advice="nat=public IPv4 address or use IPv6" \
+	--value="nat:situation=~cgnat+double" --value="nat:double_nat=~yes" --value="nat:cgnat=~$DSA_LAB_CARRIER_LAN" \
+	--value="nat:hops=~3:$DSA_LAB_CARRIER_LAN"
 
 # 4. east registrar down; the reflector delays replies 10, 50, 10, 50 ms:
 #    RTT min 10, avg 30, max 50; |D| = 40 ms every packet -> RFC 3550 jitter -> 40 ms;

@@ -17,3 +17,7 @@ check_PROGRAMS += test_call_check
 TESTS += test_call_check
 test_call_check_SOURCES = test_call_check.c
 test_call_check_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += test_diag_nat
+TESTS += test_diag_nat
+test_diag_nat_SOURCES = test_diag_nat.c
+test_diag_nat_LDADD = $(UNIT_LIBS)

@@ -317,24 +317,27 @@ static void lt_finish(struct lt_state *st)
 	struct diag_result *r = &c->res;
 	unsigned ka_ms = o->keepalive_s * 1000, longest_ok = 0, first_bad = 0;
 	bool warm_any = false;
-	char seen[200] = "";
+	unsigned nwarm = 0, nok = 0;
 
 	for (unsigned i = 0; i < st->n; i++) {
 		struct lt_probe *p = &st->p[i];
-		size_t l = strlen(seen);
+		char name[24];
 
 		lt_close(p);
 		if (!p->warm)
 			continue;
 		warm_any = true;
-		snprintf(seen + l, sizeof(seen) - l, "%s%.1fs:%s", l ? " " : "", p->delay_ms / 1000.0,
-			 p->answered ? "ok" : "lost");
+		nwarm++;
+		nok += p->answered;
+		/* one value per probe (LT_STEPS <= 9 of DIAG_MAX_VALUES): nothing is cut */
+		snprintf(name, sizeof(name), "after_%.1fs", p->delay_ms / 1000.0);
+		diag_value_add(r, name, "", "%s", p->answered ? "ok" : "lost");
 		if (p->answered && p->delay_ms > longest_ok)
 			longest_ok = p->delay_ms;
 		if (!p->answered && (!first_bad || p->delay_ms < first_bad))
 			first_bad = p->delay_ms;
 	}
-	diag_value_add(r, "probes", "", "%s", seen);
+	diag_value_add(r, "probes", "", "%u answered of %u", nok, nwarm);
 	diag_value_add(r, "keepalive", "s", "%u", o->keepalive_s);
 	diag_threshold_set(r, "the router keeps an idle UDP mapping at least the keepalive interval (%u s)",
 			   o->keepalive_s);

@@ -79,7 +79,9 @@ void diag_value_add(struct diag_result *r, const char *name, const char *unit, c
 	utl_strlcpy(v->name, name, sizeof(v->name));
 	utl_strlcpy(v->unit, unit ? unit : "", sizeof(v->unit));
 	va_start(ap, fmt);
-	vsnprintf(v->value, sizeof(v->value), fmt, ap);
+	/* never silently cut: a value too long for the report ends in "..." */
+	if (vsnprintf(v->value, sizeof(v->value), fmt, ap) >= (int)sizeof(v->value))
+		memcpy(v->value + sizeof(v->value) - 4, "...", 4);
 	va_end(ap);
 }
 

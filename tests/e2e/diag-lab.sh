@@ -138,4 +138,60 @@ scenario no-dhcp "no-dhcp" -- address=FAIL link=PASS clock=PASS --rest=SKIP \
 	--advice="address=not getting DHCP"
 ok "no-dhcp: exit status 2" [ "$SCN_RC" = 2 ]
 
+# 6. the technician's exit status covers every check: the agent as shipped, UDP mappings pruned
+#    after 15 s, keepalive 20 s (the lab's provisioning file): `selftest` waits for the lifetime
+#    check (showing progress) and exits 2 with its FAIL; `selftest --quick` ends with the main
+#    checks and says so; the boot self-test's summary is updated in the status upload.
+AGENT=$top_builddir/agent/dialstack-agent
+AG_T=$WORK/agent
+ag() { DIALSTACK_RUNDIR=$AG_T/run DIALSTACK_STATEDIR=$AG_T/state timeout -k 5 150 "$LAB" exec-phone "$AGENT" "$@"; }
+technician() {
+	local out rc st i pid
+	mkdir -p "$AG_T" && chmod 0755 "$AG_T"
+	if ! DSA_LAB_QUIET=1 "$LAB" up udp-timeout=15 >"$WORK/agent.up.log" 2>&1; then
+		fail "technician: lab up udp-timeout=15" "$(tail -n 15 "$WORK/agent.up.log")"
+		return
+	fi
+	cat >"$AG_T/bootstrap.conf" <<EOF
+ca = $DSA_LAB_CA_CERT
+cert = $DSA_LAB_DEVICE_CERT
+key = $DSA_LAB_DEVICE_KEY
+interface = $DSA_LAB_PHONE_IF
+model = DS-lab
+boot-delay = 0
+EOF
+	DIALSTACK_RUNDIR=$AG_T/run DIALSTACK_STATEDIR=$AG_T/state \
+		ip netns exec "$DSA_LAB_NS_PHONE" "$AGENT" run -f -l info -c "$AG_T/bootstrap.conf" 2>>"$AG_T/agent.log" &
+	pid=$!
+	for i in $(seq 1 60); do
+		ag --json status 2>/dev/null | grep -q '"state":"running"' && break
+		sleep 1
+	done
+	st="$DSA_LAB_STATUS_DIR/$DSA_LAB_PHONE_MAC_HEX/status.xml"
+	# the boot self-test's lifetime check ends within keepalive + margin (30 s) of its start
+	for i in $(seq 1 60); do grep -q 'udpto' "$st" 2>/dev/null && break; sleep 1; done
+	ok "technician: the boot self-test's summary in the status upload is updated with the lifetime FAIL" \
+		grep -q 'fail=[a-z,]*udpto' "$st"
+	out=$(ag selftest 2>&1)
+	rc=$?
+	sed 's/^/# /' <<<"$out"
+	ok "technician: selftest exits 2 (got $rc)" test "$rc" = 2
+	ok "technician: selftest shows the lifetime FAIL" grep -q '^FAIL UDP' <<<"$out"
+	ok "technician: selftest showed progress while waiting" grep -q 'still measuring' <<<"$out"
+	ok "technician: its overall line is FAIL, complete" grep -qx 'overall: FAIL' <<<"$out"
+	out=$(ag selftest --quick 2>&1)
+	rc=$?
+	sed 's/^/# /' <<<"$out"
+	ok "technician: selftest --quick ends with the main checks ($rc) and says the lifetime was not waited for" \
+		bash -c '[ "$1" != 2 ] && grep -q -- "--quick: the UDP mapping lifetime was not waited for" <<<"$2"' _ "$rc" "$out"
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	DSA_LAB_QUIET=1 "$LAB" down >/dev/null 2>&1
+}
+if [ -x "$AGENT" ]; then
+	technician
+else
+	fail "technician: agent built ($AGENT)"
+fi
+
 done_testing

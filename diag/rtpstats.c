@@ -71,6 +71,17 @@ void rtpstats_arrival(struct rtpstats *s, uint32_t seq, int64_t send_ns, int64_t
 	s->rtt_sum_ns += rtt;
 }
 
+uint32_t rtpstats_received_below(const struct rtpstats *s, uint32_t n)
+{
+	uint32_t c = 0;
+
+	if (n > s->capacity)
+		n = s->capacity;
+	for (uint32_t i = 0; i < n; i++)
+		c += seen_get(s, i) ? 1 : 0;
+	return c;
+}
+
 void rtpstats_result(const struct rtpstats *s, uint32_t sent, struct rtpstats_result *r)
 {
 	uint32_t n = sent < s->capacity ? sent : s->capacity;

@@ -49,6 +49,9 @@ void rtpstats_free(struct rtpstats *s);
 /* Record the arrival of packet seq sent at send_ns and received at recv_ns (same clock). */
 void rtpstats_arrival(struct rtpstats *s, uint32_t seq, int64_t send_ns, int64_t recv_ns);
 
+/* How many of packets 0..n-1 came back (so far). */
+uint32_t rtpstats_received_below(const struct rtpstats *s, uint32_t n);
+
 /* Summarise the stream given that packets 0..sent-1 were sent. */
 void rtpstats_result(const struct rtpstats *s, uint32_t sent, struct rtpstats_result *r);
 

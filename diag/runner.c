@@ -127,7 +127,8 @@ void diag_opts_default(struct diag_opts *o)
 	o->dscp_signal = 26;
 	o->voice_ms = 10000;
 	o->packet_ms = 20;
-	o->run_budget_ms = 20000;
+	o->run_budget_ms = 30000;            /* the voice stream may be extended by 10 s */
+	o->voice_ext_ms = 10000;
 	diag_thresholds_default(&o->th);
 	o->checks = DIAG_CHECKS_ALL;
 	utl_strlcpy(o->resolv_conf, "/etc/resolv.conf", sizeof(o->resolv_conf));
@@ -162,6 +163,7 @@ static const struct {
 	{ "lifetime_budget_s", OPT_FIELD(lifetime_budget_s), 1, 120 },
 	{ "voice_ms", OPT_FIELD(voice_ms), 1000, 60000 },
 	{ "packet_ms", OPT_FIELD(packet_ms), 1, 100 },
+	{ "voice_ext_ms", OPT_FIELD(voice_ext_ms), 0, 60000 },
 	{ "run_budget_ms", OPT_FIELD(run_budget_ms), 5000, 120000 },
 	{ "call_ms", OPT_FIELD(call_ms), 1000, 30000 },
 	{ "call_setup_ms", OPT_FIELD(call_setup_ms), 500, 30000 },
@@ -602,6 +604,7 @@ int diag_runner_start(struct diag_runner *r, const struct diag_opts *o, struct d
 	r->cur = run;
 	listener_add(run, l);
 	ev_timer_set(&run->deadline, o->run_budget_ms);
+	run->ctx.deadline_us = ev_now_us() + (uint64_t)o->run_budget_ms * 1000;
 	log_notice(SUB, "self-test %llu started", (unsigned long long)run->report.run_id);
 	run->state = RUN_PHASE1;
 	/* callbacks always come from the loop, even when every check is decided at once */

@@ -71,7 +71,9 @@ struct diag_opts {
 	int dscp_audio, dscp_signal;         /* 46, 26 */
 	unsigned voice_ms;                   /* voice stream length (10000) */
 	unsigned packet_ms;                  /* its packet interval (20) */
-	unsigned run_budget_ms;              /* the main phase's deadline (20000) */
+	unsigned voice_ext_ms;               /* extension while the loss interval straddles a
+					      * threshold, at 4 x the packet rate (10000; 0 = none) */
+	unsigned run_budget_ms;              /* the main phase's deadline (30000) */
 	struct diag_thresholds th;
 	uint32_t checks;                     /* DIAG_CHECK_BIT()s enabled */
 	char resolv_conf[DIAG_PATH_MAX];     /* "/etc/resolv.conf" */
@@ -106,7 +108,7 @@ struct diag_value {
 	char unit[8];
 };
 
-#define DIAG_MAX_VALUES 20
+#define DIAG_MAX_VALUES 32
 
 /* The outcome of one check. */
 struct diag_result {

@@ -21,3 +21,7 @@ check_PROGRAMS += test_diag_nat
 TESTS += test_diag_nat
 test_diag_nat_SOURCES = test_diag_nat.c
 test_diag_nat_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += test_diag_stats
+TESTS += test_diag_stats
+test_diag_stats_SOURCES = test_diag_stats.c
+test_diag_stats_LDADD = $(UNIT_LIBS)

@@ -177,6 +177,10 @@ static void call_verdict(struct call_state *st)
 	diag_value_add(r, "rtt_samples", "", "%u", s.received);
 	diag_value_add(r, "jitter", "ms", "%.1f", s.jitter_ms);
 	diag_value_add(r, "jitter_samples", "", "%u", s.received ? s.received - 1 : 0);
+	diag_value_add(r, "timestamps", "", "%s",
+		       rs->tx_kernel_ts >= rs->tx_packets ? "kernel TX and RX (SO_TIMESTAMPING software)" :
+		       rs->tx_kernel_ts ? "kernel RX; kernel TX for some packets, send() time for the rest" :
+		       "kernel RX; send() time (the kernel gave no TX timestamps)");
 	diag_value_add(r, "burst_max", "packets", "%u", s.burst_max);
 	rate(r, &o->th, DIAG_M_JITTER, s.jitter_ms, &v, bad, sizeof(bad));
 	if (pooled) {

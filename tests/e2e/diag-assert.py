@@ -3,9 +3,10 @@
 
 usage: diag-assert.py REPORT.xml NAME [ID=VERDICT ...] [--rest=PASS|SKIP|PASS,SKIP]
                       [--advice ID=TEXT] [--no-advice ID=TEXT]
-                      [--value ID:NAME=LO..HI] [--value ID:NAME=~TEXT]
+                      [--value ID:NAME=LO..HI] [--value ID:NAME=~TEXT] [--value ID:NAME=/REGEX/]
 Prints TAP lines (no plan) and exits 0; the caller counts them.
 """
+import re
 import sys
 import xml.etree.ElementTree as ET
 
@@ -75,6 +76,10 @@ def main():
             for v in c.findall(NS + 'value'):
                 if v.get('name') == name:
                     val = v.text or ''
+        if rng.startswith('/') and rng.endswith('/') and len(rng) > 1:
+            tap(val is not None and re.search(rng[1:-1], val) is not None,
+                f'{label}: {cid} {name} matches {rng}', f'value: {val}')
+            continue
         if rng.startswith('~'):
             tap(val is not None and rng[1:] in val, f'{label}: {cid} {name} contains "{rng[1:]}"', f'value: {val}')
             continue

@@ -126,17 +126,60 @@ scenario cgnat-double "cgnat+double-nat" --only link,address,clock,dns,nat -- \
 # 4. east registrar down; the reflector delays replies 10, 50, 10, 50 ms:
 #    RTT min 10, avg 30, max 50; |D| = 40 ms every packet -> RFC 3550 jitter -> 40 ms;
 #    E-model: d = 30/2 + 2*40 + 20 = 115 ms, Id 2.76, no loss -> R 90.44, MOS 4.35
+#    Tolerance model: measured RTT = our kernel RX - our kernel TX (SO_TIMESTAMPING) - the
+#    reflector's lateness beyond the delay asked (its own send - receive - delay, reported in
+#    every reply) = the pattern's delay + the veth path (< 0.5 ms) + what is left of the
+#    reflector's scheduling between reading its send time and the kernel sending (one syscall;
+#    < 3 ms even with both cores busy): max in 50 - 0.5 .. 50 + 0.5 + 3 (rounded to whole ms);
+#    the 55 / 70 ms seen on a busy machine were the reflector's late timer, now removed.
 scenario east-down-delay "east-down delay=10,50" -- \
 	east-udp=FAIL east-tcp=FAIL east-tls=FAIL voice=FAIL --rest=PASS \
 	--advice="east-udp=the other region works" \
-	--value="voice:rtt_min=9..13" --value="voice:rtt_avg=28..33" --value="voice:rtt_max=49..54" \
-	--value="voice:jitter=37..41" --value="voice:jitter_rating=~problematic" \
-	--value="voice:mos=4.32..4.37"
+	--value="voice:rtt_min=9..14" --value="voice:rtt_avg=28..34" --value="voice:rtt_max=49..54" \
+	--value="voice:jitter=37..42" --value="voice:jitter_rating=~problematic" \
+	--value="voice:mos=4.31..4.37" --value="voice:timestamps=~kernel" \
+	--value="voice:reflector_lateness_max=0..120000" --value="voice:rtt_samples=400..20000"
 
 # 5. no DHCP lease
 scenario no-dhcp "no-dhcp" -- address=FAIL link=PASS clock=PASS --rest=SKIP \
 	--advice="address=not getting DHCP"
 ok "no-dhcp: exit status 2" [ "$SCN_RC" = 2 ]
+
+# 5b. statistics a technician can trust (the guide's loss bands: good < 0.5 <= acceptable < 1 %):
+#     the voice stream (500 at 20 ms, extended at 4x up to 10 s while undecided) and the test call
+#     pooled; loss=0 -> good, loss=2 -> problematic (FAIL), loss=0.7 (DIAG_LAB_LOSS_RUNS runs, 3 by
+#     default, 20 for the issue's acceptance) -> never good or problematic: acceptable with the
+#     interval inside [0.5, 1) or WARN naming the interval. The lab is built once per loss value.
+CALL=(--sip-user "$DSA_LAB_SIP_USER" --password "$DSA_LAB_SIP_PASSWORD" --domain "$DSA_LAB_DOMAIN"
+	--echo-user echo)
+loss_runs() { # loss_runs NAME FAULTS RUNS [assert args...]
+	local name=$1 faults=$2 runs=$3 i rc
+	shift 3
+	if ! DSA_LAB_QUIET=1 "$LAB" up $faults >"$WORK/$name.up.log" 2>&1; then
+		fail "$name: lab up $faults" "$(tail -n 15 "$WORK/$name.up.log")"
+		return
+	fi
+	for i in $(seq 1 "$runs"); do
+		timeout -k 5 180 "$LAB" exec-phone "$RUN" "${BASE[@]}" \
+			--only link,address,clock,dns,voice,call "${CALL[@]}" --xml "$WORK/$name-$i.xml" \
+			>"$WORK/$name-$i.out" 2>&1
+		rc=$?
+		grep -E '^(PASS|WARN|FAIL) (Voice|Test call)' "$WORK/$name-$i.out" | sed "s/^/# $name-$i (exit $rc): /"
+		while IFS= read -r line; do
+			case "$line" in
+			"ok - "*) pass "${line#ok - }" ;;
+			"not ok - "*) fail "${line#not ok - }" ;;
+			"# "*) echo "$line" ;;
+			esac
+		done < <(python3 "$ASSERT" "$WORK/$name-$i.xml" "$name-$i" "$@")
+	done
+}
+loss_runs loss-0 "" 1 voice=PASS call=PASS --rest=PASS --value="voice:loss_rating=/^good$/" \
+	--value="voice:loss_sample=~+ call"
+loss_runs loss-2 "loss=2" 1 voice=FAIL --rest=PASS,WARN --value="voice:loss_rating=/^problematic$/"
+loss_runs loss-0.7 "loss=0.7" "${DIAG_LAB_LOSS_RUNS:-3}" voice="PASS|WARN" --rest=PASS,WARN \
+	--value="voice:loss_rating=/^(acceptable|undecided: .*)$/" \
+	--value="voice:loss_pooled=/between [0-9.]+ and [0-9.]+ % at 95 %/"
 
 # 6. the technician's exit status covers every check: the agent as shipped, UDP mappings pruned
 #    after 15 s, keepalive 20 s (the lab's provisioning file): `selftest` waits for the lifetime

@@ -11,6 +11,7 @@
 #include "common/ev.h"
 #include "common/log.h"
 #include "diag/check.h"
+#include "diag/load.h"
 #include "diag/probe.h"
 #include "diag/report.h"
 #include "diag/runner.h"
@@ -57,6 +58,7 @@ struct diag_run {
 	struct ev_timer deadline;
 	struct ev_timer reaper;      /* frees the run outside any callback */
 	struct ev_timer kick;        /* starts the checks from the loop, never inside start() */
+	struct diag_load *load;      /* the phone's own timer lateness during the run */
 };
 
 struct diag_runner {
@@ -236,6 +238,35 @@ static void notify_check(struct diag_run *run, const struct diag_result *res)
 	}
 }
 
+/* A network check that failed while the phone itself was busy: inconclusive, not FAIL. */
+static void judge_load(struct diag_run *run, struct diag_check *c)
+{
+	struct diag_result *r = &c->res;
+	struct diag_busy b;
+	double psi = -1, lpc = -1;
+	uint64_t now = ev_now_ms();
+	unsigned nticks = 0;
+	uint64_t late;
+	char advice[sizeof(r->advice)];
+
+	if (r->verdict != DIAG_FAIL || !run->load || (c->type->phase != 2 && c->type->id != DIAG_C_DNS))
+		return;
+	late = diag_load_late_max_ms(run->load, c->started_ms, now, &nticks);
+	if (diag_load_psi("/proc/pressure/cpu", &psi) < 0)
+		psi = -1;
+	if (diag_load_avg_per_cpu("/proc/loadavg", &lpc) < 0)
+		lpc = -1;
+	diag_load_judge(late, psi, lpc, now - c->started_ms, &b);
+	diag_value_add(r, "phone_load", "", "%s (%u ticks)", b.why, nticks);
+	if (!b.busy)
+		return;
+	utl_strlcpy(advice, r->advice, sizeof(advice));
+	snprintf(r->brief, sizeof(r->brief), "inconclusive: phone busy");
+	diag_verdict_set(r, DIAG_INCONCLUSIVE, "inconclusive: the phone was busy (%s), which explains a timeout "
+			 "or delay; run the self-test again when the phone is idle (the failure was: %.150s)",
+			 b.why, advice);
+}
+
 void diag_check_done(struct diag_check *c)
 {
 	struct diag_run *run = c->run;
@@ -243,6 +274,7 @@ void diag_check_done(struct diag_check *c)
 	if (!c->running)
 		return;
 	c->running = false;
+	judge_load(run, c);
 	c->res.done = true;
 	c->res.duration_ms = ev_now_ms() - c->started_ms;
 	if (!c->res.advice[0] && c->res.verdict == DIAG_PASS)
@@ -370,6 +402,7 @@ static void run_advance(struct diag_run *run)
 		if (phase_done(run, 0, true)) {
 			/* the background check finished first: one complete report */
 			run->state = RUN_ALL_DONE;
+			diag_load_stop(run->load);
 			run->report.complete = true;
 		}
 		runner_promote(run->runner, run);
@@ -382,6 +415,7 @@ static void run_advance(struct diag_run *run)
 	}
 	if (run->state == RUN_MAIN_DONE && phase_done(run, 0, true)) {
 		run->state = RUN_ALL_DONE;
+		diag_load_stop(run->load);
 		report_finish(run);
 		run->report.complete = true;
 		for (struct diag_listener *l = run->listeners, *n; l; l = n) {
@@ -447,6 +481,7 @@ static void run_free(struct diag_run *run)
 				r->older[i] = NULL;
 	}
 	diag_curl_free(run->ctx.curl);
+	diag_load_free(run->load);
 	free(run);
 }
 
@@ -584,6 +619,7 @@ int diag_runner_start(struct diag_runner *r, const struct diag_opts *o, struct d
 	run->deadline.cb = on_deadline;
 	run->reaper.cb = on_reap;
 	run->kick.cb = on_kick;
+	run->load = diag_load_new(); /* without it, no load judgement: failures stay FAIL */
 	run->report.run_id = r->next_id++;
 	run->report.started = time(NULL);
 	run->report.started_mono_ms = ev_now_ms();
@@ -607,6 +643,7 @@ int diag_runner_start(struct diag_runner *r, const struct diag_opts *o, struct d
 	run->ctx.deadline_us = ev_now_us() + (uint64_t)o->run_budget_ms * 1000;
 	log_notice(SUB, "self-test %llu started", (unsigned long long)run->report.run_id);
 	run->state = RUN_PHASE1;
+	diag_load_start(run->load);
 	/* callbacks always come from the loop, even when every check is decided at once */
 	ev_timer_set(&run->kick, 0);
 	return 0;

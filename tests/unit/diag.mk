@@ -25,3 +25,7 @@ check_PROGRAMS += test_diag_stats
 TESTS += test_diag_stats
 test_diag_stats_SOURCES = test_diag_stats.c
 test_diag_stats_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += test_diag_load
+TESTS += test_diag_load
+test_diag_load_SOURCES = test_diag_load.c
+test_diag_load_LDADD = $(UNIT_LIBS)

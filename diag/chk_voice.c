@@ -147,18 +147,18 @@ static void voice_finish(struct voice_state *st)
 	if (st->sent > st->paced)
 		diag_value_add(r, "extended", "packets", "%u at %u us (the loss interval straddled a threshold)",
 			       st->sent - st->paced, st->ext_interval_us);
-	if (s.received) {
+	if (s.rtt_samples) {
 		diag_value_add(r, "rtt_min", "ms", "%.0f", s.rtt_min_ms);
 		diag_value_add(r, "rtt_avg", "ms", "%.0f", s.rtt_avg_ms);
 		diag_value_add(r, "rtt_max", "ms", "%.0f", s.rtt_max_ms);
-		diag_value_add(r, "rtt_samples", "", "%u", s.received);
+		diag_value_add(r, "rtt_samples", "", "%u", s.rtt_samples);
 		diag_value_add(r, "jitter", "ms", "%.0f", s.jitter_ms);
-		diag_value_add(r, "jitter_samples", "", "%u", s.received - 1);
+		diag_value_add(r, "jitter_samples", "", "%u", s.rtt_samples ? s.rtt_samples - 1 : 0);
 		diag_value_add(r, "timestamps", "", "%s",
-			       st->ntx_kernel == st->sent ? "kernel TX and RX (SO_TIMESTAMPING software)" :
+			       st->ntx_kernel >= st->sent ? "kernel TX and RX (SO_TIMESTAMPING software)" :
 			       st->ntx_kernel ? "kernel RX; kernel TX for some packets, user-space send time for the rest" :
 			       "kernel RX; user-space send time (the kernel gave no TX timestamps)");
-		diag_value_add(r, "reflector_lateness_max", "ms", "%.1f (removed from RTT)", st->overshoot_max_ns / 1e6);
+		diag_value_add(r, "reflector_lateness_max", "ms", "%.1f", st->overshoot_max_ns / 1e6);
 	}
 	diag_value_add(r, "bursts", "", "%u", s.bursts);
 	diag_value_add(r, "burst_max", "packets", "%u", s.burst_max);
@@ -361,6 +361,11 @@ static void voice_on_read(struct ev_fd *w, unsigned ev)
 			continue;
 		/* RTT = our kernel RX - our kernel TX - the reflector's lateness beyond the delay it
 		 * was asked for (NTP-style: its own hold is not the network's) */
+		if (seq >= st->paced) {
+			/* the extension samples loss only: RTT and jitter are the voice-shaped stream's */
+			rtpstats_seen(&st->stats, seq);
+			continue;
+		}
 		lateness = diag_refl_overshoot_ns(&h);
 		if (lateness > st->overshoot_max_ns)
 			st->overshoot_max_ns = lateness;

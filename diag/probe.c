@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -111,6 +112,21 @@ int diag_refl_parse(const uint8_t *buf, size_t len, struct diag_refl *h)
 	h->payload = buf + DIAG_REFL_HDR;
 	h->plen = len - DIAG_REFL_HDR;
 	return 0;
+}
+
+const char *diag_dscp_name(int dscp, char *buf, size_t cap)
+{
+	if (dscp == 46)
+		snprintf(buf, cap, "46/EF");
+	else if (dscp == 44)
+		snprintf(buf, cap, "44/VOICE-ADMIT");
+	else if (dscp >= 0 && dscp <= 63 && dscp % 8 == 0)
+		snprintf(buf, cap, "%d/CS%d", dscp, dscp / 8);
+	else if (dscp >= 10 && dscp <= 38 && dscp % 2 == 0 && (dscp % 8) >= 2 && (dscp % 8) <= 6)
+		snprintf(buf, cap, "%d/AF%d%d", dscp, dscp / 8, (dscp % 8) / 2);
+	else
+		snprintf(buf, cap, "%d", dscp);
+	return buf;
 }
 
 int64_t diag_refl_overshoot_ns(const struct diag_refl *h)

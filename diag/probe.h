@@ -56,6 +56,9 @@ int64_t diag_refl_overshoot_ns(const struct diag_refl *h);
 /* Parse a reflector reply; 0 or -EBADMSG. */
 int diag_refl_parse(const uint8_t *buf, size_t len, struct diag_refl *h);
 
+/* A DSCP value both ways, "46/EF", "34/AF41", "0/CS0", "7" (no name), into buf (>= 12). */
+const char *diag_dscp_name(int dscp, char *buf, size_t cap);
+
 /* CLOCK_REALTIME in ns. */
 int64_t diag_realtime_ns(void);
 

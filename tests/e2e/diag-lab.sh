@@ -92,7 +92,7 @@ scenario alg-bleach-loss "alg bleach-dscp loss=2" --voice-ms 10000 --packet-ms 1
 	sip-alg=FAIL dscp=WARN voice=FAIL --rest=PASS \
 	--advice="sip-alg=turn off SIP ALG / SIP Helper on the router" \
 	--value="sip-alg:rewritten=~Via" --value="sip-alg:rewritten=~Contact" \
-	--advice="dscp=QoS cannot prioritise voice" --value="dscp:audio=~arrived 0" \
+	--advice="dscp=QoS cannot prioritise voice" --advice="dscp=46/EF arrived as 0/CS0" --value="dscp:audio=~arrived 0/CS0" \
 	--value="voice:loss=1.5..2.5" --value="voice:loss_rating=~problematic" \
 	--value="voice:packets_sent=10000..10000"
 ok "alg-bleach-loss: exit status 2" [ "$SCN_RC" = 2 ]

@@ -240,8 +240,8 @@ static void test_clean_and_join(void **state)
 	assert_string_equal(val(rep, DIAG_C_VOICE, "packets_received"), "50");
 	assert_string_equal(val(rep, DIAG_C_VOICE, "loss"), "0.0");
 	assert_int_equal(diag_report_result(rep, DIAG_C_DSCP)->verdict, DIAG_PASS);
-	assert_string_equal(val(rep, DIAG_C_DSCP, "audio"), "sent 46 arrived 46");
-	assert_string_equal(val(rep, DIAG_C_DSCP, "signalling"), "sent 26 arrived 26");
+	assert_string_equal(val(rep, DIAG_C_DSCP, "audio"), "sent 46/EF arrived 46/EF");
+	assert_string_equal(val(rep, DIAG_C_DSCP, "signalling"), "sent 26/AF31 arrived 26/AF31");
 	assert_int_equal(diag_report_result(rep, DIAG_C_MTU)->verdict, DIAG_PASS);
 	assert_int_equal(diag_report_result(rep, DIAG_C_RTP_PORTS)->verdict, DIAG_PASS);
 	assert_int_equal(diag_report_result(rep, DIAG_C_UDP_LIFETIME)->verdict, DIAG_PASS);

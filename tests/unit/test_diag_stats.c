@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "diag/check.h"
+#include "diag/probe.h"
 #include "diag/stats.h"
 #include "diag/verdict.h"
 
@@ -131,6 +132,21 @@ static void test_value_never_silently_cut(void **state)
 	assert_true(DIAG_MAX_VALUES >= 28);
 }
 
+/* DSCP values named both ways (the report says "46/EF arrived as 34/AF41"). */
+static void test_dscp_names(void **state)
+{
+	static const struct {
+		int dscp;
+		const char *name;
+	} t[] = { { 46, "46/EF" }, { 34, "34/AF41" }, { 26, "26/AF31" }, { 0, "0/CS0" }, { 8, "8/CS1" },
+		  { 48, "48/CS6" }, { 10, "10/AF11" }, { 38, "38/AF43" }, { 44, "44/VOICE-ADMIT" }, { 7, "7" },
+		  { 40, "40/CS5" }, { 42, "42" }, { 63, "63" } };
+	char b[20];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		assert_string_equal(diag_dscp_name(t[i].dscp, b, sizeof(b)), t[i].name);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_rate_by_interval),
 		cmocka_unit_test(test_never_decided_by_chance),
 		cmocka_unit_test(test_value_never_silently_cut),
+		cmocka_unit_test(test_dscp_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

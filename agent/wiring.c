@@ -137,6 +137,13 @@ static void fill_diag_opts(struct agent *a, struct diag_opts *o)
 
 		if (slot <= 1)
 			utl_strlcpy(o->sip_host[slot], r->host, sizeof(o->sip_host[slot]));
+		/* the transports and ports the phone registers with: the SIP ALG check probes them */
+		o->sip_transports = (i ? o->sip_transports : 0) |
+				    (r->transport == CFG_TP_TCP ? DIAG_SIP_TCP : r->transport == CFG_TP_TLS ? DIAG_SIP_TLS : DIAG_SIP_UDP);
+		if (r->port && r->transport == CFG_TP_TLS)
+			o->sip_tls_port = r->port;
+		else if (r->port)
+			o->sip_port = r->port;
 	}
 	o->rtp_min = c->rtp_min;
 	o->rtp_max = c->rtp_max;

@@ -116,6 +116,7 @@ void diag_opts_default(struct diag_opts *o)
 	utl_strlcpy(o->sip_host[1], "sip-west.dialstack.ai", sizeof(o->sip_host[1]));
 	o->sip_port = 5060;
 	o->sip_tls_port = 5061;
+	o->sip_transports = DIAG_SIP_UDP;
 	utl_strlcpy(o->stun_host, "global.stun.twilio.com", sizeof(o->stun_host));
 	o->stun_port = 3478;
 	o->reflector_port = 7;
@@ -155,6 +156,7 @@ static const struct {
 } uint_rules[] = {
 	{ "sip_port", OPT_FIELD(sip_port), 1, 65535 },
 	{ "sip_tls_port", OPT_FIELD(sip_tls_port), 1, 65535 },
+	{ "sip_transports", OPT_FIELD(sip_transports), 1, 7 },
 	{ "stun_port", OPT_FIELD(stun_port), 1, 65535 },
 	{ "reflector_port", OPT_FIELD(reflector_port), 1, 65535 },
 	{ "rtp_min", OPT_FIELD(rtp_min), 1024, 65535 },

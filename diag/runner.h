@@ -19,6 +19,11 @@
 #include "diag/verdict.h"
 
 #define DIAG_HOST_MAX 128
+
+/* SIP transports (struct diag_opts.sip_transports) */
+#define DIAG_SIP_UDP 1u
+#define DIAG_SIP_TCP 2u
+#define DIAG_SIP_TLS 4u
 #define DIAG_PATH_MAX 256
 
 /* The checks, in report order. */
@@ -58,6 +63,8 @@ struct diag_opts {
 	char key_file[DIAG_PATH_MAX];        /* its key */
 	char sip_host[2][DIAG_HOST_MAX];     /* [0] east, [1] west */
 	unsigned sip_port;                   /* 5060 (UDP and TCP) */
+	unsigned sip_transports;             /* DIAG_SIP_* the phone is provisioned with (UDP); the
+					      * SIP ALG check probes each of UDP and TCP among them */
 	unsigned sip_tls_port;               /* 5061 */
 	char stun_host[DIAG_HOST_MAX];
 	unsigned stun_port;                  /* 3478 */

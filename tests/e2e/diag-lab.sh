@@ -140,6 +140,20 @@ scenario east-down-delay "east-down delay=10,50" -- \
 	--value="voice:mos=4.31..4.37" --value="voice:timestamps=~kernel" \
 	--value="voice:reflector_lateness_max=0..120000" --value="voice:rtt_samples=400..20000"
 
+# 4b. SIP ALG on the transports the phone uses (the kernel's SIP helper, nf_conntrack_sip, on
+#     TCP and/or UDP 5060); each transport's rewritten fields named, TLS cannot be rewritten
+scenario alg-tcp "alg=tcp" --only link,address,clock,dns,sip-alg --sip-transport tcp -- \
+	sip-alg=FAIL --rest=PASS --advice="sip-alg=over TCP 5060" --no-advice="sip-alg=over UDP" \
+	--value="sip-alg:rewritten_tcp=~Via" --value="sip-alg:rewritten_tcp=~Contact"
+scenario alg-tcp-phone-udp "alg=tcp" --only link,address,clock,dns,sip-alg --sip-transport udp -- \
+	sip-alg=PASS --rest=PASS --value="sip-alg:rewritten_udp=~none" --advice="sip-alg=UDP 5060"
+scenario alg-udp "alg=udp" --only link,address,clock,dns,sip-alg --sip-transport udp -- \
+	sip-alg=FAIL --rest=PASS --advice="sip-alg=over UDP 5060" --value="sip-alg:rewritten_udp=~Via"
+scenario alg-both "alg" --only link,address,clock,dns,sip-alg --sip-transport udp,tcp,tls -- \
+	sip-alg=FAIL --rest=PASS --advice="sip-alg=over UDP 5060" --advice="sip-alg=over TCP 5060" \
+	--value="sip-alg:rewritten_udp=~Via" --value="sip-alg:rewritten_tcp=~Via" \
+	--value="sip-alg:tls=~an ALG cannot rewrite it"
+
 # 5. no DHCP lease
 scenario no-dhcp "no-dhcp" -- address=FAIL link=PASS clock=PASS --rest=SKIP \
 	--advice="address=not getting DHCP"

@@ -303,6 +303,32 @@ else
 	notok "fault alg"
 fi
 
+# ---- alg=tcp / alg=udp: the SIP helper on one transport only
+if fault alg=tcp; then
+	run_json "$WORK/algt.json" tool sip-echo "$DSA_LAB_SIP_EAST_IP" 5060 --proto tcp
+	check "alg=tcp: over TCP the registrar received Via and Contact rewritten to the public address" \
+		jcheck "$WORK/algt.json" 'd["status"] == 200 and "Via: SIP/2.0/TCP '"$DSA_LAB_ROUTER_WAN"':" in d["echo"] and "Contact: <sip:1001@'"$DSA_LAB_ROUTER_WAN"':" in d["echo"]'
+	run_json "$WORK/algt-udp.json" tool sip-echo "$DSA_LAB_SIP_EAST_IP" 5060
+	check "alg=tcp: over UDP the request arrives unchanged" \
+		jcheck "$WORK/algt-udp.json" 'd["status"] == 200 and ("Via: SIP/2.0/UDP " + d["local"]) in d["echo"]'
+	check "alg=tcp: the router's conntrack shows the sip helper on the TCP flow" bash -c \
+		"ip netns exec $DSA_LAB_NS_ROUTER conntrack -L -p tcp --dport 5060 2>/dev/null | grep -q 'helper=sip'"
+else
+	notok "fault alg=tcp"
+fi
+if fault alg=udp; then
+	check "alg=udp replaces alg=tcp (one alg fault at a time)" bash -c "grep -qx 'alg=udp' '$DSA_LAB_DIR/faults' && ! grep -qx 'alg=tcp' '$DSA_LAB_DIR/faults'"
+	run_json "$WORK/algu-tcp.json" tool sip-echo "$DSA_LAB_SIP_EAST_IP" 5060 --proto tcp
+	check "alg=udp: over TCP the request arrives unchanged" \
+		jcheck "$WORK/algu-tcp.json" 'd["status"] == 200 and ("Via: SIP/2.0/TCP " + d["local"]) in d["echo"]'
+	run_json "$WORK/algu.json" tool sip-echo "$DSA_LAB_SIP_EAST_IP" 5060
+	check "alg=udp: over UDP Via is rewritten" \
+		jcheck "$WORK/algu.json" 'd["status"] == 200 and "Via: SIP/2.0/UDP '"$DSA_LAB_ROUTER_WAN"':" in d["echo"]'
+	unfault alg
+else
+	notok "fault alg=udp"
+fi
+
 # ---- bleach-dscp
 if fault bleach-dscp; then
 	run_json "$WORK/bleach.json" tool udp-probe "$DSA_LAB_REFLECTOR_IP" "$DSA_LAB_REFLECTOR_PORT" --count 20 --tos 0xb8

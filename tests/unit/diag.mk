@@ -29,3 +29,7 @@ check_PROGRAMS += test_diag_load
 TESTS += test_diag_load
 test_diag_load_SOURCES = test_diag_load.c
 test_diag_load_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += test_diag_alg
+TESTS += test_diag_alg
+test_diag_alg_SOURCES = test_diag_alg.c
+test_diag_alg_LDADD = $(UNIT_LIBS)

@@ -301,7 +301,7 @@ static void dscp_finish(struct pset *s)
 				 "and %s (signalling) and not clear them", bad, diag_dscp_name(o->dscp_audio, a, sizeof(a)),
 				 diag_dscp_name(o->dscp_signal, b, sizeof(b)));
 	} else {
-		snprintf(r->brief, sizeof(r->brief), "%s and %s kept", diag_dscp_name(o->dscp_audio, a, sizeof(a)),
+		snprintf(r->brief, sizeof(r->brief), "%s, %s kept", diag_dscp_name(o->dscp_audio, a, sizeof(a)),
 			 diag_dscp_name(o->dscp_signal, b, sizeof(b)));
 		diag_verdict_set(r, DIAG_PASS, "DSCP marks arrive unchanged");
 	}

@@ -33,3 +33,7 @@ check_PROGRAMS += test_diag_alg
 TESTS += test_diag_alg
 test_diag_alg_SOURCES = test_diag_alg.c
 test_diag_alg_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += test_diag_voice
+TESTS += test_diag_voice
+test_diag_voice_SOURCES = test_diag_voice.c
+test_diag_voice_LDADD = $(UNIT_LIBS)

@@ -568,20 +568,6 @@ static void alg_udp_on_read(struct ev_fd *w, unsigned ev)
 	alg_maybe_end(st);
 }
 
-/* Content-Length (or "l") of a SIP message head, -1 if absent. */
-static long alg_content_length(const char *msg, size_t hlen)
-{
-	for (const char *p = msg; p && (size_t)(p - msg) < hlen; p = strstr(p, "\r\n")) {
-		if (p != msg)
-			p += 2;
-		if (!strncasecmp(p, "Content-Length:", 15))
-			return strtol(p + 15, NULL, 10);
-		if (!strncasecmp(p, "l:", 2))
-			return strtol(p + 2, NULL, 10);
-	}
-	return -1;
-}
-
 static int alg_build(struct alg_leg *leg)
 {
 	struct diag_ctx *x = leg->st->c->ctx;
@@ -609,8 +595,6 @@ static void alg_tcp_on_io(struct ev_fd *w, unsigned ev)
 {
 	struct alg_leg *leg = container_of(w, struct alg_leg, w);
 	struct alg_state *st = leg->st;
-	const char *eoh;
-	long clen;
 	ssize_t n;
 
 	if (!leg->connected) {
@@ -638,26 +622,23 @@ static void alg_tcp_on_io(struct ev_fd *w, unsigned ev)
 	}
 	leg->rxlen += (size_t)n;
 	leg->rx[leg->rxlen] = '\0';
-	for (int guard = 0; guard < 8 && (eoh = strstr(leg->rx, "\r\n\r\n")); guard++) {
-		size_t hlen = (size_t)(eoh - leg->rx) + 4, mlen;
+	for (int guard = 0; guard < 8; guard++) {
+		long mlen = sipprobe_message_len(leg->rx, leg->rxlen, ALG_MAX);
 		int code;
 
-		clen = alg_content_length(leg->rx, hlen);
-		if (clen < 0 || clen > ALG_MAX)
-			clen = 0;
-		mlen = hlen + (size_t)clen;
-		if (leg->rxlen < mlen) {
-			if (leg->rxlen >= sizeof(leg->rx) - 1)
-				break; /* larger than we keep: judged by the budget */
-			return;
+		if (mlen < 0) {
+			alg_close(leg); /* not SIP framing we can follow: the budget decides */
+			break;
 		}
-		code = sipprobe_response_status(leg->rx, mlen, leg->branch);
+		if (mlen == 0)
+			break;  /* more bytes to come (or more than we keep: closed below) */
+		code = sipprobe_response_status(leg->rx, (size_t)mlen, leg->branch);
 		if (code >= 200) {
-			alg_response(leg, leg->rx, mlen, code);
+			alg_response(leg, leg->rx, (size_t)mlen, code);
 			break;
 		}
 		/* provisional, or not ours: drop it and look at the next message */
-		leg->rxlen -= mlen;
+		leg->rxlen -= (size_t)mlen;
 		memmove(leg->rx, leg->rx + mlen, leg->rxlen + 1);
 	}
 	if (leg->rxlen >= sizeof(leg->rx) - 1)

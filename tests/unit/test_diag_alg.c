@@ -22,6 +22,7 @@
 #include "common/util.h"
 #include "diag/report.h"
 #include "diag/runner.h"
+#include "diag/sipprobe.h"
 
 #define MAXC 4
 
@@ -311,6 +312,30 @@ static void test_tls_only(void **state)
 	diag_runner_free(r);
 }
 
+/* Stream framing of SIP messages (the TCP leg's parser of outside bytes). */
+static void test_message_len(void **state)
+{
+	static const char two[] = "SIP/2.0 100 Trying\r\nl: 0\r\n\r\n"
+				  "SIP/2.0 200 OK\r\nContent-Length:  5 \r\n\r\nhello";
+	const size_t first = strlen("SIP/2.0 100 Trying\r\nl: 0\r\n\r\n");
+	static const char *const bad[] = {
+		"SIP/2.0 200 OK\r\nContent-Length: x\r\n\r\n",
+		"SIP/2.0 200 OK\r\nContent-Length: 12a\r\n\r\n",
+		"SIP/2.0 200 OK\r\nContent-Length:\r\n\r\n",
+		"SIP/2.0 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
+		"SIP/2.0 200 OK\r\ncontent-length: 9000\r\n\r\n", /* above max_body */
+	};
+
+	assert_int_equal(sipprobe_message_len(two, sizeof(two) - 1, 8192), (long)first);
+	assert_int_equal(sipprobe_message_len(two + first, sizeof(two) - 1 - first, 8192), (long)(sizeof(two) - 1 - first));
+	/* every truncation of the second message: more bytes needed, never an error or a length */
+	for (size_t n = 0; n < sizeof(two) - 1 - first; n++)
+		assert_int_equal(sipprobe_message_len(two + first, n, 8192), 0);
+	assert_int_equal(sipprobe_message_len("SIP/2.0 200 OK\r\nVia: x\r\n\r\nrest", 30, 8192), 26);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(sipprobe_message_len(bad[i], strlen(bad[i]), 8192), -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +344,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_alg_tcp_phone_udp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alg_both, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_only, setup, teardown),
+		cmocka_unit_test(test_message_len),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -326,7 +326,7 @@ static void st_client_progress(struct ev_timer *t)
 	if (!sc->c)
 		return;
 	snprintf(line, sizeof(line), "...  UDP lifetime   still measuring (%u s)", sc->waited_s);
-	ev = ctl_reply_new("event");
+	ev = ctl_reply_new("progress");
 	json_object_object_add(ev, "line", json_object_new_string(line));
 	ctl_client_event(sc->c, ev);
 	ev_timer_set(&sc->progress, 5000);
@@ -345,7 +345,7 @@ static void st_client_done(const struct diag_report *rep, void *arg)
 		st_client_final(rep, arg);
 		return;
 	}
-	ev = ctl_reply_new("event");
+	ev = ctl_reply_new("progress");
 	json_object_object_add(ev, "partial", json_object_new_boolean(true));
 	json_object_object_add(ev, "verdict", json_object_new_string(names[ex < 0 || ex > 2 ? 2 : ex]));
 	json_object_object_add(ev, "line",

@@ -22,6 +22,7 @@ struct agt_options {
 	bool foreground;
 	bool json;
 	bool xml;
+	bool quick;                 /* selftest: do not wait for the background checks */
 };
 
 /* Defaults from configure's paths, overridable by DIALSTACK_RUNDIR/DIALSTACK_STATEDIR. */

@@ -27,6 +27,8 @@ static void usage(FILE *f)
 		"  -f, --foreground    with run: stay in the foreground and log to stderr\n"
 		"  -j, --json          machine-readable output (one JSON object per line)\n"
 		"      --xml           with selftest: print the full XML report\n"
+		"      --quick         with selftest: end with the main checks, do not wait for the\n"
+		"                      UDP mapping lifetime (up to keepalive + margin)\n"
 		"  -s, --server URL    provisioning server (overrides DHCP and the default)\n"
 		"  -c, --config FILE   bootstrap settings (default %s/bootstrap.conf)\n"
 		"  -i, --interface IF  network interface the phone uses\n"
@@ -53,6 +55,7 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "xml", no_argument, NULL, 'X' },
+		{ "quick", no_argument, NULL, 'Q' },
 		{ "server", required_argument, NULL, 's' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "interface", required_argument, NULL, 'i' },
@@ -73,6 +76,7 @@ int main(int argc, char **argv)
 		case 'f': o.foreground = true; break;
 		case 'j': o.json = true; break;
 		case 'X': o.xml = true; break;
+		case 'Q': o.quick = true; break;
 		case 's': o.server = optarg; break;
 		case 'c': o.bootstrap = optarg; break;
 		case 'i': o.iface = optarg; break;

@@ -104,6 +104,8 @@ struct st_client {
 	struct ctl_client *c;
 	struct agent *a;
 	struct ev_timer reap;
+	struct ev_timer progress;            /* while the background checks run */
+	unsigned waited_s;
 };
 
 static void fill_diag_opts(struct agent *a, struct diag_opts *o)
@@ -135,6 +137,13 @@ static void fill_diag_opts(struct agent *a, struct diag_opts *o)
 
 		if (slot <= 1)
 			utl_strlcpy(o->sip_host[slot], r->host, sizeof(o->sip_host[slot]));
+		/* the transports and ports the phone registers with: the SIP ALG check probes them */
+		o->sip_transports = (i ? o->sip_transports : 0) |
+				    (r->transport == CFG_TP_TCP ? DIAG_SIP_TCP : r->transport == CFG_TP_TLS ? DIAG_SIP_TLS : DIAG_SIP_UDP);
+		if (r->port && r->transport == CFG_TP_TLS)
+			o->sip_tls_port = r->port;
+		else if (r->port)
+			o->sip_port = r->port;
 	}
 	o->rtp_min = c->rtp_min;
 	o->rtp_max = c->rtp_max;
@@ -253,6 +262,7 @@ static void st_client_reap(struct ev_timer *t)
 {
 	struct st_client *sc = container_of(t, struct st_client, reap);
 
+	ev_timer_cancel(&sc->progress);
 	diag_listener_remove(&sc->l);
 	free(sc);
 }
@@ -272,7 +282,9 @@ static void st_client_check(const struct diag_result *r, void *arg)
 	ctl_client_event(sc->c, ev);
 }
 
-static void st_client_done(const struct diag_report *rep, void *arg)
+/* The final result: the report with every check (or the main phase's, when the client
+ * asked for it to end there: it hangs up after the "partial" event, see agent/cli.c). */
+static void st_client_final(const struct diag_report *rep, void *arg)
 {
 	struct st_client *sc = arg;
 	struct json_object *res;
@@ -281,9 +293,11 @@ static void st_client_done(const struct diag_report *rep, void *arg)
 	static const char *const names[] = { "pass", "warn", "fail" };
 	int ex = diag_report_exit_status(rep);
 
+	ev_timer_cancel(&sc->progress);
 	if (sc->c) {
 		res = ctl_reply_new("result");
 		json_object_object_add(res, "verdict", json_object_new_string(names[ex < 0 || ex > 2 ? 2 : ex]));
+		json_object_object_add(res, "complete", json_object_new_boolean(rep->complete));
 		if (diag_report_summary(rep, text, sizeof(text)) >= 0)
 			json_object_object_add(res, "register_summary", json_object_new_string(text));
 		snprintf(text, sizeof(text), "overall: %s%s", diag_verdict_name(rep->overall),
@@ -301,11 +315,52 @@ static void st_client_done(const struct diag_report *rep, void *arg)
 	ev_timer_set(&sc->reap, 0);
 }
 
+/* Every 5 s while the background checks run: a progress line (also keeps the CLI's wait alive). */
+static void st_client_progress(struct ev_timer *t)
+{
+	struct st_client *sc = container_of(t, struct st_client, progress);
+	struct json_object *ev;
+	char line[80];
+
+	sc->waited_s += 5;
+	if (!sc->c)
+		return;
+	snprintf(line, sizeof(line), "...  UDP lifetime   still measuring (%u s)", sc->waited_s);
+	ev = ctl_reply_new("progress");
+	json_object_object_add(ev, "line", json_object_new_string(line));
+	ctl_client_event(sc->c, ev);
+	ev_timer_set(&sc->progress, 5000);
+}
+
+/* The main phase is over: final when complete; else say so ("partial", with the verdict so far,
+ * for `selftest --quick`) and wait for the background checks (on_report_update). */
+static void st_client_done(const struct diag_report *rep, void *arg)
+{
+	struct st_client *sc = arg;
+	struct json_object *ev;
+	static const char *const names[] = { "pass", "warn", "fail" };
+	int ex = diag_report_exit_status(rep);
+
+	if (rep->complete || !sc->c) {
+		st_client_final(rep, arg);
+		return;
+	}
+	ev = ctl_reply_new("progress");
+	json_object_object_add(ev, "partial", json_object_new_boolean(true));
+	json_object_object_add(ev, "verdict", json_object_new_string(names[ex < 0 || ex > 2 ? 2 : ex]));
+	json_object_object_add(ev, "line",
+			       json_object_new_string("...  UDP lifetime   waiting (--quick: no)"));
+	ctl_client_event(sc->c, ev);
+	sc->progress.cb = st_client_progress;
+	ev_timer_set(&sc->progress, 5000);
+}
+
 static void st_client_gone(struct ctl_client *c, void *arg)
 {
 	struct st_client *sc = arg;
 
 	sc->c = NULL;
+	ev_timer_cancel(&sc->progress);
 	sc->reap.cb = st_client_reap;
 	ev_timer_set(&sc->reap, 0);
 }
@@ -350,6 +405,7 @@ int agt_selftest(struct agent *a, struct ctl_client *c, char *why, size_t whylen
 		sc->a = a;
 		sc->l.on_check_done = st_client_check;
 		sc->l.on_run_done = st_client_done;
+		sc->l.on_report_update = st_client_final;
 		sc->l.arg = sc;
 		ctl_client_on_close(c, st_client_gone, sc);
 		/* Joins the run just started (or the one already running). */

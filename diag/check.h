@@ -32,6 +32,10 @@ struct diag_ctx {
 	bool resolved[DIAG_H_COUNT];
 	struct in_addr addr[DIAG_H_COUNT];
 	struct diag_curl *curl;              /* libcurl multi on the loop */
+	uint64_t deadline_us;                /* ev_now_us() when the main phase's budget ends */
+	/* the test call's own packets, once its verdict is known (the voice check pools them) */
+	bool call_media;
+	uint32_t call_sent, call_received;
 };
 
 struct diag_check;

@@ -26,6 +26,7 @@
 #include "diag/emodel.h"
 #include "diag/probe.h"
 #include "diag/rtpstats.h"
+#include "diag/stats.h"
 #include "media/g711.h"
 #include "media/rtp.h"
 #include "media/srtp.h"
@@ -120,15 +121,26 @@ static void call_verdict(struct call_state *st)
 	struct rtpstats_result s;
 	struct tone_result tr = { 0 };
 	enum diag_verdict v = DIAG_PASS;
-	char bad[256] = "";
-	bool tone = false;
+	char bad[256] = "", ci[96];
+	bool tone = false, pooled;
 	double mos = NAN, R = NAN;
 	uint32_t sent = st->nfilled;
+	struct diag_irate lir;
 
 	rtpstats_result(&st->stats, sent, &s);
 	diag_value_add(r, "packets_sent", "", "%u", sent);
 	diag_value_add(r, "packets_received", "", "%u", s.received);
 	diag_value_add(r, "loss", "%", "%.1f", s.loss_pct);
+	diag_rate_rate(&o->th, DIAG_M_LOSS, sent - (s.received < sent ? s.received : sent), sent, &lir);
+	diag_irate_text(&lir, ci, sizeof(ci));
+	diag_value_add(r, "loss_interval", "", "%s", ci);
+	/* one loss figure for voice and call: the voice check rates both samples together */
+	pooled = (o->checks & DIAG_CHECK_BIT(DIAG_C_VOICE)) && s.received > 0;
+	if (s.received > 0) {
+		c->ctx->call_media = true;
+		c->ctx->call_sent = sent;
+		c->ctx->call_received = s.received < sent ? s.received : sent;
+	}
 	diag_value_add(r, "srtp", "", "%s", o->call_srtp ? (s.received ? "yes" : "offered") : "no");
 	/* at most DIAG_MAX_VALUES (20) in all: keep the list short */
 	if (o->call_srtp)
@@ -162,10 +174,29 @@ static void call_verdict(struct call_state *st)
 	diag_value_add(r, "rtt_min", "ms", "%.1f", s.rtt_min_ms);
 	diag_value_add(r, "rtt_avg", "ms", "%.1f", s.rtt_avg_ms);
 	diag_value_add(r, "rtt_max", "ms", "%.1f", s.rtt_max_ms);
+	diag_value_add(r, "rtt_samples", "", "%u", s.received);
 	diag_value_add(r, "jitter", "ms", "%.1f", s.jitter_ms);
+	diag_value_add(r, "jitter_samples", "", "%u", s.received ? s.received - 1 : 0);
+	diag_value_add(r, "timestamps", "", "%s",
+		       rs->tx_kernel_ts >= rs->tx_packets ? "kernel TX and RX (SO_TIMESTAMPING software)" :
+		       rs->tx_kernel_ts ? "kernel RX; kernel TX for some packets, send() time for the rest" :
+		       "kernel RX; send() time (the kernel gave no TX timestamps)");
 	diag_value_add(r, "burst_max", "packets", "%u", s.burst_max);
 	rate(r, &o->th, DIAG_M_JITTER, s.jitter_ms, &v, bad, sizeof(bad));
-	rate(r, &o->th, DIAG_M_LOSS, s.loss_pct, &v, bad, sizeof(bad));
+	if (pooled) {
+		diag_value_add(r, "loss_rating", "", "rated with the voice stream's packets (see voice)");
+	} else {
+		size_t l = strlen(bad);
+
+		diag_value_add(r, "loss_rating", "", "%s%s%s%s", lir.decided ? "" : "undecided: ",
+			       diag_rating_name(lir.lo_rating), lir.decided ? "" : "..",
+			       lir.decided ? "" : diag_rating_name(lir.hi_rating));
+		v = diag_verdict_worst(v, lir.verdict);
+		if (!lir.decided || lir.rating >= DIAG_MARGINAL) {
+			l += (size_t)snprintf(bad + l, sizeof(bad) - l, "%s", l ? "; " : "");
+			diag_irate_sentence(&lir, DIAG_M_LOSS, bad + l, sizeof(bad) - l);
+		}
+	}
 	rate(r, &o->th, DIAG_M_RTT, s.rtt_avg_ms, &v, bad, sizeof(bad));
 	mos = emodel_mos(&emodel_g711_plc, s.rtt_avg_ms, s.jitter_ms, s.loss_pct, s.burst_ratio, &R);
 	diag_value_add(r, "mos", "", "%.2f", mos);
@@ -186,6 +217,10 @@ static void call_verdict(struct call_state *st)
 		diag_verdict_set(r, DIAG_PASS, "test call placed and audio is clean both directions%s%s%s",
 				 o->call_srtp ? " (SRTP: yes, " : "",
 				 o->call_srtp ? msrtp_suite_name(st->key.suite) : "", o->call_srtp ? ")" : "");
+	else if (v == DIAG_WARN && !pooled && !lir.decided && !strstr(bad, "jitter ") && !strstr(bad, "rtt ") && !strstr(bad, "MOS "))
+		/* only the loss is undecided: the call worked, its sample is too small to rate */
+		diag_verdict_set(r, DIAG_WARN, "test call placed, tone back%s%s%s; %s", o->call_srtp ? " (SRTP: yes, " : "",
+				 o->call_srtp ? msrtp_suite_name(st->key.suite) : "", o->call_srtp ? ")" : "", bad);
 	else
 		diag_verdict_set(r, v, "the test call's audio is impaired: %s: fix the network before cutover "
 				 "(busy links, Wi-Fi; QoS for DSCP 46)", bad);

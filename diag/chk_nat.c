@@ -1,10 +1,9 @@
 /* chk_nat.c - NAT (STUN mapping, RFC 5780 mapping behaviour, double NAT, CGNAT) and SIP ALG.
  *
- * Double NAT: STUN requests with TTL 1, 2 and 3 (IP_RECVERR, read from
- * MSG_ERRQUEUE): each hop that answers "time exceeded" names itself; two
- * private hops before the public internet is reported as double NAT (on a
- * routed private LAN with an internal router this is a false alarm, said so
- * in the advice). SIP ALG: an OPTIONS with known Via, Contact and SDP and the
+ * Double NAT / CGNAT: STUN requests with TTL 1..6 (IP_RECVERR, read from
+ * MSG_ERRQUEUE): each hop that answers "time exceeded" names itself; the
+ * situation (no NAT, one NAT, double NAT, CGNAT, CGNAT + double NAT) is
+ * judged from those hops and the STUN mapping by diag/natverdict.c. SIP ALG: an OPTIONS with known Via, Contact and SDP and the
  * echo header; the registrar returns what it received, base64-encoded.
  */
 #include "config.h"
@@ -14,20 +13,23 @@
 #include <linux/errqueue.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/ev.h"
 #include "diag/check.h"
+#include "diag/natverdict.h"
 #include "diag/probe.h"
 #include "diag/sipprobe.h"
 #include "common/stun.h"
+#include "system/system.h"
 
 #define STUN_RETX_MS 400
 #define STUN_TRIES 6
 #define NAT_BUDGET_MS 5000
-#define TTL_PROBES 3
+#define TTL_PROBES DIAG_NAT_MAX_HOPS  /* the site and the ISP's first hops */
 
 enum stun_step { ST_TEST1 = 0, ST_TEST2, ST_TEST3, ST_DONE };
 
@@ -92,64 +94,57 @@ static void nat_end(struct nat_state *st)
 	struct diag_check *c = st->c;
 	struct diag_ctx *x = c->ctx;
 	struct diag_result *r = &c->res;
-	char ip[INET_ADDRSTRLEN], hops[96] = "", priv[64] = "";
-	unsigned nprivate = 0;
-	bool cgnat = diag_ip_cgnat(x->local), nat = false;
+	struct diag_nat_evidence ev = { .local = x->local };
+	struct diag_nat_judgement j;
+	char ip[INET_ADDRSTRLEN], hops[128] = "";
 
 	nat_release(st);
 	for (int i = 0; i < TTL_PROBES; i++) {
 		const struct ttl_probe *p = &st->tp[i];
 		size_t l = strlen(hops);
 
+		ev.nhops = (unsigned)i + 1;
 		if (p->reached) {
+			ev.hops[i].kind = DIAG_HOP_TARGET;
 			snprintf(hops + l, sizeof(hops) - l, "%s%d:server", l ? " " : "", p->ttl);
 			break;
 		}
 		if (!p->hop_known) {
+			ev.hops[i].kind = DIAG_HOP_SILENT;
 			snprintf(hops + l, sizeof(hops) - l, "%s%d:?", l ? " " : "", p->ttl);
 			break;
 		}
+		ev.hops[i].kind = DIAG_HOP_ROUTER;
+		ev.hops[i].addr = p->hop;
 		snprintf(hops + l, sizeof(hops) - l, "%s%d:%s", l ? " " : "", p->ttl, diag_ntoa(p->hop, ip));
 		if (!diag_ip_private(p->hop))
 			break;
-		cgnat |= diag_ip_cgnat(p->hop);
-		l = strlen(priv);
-		snprintf(priv + l, sizeof(priv) - l, "%s%s", nprivate ? " and " : "", ip);
-		nprivate++;
 	}
+	if (st->have[0]) {
+		ev.stun = true;
+		ev.mapped = st->b[0].mapped.sin_addr;
+	}
+	diag_nat_judge(&ev, x->opts->keepalive_s, &j);
 	diag_value_add(r, "local", "", "%s", diag_ntoa(x->local, ip));
 	diag_value_add(r, "hops", "", "%s", hops);
 	if (st->have[0]) {
-		nat = st->b[0].mapped.sin_addr.s_addr != x->local.s_addr;
 		diag_value_add(r, "public", "", "%s:%u", diag_ntoa(st->b[0].mapped.sin_addr, ip),
 			       ntohs(st->b[0].mapped.sin_port));
-		diag_value_add(r, "nat", "", "%s", nat ? "yes" : "no");
+		diag_value_add(r, "nat", "", "%s", ev.mapped.s_addr != ev.local.s_addr ? "yes" : "no");
 		diag_value_add(r, "mapping", "", "%s", st->b[0].have_other ? mapping_name(st) : "unknown (no RFC 5780)");
-		cgnat |= diag_ip_cgnat(st->b[0].mapped.sin_addr);
 	}
-	diag_value_add(r, "double_nat", "", "%s", nprivate >= 2 ? "yes" : "no");
-	diag_value_add(r, "cgnat", "", "%s", cgnat ? "yes" : "no");
+	diag_value_add(r, "situation", "", "%s", diag_nat_kind_name(j.kind));
+	diag_value_add(r, "site_private_hops", "", "%u%s%s", j.customer_hops, j.customer_hops ? ": " : "",
+		       j.customer);
+	diag_value_add(r, "double_nat", "", "%s", j.customer_hops >= 2 ? "yes" : "no");
+	diag_value_add(r, "cgnat", "", "%s%s", j.cgnat[0] ? "yes: " : "no", j.cgnat);
 	diag_threshold_set(r, "one NAT between the phone and the internet, no carrier-grade NAT");
-	if (nprivate >= 2) {
-		snprintf(r->brief, sizeof(r->brief), "double NAT");
-		diag_verdict_set(r, DIAG_WARN,
-				 "double NAT (%s are both private hops): put the upstream modem into bridge mode "
-				 "so only one device does NAT, or connect the phones to the device doing NAT",
-				 priv);
-	} else if (cgnat) {
-		snprintf(r->brief, sizeof(r->brief), "carrier-grade NAT");
-		diag_verdict_set(r, DIAG_WARN,
-				 "carrier-grade NAT (100.64.0.0/10) in the path: ask the ISP for a public address");
-	} else if (!st->have[0]) {
-		snprintf(r->brief, sizeof(r->brief), "STUN no answer");
-		diag_verdict_set(r, DIAG_WARN, "STUN server %s:%u does not answer: allow outbound UDP 3478; "
-				 "NAT type unknown", x->host[DIAG_H_STUN], x->opts->stun_port);
-	} else {
-		snprintf(r->brief, sizeof(r->brief), "%s %s", nat ? "NAT" : "no NAT",
-			 diag_ntoa(st->b[0].mapped.sin_addr, ip));
-		diag_verdict_set(r, DIAG_PASS, nat ? "single NAT, public address %s" : "no NAT: public address %s",
-				 ip);
-	}
+	snprintf(r->brief, sizeof(r->brief), "%s", j.brief);
+	if (j.kind == DIAG_NAT_UNKNOWN)
+		diag_verdict_set(r, j.verdict, "STUN server %s:%u does not answer: allow outbound UDP %u; "
+				 "NAT type unknown", x->host[DIAG_H_STUN], x->opts->stun_port, x->opts->stun_port);
+	else
+		diag_verdict_set(r, j.verdict, "%s", j.advice);
 	c->priv = NULL;
 	free(st);
 	diag_check_done(c);
@@ -370,107 +365,291 @@ const struct diag_check_type diag_chk_nat = {
 
 /* ---------------------------------------------------------------- SIP ALG */
 
+/* An ALG rewrites what it can read: UDP and TCP are probed (each transport the phone is
+ * provisioned with, to each registrar), TLS is encrypted end to end and cannot be rewritten. */
 #define ALG_BUDGET_MS 4000
 #define ALG_MAX 8192
+#define ALG_LEGS 4                      /* {UDP, TCP} x {east, west} */
+
+enum alg_tp { ALG_UDP = 0, ALG_TCP, ALG_NTP };
+static const char *const alg_tp_name[ALG_NTP] = { "UDP", "TCP" };
+static const char *const alg_tp_key[ALG_NTP] = { "udp", "tcp" };
+
+enum alg_outcome { AO_NONE = 0, AO_CLEAN, AO_REWRITTEN, AO_NO_ECHO, AO_UNREADABLE };
 
 struct alg_leg {
 	struct ev_fd w;
 	struct alg_state *st;
 	int h;
+	enum alg_tp tp;
+	bool connected, done;
 	char branch[16];
 	char req[2048];
 	size_t reqlen;
-	bool answered;
-	int status;
+	char rx[ALG_MAX];
+	size_t rxlen;
+};
+
+struct alg_tp_result {
+	enum alg_outcome out;
+	int h, status;
+	char fields[96];
 };
 
 struct alg_state {
 	struct diag_check *c;
-	struct alg_leg leg[2];
+	struct alg_leg leg[ALG_LEGS];
+	unsigned nlegs;
+	bool want[ALG_NTP];
+	struct alg_tp_result res[ALG_NTP];
 	struct ev_timer retx, budget;
 	unsigned interval_ms;
 };
+
+static void alg_close(struct alg_leg *leg)
+{
+	if (leg->w.fd >= 0) {
+		ev_fd_del(&leg->w);
+		close(leg->w.fd);
+		leg->w.fd = -1;
+	}
+	leg->done = true;
+}
 
 static void alg_release(struct alg_state *st)
 {
 	ev_timer_cancel(&st->retx);
 	ev_timer_cancel(&st->budget);
-	for (int i = 0; i < 2; i++) {
-		if (st->leg[i].w.fd >= 0) {
-			ev_fd_del(&st->leg[i].w);
-			close(st->leg[i].w.fd);
-			st->leg[i].w.fd = -1;
-		}
-	}
+	for (unsigned i = 0; i < st->nlegs; i++)
+		alg_close(&st->leg[i]);
 }
 
+/* The verdict from each transport's outcome. */
 static void alg_end(struct alg_state *st)
 {
 	struct diag_check *c = st->c;
+	struct diag_ctx *x = c->ctx;
+	const struct diag_opts *o = x->opts;
+	struct diag_result *r = &c->res;
+	char rewritten[200] = "", all_fields[96] = "", clean[64] = "", silent[64] = "";
+	unsigned nrew = 0, nclean = 0, nnoecho = 0, nwant = 0;
 
 	alg_release(st);
+	diag_threshold_set(r, "Via, Contact and SDP arrive as sent over every transport the phone uses");
+	for (int t = 0; t < ALG_NTP; t++) {
+		const struct alg_tp_result *tr = &st->res[t];
+		char where[32], key[24];
+		size_t l;
+
+		if (!st->want[t])
+			continue;
+		nwant++;
+		snprintf(where, sizeof(where), "%s %u", alg_tp_name[t], o->sip_port);
+		snprintf(key, sizeof(key), "rewritten_%s", alg_tp_key[t]);
+		switch (tr->out) {
+		case AO_REWRITTEN:
+			diag_value_add(r, key, "", "%s (%s, %d)", tr->fields, x->host[tr->h], tr->status);
+			l = strlen(rewritten);
+			snprintf(rewritten + l, sizeof(rewritten) - l, "%s%s over %s", nrew ? "; " : "", tr->fields, where);
+			l = strlen(all_fields);
+			snprintf(all_fields + l, sizeof(all_fields) - l, "%s%s", nrew ? "," : "", tr->fields);
+			nrew++;
+			break;
+		case AO_CLEAN:
+			diag_value_add(r, key, "", "none (%s, %d)", x->host[tr->h], tr->status);
+			l = strlen(clean);
+			snprintf(clean + l, sizeof(clean) - l, "%s%s", nclean ? " and " : "", where);
+			nclean++;
+			break;
+		case AO_NO_ECHO:
+		case AO_UNREADABLE:
+			diag_value_add(r, key, "", "not testable: %s does not echo the request", x->host[tr->h]);
+			nnoecho++;
+			break;
+		default:
+			diag_value_add(r, key, "", "no registrar answered");
+			l = strlen(silent);
+			snprintf(silent + l, sizeof(silent) - l, "%s%s", silent[0] ? " / " : "", where);
+			break;
+		}
+	}
+	if (o->sip_transports & DIAG_SIP_TLS)
+		diag_value_add(r, "tls", "", "not probed: TLS %u is encrypted end to end, an ALG cannot rewrite it",
+			       o->sip_tls_port);
+	if (nrew) {
+		diag_value_add(r, "rewritten", "", "%s", all_fields);
+		snprintf(r->brief, sizeof(r->brief), "rewrote %.28s", all_fields);
+		diag_verdict_set(r, DIAG_FAIL, "SIP ALG rewrote %s: turn off SIP ALG / SIP Helper on the router "
+				 "(for every SIP transport), then reboot it", rewritten);
+	} else if (nclean) {
+		diag_value_add(r, "rewritten", "", "none");
+		snprintf(r->brief, sizeof(r->brief), "no rewriting");
+		diag_verdict_set(r, DIAG_PASS, "no SIP ALG on %s: requests arrive as sent%s%s", clean,
+				 silent[0] ? "; not tested on " : "", silent);
+	} else if (nnoecho) {
+		snprintf(r->brief, sizeof(r->brief), "not testable");
+		diag_verdict_set(r, DIAG_SKIP, "not tested: the registrars do not echo the request (%s)",
+				 SIPPROBE_ECHO_HEADER);
+	} else if (nwant) {
+		snprintf(r->brief, sizeof(r->brief), "no registrar answer");
+		diag_verdict_set(r, DIAG_SKIP, "not tested: no registrar answered over %s (see the east-/west- rows)",
+				 silent);
+	} else {
+		snprintf(r->brief, sizeof(r->brief), "TLS only");
+		diag_verdict_set(r, DIAG_SKIP, "not tested: the phone uses TLS %u only, which an ALG cannot rewrite",
+				 o->sip_tls_port);
+	}
 	c->priv = NULL;
 	free(st);
 	diag_check_done(c);
 }
 
-static void alg_on_read(struct ev_fd *w, unsigned ev)
+static bool alg_all_decided(const struct alg_state *st)
+{
+	for (int t = 0; t < ALG_NTP; t++)
+		if (st->want[t] && st->res[t].out == AO_NONE)
+			return false;
+	return true;
+}
+
+/* A complete response in leg->rx: judge it for its transport. */
+static void alg_response(struct alg_leg *leg, const char *msg, size_t len, int code)
+{
+	struct alg_state *st = leg->st;
+	struct alg_tp_result *tr = &st->res[leg->tp];
+	static char dec[ALG_MAX];
+	const char *body;
+	size_t blen;
+	int dl, diff;
+
+	alg_close(leg);
+	if (tr->out == AO_CLEAN || tr->out == AO_REWRITTEN)
+		return; /* the other registrar decided this transport already */
+	tr->h = leg->h;
+	tr->status = code;
+	body = sipprobe_body(msg, len, &blen);
+	if (!body || blen == 0 || (dl = sipprobe_b64decode(body, blen, dec, sizeof(dec) - 1)) <= 0) {
+		tr->out = AO_NO_ECHO;
+		return;
+	}
+	dec[dl] = '\0';
+	diff = sipprobe_compare(leg->req, leg->reqlen, dec, (size_t)dl, tr->fields, sizeof(tr->fields));
+	tr->out = diff < 0 ? AO_UNREADABLE : diff > 0 ? AO_REWRITTEN : AO_CLEAN;
+}
+
+static void alg_maybe_end(struct alg_state *st)
+{
+	bool open = false;
+
+	for (unsigned i = 0; i < st->nlegs; i++)
+		open |= !st->leg[i].done;
+	if (alg_all_decided(st) || !open)
+		alg_end(st);
+}
+
+static void alg_udp_on_read(struct ev_fd *w, unsigned ev)
 {
 	struct alg_leg *leg = container_of(w, struct alg_leg, w);
 	struct alg_state *st = leg->st;
-	struct diag_result *r = &st->c->res;
-	static char buf[ALG_MAX], dec[ALG_MAX];
 	struct diag_rx rx;
 	ssize_t n;
 
-	while ((n = diag_udp_recv(w->fd, buf, sizeof(buf) - 1, &rx)) != -EAGAIN) {
-		const char *body;
-		size_t blen;
-		char fields[96];
-		int code, dl, diff;
+	while (leg->w.fd >= 0 && (n = diag_udp_recv(w->fd, leg->rx, sizeof(leg->rx) - 1, &rx)) != -EAGAIN) {
+		int code;
 
 		if (n < 0)
 			continue;
-		code = sipprobe_response_status(buf, (size_t)n, leg->branch);
+		code = sipprobe_response_status(leg->rx, (size_t)n, leg->branch);
 		if (code < 200)
 			continue;
-		leg->answered = true;
-		leg->status = code;
-		diag_value_add(r, "registrar", "", "%s (%d)", st->c->ctx->host[leg->h], code);
-		body = sipprobe_body(buf, (size_t)n, &blen);
-		if (!body || blen == 0 || (dl = sipprobe_b64decode(body, blen, dec, sizeof(dec) - 1)) <= 0) {
-			snprintf(r->brief, sizeof(r->brief), "not testable");
-			diag_verdict_set(r, DIAG_SKIP, "not tested: %s does not echo the request (%s)",
-					 st->c->ctx->host[leg->h], SIPPROBE_ECHO_HEADER);
-			alg_end(st);
-			return;
-		}
-		dec[dl] = '\0';
-		diff = sipprobe_compare(leg->req, leg->reqlen, dec, (size_t)dl, fields, sizeof(fields));
-		diag_threshold_set(r, "Via, Contact and SDP arrive as sent");
-		if (diff < 0) {
-			snprintf(r->brief, sizeof(r->brief), "echo unreadable");
-			diag_verdict_set(r, DIAG_SKIP, "not tested: the echoed request is not ours");
-		} else if (diff > 0) {
-			diag_value_add(r, "rewritten", "", "%s", fields);
-			snprintf(r->brief, sizeof(r->brief), "rewrote %.28s", fields);
-			diag_verdict_set(r, DIAG_FAIL,
-					 "SIP ALG rewrote %s: turn off SIP ALG / SIP Helper on the router, then "
-					 "reboot it", fields);
-		} else {
-			diag_value_add(r, "rewritten", "", "none");
-			snprintf(r->brief, sizeof(r->brief), "no rewriting");
-			diag_verdict_set(r, DIAG_PASS, "no SIP ALG: requests arrive as sent");
-		}
-		alg_end(st);
-		return;
+		leg->rx[n] = '\0';
+		alg_response(leg, leg->rx, (size_t)n, code);
 	}
+	alg_maybe_end(st);
 }
 
-static void alg_send_all(struct alg_state *st)
+static int alg_build(struct alg_leg *leg)
 {
-	for (int i = 0; i < 2; i++)
-		if (st->leg[i].w.fd >= 0)
+	struct diag_ctx *x = leg->st->c->ctx;
+	struct sockaddr_in local;
+	char ip[INET_ADDRSTRLEN];
+	uint8_t rnd[5];
+	struct sipprobe p;
+	int n;
+
+	if (diag_local_addr(leg->w.fd, &local) < 0)
+		return -EIO;
+	utl_random(rnd, sizeof(rnd));
+	snprintf(leg->branch, sizeof(leg->branch), "%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4]);
+	/* the addresses in the request are the socket's own: an ALG rewrites exactly those */
+	p = (struct sipprobe){ alg_tp_name[leg->tp], diag_ntoa(local.sin_addr, ip), ntohs(local.sin_port),
+			       x->host[leg->h], x->opts->sip_port, leg->branch, leg->branch, true };
+	n = sipprobe_options(leg->req, sizeof(leg->req), &p);
+	if (n < 0)
+		return n;
+	leg->reqlen = (size_t)n;
+	return 0;
+}
+
+static void alg_tcp_on_io(struct ev_fd *w, unsigned ev)
+{
+	struct alg_leg *leg = container_of(w, struct alg_leg, w);
+	struct alg_state *st = leg->st;
+	ssize_t n;
+
+	if (!leg->connected) {
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+
+		getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+		if (soerr || alg_build(leg) < 0 ||
+		    send(w->fd, leg->req, leg->reqlen, MSG_NOSIGNAL) != (ssize_t)leg->reqlen) {
+			alg_close(leg);
+			alg_maybe_end(st);
+			return;
+		}
+		leg->connected = true;
+		ev_fd_add(w, EV_READ);
+		return;
+	}
+	n = recv(w->fd, leg->rx + leg->rxlen, sizeof(leg->rx) - 1 - leg->rxlen, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		alg_close(leg);
+		alg_maybe_end(st);
+		return;
+	}
+	leg->rxlen += (size_t)n;
+	leg->rx[leg->rxlen] = '\0';
+	for (int guard = 0; guard < 8; guard++) {
+		long mlen = sipprobe_message_len(leg->rx, leg->rxlen, ALG_MAX);
+		int code;
+
+		if (mlen < 0) {
+			alg_close(leg); /* not SIP framing we can follow: the budget decides */
+			break;
+		}
+		if (mlen == 0)
+			break;  /* more bytes to come (or more than we keep: closed below) */
+		code = sipprobe_response_status(leg->rx, (size_t)mlen, leg->branch);
+		if (code >= 200) {
+			alg_response(leg, leg->rx, (size_t)mlen, code);
+			break;
+		}
+		/* provisional, or not ours: drop it and look at the next message */
+		leg->rxlen -= (size_t)mlen;
+		memmove(leg->rx, leg->rx + mlen, leg->rxlen + 1);
+	}
+	if (leg->rxlen >= sizeof(leg->rx) - 1)
+		alg_close(leg);
+	alg_maybe_end(st);
+}
+
+static void alg_send_udp(struct alg_state *st)
+{
+	for (unsigned i = 0; i < st->nlegs; i++)
+		if (st->leg[i].tp == ALG_UDP && !st->leg[i].done && st->leg[i].w.fd >= 0)
 			(void)send(st->leg[i].w.fd, st->leg[i].req, st->leg[i].reqlen, 0);
 }
 
@@ -480,24 +659,55 @@ static void alg_on_retx(struct ev_timer *t)
 
 	st->interval_ms *= 2;
 	ev_timer_set(&st->retx, st->interval_ms);
-	alg_send_all(st);
+	alg_send_udp(st);
 }
 
 static void alg_on_budget(struct ev_timer *t)
 {
-	struct alg_state *st = container_of(t, struct alg_state, budget);
+	alg_end(container_of(t, struct alg_state, budget));
+}
 
-	snprintf(st->c->res.brief, sizeof(st->c->res.brief), "no registrar answer");
-	diag_verdict_set(&st->c->res, DIAG_SKIP,
-			 "not tested: no registrar answered over UDP 5060 (see east-udp / west-udp)");
-	alg_end(st);
+static int alg_open(struct alg_state *st, enum alg_tp tp, int h)
+{
+	struct diag_ctx *x = st->c->ctx;
+	struct alg_leg *leg = &st->leg[st->nlegs];
+	struct sockaddr_in dst;
+	int err;
+
+	leg->w.fd = -1;
+	leg->st = st;
+	leg->h = h;
+	leg->tp = tp;
+	diag_sin(&dst, x->addr[h], x->opts->sip_port);
+	if (tp == ALG_UDP) {
+		leg->w.cb = alg_udp_on_read;
+		leg->w.fd = diag_udp_open(&dst, x->opts->dscp_signal, 0);
+		if (leg->w.fd < 0)
+			return leg->w.fd;
+		st->nlegs++;
+		if ((err = alg_build(leg)) < 0)
+			return err;
+		return ev_fd_add(&leg->w, EV_READ);
+	}
+	leg->w.cb = alg_tcp_on_io;
+	leg->w.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (leg->w.fd < 0)
+		return -errno;
+	st->nlegs++;
+	(void)sys_set_dscp(leg->w.fd, x->opts->dscp_signal);
+	if (connect(leg->w.fd, (struct sockaddr *)&dst, sizeof(dst)) < 0 && errno != EINPROGRESS) {
+		alg_close(leg);
+		return 0;
+	}
+	return ev_fd_add(&leg->w, EV_WRITE);
 }
 
 static int alg_start(struct diag_check *c)
 {
 	struct diag_ctx *x = c->ctx;
+	const struct diag_opts *o = x->opts;
 	struct alg_state *st = calloc(1, sizeof(*st));
-	int opened = 0;
+	int err;
 
 	if (!st)
 		return -ENOMEM;
@@ -505,46 +715,33 @@ static int alg_start(struct diag_check *c)
 	c->priv = st;
 	st->retx.cb = alg_on_retx;
 	st->budget.cb = alg_on_budget;
-	for (int i = 0; i < 2; i++) {
-		struct alg_leg *leg = &st->leg[i];
-		struct sockaddr_in dst, local;
-		char ip[INET_ADDRSTRLEN];
-		uint8_t rnd[5];
-		struct sipprobe p;
-		int n;
+	st->want[ALG_UDP] = o->sip_transports & DIAG_SIP_UDP;
+	st->want[ALG_TCP] = o->sip_transports & DIAG_SIP_TCP;
+	for (int t = 0; t < ALG_NTP; t++) {
+		for (int i = 0; i < 2 && st->want[t]; i++) {
+			int h = i ? DIAG_H_WEST : DIAG_H_EAST;
 
-		leg->w.fd = -1;
-		leg->st = st;
-		leg->h = i ? DIAG_H_WEST : DIAG_H_EAST;
-		leg->w.cb = alg_on_read;
-		if (!x->resolved[leg->h])
-			continue;
-		diag_sin(&dst, x->addr[leg->h], x->opts->sip_port);
-		leg->w.fd = diag_udp_open(&dst, x->opts->dscp_signal, 0);
-		if (leg->w.fd < 0 || diag_local_addr(leg->w.fd, &local) < 0)
-			return -EIO;
-		utl_random(rnd, sizeof(rnd));
-		snprintf(leg->branch, sizeof(leg->branch), "%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3],
-			 rnd[4]);
-		/* the addresses in the request are the socket's own: an ALG rewrites exactly those */
-		p = (struct sipprobe){ "UDP", diag_ntoa(local.sin_addr, ip), ntohs(local.sin_port), x->host[leg->h],
-				       x->opts->sip_port, leg->branch, leg->branch, true };
-		n = sipprobe_options(leg->req, sizeof(leg->req), &p);
-		if (n < 0)
-			return n;
-		leg->reqlen = (size_t)n;
-		ev_fd_add(&leg->w, EV_READ);
-		opened++;
+			if (!x->resolved[h])
+				continue;
+			if ((err = alg_open(st, (enum alg_tp)t, h)) < 0)
+				return err;
+		}
 	}
-	if (!opened) {
-		diag_verdict_set(&c->res, DIAG_SKIP, "not tested: no registrar address (see dns)");
-		alg_end(st);
+	if (!st->nlegs) {
+		if (st->want[ALG_UDP] || st->want[ALG_TCP]) {
+			diag_verdict_set(&c->res, DIAG_SKIP, "not tested: no registrar address (see dns)");
+			c->priv = NULL;
+			free(st);
+			diag_check_done(c);
+			return 0;
+		}
+		alg_end(st); /* TLS only */
 		return 0;
 	}
 	st->interval_ms = 500;
 	ev_timer_set(&st->retx, st->interval_ms);
 	ev_timer_set(&st->budget, ALG_BUDGET_MS);
-	alg_send_all(st);
+	alg_send_udp(st);
 	return 0;
 }
 

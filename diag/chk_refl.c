@@ -263,7 +263,7 @@ static void dscp_finish(struct pset *s)
 {
 	struct diag_result *r = &s->c->res;
 	const struct diag_opts *o = s->c->ctx->opts;
-	char bad[96] = "";
+	char bad[96] = "", a[20], b[20];
 	unsigned nbad = 0, nknown = 0;
 
 	for (unsigned i = 0; i < s->n; i++) {
@@ -272,20 +272,21 @@ static void dscp_finish(struct pset *s)
 		char key[24];
 
 		if (!p->answered || p->refl_tos < 0) {
-			diag_value_add(r, name, "", "sent %d, not measured", p->dscp);
+			diag_value_add(r, name, "", "sent %s, not measured", diag_dscp_name(p->dscp, a, sizeof(a)));
 			continue;
 		}
 		nknown++;
-		diag_value_add(r, name, "", "sent %d arrived %d", p->dscp, p->refl_tos >> 2);
+		diag_value_add(r, name, "", "sent %s arrived %s", diag_dscp_name(p->dscp, a, sizeof(a)),
+			       diag_dscp_name(p->refl_tos >> 2, b, sizeof(b)));
 		if (p->back_tos >= 0) {
 			snprintf(key, sizeof(key), "%s_return", name);
-			diag_value_add(r, key, "", "%d", p->back_tos >> 2);
+			diag_value_add(r, key, "", "%s", diag_dscp_name(p->back_tos >> 2, b, sizeof(b)));
 		}
 		if ((p->refl_tos >> 2) != p->dscp) {
 			size_t l = strlen(bad);
 
-			snprintf(bad + l, sizeof(bad) - l, "%s%d arrived as %d", nbad ? ", " : "", p->dscp,
-				 p->refl_tos >> 2);
+			snprintf(bad + l, sizeof(bad) - l, "%s%s arrived as %s", nbad ? ", " : "",
+				 diag_dscp_name(p->dscp, a, sizeof(a)), diag_dscp_name(p->refl_tos >> 2, b, sizeof(b)));
 			nbad++;
 		}
 	}
@@ -296,10 +297,12 @@ static void dscp_finish(struct pset *s)
 	} else if (nbad) {
 		snprintf(r->brief, sizeof(r->brief), "%.40s", bad);
 		diag_verdict_set(r, DIAG_WARN,
-				 "QoS cannot prioritise voice: DSCP %s; have the router honour DSCP 46 (audio) "
-				 "and 26 (signalling) and not clear them", bad);
+				 "QoS cannot prioritise voice: DSCP %s; have the router honour DSCP %s (audio) "
+				 "and %s (signalling) and not clear them", bad, diag_dscp_name(o->dscp_audio, a, sizeof(a)),
+				 diag_dscp_name(o->dscp_signal, b, sizeof(b)));
 	} else {
-		snprintf(r->brief, sizeof(r->brief), "%d and %d kept", o->dscp_audio, o->dscp_signal);
+		snprintf(r->brief, sizeof(r->brief), "%s, %s kept", diag_dscp_name(o->dscp_audio, a, sizeof(a)),
+			 diag_dscp_name(o->dscp_signal, b, sizeof(b)));
 		diag_verdict_set(r, DIAG_PASS, "DSCP marks arrive unchanged");
 	}
 }

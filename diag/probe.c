@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -104,9 +106,90 @@ int diag_refl_parse(const uint8_t *buf, size_t len, struct diag_refl *h)
 	h->orig_port = (buf[6] & 4) ? (unsigned)rd_be(buf + 8, 2) : 0;
 	h->truncated = buf[6] & 8;
 	h->delay_us = (uint32_t)rd_be(buf + 12, 4);
+	h->rx_kernel = buf[6] & 2;
+	h->rx_ns = (int64_t)rd_be(buf + 16, 8);
+	h->tx_ns = (int64_t)rd_be(buf + 24, 8);
 	h->payload = buf + DIAG_REFL_HDR;
 	h->plen = len - DIAG_REFL_HDR;
 	return 0;
+}
+
+const char *diag_dscp_name(int dscp, char *buf, size_t cap)
+{
+	if (dscp == 46)
+		snprintf(buf, cap, "46/EF");
+	else if (dscp == 44)
+		snprintf(buf, cap, "44/VOICE-ADMIT");
+	else if (dscp >= 0 && dscp <= 63 && dscp % 8 == 0)
+		snprintf(buf, cap, "%d/CS%d", dscp, dscp / 8);
+	else if (dscp >= 10 && dscp <= 38 && dscp % 2 == 0 && (dscp % 8) >= 2 && (dscp % 8) <= 6)
+		snprintf(buf, cap, "%d/AF%d%d", dscp, dscp / 8, (dscp % 8) / 2);
+	else
+		snprintf(buf, cap, "%d", dscp);
+	return buf;
+}
+
+int64_t diag_refl_overshoot_ns(const struct diag_refl *h)
+{
+	int64_t o;
+
+	if (!h->rx_ns || !h->tx_ns)
+		return 0;
+	o = h->tx_ns - h->rx_ns - (int64_t)h->delay_us * 1000;
+	return o > 0 && o < 10 * 1000000000LL ? o : 0;
+}
+
+int diag_tx_timestamps(int fd)
+{
+	int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
+		    SOF_TIMESTAMPING_OPT_TSONLY;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) < 0)
+		return -errno;
+	return 0;
+}
+
+int diag_tx_drain(int fd, void (*fn)(uint32_t key, int64_t ns, void *arg), void *arg)
+{
+	int got = 0;
+
+	for (int guard = 0; guard < 4096; guard++) {
+		union {
+			char b[256];
+			struct cmsghdr align;
+		} cb;
+		char junk[64];
+		struct iovec iov = { .iov_base = junk, .iov_len = sizeof(junk) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b,
+				     .msg_controllen = sizeof(cb.b) };
+		int64_t ns = 0;
+		bool have_key = false;
+		uint32_t key = 0;
+
+		if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			break;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+				struct scm_timestamping ts;
+
+				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+				ns = (int64_t)ts.ts[0].tv_sec * 1000000000 + ts.ts[0].tv_nsec;
+			} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) {
+				struct sock_extended_err ee;
+
+				memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+				if (ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING && ee.ee_info == SCM_TSTAMP_SND) {
+					key = ee.ee_data;
+					have_key = true;
+				}
+			}
+		}
+		if (have_key && ns) {
+			fn(key, ns, arg);
+			got++;
+		}
+	}
+	return got;
 }
 
 int64_t diag_realtime_ns(void)

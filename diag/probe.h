@@ -18,6 +18,9 @@ struct diag_refl {
 	int tos;             /* TOS byte the reflector received, -1 if unknown */
 	unsigned orig_port;  /* destination port the probe was sent to, 0 if unknown */
 	uint32_t delay_us;   /* delay the reflector applied */
+	int64_t rx_ns;       /* its receive time (kernel's when rx_kernel), CLOCK_REALTIME */
+	int64_t tx_ns;       /* its send time (read just before sending) */
+	bool rx_kernel;
 	bool truncated;
 	const uint8_t *payload;
 	size_t plen;
@@ -38,8 +41,23 @@ int diag_udp_open(const struct sockaddr_in *dst, int dscp, int ttl);
  * -ECONNREFUSED from an ICMP port unreachable). */
 ssize_t diag_udp_recv(int fd, void *buf, size_t cap, struct diag_rx *rx);
 
+/* Ask the kernel for software transmit timestamps on fd (SO_TIMESTAMPING, TX_SOFTWARE,
+ * OPT_ID: the n-th datagram sent from now on has key n, OPT_TSONLY). 0 or -errno. */
+int diag_tx_timestamps(int fd);
+
+/* Read the transmit timestamps queued on fd's error queue: fn(key, CLOCK_REALTIME ns, arg) for
+ * each (at most 4096 per call). The number read. */
+int diag_tx_drain(int fd, void (*fn)(uint32_t key, int64_t ns, void *arg), void *arg);
+
+/* The reflector's own time between receiving and answering, beyond the delay it was asked for
+ * (its scheduling lateness, not the network's); 0 when unknown or negative. */
+int64_t diag_refl_overshoot_ns(const struct diag_refl *h);
+
 /* Parse a reflector reply; 0 or -EBADMSG. */
 int diag_refl_parse(const uint8_t *buf, size_t len, struct diag_refl *h);
+
+/* A DSCP value both ways, "46/EF", "34/AF41", "0/CS0", "7" (no name), into buf (>= 12). */
+const char *diag_dscp_name(int dscp, char *buf, size_t cap);
 
 /* CLOCK_REALTIME in ns. */
 int64_t diag_realtime_ns(void);

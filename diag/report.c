@@ -70,7 +70,7 @@ static const xmlChar *clean(const char *s, char *buf, size_t cap)
 
 static const char *lower_verdict(enum diag_verdict v)
 {
-	static const char *const n[] = { "pass", "warn", "fail", "skip" };
+	static const char *const n[] = { "pass", "warn", "fail", "skip", "inconclusive" };
 
 	return n[v];
 }
@@ -182,7 +182,8 @@ int diag_report_summary(const struct diag_report *rep, char *buf, size_t cap)
 	static const struct {
 		const char *key, *value;
 	} nums[] = { { "mos", "mos" }, { "rtt", "rtt_avg" }, { "jit", "jitter" }, { "loss", "loss" } };
-	static const enum diag_verdict lists[] = { DIAG_FAIL, DIAG_WARN };
+	static const enum diag_verdict lists[] = { DIAG_FAIL, DIAG_WARN, DIAG_INCONCLUSIVE };
+	static const char *const list_key[] = { ";fail=", ";warn=", ";inc=" };
 	size_t pos = 0;
 
 	if (cap == 0)
@@ -217,8 +218,7 @@ int diag_report_summary(const struct diag_report *rep, char *buf, size_t cap)
 			/* keep room: a list that would not fit is cut (the XML has everything) */
 			if (pos + strlen(tokens[i]) + 8 >= cap || pos + strlen(tokens[i]) + 8 >= DIAG_SUMMARY_MAX)
 				break;
-			append(buf, cap, &pos, "%s%s", first ? (lists[l] == DIAG_FAIL ? ";fail=" : ";warn=") : ",",
-			       tokens[i]);
+			append(buf, cap, &pos, "%s%s", first ? list_key[l] : ",", tokens[i]);
 			first = false;
 		}
 	}
@@ -230,7 +230,7 @@ int diag_report_summary(const struct diag_report *rep, char *buf, size_t cap)
 void diag_result_line(const struct diag_result *r, char *buf, size_t cap)
 {
 	char line[128];
-	const char *v = r->done ? diag_verdict_name(r->verdict) : "....";
+	const char *v = r->done ? diag_verdict_short(r->verdict) : "....";
 
 	snprintf(line, sizeof(line), "%-4s %-13.13s %s", v, r->title ? r->title : "", r->brief);
 	line[DIAG_LINE_COLS] = '\0'; /* a phone display line */
@@ -252,7 +252,7 @@ int diag_report_text(const struct diag_report *rep, char *buf, size_t cap)
 		if (append(buf, cap, &pos, "%s\n", line) < 0)
 			return -ENOSPC;
 	}
-	if (append(buf, cap, &pos, "%-4s %-13s %s\n", diag_verdict_name(rep->overall), "Overall",
+	if (append(buf, cap, &pos, "%-4s %-13s %s\n", diag_verdict_short(rep->overall), "Overall",
 		   rep->complete ? "" : "(lifetime pending)") < 0)
 		return -ENOSPC;
 	return (int)pos;
@@ -264,6 +264,7 @@ int diag_report_exit_status(const struct diag_report *rep)
 	case DIAG_FAIL:
 		return 2;
 	case DIAG_WARN:
+	case DIAG_INCONCLUSIVE:
 		return 1;
 	default:
 		return 0;

@@ -71,6 +71,31 @@ void rtpstats_arrival(struct rtpstats *s, uint32_t seq, int64_t send_ns, int64_t
 	s->rtt_sum_ns += rtt;
 }
 
+void rtpstats_seen(struct rtpstats *s, uint32_t seq)
+{
+	if (seq >= s->capacity) {
+		s->out_of_range++;
+		return;
+	}
+	if (seen_get(s, seq)) {
+		s->duplicates++;
+		return;
+	}
+	s->seen[seq >> 3] |= (uint8_t)(1u << (seq & 7));
+	s->received_loss_only++;
+}
+
+uint32_t rtpstats_received_below(const struct rtpstats *s, uint32_t n)
+{
+	uint32_t c = 0;
+
+	if (n > s->capacity)
+		n = s->capacity;
+	for (uint32_t i = 0; i < n; i++)
+		c += seen_get(s, i) ? 1 : 0;
+	return c;
+}
+
 void rtpstats_result(const struct rtpstats *s, uint32_t sent, struct rtpstats_result *r)
 {
 	uint32_t n = sent < s->capacity ? sent : s->capacity;
@@ -119,6 +144,7 @@ void rtpstats_result(const struct rtpstats *s, uint32_t sent, struct rtpstats_re
 		if (p + q > 0)
 			r->burst_ratio = 1.0 / (p + q);
 	}
+	r->rtt_samples = s->received;
 	if (s->received) {
 		r->rtt_min_ms = s->rtt_min_ns / 1e6;
 		r->rtt_max_ms = s->rtt_max_ns / 1e6;

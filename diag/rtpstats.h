@@ -18,7 +18,8 @@ struct rtpstats {
 	/* private */
 	uint8_t *seen;           /* one bit per sequence number */
 	uint32_t capacity;
-	uint32_t received;       /* unique arrivals */
+	uint32_t received;       /* unique arrivals with a transit time (RTT, jitter) */
+	uint32_t received_loss_only; /* unique arrivals counted for loss only (rtpstats_seen) */
 	uint32_t duplicates;
 	uint32_t reordered;      /* arrivals below the highest sequence already seen */
 	uint32_t out_of_range;   /* sequence numbers beyond capacity (ignored) */
@@ -34,6 +35,7 @@ struct rtpstats_result {
 	double loss_pct;
 	double jitter_ms;                 /* RFC 3550 */
 	double rtt_min_ms, rtt_avg_ms, rtt_max_ms;   /* NaN when nothing arrived */
+	uint32_t rtt_samples;             /* arrivals RTT and jitter rest on */
 	uint32_t bursts;                  /* runs of consecutive losses */
 	uint32_t burst_max;               /* longest run */
 	double burst_mean;                /* mean run length (0 without loss) */
@@ -48,6 +50,12 @@ void rtpstats_free(struct rtpstats *s);
 
 /* Record the arrival of packet seq sent at send_ns and received at recv_ns (same clock). */
 void rtpstats_arrival(struct rtpstats *s, uint32_t seq, int64_t send_ns, int64_t recv_ns);
+
+/* Record that packet seq came back, for loss only (no transit: RTT and jitter untouched). */
+void rtpstats_seen(struct rtpstats *s, uint32_t seq);
+
+/* How many of packets 0..n-1 came back (so far). */
+uint32_t rtpstats_received_below(const struct rtpstats *s, uint32_t n);
 
 /* Summarise the stream given that packets 0..sent-1 were sent. */
 void rtpstats_result(const struct rtpstats *s, uint32_t sent, struct rtpstats_result *r);

@@ -11,6 +11,7 @@
 #include "common/ev.h"
 #include "common/log.h"
 #include "diag/check.h"
+#include "diag/load.h"
 #include "diag/probe.h"
 #include "diag/report.h"
 #include "diag/runner.h"
@@ -57,6 +58,7 @@ struct diag_run {
 	struct ev_timer deadline;
 	struct ev_timer reaper;      /* frees the run outside any callback */
 	struct ev_timer kick;        /* starts the checks from the loop, never inside start() */
+	struct diag_load *load;      /* the phone's own timer lateness during the run */
 };
 
 struct diag_runner {
@@ -79,7 +81,9 @@ void diag_value_add(struct diag_result *r, const char *name, const char *unit, c
 	utl_strlcpy(v->name, name, sizeof(v->name));
 	utl_strlcpy(v->unit, unit ? unit : "", sizeof(v->unit));
 	va_start(ap, fmt);
-	vsnprintf(v->value, sizeof(v->value), fmt, ap);
+	/* never silently cut: a value too long for the report ends in "..." */
+	if (vsnprintf(v->value, sizeof(v->value), fmt, ap) >= (int)sizeof(v->value))
+		memcpy(v->value + sizeof(v->value) - 4, "...", 4);
 	va_end(ap);
 }
 
@@ -112,6 +116,7 @@ void diag_opts_default(struct diag_opts *o)
 	utl_strlcpy(o->sip_host[1], "sip-west.dialstack.ai", sizeof(o->sip_host[1]));
 	o->sip_port = 5060;
 	o->sip_tls_port = 5061;
+	o->sip_transports = DIAG_SIP_UDP;
 	utl_strlcpy(o->stun_host, "global.stun.twilio.com", sizeof(o->stun_host));
 	o->stun_port = 3478;
 	o->reflector_port = 7;
@@ -125,7 +130,8 @@ void diag_opts_default(struct diag_opts *o)
 	o->dscp_signal = 26;
 	o->voice_ms = 10000;
 	o->packet_ms = 20;
-	o->run_budget_ms = 20000;
+	o->run_budget_ms = 30000;            /* the voice stream may be extended by 10 s */
+	o->voice_ext_ms = 10000;
 	diag_thresholds_default(&o->th);
 	o->checks = DIAG_CHECKS_ALL;
 	utl_strlcpy(o->resolv_conf, "/etc/resolv.conf", sizeof(o->resolv_conf));
@@ -150,6 +156,7 @@ static const struct {
 } uint_rules[] = {
 	{ "sip_port", OPT_FIELD(sip_port), 1, 65535 },
 	{ "sip_tls_port", OPT_FIELD(sip_tls_port), 1, 65535 },
+	{ "sip_transports", OPT_FIELD(sip_transports), 1, 7 },
 	{ "stun_port", OPT_FIELD(stun_port), 1, 65535 },
 	{ "reflector_port", OPT_FIELD(reflector_port), 1, 65535 },
 	{ "rtp_min", OPT_FIELD(rtp_min), 1024, 65535 },
@@ -160,6 +167,7 @@ static const struct {
 	{ "lifetime_budget_s", OPT_FIELD(lifetime_budget_s), 1, 120 },
 	{ "voice_ms", OPT_FIELD(voice_ms), 1000, 60000 },
 	{ "packet_ms", OPT_FIELD(packet_ms), 1, 100 },
+	{ "voice_ext_ms", OPT_FIELD(voice_ext_ms), 0, 60000 },
 	{ "run_budget_ms", OPT_FIELD(run_budget_ms), 5000, 120000 },
 	{ "call_ms", OPT_FIELD(call_ms), 1000, 30000 },
 	{ "call_setup_ms", OPT_FIELD(call_setup_ms), 500, 30000 },
@@ -232,6 +240,35 @@ static void notify_check(struct diag_run *run, const struct diag_result *res)
 	}
 }
 
+/* A network check that failed while the phone itself was busy: inconclusive, not FAIL. */
+static void judge_load(struct diag_run *run, struct diag_check *c)
+{
+	struct diag_result *r = &c->res;
+	struct diag_busy b;
+	double psi = -1, lpc = -1;
+	uint64_t now = ev_now_ms();
+	unsigned nticks = 0;
+	uint64_t late;
+	char advice[sizeof(r->advice)];
+
+	if (r->verdict != DIAG_FAIL || !run->load || (c->type->phase != 2 && c->type->id != DIAG_C_DNS))
+		return;
+	late = diag_load_late_max_ms(run->load, c->started_ms, now, &nticks);
+	if (diag_load_psi("/proc/pressure/cpu", &psi) < 0)
+		psi = -1;
+	if (diag_load_avg_per_cpu("/proc/loadavg", &lpc) < 0)
+		lpc = -1;
+	diag_load_judge(late, psi, lpc, now - c->started_ms, &b);
+	diag_value_add(r, "phone_load", "", "%s (%u ticks)", b.why, nticks);
+	if (!b.busy)
+		return;
+	utl_strlcpy(advice, r->advice, sizeof(advice));
+	snprintf(r->brief, sizeof(r->brief), "inconclusive: phone busy");
+	diag_verdict_set(r, DIAG_INCONCLUSIVE, "inconclusive: the phone was busy (%s), which explains a timeout "
+			 "or delay; run the self-test again when the phone is idle (the failure was: %.150s)",
+			 b.why, advice);
+}
+
 void diag_check_done(struct diag_check *c)
 {
 	struct diag_run *run = c->run;
@@ -239,6 +276,7 @@ void diag_check_done(struct diag_check *c)
 	if (!c->running)
 		return;
 	c->running = false;
+	judge_load(run, c);
 	c->res.done = true;
 	c->res.duration_ms = ev_now_ms() - c->started_ms;
 	if (!c->res.advice[0] && c->res.verdict == DIAG_PASS)
@@ -366,6 +404,7 @@ static void run_advance(struct diag_run *run)
 		if (phase_done(run, 0, true)) {
 			/* the background check finished first: one complete report */
 			run->state = RUN_ALL_DONE;
+			diag_load_stop(run->load);
 			run->report.complete = true;
 		}
 		runner_promote(run->runner, run);
@@ -378,6 +417,7 @@ static void run_advance(struct diag_run *run)
 	}
 	if (run->state == RUN_MAIN_DONE && phase_done(run, 0, true)) {
 		run->state = RUN_ALL_DONE;
+		diag_load_stop(run->load);
 		report_finish(run);
 		run->report.complete = true;
 		for (struct diag_listener *l = run->listeners, *n; l; l = n) {
@@ -443,6 +483,7 @@ static void run_free(struct diag_run *run)
 				r->older[i] = NULL;
 	}
 	diag_curl_free(run->ctx.curl);
+	diag_load_free(run->load);
 	free(run);
 }
 
@@ -580,6 +621,7 @@ int diag_runner_start(struct diag_runner *r, const struct diag_opts *o, struct d
 	run->deadline.cb = on_deadline;
 	run->reaper.cb = on_reap;
 	run->kick.cb = on_kick;
+	run->load = diag_load_new(); /* without it, no load judgement: failures stay FAIL */
 	run->report.run_id = r->next_id++;
 	run->report.started = time(NULL);
 	run->report.started_mono_ms = ev_now_ms();
@@ -600,8 +642,10 @@ int diag_runner_start(struct diag_runner *r, const struct diag_opts *o, struct d
 	r->cur = run;
 	listener_add(run, l);
 	ev_timer_set(&run->deadline, o->run_budget_ms);
+	run->ctx.deadline_us = ev_now_us() + (uint64_t)o->run_budget_ms * 1000;
 	log_notice(SUB, "self-test %llu started", (unsigned long long)run->report.run_id);
 	run->state = RUN_PHASE1;
+	diag_load_start(run->load);
 	/* callbacks always come from the loop, even when every check is decided at once */
 	ev_timer_set(&run->kick, 0);
 	return 0;

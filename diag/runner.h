@@ -19,6 +19,11 @@
 #include "diag/verdict.h"
 
 #define DIAG_HOST_MAX 128
+
+/* SIP transports (struct diag_opts.sip_transports) */
+#define DIAG_SIP_UDP 1u
+#define DIAG_SIP_TCP 2u
+#define DIAG_SIP_TLS 4u
 #define DIAG_PATH_MAX 256
 
 /* The checks, in report order. */
@@ -58,6 +63,8 @@ struct diag_opts {
 	char key_file[DIAG_PATH_MAX];        /* its key */
 	char sip_host[2][DIAG_HOST_MAX];     /* [0] east, [1] west */
 	unsigned sip_port;                   /* 5060 (UDP and TCP) */
+	unsigned sip_transports;             /* DIAG_SIP_* the phone is provisioned with (UDP); the
+					      * SIP ALG check probes each of UDP and TCP among them */
 	unsigned sip_tls_port;               /* 5061 */
 	char stun_host[DIAG_HOST_MAX];
 	unsigned stun_port;                  /* 3478 */
@@ -71,7 +78,9 @@ struct diag_opts {
 	int dscp_audio, dscp_signal;         /* 46, 26 */
 	unsigned voice_ms;                   /* voice stream length (10000) */
 	unsigned packet_ms;                  /* its packet interval (20) */
-	unsigned run_budget_ms;              /* the main phase's deadline (20000) */
+	unsigned voice_ext_ms;               /* extension while the loss interval straddles a
+					      * threshold, at 4 x the packet rate (10000; 0 = none) */
+	unsigned run_budget_ms;              /* the main phase's deadline (30000) */
 	struct diag_thresholds th;
 	uint32_t checks;                     /* DIAG_CHECK_BIT()s enabled */
 	char resolv_conf[DIAG_PATH_MAX];     /* "/etc/resolv.conf" */
@@ -106,7 +115,7 @@ struct diag_value {
 	char unit[8];
 };
 
-#define DIAG_MAX_VALUES 20
+#define DIAG_MAX_VALUES 32
 
 /* The outcome of one check. */
 struct diag_result {

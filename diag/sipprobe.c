@@ -249,3 +249,57 @@ int sipprobe_compare(const char *sent, size_t slen, const char *received, size_t
 	}
 	return diff;
 }
+
+long sipprobe_message_len(const char *buf, size_t len, size_t max_body)
+{
+	size_t hlen = 0, i = 0;
+	long clen = 0;
+
+	for (size_t k = 0; k + 3 < len; k++) {
+		if (buf[k] == '\r' && buf[k + 1] == '\n' && buf[k + 2] == '\r' && buf[k + 3] == '\n') {
+			hlen = k + 4;
+			break;
+		}
+	}
+	if (!hlen)
+		return 0;
+	/* header lines: "Content-Length:" or the compact "l:" (any case), value digits */
+	while (i < hlen) {
+		size_t e = i, nl;
+
+		while (e + 1 < hlen && !(buf[e] == '\r' && buf[e + 1] == '\n'))
+			e++;
+		nl = e + 2;
+		if (i > 0) {
+			size_t n = 0;
+
+			if (e - i >= 15 && !strncasecmp(buf + i, "Content-Length:", 15))
+				n = 15;
+			else if (e - i >= 2 && !strncasecmp(buf + i, "l:", 2))
+				n = 2;
+			if (n) {
+				size_t p = i + n;
+				unsigned long v = 0;
+				bool digits = false;
+
+				while (p < e && (buf[p] == ' ' || buf[p] == '\t'))
+					p++;
+				while (p < e && buf[p] >= '0' && buf[p] <= '9') {
+					v = v * 10 + (unsigned long)(buf[p++] - '0');
+					digits = true;
+					if (v > max_body)
+						return -EBADMSG;
+				}
+				while (p < e && (buf[p] == ' ' || buf[p] == '\t'))
+					p++;
+				if (!digits || p != e)
+					return -EBADMSG;
+				clen = (long)v;
+			}
+		}
+		i = nl;
+	}
+	if (len < hlen + (size_t)clen)
+		return 0;
+	return (long)(hlen + (size_t)clen);
+}

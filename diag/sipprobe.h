@@ -31,6 +31,11 @@ int sipprobe_options(char *buf, size_t cap, const struct sipprobe *p);
 /* Whether msg (len bytes) is a SIP response to our probe (branch matches); its status code or -1. */
 int sipprobe_response_status(const char *msg, size_t len, const char *branch);
 
+/* Framing on a stream (TCP): the length of the first complete SIP message in buf (head, blank
+ * line and Content-Length / "l" bytes of body; no Content-Length = no body), 0 when more bytes
+ * are needed, -EBADMSG when its Content-Length is not a number in 0..max_body. */
+long sipprobe_message_len(const char *buf, size_t len, size_t max_body);
+
 /* Extract the body of a SIP message (after the blank line); pointer into msg and *blen, or NULL. */
 const char *sipprobe_body(const char *msg, size_t len, size_t *blen);
 

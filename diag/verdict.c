@@ -16,10 +16,12 @@ static const struct {
 	[DIAG_M_RTT] = { "rtt", "ms", { 100.0, 150.0, 200.0 } },
 };
 
-static const char *const verdict_names[] = { "PASS", "WARN", "FAIL", "SKIP" };
+static const char *const verdict_names[] = { "PASS", "WARN", "FAIL", "SKIP", "INCONCLUSIVE" };
+static const char *const verdict_short[] = { "PASS", "WARN", "FAIL", "SKIP", "BUSY" };
 static const char *const rating_names[] = { "good", "acceptable", "marginal", "problematic" };
-/* Severity order for diag_verdict_worst: SKIP < PASS < WARN < FAIL. */
-static const int severity[] = { [DIAG_PASS] = 1, [DIAG_WARN] = 2, [DIAG_FAIL] = 3, [DIAG_SKIP] = 0 };
+/* Severity order for diag_verdict_worst: SKIP < PASS < INCONCLUSIVE < WARN < FAIL. */
+static const int severity[] = { [DIAG_PASS] = 1, [DIAG_WARN] = 3, [DIAG_FAIL] = 4, [DIAG_SKIP] = 0,
+				[DIAG_INCONCLUSIVE] = 2 };
 
 void diag_thresholds_default(struct diag_thresholds *t)
 {
@@ -77,6 +79,11 @@ enum diag_verdict diag_verdict_worst(enum diag_verdict a, enum diag_verdict b)
 const char *diag_verdict_name(enum diag_verdict v)
 {
 	return (unsigned)v < ARRAY_SIZE(verdict_names) ? verdict_names[v] : "?";
+}
+
+const char *diag_verdict_short(enum diag_verdict v)
+{
+	return (unsigned)v < ARRAY_SIZE(verdict_short) ? verdict_short[v] : "?";
 }
 
 const char *diag_rating_name(enum diag_rating r)

@@ -9,7 +9,9 @@
 #ifndef DSA_DIAG_VERDICT_H
 #define DSA_DIAG_VERDICT_H
 
-enum diag_verdict { DIAG_PASS = 0, DIAG_WARN, DIAG_FAIL, DIAG_SKIP };
+/* INCONCLUSIVE: a network check failed while the phone itself was too busy to tell (diag/load.h):
+ * not a network FAIL; exit status 1 like WARN. */
+enum diag_verdict { DIAG_PASS = 0, DIAG_WARN, DIAG_FAIL, DIAG_SKIP, DIAG_INCONCLUSIVE };
 
 enum diag_rating { DIAG_GOOD = 0, DIAG_ACCEPTABLE, DIAG_MARGINAL, DIAG_PROBLEMATIC };
 
@@ -39,11 +41,14 @@ enum diag_rating diag_rate(const struct diag_thresholds *t, enum diag_metric m, 
 /* The verdict a rating gives: good/acceptable PASS, marginal WARN, problematic FAIL. */
 enum diag_verdict diag_rating_verdict(enum diag_rating r);
 
-/* The worse of two verdicts (FAIL > WARN > PASS > SKIP). */
+/* The worse of two verdicts (FAIL > WARN > INCONCLUSIVE > PASS > SKIP). */
 enum diag_verdict diag_verdict_worst(enum diag_verdict a, enum diag_verdict b);
 
-/* "PASS", "WARN", "FAIL", "SKIP". */
+/* "PASS", "WARN", "FAIL", "SKIP", "INCONCLUSIVE". */
 const char *diag_verdict_name(enum diag_verdict v);
+
+/* Four letters for a display line: "PASS", "WARN", "FAIL", "SKIP", "BUSY" (inconclusive). */
+const char *diag_verdict_short(enum diag_verdict v);
 
 /* "good", "acceptable", "marginal", "problematic". */
 const char *diag_rating_name(enum diag_rating r);

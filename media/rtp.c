@@ -5,6 +5,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,9 +156,11 @@ int rtp_build(uint8_t *buf, size_t size, const struct rtp_hdr *h,
 /* ---------------------------------------------------------------- session */
 
 struct tx_slot {
-	uint64_t tx_ns;
+	uint64_t tx_ns;             /* user-space send time, replaced by the kernel's TX stamp */
+	uint32_t key;               /* SO_TIMESTAMPING OPT_ID key of this datagram */
 	uint16_t seq;
 	bool used;
+	bool kernel;                /* tx_ns is the kernel's */
 };
 
 struct rtp_session {
@@ -181,6 +185,8 @@ struct rtp_session {
 	rtp_done_cb done;
 	void *fill_arg;
 	struct tx_slot ring[TX_RING];
+	bool tx_stamps;             /* SO_TIMESTAMPING TX_SOFTWARE accepted */
+	uint32_t tx_key;            /* OPT_ID key of the next datagram sent */
 	/* receiving */
 	rtp_rx_cb rx_cb;
 	void *rx_arg;
@@ -288,11 +294,65 @@ static void deliver(struct rtp_session *s, uint8_t *buf, size_t len, uint64_t rx
 	if (rx.own) {
 		const struct tx_slot *slot = &s->ring[h.seq % TX_RING];
 
-		if (slot->used && slot->seq == h.seq)
+		if (slot->used && slot->seq == h.seq) {
 			rx.tx_ns = slot->tx_ns;
+			rx.tx_kernel = slot->kernel;
+		}
 	}
 	if (s->rx_cb)
 		s->rx_cb(s->rx_arg, &rx);
+}
+
+/* Read the kernel's transmit timestamps (error queue) into the send-time ring: a busy CPU
+ * between "decide to send" and "sent" then no longer counts as network delay. */
+static void tx_stamps_drain(struct rtp_session *s)
+{
+	for (int guard = 0; s->tx_stamps && guard < TX_RING; guard++) {
+		union {
+			char b[256];
+			struct cmsghdr align;
+		} ctl;
+		char junk[64];
+		struct iovec iov = { .iov_base = junk, .iov_len = sizeof(junk) };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+				      .msg_controllen = sizeof(ctl.b) };
+		uint64_t ns = 0;
+		bool have_key = false;
+		uint32_t key = 0;
+
+		if (recvmsg(s->fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			break;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+				struct scm_timestamping ts;
+
+				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+				ns = (uint64_t)ts.ts[0].tv_sec * 1000000000u + (uint64_t)ts.ts[0].tv_nsec;
+			} else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+				   (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+				struct sock_extended_err ee;
+
+				memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+				if (ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING && ee.ee_info == SCM_TSTAMP_SND) {
+					key = ee.ee_data;
+					have_key = true;
+				}
+			}
+		}
+		if (!have_key || !ns)
+			continue;
+		for (unsigned d = 0; d < TX_RING; d++) { /* the newest slots first */
+			struct tx_slot *slot = &s->ring[(uint16_t)(s->seq0 + s->next - d) % TX_RING];
+
+			if (slot->used && slot->key == key) {
+				if (!slot->kernel)
+					s->st.tx_kernel_ts++;
+				slot->tx_ns = ns;
+				slot->kernel = true;
+				break;
+			}
+		}
+	}
 }
 
 static void on_readable(struct ev_fd *f, unsigned events)
@@ -300,11 +360,12 @@ static void on_readable(struct ev_fd *f, unsigned events)
 	struct rtp_session *s = container_of(f, struct rtp_session, rd);
 	int i;
 
+	tx_stamps_drain(s);
 	s->in_rx = true;
 	for (i = 0; i < RX_BURST && !s->freed; i++) {
 		uint8_t buf[BUF_SIZE];
 		union {
-			char b[CMSG_SPACE(sizeof(struct timespec)) + 64];
+			char b[CMSG_SPACE(sizeof(struct timespec)) + 160]; /* + SCM_TIMESTAMPING */
 			struct cmsghdr align;
 		} ctl;
 		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
@@ -405,6 +466,15 @@ int rtp_session_new(const struct rtp_config *cfg, struct rtp_session **out)
 	/* Without kernel timestamps jitter is measured at read time: worse, not fatal. */
 	if (setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0)
 		log_info(SUB, "no kernel receive timestamps (%s); using read time", strerror(errno));
+	{
+		int tsf = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
+			  SOF_TIMESTAMPING_OPT_TSONLY;
+
+		/* Without them (qemu-user) RTT uses the user-space send time: rtp_stats.tx_kernel_ts 0. */
+		s->tx_stamps = setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPING, &tsf, sizeof(tsf)) == 0;
+		if (!s->tx_stamps)
+			log_info(SUB, "no kernel transmit timestamps (%s); using the send time", strerror(errno));
+	}
 	s->rd.fd = s->fd;
 	s->rd.cb = on_readable;
 	err = ev_fd_add(&s->rd, EV_READ);
@@ -511,6 +581,8 @@ static bool send_one(struct rtp_session *s)
 	slot = &s->ring[h.seq % TX_RING];
 	slot->seq = h.seq;
 	slot->used = true;
+	slot->kernel = false;
+	slot->key = s->tx_key;
 	slot->tx_ns = realtime_ns();
 	if (send(s->fd, pkt, len, MSG_DONTWAIT) < 0) {
 		s->st.tx_errors++;
@@ -520,6 +592,8 @@ static bool send_one(struct rtp_session *s)
 		slot->used = false;
 	} else {
 		s->st.tx_packets++;
+		s->tx_key++;
+		tx_stamps_drain(s);
 	}
 	s->next++;
 	return true;

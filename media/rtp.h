@@ -85,6 +85,7 @@ struct rtp_rx {
 	uint64_t rx_ns;             /* kernel receive time, CLOCK_REALTIME ns */
 	bool kernel_ts;             /* false: rx_ns is the read time (no SO_TIMESTAMPNS) */
 	uint64_t tx_ns;             /* our send time of this SSRC+seq (echo), CLOCK_REALTIME ns; 0 unknown */
+	bool tx_kernel;             /* tx_ns is the kernel's software TX timestamp (else send() time) */
 	bool own;                   /* the SSRC is ours: an echo of our stream */
 };
 
@@ -92,6 +93,7 @@ struct rtp_stats {
 	uint64_t tx_packets;        /* handed to the kernel */
 	uint64_t tx_errors;         /* send failed (last_errno says why) */
 	uint64_t tx_late;           /* sent more than half a ptime after its due time */
+	uint64_t tx_kernel_ts;      /* packets whose send time is the kernel's TX timestamp */
 	uint64_t rx_packets;        /* well-formed, delivered to the callback */
 	uint64_t rx_malformed;      /* failed rtp_parse() (sum of rx_reason) */
 	uint64_t rx_reason[RTP_E_MAX];

@@ -80,13 +80,16 @@ up() {
 
 # 1. clean lab: RTP, then SRTP
 if up ""; then
-	run clean-rtp --only call,srtp -- call=PASS srtp=PASS \
-		--advice="call=audio is clean both directions" \
+	# the call alone: no loss in 250 packets is 0-1.5 % at 95 %, which cannot tell good from
+	# problematic (docs/selftest.md): WARN saying so, the call itself placed and the tone back
+	run clean-rtp --only call,srtp -- call=WARN srtp=PASS \
+		--advice="call=test call placed, tone back" --advice="call=cannot tell good from problematic" \
+		--value="call:loss_interval=~between 0.0 and 1.5 % at 95 % (250 packets)" \
 		--value="call:tone=~detected" --value="call:loss=0..0" --value="call:srtp=~no" \
 		--value="call:packets_sent=250..250" --value="call:tone_level=-13.8..-12.6" \
 		--value="call:mos=4.3..4.5" --value="call:codec=~PCMU" --value="srtp:failed=0..0" \
 		--value="call:bye=200..200"
-	run clean-srtp --only call --srtp -- call=PASS \
+	run clean-srtp --only call --srtp -- call=WARN \
 		--advice="call=SRTP: yes" --value="call:srtp=~yes" --value="call:srtp_auth_failures=0..0" \
 		--value="call:tone=~detected" --value="call:loss=0..0" \
 		--advice="call=AES_CM_128_HMAC_SHA1_80" --value="call:mos=4.3..4.5" --value="call:bye=200..200"

@@ -2,9 +2,11 @@
 """diag-assert.py - assertions on a self-test report (XML, diag/report.rng) for diag-lab.sh.
 
 usage: diag-assert.py REPORT.xml NAME [ID=VERDICT ...] [--rest=PASS|SKIP|PASS,SKIP]
-                      [--advice ID=TEXT] [--value ID:NAME=LO..HI] [--value ID:NAME=~TEXT]
+                      [--advice ID=TEXT] [--no-advice ID=TEXT]
+                      [--value ID:NAME=LO..HI] [--value ID:NAME=~TEXT] [--value ID:NAME=/REGEX/]
 Prints TAP lines (no plan) and exits 0; the caller counts them.
 """
+import re
 import sys
 import xml.etree.ElementTree as ET
 
@@ -32,13 +34,16 @@ def main():
         tap(False, f'{label}: report parses', e)
         return
     checks = {c.get('id'): c for c in root.findall(NS + 'check')}
-    want, rest, advice, values = {}, {'PASS'}, [], []
+    want, rest, advice, values, noadvice = {}, {'PASS'}, [], [], []
     for a in sys.argv[3:]:
         if a.startswith('--rest='):
             rest = set(a[7:].split(','))
         elif a.startswith('--advice='):
             k, v = a[9:].split('=', 1)
             advice.append((k, v))
+        elif a.startswith('--no-advice='):
+            k, v = a[12:].split('=', 1)
+            noadvice.append((k, v))
         elif a.startswith('--value='):
             k, v = a[8:].split('=', 1)
             values.append((k, v))
@@ -59,6 +64,10 @@ def main():
         c = checks.get(k)
         adv = (c.find(NS + 'advice').text or '') if c is not None else ''
         tap(text in adv, f'{label}: {k} advice says "{text}"', f'advice: {adv}')
+    for k, text in noadvice:
+        c = checks.get(k)
+        adv = (c.find(NS + 'advice').text or '') if c is not None else ''
+        tap(c is not None and text not in adv, f'{label}: {k} advice does not say "{text}"', f'advice: {adv}')
     for spec, rng in values:
         cid, name = spec.split(':', 1)
         c = checks.get(cid)
@@ -67,6 +76,10 @@ def main():
             for v in c.findall(NS + 'value'):
                 if v.get('name') == name:
                     val = v.text or ''
+        if rng.startswith('/') and rng.endswith('/') and len(rng) > 1:
+            tap(val is not None and re.search(rng[1:-1], val) is not None,
+                f'{label}: {cid} {name} matches {rng}', f'value: {val}')
+            continue
         if rng.startswith('~'):
             tap(val is not None and rng[1:] in val, f'{label}: {cid} {name} contains "{rng[1:]}"', f'value: {val}')
             continue

@@ -32,6 +32,7 @@ static void usage(void)
 		"                [--voice-ms MS] [--packet-ms MS] [--only id,id,...] [--skip id,...]\n"
 		"                [--build-epoch T] [--xml FILE] [--background] [--save DIR] [-v]\n"
 		"                [--sip-user U] [--auth-user U] [--password P] [--domain D] [--echo-user U]\n"
+		"                [--sip-transport udp,tcp,tls]\n"
 		"                [--srtp] [--call-ms MS] [--playback PCM] [--capture PCM] [--alsa-conf F]\n");
 }
 
@@ -127,7 +128,8 @@ int main(int argc, char **argv)
 		{ "sip-user", 1, NULL, 1 },    { "auth-user", 1, NULL, 2 },  { "password", 1, NULL, 3 },
 		{ "domain", 1, NULL, 4 },      { "echo-user", 1, NULL, 5 },  { "srtp", 0, NULL, 6 },
 		{ "call-ms", 1, NULL, 7 },     { "playback", 1, NULL, 8 },   { "capture", 1, NULL, 9 },
-		{ "alsa-conf", 1, NULL, 10 },  { NULL, 0, NULL, 0 },
+		{ "alsa-conf", 1, NULL, 10 },  { "sip-transport", 1, NULL, 11 },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct diag_opts o;
 	struct diag_listener l = { on_check, on_done, on_update, NULL };
@@ -186,6 +188,11 @@ int main(int argc, char **argv)
 		case 8: utl_strlcpy(o.audio_playback, optarg, sizeof(o.audio_playback)); break;
 		case 9: utl_strlcpy(o.audio_capture, optarg, sizeof(o.audio_capture)); break;
 		case 10: utl_strlcpy(o.audio_conf, optarg, sizeof(o.audio_conf)); break;
+		case 11: /* the transports the phone is provisioned with: udp,tcp,tls */
+			o.sip_transports = (strstr(optarg, "udp") ? DIAG_SIP_UDP : 0) |
+					   (strstr(optarg, "tcp") ? DIAG_SIP_TCP : 0) |
+					   (strstr(optarg, "tls") ? DIAG_SIP_TLS : 0);
+			break;
 		default: usage(); return 3;
 		}
 	}

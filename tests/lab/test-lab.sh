@@ -120,9 +120,9 @@ fi
 ok "lab up in ${UP_SECS}s"
 check "lab up took under 60 s" test "$UP_SECS" -lt 60
 
-check "four namespaces are there (modem only with double-nat)" bash -c "
+check "three namespaces are there (modem only with double-nat, carrier only with cgnat)" bash -c "
 	for ns in $DSA_LAB_NS_PHONE $DSA_LAB_NS_ROUTER $DSA_LAB_NS_PLATFORM; do ip netns list | grep -qw \$ns || exit 1; done
-	! ip netns list | grep -qw $DSA_LAB_NS_MODEM"
+	! ip netns list | grep -qw -e $DSA_LAB_NS_MODEM -e $DSA_LAB_NS_CARRIER"
 check "phone interface carries the lab MAC" bash -c \
 	"ip -n $DSA_LAB_NS_PHONE link show $DSA_LAB_PHONE_IF | grep -q 'link/ether $DSA_LAB_PHONE_MAC '"
 
@@ -303,6 +303,32 @@ else
 	notok "fault alg"
 fi
 
+# ---- alg=tcp / alg=udp: the SIP helper on one transport only
+if fault alg=tcp; then
+	run_json "$WORK/algt.json" tool sip-echo "$DSA_LAB_SIP_EAST_IP" 5060 --proto tcp
+	check "alg=tcp: over TCP the registrar received Via and Contact rewritten to the public address" \
+		jcheck "$WORK/algt.json" 'd["status"] == 200 and "Via: SIP/2.0/TCP '"$DSA_LAB_ROUTER_WAN"':" in d["echo"] and "Contact: <sip:1001@'"$DSA_LAB_ROUTER_WAN"':" in d["echo"]'
+	run_json "$WORK/algt-udp.json" tool sip-echo "$DSA_LAB_SIP_EAST_IP" 5060
+	check "alg=tcp: over UDP the request arrives unchanged" \
+		jcheck "$WORK/algt-udp.json" 'd["status"] == 200 and ("Via: SIP/2.0/UDP " + d["local"]) in d["echo"]'
+	check "alg=tcp: the router's conntrack shows the sip helper on the TCP flow" bash -c \
+		"ip netns exec $DSA_LAB_NS_ROUTER conntrack -L -p tcp --dport 5060 2>/dev/null | grep -q 'helper=sip'"
+else
+	notok "fault alg=tcp"
+fi
+if fault alg=udp; then
+	check "alg=udp replaces alg=tcp (one alg fault at a time)" bash -c "grep -qx 'alg=udp' '$DSA_LAB_DIR/faults' && ! grep -qx 'alg=tcp' '$DSA_LAB_DIR/faults'"
+	run_json "$WORK/algu-tcp.json" tool sip-echo "$DSA_LAB_SIP_EAST_IP" 5060 --proto tcp
+	check "alg=udp: over TCP the request arrives unchanged" \
+		jcheck "$WORK/algu-tcp.json" 'd["status"] == 200 and ("Via: SIP/2.0/TCP " + d["local"]) in d["echo"]'
+	run_json "$WORK/algu.json" tool sip-echo "$DSA_LAB_SIP_EAST_IP" 5060
+	check "alg=udp: over UDP Via is rewritten" \
+		jcheck "$WORK/algu.json" 'd["status"] == 200 and "Via: SIP/2.0/UDP '"$DSA_LAB_ROUTER_WAN"':" in d["echo"]'
+	unfault alg
+else
+	notok "fault alg=udp"
+fi
+
 # ---- bleach-dscp
 if fault bleach-dscp; then
 	run_json "$WORK/bleach.json" tool udp-probe "$DSA_LAB_REFLECTOR_IP" "$DSA_LAB_REFLECTOR_PORT" --count 20 --tos 0xb8
@@ -479,6 +505,40 @@ if up double-nat alg; then
 	check "double-nat: provisioning works (HTTP $c)" test "$c" = 200
 else
 	notok "lab up double-nat alg"
+fi
+
+# ============================================================================ carrier-grade NAT
+# cgnat: the router's WAN is in the ISP's shared space (100.64.0.2) behind the carrier's NAT
+# (100.64.0.1 inside, 203.0.113.2 outside); cgnat+double-nat adds the customer's modem as well.
+if up cgnat; then
+	run_json "$WORK/cg.json" tool ttl-probe "$DSA_LAB_SIP_EAST_IP" 33434 --max-ttl 5
+	check "cgnat: TTL 1 from the router, TTL 2 from the carrier NAT's 100.64/10 address, TTL 3 the target" \
+		jcheck "$WORK/cg.json" '[h["from"] for h in d["hops"]] == ["'"$DSA_LAB_LAN_ROUTER"'", "'"$DSA_LAB_CARRIER_LAN"'", "'"$DSA_LAB_SIP_EAST_IP"'"] and d["hops"][1]["kind"] == "time-exceeded"'
+	check "cgnat: the router's WAN address is $DSA_LAB_CGNAT_WAN" bash -c \
+		"ip -n $DSA_LAB_NS_ROUTER -4 -o addr show dev wan0 | grep -q ' $DSA_LAB_CGNAT_WAN/'"
+	run_json "$WORK/cg-stun.json" tool stun "$DSA_LAB_STUN_IP" "$DSA_LAB_STUN_PORT"
+	check "cgnat: STUN sees the carrier NAT's public address" \
+		jcheck "$WORK/cg-stun.json" 'd.get("xor_mapped","").startswith("'"$DSA_LAB_ROUTER_WAN"':")'
+	check "cgnat: the carrier NAT translated $DSA_LAB_CGNAT_WAN to $DSA_LAB_ROUTER_WAN (its conntrack)" bash -c \
+		"ip netns exec $DSA_LAB_NS_CARRIER conntrack -L -p udp 2>/dev/null | grep 'src=$DSA_LAB_CGNAT_WAN ' | grep -q 'dst=$DSA_LAB_ROUTER_WAN '"
+	run_json "$WORK/cg-reg.json" tool sip-register "$DSA_LAB_SIP_EAST_IP" 5060 --password "$DSA_LAB_SIP_PASSWORD"
+	check "cgnat: REGISTER over UDP works through both NATs" jcheck "$WORK/cg-reg.json" 'd["final"] == 200'
+else
+	notok "lab up cgnat"
+fi
+if up cgnat+double-nat; then
+	check "cgnat+double-nat: the faults are cgnat and double-nat" bash -c \
+		"sort '$DSA_LAB_DIR/faults' | tr '\n' ' ' | grep -qx 'cgnat double-nat '"
+	run_json "$WORK/cgdn.json" tool ttl-probe "$DSA_LAB_SIP_EAST_IP" 33434 --max-ttl 6
+	check "cgnat+double-nat: TTL 1 router, 2 modem (private), 3 carrier NAT (100.64/10), 4 the target" \
+		jcheck "$WORK/cgdn.json" '[h["from"] for h in d["hops"]] == ["'"$DSA_LAB_LAN_ROUTER"'", "'"$DSA_LAB_MODEM_LAN"'", "'"$DSA_LAB_CARRIER_LAN"'", "'"$DSA_LAB_SIP_EAST_IP"'"]'
+	run_json "$WORK/cgdn-stun.json" tool stun "$DSA_LAB_STUN_IP" "$DSA_LAB_STUN_PORT"
+	check "cgnat+double-nat: STUN sees the carrier NAT's public address" \
+		jcheck "$WORK/cgdn-stun.json" 'd.get("xor_mapped","").startswith("'"$DSA_LAB_ROUTER_WAN"':")'
+	check "cgnat+double-nat: the carrier NAT translated the modem's $DSA_LAB_CGNAT_WAN" bash -c \
+		"ip netns exec $DSA_LAB_NS_CARRIER conntrack -L -p udp 2>/dev/null | grep -q 'src=$DSA_LAB_CGNAT_WAN '"
+else
+	notok "lab up cgnat+double-nat"
 fi
 
 # ---- manual-dhcp (the agent runs its own DHCP client)

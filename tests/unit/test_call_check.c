@@ -288,12 +288,14 @@ static void test_call_clean(void **state)
 
 	opts(&o, DIAG_CHECK_BIT(DIAG_C_CALL));
 	res = run(&r, &o, DIAG_C_CALL);
-	assert_int_equal(res->verdict, DIAG_PASS);
+	/* the call alone: no loss on 75 packets cannot be rated (0-4.9 % at 95 %): WARN saying so */
+	assert_int_equal(res->verdict, DIAG_WARN);
+	assert_non_null(strstr(res->advice, "cannot tell good from problematic"));
 	assert_string_equal(val(res, "tone"), "detected");
 	assert_string_equal(val(res, "loss"), "0.0");
 	assert_string_equal(val(res, "srtp"), "no");
 	assert_true(strncmp(val(res, "codec"), "PCMU,", 5) == 0);
-	assert_true(res->nvalues < 20);   /* nothing dropped: bye is the last value */
+	assert_true(res->nvalues < DIAG_MAX_VALUES);   /* nothing dropped: bye is the last value */
 	assert_string_equal(val(res, "bye"), "200");
 	/* -10 dBm0 sent = -13.2 dBFS; back within 0.5 dB through two G.711 passes */
 	assert_true(fabs(atof(val(res, "tone_level")) + 13.17) < 0.5);
@@ -326,7 +328,7 @@ static void test_call_srtp(void **state)
 	opts(&o, DIAG_CHECK_BIT(DIAG_C_CALL));
 	o.call_srtp = true;
 	res = run(&r, &o, DIAG_C_CALL);
-	assert_int_equal(res->verdict, DIAG_PASS);
+	assert_int_equal(res->verdict, DIAG_WARN); /* 75 packets: loss undecided (see clean) */
 	assert_string_equal(val(res, "srtp"), "yes");
 	assert_string_equal(val(res, "srtp_auth_failures"), "0");
 	assert_string_equal(val(res, "tone"), "detected");

@@ -1,0 +1,147 @@
+/* natverdict.c - NAT situations from TTL hops and STUN (pure, table-driven). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "diag/natverdict.h"
+
+/* The guide's keepalive ceiling: a CGNAT's UDP timeout is often 30 s, 20 s stays inside it. */
+#define CGNAT_KEEPALIVE_MAX_S 20
+
+/* One row per situation. The advice may use {public} {customer} {cgnat} {ka} {kamax}. */
+static const struct {
+	enum diag_nat_kind kind;
+	const char *name;
+	enum diag_verdict verdict;
+	const char *brief;
+	const char *advice;
+} rows[DIAG_NAT_KIND_COUNT] = {
+	{ DIAG_NAT_NONE, "none", DIAG_PASS, "no NAT {public}",
+	  "no NAT: the phone has the public address {public}; nothing to change" },
+	{ DIAG_NAT_ONE, "one", DIAG_PASS, "NAT {public}",
+	  "one NAT (the site's router), public address {public}; nothing to change" },
+	{ DIAG_NAT_DOUBLE, "double", DIAG_WARN, "double NAT",
+	  "double NAT: {customer} are two private hops of the site, each doing NAT; put the ISP "
+	  "modem into bridge mode (or connect the phones to the device doing NAT) so only one device "
+	  "does NAT (if the inner hop only routes, without NAT, nothing to change)" },
+	{ DIAG_NAT_CGNAT, "cgnat", DIAG_WARN, "carrier-grade NAT",
+	  "carrier-grade NAT: the ISP shares its public addresses among customers ({cgnat} is in "
+	  "100.64.0.0/10); the site cannot turn it off: ask the ISP for a public IPv4 address or use "
+	  "IPv6, and keep the NAT keepalive short ({kamax} s or less, now {ka} s)" },
+	{ DIAG_NAT_CGNAT_DOUBLE, "cgnat+double", DIAG_WARN, "CGNAT + double NAT",
+	  "carrier-grade NAT behind a double NAT: {customer} both do NAT on the site (put the ISP "
+	  "modem into bridge mode), and the ISP adds carrier-grade NAT ({cgnat} is in 100.64.0.0/10): "
+	  "ask it for a public IPv4 address or use IPv6; keep the keepalive {kamax} s or less (now {ka} s)" },
+	{ DIAG_NAT_UNKNOWN, "unknown", DIAG_WARN, "STUN no answer",
+	  "the STUN server does not answer: allow outbound UDP 3478; NAT type unknown" },
+};
+
+bool diag_ip_rfc1918(struct in_addr a)
+{
+	uint32_t h = ntohl(a.s_addr);
+
+	return (h >> 24) == 10 || (h >> 20) == (172u << 4 | 1) || (h >> 16) == (192u << 8 | 168);
+}
+
+bool diag_ip_shared(struct in_addr a)
+{
+	return (ntohl(a.s_addr) & 0xffc00000u) == 0x64400000u;
+}
+
+const char *diag_nat_kind_name(enum diag_nat_kind k)
+{
+	return (unsigned)k < DIAG_NAT_KIND_COUNT ? rows[k].name : "?";
+}
+
+/* Expand the row's template into out: {name} -> its value. */
+static void expand(char *out, size_t cap, const char *tpl, const char *const vars[][2], size_t nvars)
+{
+	size_t o = 0;
+
+	for (const char *p = tpl; *p && o + 1 < cap; p++) {
+		size_t i;
+
+		if (*p == '{') {
+			for (i = 0; i < nvars; i++) {
+				size_t l = strlen(vars[i][0]);
+
+				if (!strncmp(p + 1, vars[i][0], l) && p[1 + l] == '}') {
+					o += (size_t)snprintf(out + o, cap - o, "%s", vars[i][1]);
+					if (o >= cap)
+						o = cap - 1;
+					p += l + 1;
+					break;
+				}
+			}
+			if (i < nvars)
+				continue;
+		}
+		out[o++] = *p;
+	}
+	out[o] = '\0';
+}
+
+void diag_nat_judge(const struct diag_nat_evidence *ev, unsigned keepalive_s, struct diag_nat_judgement *j)
+{
+	char pub[INET_ADDRSTRLEN] = "?", ip[INET_ADDRSTRLEN], ka[12], kamax[12];
+	bool nat = ev->stun && ev->mapped.s_addr != ev->local.s_addr;
+	bool seen_cgnat = false;
+	unsigned n = ev->nhops < DIAG_NAT_MAX_HOPS ? ev->nhops : DIAG_NAT_MAX_HOPS;
+
+	memset(j, 0, sizeof(*j));
+	/* the hops of the site: RFC 1918 routers from the phone outwards, up to the first hop of
+	 * the ISP (a shared 100.64/10 address or a public one); private hops beyond are the ISP's */
+	for (unsigned i = 0; i < n && ev->hops[i].kind == DIAG_HOP_ROUTER; i++) {
+		struct in_addr a = ev->hops[i].addr;
+
+		if (diag_ip_shared(a)) {
+			if (!j->cgnat[0])
+				snprintf(j->cgnat, sizeof(j->cgnat), "hop %s", inet_ntop(AF_INET, &a, ip, sizeof(ip)));
+			seen_cgnat = true;
+			continue;
+		}
+		if (!diag_ip_rfc1918(a))
+			break;
+		if (!seen_cgnat && diag_ip_rfc1918(ev->local)) {
+			size_t l = strlen(j->customer);
+
+			snprintf(j->customer + l, sizeof(j->customer) - l, "%s%s", j->customer_hops ? " and " : "",
+				 inet_ntop(AF_INET, &a, ip, sizeof(ip)));
+			j->customer_hops++;
+		}
+	}
+	if (!j->cgnat[0] && diag_ip_shared(ev->local))
+		snprintf(j->cgnat, sizeof(j->cgnat), "the phone's own address %s",
+			 inet_ntop(AF_INET, &ev->local, ip, sizeof(ip)));
+	if (!j->cgnat[0] && ev->stun && diag_ip_shared(ev->mapped))
+		snprintf(j->cgnat, sizeof(j->cgnat), "the STUN-mapped address %s",
+			 inet_ntop(AF_INET, &ev->mapped, ip, sizeof(ip)));
+	if (ev->stun)
+		inet_ntop(AF_INET, &ev->mapped, pub, sizeof(pub));
+
+	if (j->cgnat[0])
+		j->kind = j->customer_hops >= 2 ? DIAG_NAT_CGNAT_DOUBLE : DIAG_NAT_CGNAT;
+	else if (ev->stun && !nat)
+		j->kind = DIAG_NAT_NONE;
+	else if (j->customer_hops >= 2)
+		j->kind = DIAG_NAT_DOUBLE;
+	else if (!ev->stun)
+		j->kind = DIAG_NAT_UNKNOWN;
+	else
+		j->kind = DIAG_NAT_ONE;
+	j->verdict = rows[j->kind].verdict;
+	snprintf(ka, sizeof(ka), "%u", keepalive_s);
+	snprintf(kamax, sizeof(kamax), "%u", CGNAT_KEEPALIVE_MAX_S);
+	{
+		const char *const vars[][2] = {
+			{ "public", pub }, { "customer", j->customer }, { "cgnat", j->cgnat }, { "ka", ka },
+			{ "kamax", kamax },
+		};
+
+		expand(j->brief, sizeof(j->brief), rows[j->kind].brief, vars, ARRAY_SIZE(vars));
+		expand(j->advice, sizeof(j->advice), rows[j->kind].advice, vars, ARRAY_SIZE(vars));
+	}
+}

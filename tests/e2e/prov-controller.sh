@@ -120,19 +120,38 @@ OUT=$(PROV_BOUND=25000 PROV_RETRY_BASE=400 PROV_RETRY_CAP=1600 PROV_BOOT_DELAY=6
 	sleep 7; prov_nginx_start; wait)
 wait $LPID
 n=$(grep -c . "$PT/attempts")
-ok "several attempts while the server was down ($n)" test "$n" -ge 5
-# attempt k+1 - attempt k must lie in [50 %, 100 %] of min(cap, base*2^k) (+ 80 ms for the failed handshake)
+# Attempt times are taken by the listener (monotonic clock, after accept()). The exact law
+# (the k-th wait is uniform in 50-100 % of min(cap, base*2^k)) is proven without a clock in
+# tests/unit/test_backoff.c and on the controller on virtual time in test_prov_backoff.c; here the real loop, real sockets and real scheduling add
+# delays, and the tolerance comes from this model of one interval d_k = a_{k+1} - a_k:
+#   d_k = w_k + f_k + l_k + s_{k+1} + r_{k+1} - r_k
+#   w_k     the controller's wait, in [c_k/2, c_k], c_k = min(1.6 s, 0.4 s * 2^k)
+#   f_k     noticing the refused handshake after the listener closes (>= 0)
+#   l_k     the loop's timer firing late (>= 0)
+#   s_{k+1} curl's connect to 127.0.0.1 (>= 0)
+#   r       the listener's own wake-up after the kernel completed the connection (>= 0)
+# f + l + s + r is a sum of scheduling delays on loopback: each is bounded by one CFS
+# scheduling period of a runnable task on a 2-core machine with two CPU hogs and the other
+# tests beside it (sched_latency_ns 24 ms x (runnable tasks / cores) = 24 x 16 / 2 ~ 200 ms),
+# so SCHED = 0.25 s each way.  Hence c_k/2 - SCHED <= d_k <= c_k + 2 * SCHED (late attempt
+# plus a late listener); a controller without backoff (d ~ 0: fails from k = 1 on, whose
+# floor is 0.15 s) or without a cap (d_3 in 1.6..3.2 s, over 2.1 s half the time) still fails.  The attempt count: 5 attempts need at
+# most 0.05 + 0.4 + 0.8 + 1.6 + 1.6 = 4.45 s plus 5 * SCHED, inside the 6.5 s window.
 python3 - "$PT/attempts" >"$PT/intervals" <<'PY'
 import sys
 t = [float(x) for x in open(sys.argv[1])]
-base, cap = 0.4, 1.6
+base, cap, sched = 0.4, 1.6, 0.25
 for k in range(len(t) - 1):
     c = min(cap, base * 2 ** k); d = t[k + 1] - t[k]
-    print("%d %.3f %.3f %.3f %s" % (k, d, c / 2, c, "ok" if c / 2 - 0.005 <= d <= c + 0.08 else "BAD"))
+    lo, hi = c / 2 - sched, c + 2 * sched
+    print("%d %.3f %.3f %.3f %s" % (k, d, lo, hi, "ok" if lo <= d <= hi else "BAD"))
 PY
-sed 's/^/# interval /' "$PT/intervals"
-ok "every interval within 50-100 % of the backoff ceiling" bash -c "! grep -q BAD '$PT/intervals' && test -s '$PT/intervals'"
-ok "intervals grow up to the cap" bash -c "awk '\$1>=2 && \$4==1.600 {n++} END {exit !(n>=1)}' '$PT/intervals'"
+sed 's/^/# interval k d min max: /' "$PT/intervals"
+ok "several attempts while the server was down ($n)" test "$n" -ge 5
+ok "every interval within the backoff window (50-100 % of the ceiling) +- scheduling" \
+	bash -c "! grep -q BAD '$PT/intervals' && test -s '$PT/intervals'"
+# growth: a wait at the cap (>= 0.8 s) is longer than any legal first interval (0.4 + 2 * SCHED)
+ok "intervals grow up to the cap" bash -c "awk '\$1>=2 && \$2>0.9 {n++} END {exit !(n>=1)}' '$PT/intervals'"
 ok "recovered once the server came back" bash -c "grep -q 'event=unchanged' <<<'$OUT'"
 
 # 7. a status upload while the server is down is spooled on disk and sent later

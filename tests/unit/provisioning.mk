@@ -15,3 +15,7 @@ check_PROGRAMS += test_prov_misc
 TESTS += test_prov_misc
 test_prov_misc_SOURCES = test_prov_misc.c
 test_prov_misc_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += test_prov_backoff
+TESTS += test_prov_backoff
+test_prov_backoff_SOURCES = test_prov_backoff.c
+test_prov_backoff_LDADD = $(UNIT_LIBS)

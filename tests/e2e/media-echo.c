@@ -250,6 +250,10 @@ int main(int argc, char **argv)
 	tap(r.rtt_n == r.rx && r.rtt_n > 0 && r.rtt_min > 0 && r.rtt_min < 20000000u,
 	    "RTT from kernel timestamps, positive, quickest below 20 ms: min %.3f avg %.3f max %.3f ms over %u packets",
 	    r.rtt_min / 1e6, r.rtt_n ? r.rtt_sum / 1e6 / r.rtt_n : 0.0, r.rtt_max / 1e6, r.rtt_n);
+	/* Model for the jitter bound: J moves by (|D| - J) / 16 per packet (RFC 3550 A.8), so a
+	 * stall of S ms before one send raises it by at most S / 16; 30 ms needs stalls adding up
+	 * to 480 ms within the ~16 packets (320 ms) the average remembers, more than the one
+	 * wake-up of <= SCHED = 0.25 s per packet a busy 2-core machine gives (the e2e model). */
 	tap(r.jitter / 8.0 < 30.0, "interarrival jitter %.3f ms (RFC 3550) plausible for loopback (below 30 ms)",
 	    r.jitter / 8.0);
 	if (suite)

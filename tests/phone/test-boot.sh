@@ -217,10 +217,14 @@ prepare() {
 	local -a args=(--out "$BUILD" --identity "$DSA_LAB_DIR/pki")
 	[ -n "$IPK" ] && args+=(--ipk "$IPK")
 	[ -n "$SYSROOT" ] && args+=(--sysroot "$SYSROOT")
-	if ! bash "$HERE/mkinitramfs.sh" "${args[@]}" >"$T/$boot/mkinitramfs.log" 2>&1; then
-		fail "$boot: build the initramfs" "$(tail -n 5 "$T/$boot/mkinitramfs.log")"
+	local rc=0
+	bash "$HERE/mkinitramfs.sh" "${args[@]}" >"$T/$boot/mkinitramfs.log" 2>&1 || rc=$?
+	if [ "$rc" != 0 ]; then
+		fail "$boot: build the initramfs (mkinitramfs.sh exited $rc)" "$(tail -n 8 "$T/$boot/mkinitramfs.log")"
 		return 1
 	fi
+	# the download cache's path (filled now, or used as it was) is in the log
+	diag "$(grep -E 'download cache|downloading|downloaded|using the cached' "$T/$boot/mkinitramfs.log")"
 	return 0
 }
 

@@ -165,6 +165,8 @@ ok "recovered once the server came back" bash -c "grep -q 'event=unchanged' <<<'
 # 7. a status upload while the server is down is spooled on disk and sent later
 prov_nginx_stop
 rm -f "$SF"
+# PROV_BOUND ends the run after 1.5 s; the upload is refused at once (nothing listens: a
+# connection refused on loopback, one wake-up) and spooled, far inside that bound.
 OUT=$(PROV_BOUND=1500 PROV_BOOT_DELAY=600000 PROV_REPORT_AT_START=1 PROV_EXIT_ON=nothing run)
 ok "server down: the status upload is kept in the spool" test "$(ls "$ST/spool" | grep -c '\.put$')" = 1
 ok "... and did not reach the server" test ! -e "$SF"

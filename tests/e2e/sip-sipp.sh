@@ -117,7 +117,10 @@ P=$(free_port)
 capture_start ntf "udp port $P"
 run_sipp ntf "$S/sip-sipp-notify.xml" "$P"
 rm -f "$T/checksync"
-driver_bg --registrar "east,127.0.0.1,$P,udp,1" --until registered --timeout 10 --hold 3 \
+# --hold: the driver must outlive the checks below (the check-sync wait <= 3 s, tshark and python
+# starting, each <= 2 s on a loaded 2-core machine): 10 s, not 3 s (the stranger's NOTIFY got
+# no answer when it came after the driver had gone).
+driver_bg --registrar "east,127.0.0.1,$P,udp,1" --until registered --timeout 10 --hold 10 \
 	--status "$T/ntf.st" --check-sync "$T/checksync" >"$T/ntf.out" 2>&1
 wait_reg "$T/ntf.st" east 5
 for i in $(seq 1 30); do [ -f "$T/checksync" ] && break; sleep 0.1; done

@@ -91,6 +91,11 @@ if [ -f "$dir/.dsa-sysroot" ] && [ "$(cat "$dir/.dsa-sysroot")" = "$stamp" ] &&
 	echo "$me: $dir is complete ($arch, $suite); nothing to do"
 	exit 0
 fi
+if [ -e "$dir" ]; then
+	echo "$me: $dir is incomplete or was made for another architecture, suite, mirror or package list: rebuilding it"
+else
+	echo "$me: no sysroot in $dir yet (first run, or an empty cache): building it"
+fi
 
 # ------------------------------------------------------------ host tools
 need=""
@@ -108,14 +113,21 @@ fi
 # ------------------------------------------------------------ build
 parent=$(dirname "$dir")
 mkdir -p "$parent" || die "cannot create $parent"
+[ -w "$parent" ] || die "cannot write $parent (choose another DIR, or DSA_CACHE, or run as root)"
 tmp="$dir.tmp.$$"
+log="$dir.log.$$"
 rm -rf "$tmp"
-trap 'rm -rf "$tmp"' EXIT INT TERM
-echo "$me: building the $arch sysroot in $dir from $mirror $suite main"
+trap 'rm -rf "$tmp" "$log"' EXIT INT TERM
+echo "$me: downloading and extracting $PKGS and their dependencies ($arch) from $mirror $suite main"
 start=$(date +%s)
-mmdebstrap --quiet --variant=extract --arch="$arch" --include="$PKGS" \
-	"$suite" "$tmp" "deb $mirror $suite main" >&2 ||
-	die "mmdebstrap failed (is $mirror reachable? see the messages above)"
+# Not --quiet: off a terminal mmdebstrap prints a dozen lines, among them apt's "E:" lines
+# naming the cause (a package the mirror does not have, a mirror that cannot be reached).
+if ! mmdebstrap --variant=extract --arch="$arch" --include="$PKGS" \
+	"$suite" "$tmp" "deb $mirror $suite main" >"$log" 2>&1; then
+	grep -v '^W: Download is performed unsandboxed' "$log" | tail -n 15 >&2
+	why=$(grep -E '^E: (Unable to locate|Failed to fetch|Package .* has no installation candidate|Unable to correct)' "$log" | head -n 3 | tr '\n' ' ')
+	die "mmdebstrap could not build the $arch sysroot from $mirror $suite main: ${why:-see the messages above} (a package missing from the mirror: check DSA_SYSROOT_EXTRA and DSA_SUITE; a mirror that cannot be reached: check the network or set DSA_MIRROR)"
+fi
 
 # Absolute symlinks (libfoo.so -> /lib/...) would point into the build machine;
 # make every one relative to the sysroot so the linker finds the target's files.
@@ -125,7 +137,7 @@ mmdebstrap --quiet --variant=extract --arch="$arch" --include="$PKGS" \
 		t=$(readlink "$l")
 		ln -sfn "$(realpath -m --relative-to="$(dirname "$l")" "./$t")" "$l"
 	done
-)
+) || die "could not make the sysroot's absolute symlinks relative in $tmp"
 # Linker scripts name absolute paths (libc.so: /lib/arm-linux-gnueabihf/libc.so.6);
 # ld prefixes them with the sysroot itself when the script lies inside it.
 [ -f "$tmp/usr/lib/$triplet/pkgconfig/libcurl.pc" ] ||
@@ -135,5 +147,6 @@ rm -rf "$tmp/var/cache/apt/archives"/*.deb "$tmp/var/lib/apt/lists" 2>/dev/null 
 printf '%s\n' "$stamp" >"$tmp/.dsa-sysroot"
 rm -rf "$dir"
 mv "$tmp" "$dir"
+rm -f "$log"
 trap - EXIT INT TERM
 echo "$me: $dir ready in $(($(date +%s) - start)) s ($(du -sh "$dir" | cut -f1))"

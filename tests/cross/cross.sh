@@ -31,7 +31,8 @@ sysroot="$cache/sysroot-$arch"
 
 # 1. the sysroot (cached; a second run is a no-op). One builder at a time.
 s0=$(date +%s)
-if (flock -w 300 9 || exit 1; sh "$top_srcdir/packaging/cross/mksysroot.sh" "$arch" "$sysroot") \
+if (flock -w 300 9 || { echo "cross: another build of $sysroot held $cache/.sysroot-$arch.lock for 300 s"; exit 1; }
+	sh "$top_srcdir/packaging/cross/mksysroot.sh" "$arch" "$sysroot") \
 	9>"$cache/.sysroot-$arch.lock" >"$work/sysroot.log" 2>&1; then
 	pass "sysroot $sysroot ready ($(($(date +%s) - s0)) s)"
 else

@@ -12,8 +12,9 @@ unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES GNUMAKEFLAGS
 dsa_cache() {
 	local c=${DSA_CACHE:-/var/cache/dialstack-agent}
 	if ! mkdir -p "$c" 2>/dev/null || [ ! -w "$c" ]; then
+		echo "# cache: $c is not writable; using ${XDG_CACHE_HOME:-$HOME/.cache}/dialstack-agent" >&2
 		c=${XDG_CACHE_HOME:-$HOME/.cache}/dialstack-agent
-		mkdir -p "$c" || return 1
+		mkdir -p "$c" || { echo "# cache: cannot create $c either (set DSA_CACHE)" >&2; return 1; }
 	fi
 	echo "$c"
 }

@@ -67,6 +67,9 @@ ip netns exec "$DSA_LAB_NS_PHONE" tcpdump -i "$DSA_LAB_PHONE_IF" -n -w "$T/sip.p
 cap=$!
 sleep 0.5
 start_agent
+# Model: boot-delay 0, then two HTTPS fetches and one registration across the lab: a few
+# seconds of TLS and round trips even with every wake-up late by SCHED = 0.25 s; 60 s is the
+# bound of a wait, not a speed requirement.
 ok "first boot: the agent reaches RUNNING within 60 s" wait_state running 60
 ok "the per-MAC file was fetched over mutual TLS (nginx: 200 with the device's DN)" \
 	grep -q "\"GET /dialstack-$MAC.xml\" 200 .*CN=$MAC" "$ACCESS"

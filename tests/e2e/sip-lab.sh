@@ -68,6 +68,9 @@ table ip dsa_sip_test {
 }
 EOF2
 "$LAB" exec router conntrack -F >/dev/null 2>&1
+# Model: the next keepalive (<= 20 s, the default) shows the new mapping (rport), and the agent
+# re-registers from it: one REGISTER transaction (<= 2 s with every wake-up late by SCHED =
+# 0.25 s); the loop polls >= 30 s (300 x 0.1 s plus each kamcmd).
 t0=$(date +%s)
 for i in $(seq 1 300); do
 	ul "$DSA_LAB_EAST_CTL" | grep -q "Received: sip:$DSA_LAB_ROUTER_WAN:400[0-9][0-9]" && break
@@ -79,8 +82,12 @@ ok "lab UDP: changed NAT mapping detected by the keepalive and re-registered (<=
 ok "lab UDP: status shows the new public port" grep -q "^public=$DSA_LAB_ROUTER_WAN:400" "$T/st"
 "$LAB" exec router nft delete table ip dsa_sip_test
 
-# East goes down: west within 95 s with the default keepalive (20 s) and T1 (500 ms):
-# detection within 30 s, then the failover jitter of 0-3 keepalive intervals (docs/sip.md).
+# East goes down: west within 95 s with the default keepalive (20 s) and T1 (500 ms).
+# Model: sip/reg.c's detection bound is 20 + 5 + 5 s = 30 s (keepalive, its answer timeout,
+# the STUN probe), then the failover jitter of 0-3 keepalive intervals (docs/sip.md: a
+# region that goes silent loses its whole fleet at once), then one OPTIONS probe and one
+# REGISTER transaction with west across the lab's NAT (about 6 wake-ups of <= SCHED =
+# 0.25 s on a busy 2-core machine, plus T1 if a datagram is lost): <= 30 + 60 + 2 s.
 "$LAB" fault east-down >/dev/null 2>&1
 t0=$(date +%s)
 ok "lab UDP: east down -> registered on west within 95 s" wait_reg west 95

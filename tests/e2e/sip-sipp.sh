@@ -40,6 +40,9 @@ capture_start r503 "udp port $P"
 run_sipp 503 "$S/sip-sipp-503.xml" "$P"
 driver_bg --registrar "east,127.0.0.1,$P,udp,1" --registrar "west,127.0.0.1,$W,udp,2" \
 	--failback 1 --until registered:east --timeout 20 --hold 1 --status "$T/503.st" >"$T/503.out" 2>&1
+# Model: a 503 fails over at once: two REGISTER transactions on loopback (about 8 wake-ups of
+# <= SCHED = 0.25 s on a busy 2-core machine: 2 s) inside the 5 s wait.  The Retry-After check
+# below is a lower bound on wire times (pcap): a slow machine can only make the gap longer.
 ok "503: failed over to west" wait_reg "$T/503.st" west 5
 ok "503: west holds the binding" has_binding west
 wait $D
@@ -93,6 +96,8 @@ driver --registrar "east,127.0.0.1,$P,udp,1" --until auth-failed --timeout 10 --
 ok "second 401: authentication failed" [ $? = 0 ]
 ok "second 401: status tells to check the SIP password" grep -q '^error=authentication failed: check the SIP password' "$T/wpw.st"
 capture_stop wpw
+# A count, not a time: both REGISTERs come before auth-failed (the end condition), and the next
+# try is auth_retry_ms (30 min) away, beyond the 5 s hold, whatever the machine's speed.
 ok "second 401: exactly 2 REGISTERs in ~5 s" [ "$(count wpw 'sip.Method == "REGISTER"')" = 2 ]
 
 # ---------------------------------------------------------------- malformed / oversized replies
@@ -112,7 +117,10 @@ P=$(free_port)
 capture_start ntf "udp port $P"
 run_sipp ntf "$S/sip-sipp-notify.xml" "$P"
 rm -f "$T/checksync"
-driver_bg --registrar "east,127.0.0.1,$P,udp,1" --until registered --timeout 10 --hold 3 \
+# --hold: the driver must outlive the checks below (the check-sync wait <= 3 s, tshark and python
+# starting, each <= 2 s on a loaded 2-core machine): 10 s, not 3 s (the stranger's NOTIFY got
+# no answer when it came after the driver had gone).
+driver_bg --registrar "east,127.0.0.1,$P,udp,1" --until registered --timeout 10 --hold 10 \
 	--status "$T/ntf.st" --check-sync "$T/checksync" >"$T/ntf.out" 2>&1
 wait_reg "$T/ntf.st" east 5
 for i in $(seq 1 30); do [ -f "$T/checksync" ] && break; sleep 0.1; done

@@ -91,6 +91,9 @@ kill -HUP "$pid"; kill -USR1 "$pid"; sleep 0.2
 ok "SIGHUP and SIGUSR1 do not stop the agent" "$A" status
 kill -TERM "$pid"
 ms=$(wait_gone "$pid"); rc=$?
+# Model: the daemon's own deadline ends its loop STOP_BUDGET_MS + 100 = 900 ms after SIGTERM
+# (agent/daemon.c), whatever a module still waits for.  ms counts 10 ms polls, so a loaded
+# machine (polls slower than 10 ms) shows fewer ms, never more: it checks the daemon's bound.
 ok "SIGTERM: exits within 1 s (took ${ms:-?} ms)" bash -c "[ $rc = 0 ] && [ ${ms:-9999} -le 1000 ]"
 wait "$pid"; st=$?; pid=
 ok "SIGTERM: exit status 0" test "$st" = 0

@@ -20,12 +20,19 @@
 # so that the boot, DHCP, VLAN and networking are proven without the armhf agent.
 #
 # Downloads (apt-get download of linux-image-*-armmp:armhf and busybox-static:armhf) are cached
-# under ${DSA_CACHE:-/var/cache/dialstack-agent}/phone; a machine with no Debian mirror uses
-# what is cached.  Needs root only to add the armhf architecture to dpkg the first time.
-set -euo pipefail
+# under ${DSA_CACHE:-/var/cache/dialstack-agent}/phone (an empty or missing cache is the first
+# run: it is created and filled); a machine with no Debian mirror uses what is cached.  Needs
+# root only to add the armhf architecture to dpkg and update apt's lists the first time.
+# Environment: DSA_CACHE, DSA_PHONE_KERNEL_META (linux-image-armmp), DSA_PHONE_BUSYBOX_PKG
+# (busybox-static).  Every failure ends with "mkinitramfs: error: CAUSE" and status 1.
+set -Eeuo pipefail
+# set -e alone would end the script without a word when a command fails unchecked: name it
+trap 'rc=$?; echo "mkinitramfs: error: line $LINENO: \"$BASH_COMMAND\" failed (status $rc)" >&2; exit $rc' ERR
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${DSA_CACHE:-/var/cache/dialstack-agent}/phone
+KERNEL_META=${DSA_PHONE_KERNEL_META:-linux-image-armmp} # names the versioned armmp kernel
+BUSYBOX_PKG=${DSA_PHONE_BUSYBOX_PKG:-busybox-static}
 OUT=/tmp/dsa-phone
 IPK=""
 SYSROOT=""
@@ -50,7 +57,7 @@ while [ $# -gt 0 ]; do
 	--identity) IDENTITY=${2:?--identity needs a folder}; shift 2 ;;
 	--modules) EXTRA_MODULES=${2?--modules needs a list}; shift 2 ;;
 	--no-placeholder) PLACEHOLDER=0; shift ;;
-	-h | --help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
@@ -67,21 +74,33 @@ for c in ar tar gzip readelf find; do
 done
 
 # ------------------------------------------------------------------------------ downloads
-# newest cached .deb matching a glob, or nothing
+# cached GLOB: the newest cached .deb matching GLOB, or nothing (status 0 either way: an
+# empty cache is the normal first run, so no `ls GLOB`, which fails under pipefail)
 cached() {
-	# shellcheck disable=SC2012
-	ls -1 "$CACHE"/$1 2>/dev/null | sort -V | tail -n 1
+	local f newest=""
+	[ -d "$CACHE" ] || return 0
+	for f in "$CACHE"/$1; do
+		[ -f "$f" ] || continue # the glob itself when nothing matches
+		newest=$(printf '%s\n%s\n' "$newest" "$f" | sed '/^$/d' | sort -V | tail -n 1)
+	done
+	printf '%s' "$newest"
 }
 
 # fetch_debs: make sure the kernel and busybox .debs are in the cache
 fetch_debs() {
-	mkdir -p "$CACHE"
+	mkdir -p "$CACHE" 2>/dev/null && [ -w "$CACHE" ] ||
+		die "cannot write the download cache $CACHE (set DSA_CACHE to a writable folder, or run as root)"
 	local kpkg="" k b
 	k=$(cached 'linux-image-*-armmp_*_armhf.deb')
-	b=$(cached 'busybox-static_*_armhf.deb')
+	b=$(cached "${BUSYBOX_PKG}_*_armhf.deb")
 	if [ -n "$k" ] && [ -n "$b" ]; then
+		say "using the cached $(basename "$k") and $(basename "$b") in $CACHE"
 		return 0
 	fi
+	local what="armhf kernel and busybox"
+	[ -z "$k" ] || what="busybox"
+	[ -z "$b" ] || what="armhf kernel"
+	say "no $what .deb in the download cache $CACHE: fetching with apt"
 	command -v apt-get >/dev/null || die "no cached armhf kernel/busybox in $CACHE and no apt-get to download them"
 	if ! dpkg --print-foreign-architectures | grep -qx armhf; then
 		[ "$(id -u)" -eq 0 ] || die "dpkg has no armhf architecture; run once as root: dpkg --add-architecture armhf && apt-get update"
@@ -89,31 +108,36 @@ fetch_debs() {
 		dpkg --add-architecture armhf
 	fi
 	# The armhf security index can be out of step with the main suite: tolerate update errors.
-	if ! apt-cache show busybox-static:armhf >/dev/null 2>&1; then
-		say "apt-get update (armhf lists)"
-		apt-get update -q >/dev/null 2>&1 || say "apt-get update reported errors; using the lists there are"
+	if ! apt-cache show "$BUSYBOX_PKG:armhf" >/dev/null 2>&1 || ! apt-cache show "$KERNEL_META:armhf" >/dev/null 2>&1; then
+		[ "$(id -u)" -eq 0 ] ||
+			die "apt does not know $KERNEL_META:armhf or $BUSYBOX_PKG:armhf and only root can run apt-get update (run it once as root)"
+		say "apt-get update (the armhf package lists)"
+		apt-get update -q >"$OUT.apt-update.log" 2>&1 ||
+			say "apt-get update reported errors; using the lists there are: $(grep -E '^(E|W):' "$OUT.apt-update.log" | head -n 3 | tr '\n' ' ')"
+		rm -f "$OUT.apt-update.log"
 	fi
 	# linux-image-armmp is a metapackage: it names the current versioned kernel package
-	kpkg=$(apt-cache depends linux-image-armmp:armhf 2>/dev/null |
-		sed -n 's/^ *Depends: \(linux-image-[0-9][^:]*-armmp\)\(:armhf\)\{0,1\}$/\1/p' | head -n 1)
-	[ -n "$kpkg" ] || die "apt-cache does not know linux-image-armmp:armhf (is the Debian mirror in the apt sources? apt-get update)"
-	say "downloading $kpkg:armhf and busybox-static:armhf into $CACHE"
+	kpkg=$(apt-cache depends "$KERNEL_META:armhf" 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^:]*-armmp\)\(:armhf\)\{0,1\}$/\1/p' | head -n 1 || true)
+	[ -n "$kpkg" ] || die "apt knows no package $KERNEL_META:armhf naming an armmp kernel (is a Debian mirror in /etc/apt/sources.list*, and dpkg's armhf architecture added? then: apt-get update)"
+	say "downloading $kpkg:armhf and $BUSYBOX_PKG:armhf into $CACHE"
 	local tmp
 	tmp=$(mktemp -d)
 	chmod 755 "$tmp" # apt's _apt user writes there
-	(cd "$tmp" && apt-get download -q "$kpkg:armhf" busybox-static:armhf >/dev/null 2>"$tmp/err") || {
-		cat "$tmp/err" >&2
+	(cd "$tmp" && apt-get download -q "$kpkg:armhf" "$BUSYBOX_PKG:armhf" >/dev/null 2>"$tmp/err") || {
+		grep -v '^W: Download is performed unsandboxed' "$tmp/err" >&2 || true
 		rm -rf "$tmp"
-		die "apt-get download $kpkg:armhf busybox-static:armhf failed"
+		die "apt-get download $kpkg:armhf $BUSYBOX_PKG:armhf failed (the messages above say why: no mirror reachable, or a package the lists do not have)"
 	}
+	say "downloaded $(cd "$tmp" && ls -- *.deb | tr '\n' ' ')($(du -sk "$tmp" | cut -f1) KiB)"
 	mv "$tmp"/*.deb "$CACHE"/
 	rm -rf "$tmp"
 }
 
 fetch_debs
 KDEB=$(cached 'linux-image-*-armmp_*_armhf.deb')
-BDEB=$(cached 'busybox-static_*_armhf.deb')
-[ -n "$KDEB" ] && [ -n "$BDEB" ] || die "downloads missing in $CACHE"
+BDEB=$(cached "${BUSYBOX_PKG}_*_armhf.deb")
+[ -n "$KDEB" ] && [ -n "$BDEB" ] || die "the kernel or busybox .deb is still missing in $CACHE after the download"
 
 mkdir -p "$OUT"
 WORK=$OUT/work

@@ -24,3 +24,7 @@ test_prov_timers_SOURCES = test_prov_timers.c
 test_prov_timers_LDADD = $(UNIT_LIBS)
 test_prov_timers_LDFLAGS = -Wl,--wrap=pf_new -Wl,--wrap=pf_free -Wl,--wrap=pf_get -Wl,--wrap=pf_put \
 	-Wl,--wrap=pf_cancel -Wl,--wrap=utl_random_range
+check_PROGRAMS += test_prov_backoff
+TESTS += test_prov_backoff
+test_prov_backoff_SOURCES = test_prov_backoff.c
+test_prov_backoff_LDADD = $(UNIT_LIBS)

@@ -34,6 +34,12 @@
 #define DEFAULT_DOMAIN "dialstack.ai"
 #define REPORTS_KEPT 5
 #define VLAN_DHCP_TIMEOUT_MS 20000
+/* Everything that reaches the platform on its own is spread over a window, so
+ * a fleet that boots (or recovers) together does not arrive together. */
+#define STATUS_DELAY_MIN_MS 200       /* status PUT: 0.2-8 s after the change */
+#define STATUS_DELAY_MAX_MS 8000      /*   (changes in between share one PUT) */
+#define BOOT_SELFTEST_MAX_MS 5000     /* boot self-test starts 0-5 s after the first REGISTER */
+#define CHECK_SYNC_MAX_MS 30000       /* check-sync NOTIFY: fetch within 0-30 s */
 
 extern char **environ;
 
@@ -57,8 +63,8 @@ static enum status_state portal_state(const struct agent *a)
 	}
 }
 
-/* PUT the status document (the controller spools it when the server is away). */
-static void report_status(struct agent *a)
+/* PUT the status document now (the controller spools it when the server is away). */
+static void status_send(struct agent *a)
 {
 	struct status_info si;
 	struct sip_reg_status rs;
@@ -97,6 +103,38 @@ static void report_status(struct agent *a)
 		log_warn(SUB, "could not queue the status report");
 }
 
+static void status_timer_cb(struct ev_timer *t)
+{
+	struct agent *a = container_of(t, struct agent, status_timer);
+
+	a->status_due = false;
+	status_send(a);
+}
+
+/* Something the portal shows changed: PUT the status document a random
+ * 0.2-8 s later, one PUT for every change in between, and never before the
+ * first REGISTER has had its answer (registering comes first at boot). */
+static void report_status(struct agent *a)
+{
+	if (!a->prov || !a->have_config)
+		return;
+	a->status_due = true;
+	if (!a->reg_answered || ev_timer_pending(&a->status_timer))
+		return;
+	a->status_timer.cb = status_timer_cb;
+	ev_timer_set(&a->status_timer, utl_random_range(STATUS_DELAY_MIN_MS, STATUS_DELAY_MAX_MS));
+}
+
+/* The first registration outcome: what waited for it may go out now. */
+static void reg_answered(struct agent *a)
+{
+	if (a->reg_answered)
+		return;
+	a->reg_answered = true;
+	if (a->status_due)
+		report_status(a);
+}
+
 /* ------------------------------------------------------------ self-test */
 
 struct st_client {
@@ -106,7 +144,9 @@ struct st_client {
 	struct ev_timer reap;
 };
 
-static void fill_diag_opts(struct agent *a, struct diag_opts *o)
+/* The self-test's settings from the config in force; boot: only what the
+ * config's selftest@boot asks for (a technician's run gets everything). */
+static void fill_diag_opts(struct agent *a, struct diag_opts *o, bool boot)
 {
 	const struct cfg_config *c = a->have_config ? &a->applied : NULL;
 	const char *domain = c && c->domain[0] ? c->domain : DEFAULT_DOMAIN;
@@ -155,9 +195,12 @@ static void fill_diag_opts(struct agent *a, struct diag_opts *o)
 	utl_strlcpy(o->sip_auth_user, c->auth_user, sizeof(o->sip_auth_user));
 	utl_strlcpy(o->sip_password, c->password, sizeof(o->sip_password));
 	utl_strlcpy(o->sip_domain, c->domain, sizeof(o->sip_domain));
-	/* The phone's own checks (test call, audio path, SRTP) have no switch in
-	 * the config format yet: always on; each says SKIP when it cannot apply. */
-	o->checks = DIAG_CHECK_BIT(DIAG_C_CALL) | DIAG_CHECK_BIT(DIAG_C_AUDIO) | DIAG_CHECK_BIT(DIAG_C_SRTP);
+	/* The phone's own checks (test call, audio path, SRTP): on a technician's
+	 * run always; at boot unless selftest@boot says "network". Each says SKIP
+	 * when it cannot apply. */
+	o->checks = 0;
+	if (!boot || strcmp(c->selftest_boot, "network") != 0)
+		o->checks = DIAG_CHECK_BIT(DIAG_C_CALL) | DIAG_CHECK_BIT(DIAG_C_AUDIO) | DIAG_CHECK_BIT(DIAG_C_SRTP);
 	if (c->selftest_checks & CFG_CHECK_LINK)
 		o->checks |= DIAG_CHECK_BIT(DIAG_C_LINK);
 	if (c->selftest_checks & CFG_CHECK_ADDRESS)
@@ -185,6 +228,20 @@ static void fill_diag_opts(struct agent *a, struct diag_opts *o)
 		o->checks |= DIAG_CHECK_BIT(DIAG_C_MTU);
 }
 
+/* Hand the summary to the registration: a registered client sends a REGISTER
+ * with it now (within its budget); otherwise the next registration carries it. */
+static void selftest_to_registrar(struct agent *a)
+{
+	struct sip_reg_status rs;
+
+	if (!a->summary_unsent || !a->reg)
+		return;
+	sip_reg_set_selftest(a->reg, a->summary[0] ? a->summary : NULL);
+	sip_reg_status(a->reg, &rs);
+	if (rs.state == SIP_REG_REGISTERED)
+		a->summary_unsent = false;
+}
+
 /* A report is (re)complete: keep it, put its summary into REGISTER, upload it. */
 static void take_report(struct agent *a, const struct diag_report *rep)
 {
@@ -204,20 +261,15 @@ static void take_report(struct agent *a, const struct diag_report *rep)
 	if (utl_mkdir_p(dir, 0700) == 0 && diag_report_save(rep, dir, REPORTS_KEPT) < 0)
 		log_warn(SUB, "could not keep the self-test report in %s", dir);
 	log_notice(SUB, "self-test: %s", a->summary);
-	if (a->reg)
-		sip_reg_set_selftest(a->reg, a->summary[0] ? a->summary : NULL);
+	/* Rides the next REGISTER (sent now when registered; else once registered). */
+	a->summary_unsent = true;
+	selftest_to_registrar(a);
 	report_status(a);
 }
 
 static void agent_run_done(const struct diag_report *rep, void *arg)
 {
-	struct agent *a = arg;
-
-	take_report(a, rep);
-	if (a->boot_selftest_pending) {
-		a->boot_selftest_pending = false;
-		sip_start(a);
-	}
+	take_report(arg, rep);
 }
 
 static void agent_report_update(const struct diag_report *rep, void *arg)
@@ -310,7 +362,7 @@ static void st_client_gone(struct ctl_client *c, void *arg)
 	ev_timer_set(&sc->reap, 0);
 }
 
-int agt_selftest(struct agent *a, struct ctl_client *c, char *why, size_t whylen)
+static int selftest_start(struct agent *a, struct ctl_client *c, bool boot, char *why, size_t whylen)
 {
 	struct diag_opts o;
 	struct st_client *sc = NULL;
@@ -323,7 +375,7 @@ int agt_selftest(struct agent *a, struct ctl_client *c, char *why, size_t whylen
 			return -ENOMEM;
 		}
 	}
-	fill_diag_opts(a, &o);
+	fill_diag_opts(a, &o, boot);
 	/* The audio check beeps the speaker: only when someone asked for a self-test
 	 * at the phone (CLI/menu), never at boot or from a signal. */
 	if (!c)
@@ -364,6 +416,22 @@ int agt_selftest(struct agent *a, struct ctl_client *c, char *why, size_t whylen
 	return 0;
 }
 
+int agt_selftest(struct agent *a, struct ctl_client *c, char *why, size_t whylen)
+{
+	return selftest_start(a, c, false, why, whylen);
+}
+
+static void boot_selftest_cb(struct ev_timer *t)
+{
+	struct agent *a = container_of(t, struct agent, boot_selftest);
+	char why[200];
+
+	if (a->sm.state == AGT_STOPPING || !a->have_config)
+		return;
+	if (selftest_start(a, NULL, true, why, sizeof(why)) < 0)
+		log_warn(SUB, "boot self-test not started: %s", why);
+}
+
 /* ------------------------------------------------------------ SIP */
 
 static void sip_on_state(struct sip_reg *reg, const struct sip_reg_status *st, void *arg)
@@ -386,12 +454,15 @@ static void sip_on_state(struct sip_reg *reg, const struct sip_reg_status *st, v
 			a->on_trial = false;
 		}
 		a->registered_once = true;
+		reg_answered(a);
+		selftest_to_registrar(a);
 		report_status(a);
 		break;
 	case SIP_REG_AUTH_FAILED:
 		snprintf(reason, sizeof(reason), "authentication failed: check the SIP password (%s)",
 			 st->last_error[0] ? st->last_error : st->region);
 		agt_sm_go(&a->sm, AGT_DEGRADED, reason);
+		reg_answered(a);
 		report_status(a);
 		if (a->on_trial) {
 			a->on_trial = false;
@@ -402,6 +473,7 @@ static void sip_on_state(struct sip_reg *reg, const struct sip_reg_status *st, v
 		snprintf(reason, sizeof(reason), "not registered: %s",
 			 st->last_error[0] ? st->last_error : "no registrar answers");
 		agt_sm_go(&a->sm, AGT_DEGRADED, reason);
+		reg_answered(a);
 		report_status(a);
 		break;
 	case SIP_REG_REGISTERING:
@@ -416,13 +488,27 @@ static void sip_on_state(struct sip_reg *reg, const struct sip_reg_status *st, v
 	}
 }
 
+static void resync_timer_cb(struct ev_timer *t)
+{
+	struct agent *a = container_of(t, struct agent, resync_timer);
+
+	if (a->prov && a->sm.state != AGT_STOPPING)
+		prov_resync(a->prov);
+}
+
+/* A registrar may NOTIFY a whole fleet at once: each phone fetches at a
+ * random point of the next 30 s (a technician's resync/SIGHUP is immediate). */
 static void sip_on_check_sync(struct sip_reg *reg, void *arg)
 {
 	struct agent *a = arg;
+	uint64_t ms = utl_random_range(0, CHECK_SYNC_MAX_MS);
 
-	log_notice(SUB, "the registrar asked for a resync (NOTIFY check-sync)");
-	if (a->prov)
-		prov_resync(a->prov);
+	log_notice(SUB, "the registrar asked for a resync (NOTIFY check-sync): fetching in %llu ms",
+		   (unsigned long long)ms);
+	if (ev_timer_pending(&a->resync_timer))
+		return;
+	a->resync_timer.cb = resync_timer_cb;
+	ev_timer_set(&a->resync_timer, ms);
 }
 
 static void sip_start(struct agent *a)
@@ -578,7 +664,7 @@ void agt_child_exited(struct agent *a, pid_t pid, int status)
 			   a->vlan_up);
 		a->vlan_note[0] = '\0';
 		/* The flow's source address changed: register from the VLAN. */
-		if (a->reg && !a->boot_selftest_pending)
+		if (a->reg)
 			sip_restart(a);
 		report_status(a);
 		return;
@@ -636,7 +722,9 @@ static void vlan_apply(struct agent *a, const struct cfg_config *c)
 
 static bool selftest_at_boot(const struct cfg_config *c)
 {
-	return c->selftest_checks != 0;
+	if (strcmp(c->selftest_boot, "none") == 0)
+		return false;
+	return strcmp(c->selftest_boot, "network") != 0 || c->selftest_checks != 0;
 }
 
 static void prov_on_config(struct prov *p, const struct cfg_config *cfg, const struct cfg_config *old,
@@ -663,22 +751,16 @@ static void prov_on_config(struct prov *p, const struct cfg_config *cfg, const s
 		vlan_apply(a, cfg);
 	if (changed & CFG_CH_DSCP)
 		log_info(SUB, "DSCP: audio %u, signalling %u", cfg->dscp_audio, cfg->dscp_signalling);
-	report_status(a);
+	report_status(a);               /* goes out once the first REGISTER has its answer */
 
-	if (first && selftest_at_boot(cfg)) {
-		char why[200];
-
-		/* The boot self-test runs before the first REGISTER so its summary rides in it. */
-		a->boot_selftest_pending = true;
-		if (agt_selftest(a, NULL, why, sizeof(why)) == 0)
-			return;
-		log_warn(SUB, "boot self-test not started: %s", why);
-		a->boot_selftest_pending = false;
-	}
-	if (a->boot_selftest_pending)
-		return;
 	if (!a->reg || (changed & (CFG_CH_SIP | CFG_CH_DSCP | CFG_CH_KEEPALIVE))) {
+		/* Register first: the REGISTER leaves now; the boot self-test runs
+		 * beside it and its summary rides a later REGISTER. */
 		sip_restart(a);
+		if (first && selftest_at_boot(cfg)) {
+			a->boot_selftest.cb = boot_selftest_cb;
+			ev_timer_set(&a->boot_selftest, utl_random_range(0, BOOT_SELFTEST_MAX_MS));
+		}
 		return;
 	}
 	/* Nothing SIP needs: back to where we were. */
@@ -798,6 +880,9 @@ static void reg_stopped(struct sip_reg *reg, void *arg)
 
 void agt_wiring_stop(struct agent *a, unsigned max_ms)
 {
+	ev_timer_cancel(&a->boot_selftest);
+	ev_timer_cancel(&a->resync_timer);
+	ev_timer_cancel(&a->status_timer);
 	if (a->diag) {
 		diag_runner_free(a->diag);
 		a->diag = NULL;
@@ -813,6 +898,9 @@ void agt_wiring_stop(struct agent *a, unsigned max_ms)
 
 void agt_wiring_free(struct agent *a)
 {
+	ev_timer_cancel(&a->boot_selftest);
+	ev_timer_cancel(&a->resync_timer);
+	ev_timer_cancel(&a->status_timer);
 	if (a->diag)
 		diag_runner_free(a->diag);
 	a->diag = NULL;

@@ -19,6 +19,8 @@
 #include <time.h>
 
 #define SUB "prov"
+#define PROV_SPOOL_DELAY_MIN_MS 1000   /* spooled uploads after a reboot: 1-10 s */
+#define PROV_SPOOL_DELAY_MAX_MS 10000
 
 enum phase { PH_IDLE = 0, PH_COMMON, PH_MAC };
 
@@ -650,22 +652,26 @@ int prov_start(struct prov *p)
 	char why[700];
 	int err;
 	uint64_t delay;
+	bool from_candidate = false;
 
 	err = ps_load(p->ps, PS_LKG, &b);
 	if (err == -ENOENT) {
 		/* first boot, or a crash during the very first trial */
 		err = ps_load(p->ps, PS_CANDIDATE, &b);
+		from_candidate = err == 0;
 	}
-	(void)ps_discard(p->ps, PS_CANDIDATE);
 	if (err == 0) {
 		if (parse_bundle(p, &b, &p->cur, why, sizeof(why)) == 0) {
 			p->have_cur = p->have_lkg = true;
 			p->lkg = p->cur;
 			p->cur_b = b;
-			(void)ps_save(p->ps, PS_LKG, &b);
 			log_notice(SUB, "running on the last-known-good config from %s", ps_dir(p->ps));
+			/* Register first: the application (the first REGISTER) comes
+			 * before any write or fsync to the state folder. */
 			if (p->o.on_config)
 				p->o.on_config(p, &p->cur, NULL, cfg_diff(NULL, &p->cur), PROV_FROM_LKG, p->o.arg);
+			if (from_candidate)
+				(void)ps_save(p->ps, PS_LKG, &p->cur_b);
 		} else {
 			log_err(SUB, "the stored config in %s is not valid any more; fetching a new one", ps_dir(p->ps));
 			ps_bundle_free(&b);
@@ -674,13 +680,16 @@ int prov_start(struct prov *p)
 		log_err(SUB, "the stored config in %s is damaged (%s); fetching a new one",
 			ps_dir(p->ps), strerror(-err));
 	}
+	(void)ps_discard(p->ps, PS_CANDIDATE);   /* no write when there is none */
 	if (p->o.boot_delay_ms >= 0)
 		delay = (uint64_t)p->o.boot_delay_ms;
 	else
 		delay = utl_random_range(0, (p->have_cur ? p->cur.boot_delay_s : 30) * 1000u);
 	log_info(SUB, "first fetch from %s in %llu ms", p->server, (unsigned long long)delay);
 	schedule(p, delay);
-	drain_spool(p);                  /* uploads left from before the reboot */
+	/* Uploads left from before the reboot: after registering, spread out. */
+	if (ps_spool_count(p->ps))
+		ev_timer_set(&p->report_timer, utl_random_range(PROV_SPOOL_DELAY_MIN_MS, PROV_SPOOL_DELAY_MAX_MS));
 	return 0;
 }
 

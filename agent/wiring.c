@@ -131,6 +131,7 @@ static void reg_answered(struct agent *a)
 	if (a->reg_answered)
 		return;
 	a->reg_answered = true;
+	prov_release(a->prov);
 	if (a->status_due)
 		report_status(a);
 }
@@ -555,6 +556,7 @@ static void sip_start(struct agent *a)
 
 		snprintf(reason, sizeof(reason), "cannot register: %s", why ? why : strerror(-err));
 		agt_sm_go(&a->sm, AGT_DEGRADED, reason);
+		reg_answered(a);           /* nothing to wait for: fetch and report */
 		if (a->on_trial) {
 			a->on_trial = false;
 			prov_rollback(a->prov, reason);
@@ -564,8 +566,10 @@ static void sip_start(struct agent *a)
 	if (a->sm.state != AGT_REGISTERING)
 		agt_sm_go(&a->sm, AGT_REGISTERING, "registering with the provisioned registrars");
 	err = sip_reg_start(a->reg);
-	if (err < 0)
+	if (err < 0) {
 		agt_sm_go(&a->sm, AGT_DEGRADED, "cannot start the SIP registration");
+		reg_answered(a);
+	}
 }
 
 static void old_reg_stopped(struct sip_reg *reg, void *arg)
@@ -838,6 +842,7 @@ int agt_wiring_start(struct agent *a)
 	}
 	po.http.pinned_key = a->boot_cfg.pin[0] ? a->boot_cfg.pin : NULL;
 	po.boot_delay_ms = (int)utl_random_range(0, a->boot_cfg.boot_delay_max * 1000u);
+	po.hold_after_lkg = true;
 	po.on_config = prov_on_config;
 	po.on_failed = prov_on_failed;
 	po.on_unchanged = prov_on_unchanged;

@@ -57,6 +57,10 @@ struct prov {
 	struct ev_timer report_timer;
 	struct backoff report_bo;
 
+	/* register first: held back until prov_release() */
+	bool held;
+	uint64_t held_delay_ms;
+
 	char last_error[512];
 };
 
@@ -416,6 +420,7 @@ static void start_cycle(struct prov *p)
 	}
 	ev_timer_cancel(&p->fetch_timer);
 	ev_timer_cancel(&p->clock_timer);
+	p->held = false;                  /* an explicit resync does not wait */
 	pick_server(p);
 	free_got(p);
 	p->changed = false;
@@ -685,12 +690,30 @@ int prov_start(struct prov *p)
 		delay = (uint64_t)p->o.boot_delay_ms;
 	else
 		delay = utl_random_range(0, (p->have_cur ? p->cur.boot_delay_s : 30) * 1000u);
+	if (p->have_cur && p->o.hold_after_lkg) {
+		/* Registering needs nothing from the server: fetch after it. */
+		p->held = true;
+		p->held_delay_ms = delay;
+		log_info(SUB, "first fetch from %s %llu ms after the first registration answer", p->server,
+			 (unsigned long long)delay);
+		return 0;
+	}
 	log_info(SUB, "first fetch from %s in %llu ms", p->server, (unsigned long long)delay);
 	schedule(p, delay);
-	/* Uploads left from before the reboot: after registering, spread out. */
+	/* Uploads left from before the reboot: spread out. */
 	if (ps_spool_count(p->ps))
 		ev_timer_set(&p->report_timer, utl_random_range(PROV_SPOOL_DELAY_MIN_MS, PROV_SPOOL_DELAY_MAX_MS));
 	return 0;
+}
+
+void prov_release(struct prov *p)
+{
+	if (!p->held)
+		return;
+	p->held = false;
+	schedule(p, p->held_delay_ms);
+	if (ps_spool_count(p->ps) && !p->put && !ev_timer_pending(&p->report_timer))
+		ev_timer_set(&p->report_timer, utl_random_range(PROV_SPOOL_DELAY_MIN_MS, PROV_SPOOL_DELAY_MAX_MS));
 }
 
 void prov_free(struct prov *p)

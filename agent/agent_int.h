@@ -61,6 +61,10 @@ struct agent {
 	unsigned selftests;
 
 	unsigned resyncs, reloads;
+
+	/* resident core: libcurl, libxml2, libsrtp2, ALSA closed when idle */
+	struct ev_timer unload_timer;
+	unsigned unloads;
 };
 
 /* wiring.c: start provisioning (after the boot delay the controller applies). */

@@ -13,6 +13,7 @@
 
 #include "agent/agent_int.h"
 #include "agent/ctl.h"
+#include "common/lazy.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "diag/report.h"
@@ -23,6 +24,9 @@
 #include "system/system.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +44,9 @@
 #define STATUS_DELAY_MAX_MS 8000      /*   (changes in between share one PUT) */
 #define BOOT_SELFTEST_MAX_MS 5000     /* boot self-test starts 0-5 s after the first REGISTER */
 #define CHECK_SYNC_MAX_MS 30000       /* check-sync NOTIFY: fetch within 0-30 s */
+#define UNLOAD_IDLE_MS 10000          /* big libraries closed 10 s after the last job */
+
+static void unload_soon(struct agent *a);
 
 extern char **environ;
 
@@ -101,6 +108,7 @@ static void status_send(struct agent *a)
 	si.selftest_len = a->report_len;
 	if (prov_report(a->prov, &si) < 0)
 		log_warn(SUB, "could not queue the status report");
+	unload_soon(a);
 }
 
 static void status_timer_cb(struct ev_timer *t)
@@ -271,11 +279,13 @@ static void take_report(struct agent *a, const struct diag_report *rep)
 static void agent_run_done(const struct diag_report *rep, void *arg)
 {
 	take_report(arg, rep);
+	unload_soon(arg);
 }
 
 static void agent_report_update(const struct diag_report *rep, void *arg)
 {
 	take_report(arg, rep);
+	unload_soon(arg);
 }
 
 static struct diag_listener agent_listener;
@@ -431,6 +441,62 @@ static void boot_selftest_cb(struct ev_timer *t)
 		return;
 	if (selftest_start(a, NULL, true, why, sizeof(why)) < 0)
 		log_warn(SUB, "boot self-test not started: %s", why);
+}
+
+/* ------------------------------------------------------------ resident core */
+
+/* Whether a job that uses the big libraries is running: a fetch or an
+ * upload (the HTTP client exists), or a self-test (main phase, or its
+ * background measurement still adding to the report). */
+static bool jobs_running(struct agent *a)
+{
+	const struct diag_report *rep;
+
+	if (a->prov && prov_http_busy(a->prov))
+		return true;
+	if (!a->diag)
+		return false;
+	if (diag_runner_busy(a->diag))
+		return true;
+	rep = diag_runner_report(a->diag);
+	return rep && !rep->complete;
+}
+
+/* Idle: free the self-test runner and close libcurl, libxml2, libsrtp2 and
+ * ALSA (their ~40 libraries leave the process), then give the heap back. */
+static void unload_cb(struct ev_timer *t)
+{
+	struct agent *a = container_of(t, struct agent, unload_timer);
+	unsigned n;
+
+	if (a->sm.state == AGT_STOPPING)
+		return;
+	if (jobs_running(a)) {
+		ev_timer_set(t, UNLOAD_IDLE_MS);
+		return;
+	}
+	if (a->diag) {
+		diag_runner_free(a->diag);
+		a->diag = NULL;
+	}
+	cfg_cleanup();                  /* the cached schema lives in libxml2 */
+	n = lazy_unload_all();
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	if (n) {
+		a->unloads++;
+		log_debug(SUB, "idle: %u libraries closed", n);
+	}
+}
+
+/* A job ended or started: look again in UNLOAD_IDLE_MS. */
+static void unload_soon(struct agent *a)
+{
+	if (a->sm.state == AGT_STOPPING)
+		return;
+	a->unload_timer.cb = unload_cb;
+	ev_timer_set(&a->unload_timer, UNLOAD_IDLE_MS);
 }
 
 /* ------------------------------------------------------------ SIP */
@@ -740,6 +806,7 @@ static void prov_on_config(struct prov *p, const struct cfg_config *cfg, const s
 
 	if (a->sm.state == AGT_STOPPING)
 		return;
+	unload_soon(a);                 /* the config was parsed (libxml2) */
 	if (first)
 		changed = ~0u;
 	cfg_change_str(changed, what, sizeof(what));
@@ -791,6 +858,7 @@ static void prov_on_failed(struct prov *p, const char *reason, void *arg)
 
 	if (a->sm.state == AGT_STOPPING)
 		return;
+	unload_soon(a);
 	if (!a->have_config) {
 		snprintf(msg, sizeof(msg), "no configuration yet: %s", reason);
 		agt_sm_go(&a->sm, AGT_DEGRADED, msg);
@@ -802,6 +870,7 @@ static void prov_on_failed(struct prov *p, const char *reason, void *arg)
 static void prov_on_unchanged(struct prov *p, void *arg)
 {
 	log_info(SUB, "provisioning: the configuration on the server is unchanged");
+	unload_soon(arg);
 }
 
 int agt_wiring_start(struct agent *a)
@@ -888,6 +957,7 @@ void agt_wiring_stop(struct agent *a, unsigned max_ms)
 	ev_timer_cancel(&a->boot_selftest);
 	ev_timer_cancel(&a->resync_timer);
 	ev_timer_cancel(&a->status_timer);
+	ev_timer_cancel(&a->unload_timer);
 	if (a->diag) {
 		diag_runner_free(a->diag);
 		a->diag = NULL;
@@ -906,6 +976,7 @@ void agt_wiring_free(struct agent *a)
 	ev_timer_cancel(&a->boot_selftest);
 	ev_timer_cancel(&a->resync_timer);
 	ev_timer_cancel(&a->status_timer);
+	ev_timer_cancel(&a->unload_timer);
 	if (a->diag)
 		diag_runner_free(a->diag);
 	a->diag = NULL;

@@ -23,6 +23,7 @@
 #include <libxml/relaxng.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
+#include "common/lazylibs.h"          /* last: the libraries are loaded on use */
 
 /* ------------------------------------------------------------------ errors */
 
@@ -892,6 +893,7 @@ int cfg_parse_mem(const char *buf, size_t len, const char *name,
 	char *v;
 	int err = -EINVAL;
 
+	lazy_need(&lazy_xml_lib);
 	cfg_defaults(cfg);
 	p = calloc(1, sizeof(*p));
 	if (!p) {

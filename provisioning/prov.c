@@ -11,12 +11,15 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SUB "prov"
 #define PROV_SPOOL_DELAY_MIN_MS 1000   /* spooled uploads after a reboot: 1-10 s */
@@ -261,6 +264,109 @@ static int copy_bundle(struct ps_bundle *dst, const struct ps_bundle *src)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ config cache */
+
+/* The last-known-good config as the parsed struct, next to lkg.bundle, so a
+ * boot reads it without libxml2 (no XML parse, no schema, no library load
+ * before the first REGISTER). It is a cache: keyed by the bundle's bytes and
+ * this build's layout, checked by a sum, written without fsync; anything
+ * that does not match means "parse the bundle" as before. 0600, as the
+ * bundle (it holds the password). */
+#define CACHE_FILE "lkg.cfgcache"
+#define CACHE_MAGIC "DSA-CFG1"
+
+struct cache_head {
+	char magic[8];
+	uint64_t build;              /* this build and struct layout */
+	uint64_t key;                /* the bundle it was parsed from */
+	uint64_t sum;                /* of the struct bytes */
+	uint64_t size;
+};
+
+static uint64_t fnv(const void *p, size_t n, uint64_t h)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= ((const unsigned char *)p)[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static uint64_t cache_build(void)
+{
+	static const char id[] = PACKAGE_VERSION " " __DATE__ " " __TIME__;
+	uint64_t v[] = { BUILD_EPOCH, sizeof(struct cfg_config), offsetof(struct cfg_config, set_mask),
+			 offsetof(struct cfg_config, selftest_checks), CFG_MAX_REGISTRARS };
+
+	return fnv(v, sizeof(v), fnv(id, sizeof(id), 0xcbf29ce484222325ull));
+}
+
+static uint64_t cache_key(const struct prov *p, const struct ps_bundle *b)
+{
+	uint64_t h = fnv(p->mac12, sizeof(p->mac12), 0xcbf29ce484222325ull);
+
+	h = fnv(b->etag_common, strlen(b->etag_common) + 1, h);
+	h = fnv(b->etag_mac, strlen(b->etag_mac) + 1, h);
+	h = fnv(&b->common_len, sizeof(b->common_len), h);
+	h = fnv(b->common ? b->common : "", b->common_len, h);
+	return fnv(b->mac ? b->mac : "", b->mac_len, h);
+}
+
+static void cache_path(const struct prov *p, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/" CACHE_FILE, ps_dir(p->ps));
+}
+
+/* Keep c as the parsed form of bundle b (best effort, no fsync). */
+static void cache_save(struct prov *p, const struct ps_bundle *b, const struct cfg_config *c)
+{
+	struct cache_head h;
+	char path[600], tmp[620];
+	int fd;
+	bool ok;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, CACHE_MAGIC, sizeof(h.magic));
+	h.build = cache_build();
+	h.key = cache_key(p, b);
+	h.sum = fnv(c, sizeof(*c), 0xcbf29ce484222325ull);
+	h.size = sizeof(*c);
+	cache_path(p, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	ok = write(fd, &h, sizeof(h)) == (ssize_t)sizeof(h) && write(fd, c, sizeof(*c)) == (ssize_t)sizeof(*c);
+	ok = close(fd) == 0 && ok;
+	if (!ok || rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
+/* The cached parse of bundle b into out; false when there is none that fits. */
+static bool cache_load(struct prov *p, const struct ps_bundle *b, struct cfg_config *out)
+{
+	struct cache_head h;
+	char path[600], *buf = NULL;
+	size_t len = 0;
+	bool ok;
+
+	cache_path(p, path, sizeof(path));
+	if (utl_read_file(path, sizeof(h) + sizeof(*out) + 1, &buf, &len) < 0)
+		return false;
+	ok = len == sizeof(h) + sizeof(*out);
+	if (ok) {
+		memcpy(&h, buf, sizeof(h));
+		ok = memcmp(h.magic, CACHE_MAGIC, sizeof(h.magic)) == 0 && h.build == cache_build() &&
+		     h.size == sizeof(*out) && h.key == cache_key(p, b) &&
+		     h.sum == fnv(buf + sizeof(h), sizeof(*out), 0xcbf29ce484222325ull);
+	}
+	if (ok)
+		memcpy(out, buf + sizeof(h), sizeof(*out));
+	memset(buf, 0, len);
+	free(buf);
+	return ok;
+}
+
 /* ------------------------------------------------------------------ accept */
 
 static void start_cycle(struct prov *p);
@@ -355,8 +461,10 @@ static void evaluate(struct prov *p)
 	if (mask == 0) {
 		/* same settings under new ETags: remember the ETags, apply nothing */
 		log_info(SUB, "config files changed but no setting did; nothing to apply");
-		if (ps_save(p->ps, PS_LKG, &p->got) == 0)
+		if (ps_save(p->ps, PS_LKG, &p->got) == 0) {
 			copy_bundle(&p->cur_b, &p->got);
+			cache_save(p, &p->cur_b, &p->cur);
+		}
 		if (p->o.on_unchanged)
 			p->o.on_unchanged(p, p->o.arg);
 		cycle_done(p, true);
@@ -494,6 +602,7 @@ void prov_confirm(struct prov *p)
 	p->trial = false;
 	if (ps_promote(p->ps) < 0)
 		(void)ps_save(p->ps, PS_LKG, &p->cur_b);
+	cache_save(p, &p->cur_b, &p->cur);
 	p->lkg = p->cur;
 	p->have_lkg = true;
 	log_notice(SUB, "new config confirmed; it is the last-known-good now");
@@ -708,7 +817,9 @@ int prov_start(struct prov *p)
 		from_candidate = err == 0;
 	}
 	if (err == 0) {
-		if (parse_bundle(p, &b, &p->cur, why, sizeof(why)) == 0) {
+		bool cached = !from_candidate && cache_load(p, &b, &p->cur);
+
+		if (cached || parse_bundle(p, &b, &p->cur, why, sizeof(why)) == 0) {
 			p->have_cur = p->have_lkg = true;
 			p->lkg = p->cur;
 			p->cur_b = b;
@@ -719,6 +830,8 @@ int prov_start(struct prov *p)
 				p->o.on_config(p, &p->cur, NULL, cfg_diff(NULL, &p->cur), PROV_FROM_LKG, p->o.arg);
 			if (from_candidate)
 				(void)ps_save(p->ps, PS_LKG, &p->cur_b);
+			if (!cached)
+				cache_save(p, &p->cur_b, &p->cur);
 		} else {
 			log_err(SUB, "the stored config in %s is not valid any more; fetching a new one", ps_dir(p->ps));
 			ps_bundle_free(&b);

@@ -11,6 +11,7 @@
 
 void lazy_load(struct lazy_lib *l)
 {
+	const char *name = l->names;
 	void *h;
 
 	if (l->h)
@@ -21,17 +22,16 @@ void lazy_load(struct lazy_lib *l)
 		fprintf(stderr, "dialstack-agent: cannot load %s: reinstall the package %s\n", l->soname, l->package);
 		exit(1);
 	}
-	for (unsigned i = 0; i < l->nsyms; i++) {
-		void *p = dlsym(h, l->syms[i].name);
+	for (unsigned i = 0; i < l->nsyms; i++, name += strlen(name) + 1) {
+		void *p = dlsym(h, name);
 
 		if (!p) {
-			log_err("lazy", "%s has no %s: the installed %s is too old", l->soname, l->syms[i].name,
+			log_err("lazy", "%s has no %s: update the package %s", l->soname, name, l->package);
+			fprintf(stderr, "dialstack-agent: %s has no %s: update the package %s\n", l->soname, name,
 				l->package);
-			fprintf(stderr, "dialstack-agent: %s has no %s: update the package %s\n", l->soname,
-				l->syms[i].name, l->package);
 			exit(1);
 		}
-		memcpy((char *)l->table + l->syms[i].off, &p, sizeof(p));
+		memcpy((char *)l->table + i * sizeof(p), &p, sizeof(p));
 	}
 	l->h = h;
 	l->loads++;
@@ -51,7 +51,7 @@ void lazy_traps(struct lazy_lib *l)
 	void (*t)(void) = lazy_trap;
 
 	for (unsigned i = 0; i < l->nsyms; i++)
-		memcpy((char *)l->table + l->syms[i].off, &t, sizeof(t));
+		memcpy((char *)l->table + i * sizeof(t), &t, sizeof(t));
 }
 
 void lazy_unload(struct lazy_lib *l)

@@ -16,17 +16,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct lazy_sym {
-	const char *name;
-	size_t off;                  /* offset of its pointer in the table */
-};
-
 struct lazy_lib {
 	const char *soname;          /* "libcurl.so.4" */
 	const char *package;         /* Debian/opkg package, for the message */
-	const struct lazy_sym *syms;
+	const char *names;           /* "a\0b\0...": slot i of the table is the i-th name */
 	unsigned nsyms;
-	void *table;                 /* struct of function pointers */
+	void *table;                 /* struct of nsyms function pointers */
 	size_t table_size;
 	void (*before_close)(void);  /* library clean-up before dlclose (or NULL) */
 	void *h;

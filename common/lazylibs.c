@@ -22,11 +22,13 @@ static void lazy_srtp_shutdown(void)
 }
 
 struct lazy_curl_syms lazy_curl;
-static const struct lazy_sym curl_syms[] = {
-#define X(n) { #n, offsetof(struct lazy_curl_syms, n) },
+/* the names, NUL-separated, in the order of the table's slots */
+static const char curl_names[] =
+#define X(n) #n "\0"
 	LAZY_CURL_SYMS(X)
 #undef X
-};
+	;
+_Static_assert(sizeof(struct lazy_curl_syms) % sizeof(void (*)(void)) == 0, "a table holds pointers only");
 
 static void curl_cleanup(void)
 {
@@ -35,17 +37,19 @@ static void curl_cleanup(void)
 
 struct lazy_lib lazy_curl_lib = {
 	.soname = "libcurl.so.4", .package = "libcurl4",
-	.syms = curl_syms, .nsyms = sizeof(curl_syms) / sizeof(curl_syms[0]),
+	.names = curl_names, .nsyms = sizeof(lazy_curl) / sizeof(void (*)(void)),
 	.table = &lazy_curl, .table_size = sizeof(lazy_curl),
 	.before_close = curl_cleanup,
 };
 
 struct lazy_xml_syms lazy_xml;
-static const struct lazy_sym xml_syms[] = {
-#define X(n) { #n, offsetof(struct lazy_xml_syms, n) },
+/* the names, NUL-separated, in the order of the table's slots */
+static const char xml_names[] =
+#define X(n) #n "\0"
 	LAZY_XML_SYMS(X)
 #undef X
-};
+	;
+_Static_assert(sizeof(struct lazy_xml_syms) % sizeof(void (*)(void)) == 0, "a table holds pointers only");
 
 static void xml_cleanup(void)
 {
@@ -54,32 +58,36 @@ static void xml_cleanup(void)
 
 struct lazy_lib lazy_xml_lib = {
 	.soname = "libxml2.so.2", .package = "libxml2",
-	.syms = xml_syms, .nsyms = sizeof(xml_syms) / sizeof(xml_syms[0]),
+	.names = xml_names, .nsyms = sizeof(lazy_xml) / sizeof(void (*)(void)),
 	.table = &lazy_xml, .table_size = sizeof(lazy_xml),
 	.before_close = xml_cleanup,
 };
 
 struct lazy_srtp_syms lazy_srtp;
-static const struct lazy_sym srtp_syms[] = {
-#define X(n) { #n, offsetof(struct lazy_srtp_syms, n) },
+/* the names, NUL-separated, in the order of the table's slots */
+static const char srtp_names[] =
+#define X(n) #n "\0"
 	LAZY_SRTP_SYMS(X)
 #undef X
-};
+	;
+_Static_assert(sizeof(struct lazy_srtp_syms) % sizeof(void (*)(void)) == 0, "a table holds pointers only");
 
 struct lazy_lib lazy_srtp_lib = {
 	.soname = "libsrtp2.so.1", .package = "libsrtp2-1",
-	.syms = srtp_syms, .nsyms = sizeof(srtp_syms) / sizeof(srtp_syms[0]),
+	.names = srtp_names, .nsyms = sizeof(lazy_srtp) / sizeof(void (*)(void)),
 	.table = &lazy_srtp, .table_size = sizeof(lazy_srtp),
 	.before_close = lazy_srtp_shutdown,
 };
 #ifdef HAVE_ALSA
 
 struct lazy_alsa_syms lazy_alsa;
-static const struct lazy_sym alsa_syms[] = {
-#define X(n) { #n, offsetof(struct lazy_alsa_syms, n) },
+/* the names, NUL-separated, in the order of the table's slots */
+static const char alsa_names[] =
+#define X(n) #n "\0"
 	LAZY_ALSA_SYMS(X)
 #undef X
-};
+	;
+_Static_assert(sizeof(struct lazy_alsa_syms) % sizeof(void (*)(void)) == 0, "a table holds pointers only");
 
 static void lazy_alsa_cleanup(void)
 {
@@ -88,7 +96,7 @@ static void lazy_alsa_cleanup(void)
 
 struct lazy_lib lazy_alsa_lib = {
 	.soname = "libasound.so.2", .package = "libasound2",
-	.syms = alsa_syms, .nsyms = sizeof(alsa_syms) / sizeof(alsa_syms[0]),
+	.names = alsa_names, .nsyms = sizeof(lazy_alsa) / sizeof(void (*)(void)),
 	.table = &lazy_alsa, .table_size = sizeof(lazy_alsa),
 	.before_close = lazy_alsa_cleanup,
 };

@@ -46,6 +46,7 @@ bindings() { platform kamcmd -s "$DSA_LAB_EAST_CTL" ul.dump 2>/dev/null; }
 registers() { grep -c "DSA-REGISTER.*to=sip:$DSA_LAB_SIP_USER@" "$EAST_LOG" 2>/dev/null || true; }
 start_agent() {
 	# Not through the phone() function: $! must be the agent itself (ip netns exec execs it).
+	launched=$(date +%s.%N)
 	ip netns exec "$DSA_LAB_NS_PHONE" "$A" run -f -l debug -c "$T/bootstrap.conf" 2>>"$T/agent.log" &
 	pid=$!
 }
@@ -199,6 +200,9 @@ kill "$cap" 2>/dev/null; wait "$cap" 2>/dev/null; cap=
 PH="ip.src == $(ip netns exec "$DSA_LAB_NS_PHONE" ip -4 -o addr show dev "$DSA_LAB_PHONE_IF" | awk '{sub("/.*","",$4); print $4; exit}')"
 reg2=$(first_time "$T/boot2.pcap" "$PH && sip.Method == \"REGISTER\"")
 https2=$(first_time "$T/boot2.pcap" "$PH && tcp.dstport == 443")
+# What the agent sent after its launch (not ICMP: the kernel's answers to late
+# packets for the stopped agent's port are no probe).
+PH="$PH && frame.time_epoch >= $launched && !icmp"
 probe2=$(first_time "$T/boot2.pcap" "$PH && !(udp.dstport == 5060 || tcp.dstport == 5060 || tcp.dstport == 5061 || tcp.dstport == 443 || dns.qry.name contains \"sip-east\" || dns.qry.name contains \"sip-west\" || dns.qry.name contains \"prov.\")")
 ok "stored config: the first REGISTER ($reg2) leaves before any HTTPS (fetch or status: ${https2:-none})" earlier "$reg2" "$https2"
 ok "stored config: ... and before any self-test probe (STUN, reflector, echo, DNS but the registrar's and the server's: ${probe2:-none})" earlier "$reg2" "$probe2"

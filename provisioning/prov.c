@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 #define PROV_SPOOL_DELAY_MIN_MS 1000   /* spooled uploads after a reboot: 1-10 s */
 #define PROV_SPOOL_DELAY_MAX_MS 10000
 #define PROV_HTTP_IDLE_MS 2000         /* HTTP client (libcurl) freed this long after its last job */
+#define PROV_CLOCK_SAFETY_MS 3600000   /* with the clock event: look again hourly anyway */
 
 enum phase { PH_IDLE = 0, PH_COMMON, PH_MAC };
 
@@ -51,6 +53,7 @@ struct prov {
 	struct ps_bundle got;
 	bool changed, pending;
 	struct ev_timer fetch_timer, clock_timer;
+	struct ev_fd clock_fd;             /* timerfd: the wall clock was set (no polling) */
 	struct backoff bo;
 
 	/* trial */
@@ -370,6 +373,8 @@ static bool cache_load(struct prov *p, const struct ps_bundle *b, struct cfg_con
 /* ------------------------------------------------------------------ accept */
 
 static void start_cycle(struct prov *p);
+static void clock_watch_stop(struct prov *p);
+static void clock_watch_start(struct prov *p);
 
 /* Parse and merge a fetched bundle; 0 or -EINVAL with a summary in why. */
 static int parse_bundle(struct prov *p, const struct ps_bundle *b, struct cfg_config *out,
@@ -526,7 +531,7 @@ static void got_file(const struct pf_reply *r, void *arg)
 	if (r->result == PF_FAILED) {
 		set_error(p, r->why);
 		if (r->err == PF_E_CLOCK)
-			ev_timer_set(&p->clock_timer, p->o.clock_poll_ms);
+			clock_watch_start(p);
 		cycle_done(p, false);
 		return;
 	}
@@ -560,7 +565,7 @@ static void start_cycle(struct prov *p)
 		return;
 	}
 	ev_timer_cancel(&p->fetch_timer);
-	ev_timer_cancel(&p->clock_timer);
+	clock_watch_stop(p);
 	p->held = false;                  /* an explicit resync does not wait */
 	pick_server(p);
 	free_got(p);
@@ -580,16 +585,65 @@ static void fetch_timer_cb(struct ev_timer *t)
 	start_cycle(container_of(t, struct prov, fetch_timer));
 }
 
-static void clock_timer_cb(struct ev_timer *t)
+/* Waiting for the wall clock (certificates cannot be verified before it is
+ * set): a timerfd with TFD_TIMER_CANCEL_ON_SET wakes the loop when the clock
+ * is set (or reaches the build time), so nothing polls; where there is no
+ * timerfd, a timer looks every clock_poll_ms. */
+static void clock_watch_stop(struct prov *p)
 {
-	struct prov *p = container_of(t, struct prov, clock_timer);
+	ev_timer_cancel(&p->clock_timer);
+	if (p->clock_fd.fd >= 0) {
+		ev_fd_del(&p->clock_fd);
+		close(p->clock_fd.fd);
+		p->clock_fd.fd = -1;
+	}
+}
+
+static void clock_check(struct prov *p)
+{
+	struct itimerspec its;
 
 	if (time(NULL) >= (time_t)BUILD_EPOCH) {
+		clock_watch_stop(p);
 		log_notice(SUB, "the clock is set now; fetching again");
 		start_cycle(p);
-	} else {
-		ev_timer_set(t, p->o.clock_poll_ms);
+		return;
 	}
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)BUILD_EPOCH;
+	if (p->clock_fd.fd >= 0 &&
+	    timerfd_settime(p->clock_fd.fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL) == 0) {
+		ev_timer_set(&p->clock_timer, PROV_CLOCK_SAFETY_MS);
+		return;
+	}
+	ev_timer_set(&p->clock_timer, p->o.clock_poll_ms);
+}
+
+static void clock_fd_cb(struct ev_fd *f, unsigned events)
+{
+	struct prov *p = container_of(f, struct prov, clock_fd);
+	uint64_t n;
+
+	(void)!read(f->fd, &n, sizeof(n));     /* ECANCELED: the clock was set */
+	clock_check(p);
+}
+
+static void clock_timer_cb(struct ev_timer *t)
+{
+	clock_check(container_of(t, struct prov, clock_timer));
+}
+
+static void clock_watch_start(struct prov *p)
+{
+	if (p->clock_fd.fd < 0) {
+		p->clock_fd.fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+		p->clock_fd.cb = clock_fd_cb;
+		if (p->clock_fd.fd >= 0 && ev_fd_add(&p->clock_fd, EV_READ) < 0) {
+			close(p->clock_fd.fd);
+			p->clock_fd.fd = -1;
+		}
+	}
+	clock_check(p);
 }
 
 /* ------------------------------------------------------------------ trial */
@@ -751,6 +805,7 @@ int prov_new(struct prov **out, const struct prov_opts *o)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	p->clock_fd.fd = -1;
 	p->o = *o;
 	if (prov_mac12(o->mac, p->mac12) < 0) {
 		free(p);
@@ -876,7 +931,7 @@ void prov_free(struct prov *p)
 	if (!p)
 		return;
 	ev_timer_cancel(&p->fetch_timer);
-	ev_timer_cancel(&p->clock_timer);
+	clock_watch_stop(p);
 	ev_timer_cancel(&p->trial_timer);
 	ev_timer_cancel(&p->report_timer);
 	ev_timer_cancel(&p->http_idle);

@@ -46,7 +46,7 @@ struct prov_opts {
 	uint32_t retry_base_ms;       /* first retry after a failure (default 30000) */
 	uint32_t retry_cap_ms;        /* longest (default 1800000) */
 	uint32_t trial_timeout_ms;    /* confirm/rollback deadline (default 180000) */
-	uint32_t clock_poll_ms;       /* how often to look whether the clock got set (default 5000) */
+	uint32_t clock_poll_ms;       /* without timerfd: how often to look whether the clock got set (default 5000) */
 	bool hold_after_lkg;          /* stored config handed over: the first fetch and the
 				       * spooled uploads wait for prov_release() (register first) */
 	/* A config to apply: cfg is the new one, old the one in force before

@@ -613,6 +613,7 @@ static void sip_start(struct agent *a)
 	snprintf(ua, sizeof(ua), "dialstack-agent/%s (%s)", PACKAGE_VERSION, a->boot_cfg.model);
 	o.user_agent = ua;
 	o.selftest = a->summary[0] ? a->summary : NULL;
+	a->summary_unsent = false;      /* this registration carries it */
 	o.on_state = sip_on_state;
 	o.on_check_sync = sip_on_check_sync;
 	o.arg = a;

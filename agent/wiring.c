@@ -40,9 +40,9 @@
 #define VLAN_DHCP_TIMEOUT_MS 20000
 /* Everything that reaches the platform on its own is spread over a window, so
  * a fleet that boots (or recovers) together does not arrive together. */
-#define STATUS_DELAY_MIN_MS 200       /* status PUT: 0.2-8 s after the change */
-#define STATUS_DELAY_MAX_MS 8000      /*   (changes in between share one PUT) */
-#define BOOT_SELFTEST_MAX_MS 5000     /* boot self-test starts 0-5 s after the first REGISTER */
+#define STATUS_DELAY_MIN_MS 500       /* status PUT: 0.5-25 s after the change (changes */
+#define STATUS_DELAY_MAX_MS 25000     /*   in between share one PUT): <= N/24 PUTs/s */
+#define BOOT_SELFTEST_MAX_MS 15000    /* boot self-test starts 0-15 s after the first REGISTER */
 #define CHECK_SYNC_MAX_MS 30000       /* check-sync NOTIFY: fetch within 0-30 s */
 #define UNLOAD_IDLE_MS 10000          /* big libraries closed 10 s after the last job */
 
@@ -120,7 +120,7 @@ static void status_timer_cb(struct ev_timer *t)
 }
 
 /* Something the portal shows changed: PUT the status document a random
- * 0.2-8 s later, one PUT for every change in between, and never before the
+ * 0.5-25 s later, one PUT for every change in between, and never before the
  * first REGISTER has had its answer (registering comes first at boot). */
 static void report_status(struct agent *a)
 {

@@ -39,6 +39,8 @@ def packets(path, port):
     while off + 16 <= len(data):
         sec, frac, incl, _ = struct.unpack(end + 'IIII', data[off:off + 16])
         off += 16
+        if off + incl > len(data):
+            break                  # the capture is still being written
         pkt = data[off:off + incl]
         off += incl
         t = sec + frac / (1e9 if nano else 1e6)

@@ -139,7 +139,8 @@ static void reg_answered(struct agent *a)
 	if (a->reg_answered)
 		return;
 	a->reg_answered = true;
-	prov_release(a->prov);
+	if (a->prov)
+		prov_release(a->prov);
 	if (a->status_due)
 		report_status(a);
 }

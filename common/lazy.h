@@ -24,6 +24,7 @@ struct lazy_lib {
 	void *table;                 /* struct of nsyms function pointers */
 	size_t table_size;
 	void (*before_close)(void);  /* library clean-up before dlclose (or NULL) */
+	bool keep;                   /* once opened, stays: its clean-up is not complete */
 	void *h;
 	unsigned loads;              /* how many times it was opened (status, bench) */
 };
@@ -49,7 +50,8 @@ void lazy_unload(struct lazy_lib *l);
 /* Whether l is open now. */
 bool lazy_loaded(const struct lazy_lib *l);
 
-/* Close every lazily opened library (common/lazylibs.c); how many were open. */
+/* Close every lazily opened library but those marked keep (common/lazylibs.c);
+ * how many were closed. */
 unsigned lazy_unload_all(void);
 
 /* How many of the libraries are open now. */

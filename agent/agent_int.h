@@ -46,16 +46,25 @@ struct agent {
 	struct sip_reg *reg;
 	struct sip_reg *reg_old;        /* unregistering after a config change */
 	bool registered_once;
+	bool reg_answered;              /* the first REGISTER had its outcome: status may go out */
+	bool summary_unsent;            /* a new self-test summary has not ridden a REGISTER yet */
+	struct ev_timer status_timer;   /* the next status PUT (coalesced, jittered) */
+	bool status_due;
+	struct ev_timer resync_timer;   /* a check-sync NOTIFY's resync (jittered) */
 
 	/* self-test */
 	struct diag_runner *diag;
-	bool boot_selftest_pending;     /* registration waits for the boot self-test */
+	struct ev_timer boot_selftest;  /* the boot self-test, beside the first REGISTER (jittered) */
 	char summary[256];              /* REGISTER header value */
 	char *report_xml;               /* latest report, uploaded with the status */
 	size_t report_len;
 	unsigned selftests;
 
 	unsigned resyncs, reloads;
+
+	/* resident core: libcurl, libxml2, libsrtp2, ALSA closed when idle */
+	struct ev_timer unload_timer;
+	unsigned unloads;
 };
 
 /* wiring.c: start provisioning (after the boot delay the controller applies). */

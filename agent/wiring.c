@@ -13,6 +13,7 @@
 
 #include "agent/agent_int.h"
 #include "agent/ctl.h"
+#include "common/lazy.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "diag/report.h"
@@ -23,6 +24,9 @@
 #include "system/system.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +38,15 @@
 #define DEFAULT_DOMAIN "dialstack.ai"
 #define REPORTS_KEPT 5
 #define VLAN_DHCP_TIMEOUT_MS 20000
+/* Everything that reaches the platform on its own is spread over a window, so
+ * a fleet that boots (or recovers) together does not arrive together. */
+#define STATUS_DELAY_MIN_MS 500       /* status PUT: 0.5-25 s after the change (changes */
+#define STATUS_DELAY_MAX_MS 25000     /*   in between share one PUT): <= N/24 PUTs/s */
+#define BOOT_SELFTEST_MAX_MS 15000    /* boot self-test starts 0-15 s after the first REGISTER */
+#define CHECK_SYNC_MAX_MS 30000       /* check-sync NOTIFY: fetch within 0-30 s */
+#define UNLOAD_IDLE_MS 10000          /* big libraries closed 10 s after the last job */
+
+static void unload_soon(struct agent *a);
 
 extern char **environ;
 
@@ -57,8 +70,8 @@ static enum status_state portal_state(const struct agent *a)
 	}
 }
 
-/* PUT the status document (the controller spools it when the server is away). */
-static void report_status(struct agent *a)
+/* PUT the status document now (the controller spools it when the server is away). */
+static void status_send(struct agent *a)
 {
 	struct status_info si;
 	struct sip_reg_status rs;
@@ -95,6 +108,41 @@ static void report_status(struct agent *a)
 	si.selftest_len = a->report_len;
 	if (prov_report(a->prov, &si) < 0)
 		log_warn(SUB, "could not queue the status report");
+	unload_soon(a);
+}
+
+static void status_timer_cb(struct ev_timer *t)
+{
+	struct agent *a = container_of(t, struct agent, status_timer);
+
+	a->status_due = false;
+	status_send(a);
+}
+
+/* Something the portal shows changed: PUT the status document a random
+ * 0.5-25 s later, one PUT for every change in between, and never before the
+ * first REGISTER has had its answer (registering comes first at boot). */
+static void report_status(struct agent *a)
+{
+	if (!a->prov || !a->have_config)
+		return;
+	a->status_due = true;
+	if (!a->reg_answered || ev_timer_pending(&a->status_timer))
+		return;
+	a->status_timer.cb = status_timer_cb;
+	ev_timer_set(&a->status_timer, utl_random_range(STATUS_DELAY_MIN_MS, STATUS_DELAY_MAX_MS));
+}
+
+/* The first registration outcome: what waited for it may go out now. */
+static void reg_answered(struct agent *a)
+{
+	if (a->reg_answered)
+		return;
+	a->reg_answered = true;
+	if (a->prov)
+		prov_release(a->prov);
+	if (a->status_due)
+		report_status(a);
 }
 
 /* ------------------------------------------------------------ self-test */
@@ -108,7 +156,9 @@ struct st_client {
 	unsigned waited_s;
 };
 
-static void fill_diag_opts(struct agent *a, struct diag_opts *o)
+/* The self-test's settings from the config in force; boot: only what the
+ * config's selftest@boot asks for (a technician's run gets everything). */
+static void fill_diag_opts(struct agent *a, struct diag_opts *o, bool boot)
 {
 	const struct cfg_config *c = a->have_config ? &a->applied : NULL;
 	const char *domain = c && c->domain[0] ? c->domain : DEFAULT_DOMAIN;
@@ -164,9 +214,12 @@ static void fill_diag_opts(struct agent *a, struct diag_opts *o)
 	utl_strlcpy(o->sip_auth_user, c->auth_user, sizeof(o->sip_auth_user));
 	utl_strlcpy(o->sip_password, c->password, sizeof(o->sip_password));
 	utl_strlcpy(o->sip_domain, c->domain, sizeof(o->sip_domain));
-	/* The phone's own checks (test call, audio path, SRTP) have no switch in
-	 * the config format yet: always on; each says SKIP when it cannot apply. */
-	o->checks = DIAG_CHECK_BIT(DIAG_C_CALL) | DIAG_CHECK_BIT(DIAG_C_AUDIO) | DIAG_CHECK_BIT(DIAG_C_SRTP);
+	/* The phone's own checks (test call, audio path, SRTP): on a technician's
+	 * run always; at boot unless selftest@boot says "network". Each says SKIP
+	 * when it cannot apply. */
+	o->checks = 0;
+	if (!boot || strcmp(c->selftest_boot, "network") != 0)
+		o->checks = DIAG_CHECK_BIT(DIAG_C_CALL) | DIAG_CHECK_BIT(DIAG_C_AUDIO) | DIAG_CHECK_BIT(DIAG_C_SRTP);
 	if (c->selftest_checks & CFG_CHECK_LINK)
 		o->checks |= DIAG_CHECK_BIT(DIAG_C_LINK);
 	if (c->selftest_checks & CFG_CHECK_ADDRESS)
@@ -194,6 +247,20 @@ static void fill_diag_opts(struct agent *a, struct diag_opts *o)
 		o->checks |= DIAG_CHECK_BIT(DIAG_C_MTU);
 }
 
+/* Hand the summary to the registration: a registered client sends a REGISTER
+ * with it now (within its budget); otherwise the next registration carries it. */
+static void selftest_to_registrar(struct agent *a)
+{
+	struct sip_reg_status rs;
+
+	if (!a->summary_unsent || !a->reg)
+		return;
+	sip_reg_set_selftest(a->reg, a->summary[0] ? a->summary : NULL);
+	sip_reg_status(a->reg, &rs);
+	if (rs.state == SIP_REG_REGISTERED)
+		a->summary_unsent = false;
+}
+
 /* A report is (re)complete: keep it, put its summary into REGISTER, upload it. */
 static void take_report(struct agent *a, const struct diag_report *rep)
 {
@@ -213,25 +280,22 @@ static void take_report(struct agent *a, const struct diag_report *rep)
 	if (utl_mkdir_p(dir, 0700) == 0 && diag_report_save(rep, dir, REPORTS_KEPT) < 0)
 		log_warn(SUB, "could not keep the self-test report in %s", dir);
 	log_notice(SUB, "self-test: %s", a->summary);
-	if (a->reg)
-		sip_reg_set_selftest(a->reg, a->summary[0] ? a->summary : NULL);
+	/* Rides the next REGISTER (sent now when registered; else once registered). */
+	a->summary_unsent = true;
+	selftest_to_registrar(a);
 	report_status(a);
 }
 
 static void agent_run_done(const struct diag_report *rep, void *arg)
 {
-	struct agent *a = arg;
-
-	take_report(a, rep);
-	if (a->boot_selftest_pending) {
-		a->boot_selftest_pending = false;
-		sip_start(a);
-	}
+	take_report(arg, rep);
+	unload_soon(arg);
 }
 
 static void agent_report_update(const struct diag_report *rep, void *arg)
 {
 	take_report(arg, rep);
+	unload_soon(arg);
 }
 
 static struct diag_listener agent_listener;
@@ -365,7 +429,7 @@ static void st_client_gone(struct ctl_client *c, void *arg)
 	ev_timer_set(&sc->reap, 0);
 }
 
-int agt_selftest(struct agent *a, struct ctl_client *c, char *why, size_t whylen)
+static int selftest_start(struct agent *a, struct ctl_client *c, bool boot, char *why, size_t whylen)
 {
 	struct diag_opts o;
 	struct st_client *sc = NULL;
@@ -378,7 +442,7 @@ int agt_selftest(struct agent *a, struct ctl_client *c, char *why, size_t whylen
 			return -ENOMEM;
 		}
 	}
-	fill_diag_opts(a, &o);
+	fill_diag_opts(a, &o, boot);
 	/* The audio check beeps the speaker: only when someone asked for a self-test
 	 * at the phone (CLI/menu), never at boot or from a signal. */
 	if (!c)
@@ -420,6 +484,78 @@ int agt_selftest(struct agent *a, struct ctl_client *c, char *why, size_t whylen
 	return 0;
 }
 
+int agt_selftest(struct agent *a, struct ctl_client *c, char *why, size_t whylen)
+{
+	return selftest_start(a, c, false, why, whylen);
+}
+
+static void boot_selftest_cb(struct ev_timer *t)
+{
+	struct agent *a = container_of(t, struct agent, boot_selftest);
+	char why[200];
+
+	if (a->sm.state == AGT_STOPPING || !a->have_config)
+		return;
+	if (selftest_start(a, NULL, true, why, sizeof(why)) < 0)
+		log_warn(SUB, "boot self-test not started: %s", why);
+}
+
+/* ------------------------------------------------------------ resident core */
+
+/* Whether a job that uses the big libraries is running: a fetch or an
+ * upload (the HTTP client exists), or a self-test (main phase, or its
+ * background measurement still adding to the report). */
+static bool jobs_running(struct agent *a)
+{
+	const struct diag_report *rep;
+
+	if (a->prov && prov_http_busy(a->prov))
+		return true;
+	if (!a->diag)
+		return false;
+	if (diag_runner_busy(a->diag))
+		return true;
+	rep = diag_runner_report(a->diag);
+	return rep && !rep->complete;
+}
+
+/* Idle: free the self-test runner and close libcurl, libxml2, libsrtp2 and
+ * ALSA (their ~40 libraries leave the process), then give the heap back. */
+static void unload_cb(struct ev_timer *t)
+{
+	struct agent *a = container_of(t, struct agent, unload_timer);
+	unsigned n;
+
+	if (a->sm.state == AGT_STOPPING)
+		return;
+	if (jobs_running(a)) {
+		ev_timer_set(t, UNLOAD_IDLE_MS);
+		return;
+	}
+	if (a->diag) {
+		diag_runner_free(a->diag);
+		a->diag = NULL;
+	}
+	cfg_cleanup();                  /* the cached schema lives in libxml2 */
+	n = lazy_unload_all();
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	if (n) {
+		a->unloads++;
+		log_debug(SUB, "idle: %u libraries closed", n);
+	}
+}
+
+/* A job ended or started: look again in UNLOAD_IDLE_MS. */
+static void unload_soon(struct agent *a)
+{
+	if (a->sm.state == AGT_STOPPING)
+		return;
+	a->unload_timer.cb = unload_cb;
+	ev_timer_set(&a->unload_timer, UNLOAD_IDLE_MS);
+}
+
 /* ------------------------------------------------------------ SIP */
 
 static void sip_on_state(struct sip_reg *reg, const struct sip_reg_status *st, void *arg)
@@ -442,12 +578,15 @@ static void sip_on_state(struct sip_reg *reg, const struct sip_reg_status *st, v
 			a->on_trial = false;
 		}
 		a->registered_once = true;
+		reg_answered(a);
+		selftest_to_registrar(a);
 		report_status(a);
 		break;
 	case SIP_REG_AUTH_FAILED:
 		snprintf(reason, sizeof(reason), "authentication failed: check the SIP password (%s)",
 			 st->last_error[0] ? st->last_error : st->region);
 		agt_sm_go(&a->sm, AGT_DEGRADED, reason);
+		reg_answered(a);
 		report_status(a);
 		if (a->on_trial) {
 			a->on_trial = false;
@@ -458,6 +597,7 @@ static void sip_on_state(struct sip_reg *reg, const struct sip_reg_status *st, v
 		snprintf(reason, sizeof(reason), "not registered: %s",
 			 st->last_error[0] ? st->last_error : "no registrar answers");
 		agt_sm_go(&a->sm, AGT_DEGRADED, reason);
+		reg_answered(a);
 		report_status(a);
 		break;
 	case SIP_REG_REGISTERING:
@@ -472,13 +612,27 @@ static void sip_on_state(struct sip_reg *reg, const struct sip_reg_status *st, v
 	}
 }
 
+static void resync_timer_cb(struct ev_timer *t)
+{
+	struct agent *a = container_of(t, struct agent, resync_timer);
+
+	if (a->prov && a->sm.state != AGT_STOPPING)
+		prov_resync(a->prov);
+}
+
+/* A registrar may NOTIFY a whole fleet at once: each phone fetches at a
+ * random point of the next 30 s (a technician's resync/SIGHUP is immediate). */
 static void sip_on_check_sync(struct sip_reg *reg, void *arg)
 {
 	struct agent *a = arg;
+	uint64_t ms = utl_random_range(0, CHECK_SYNC_MAX_MS);
 
-	log_notice(SUB, "the registrar asked for a resync (NOTIFY check-sync)");
-	if (a->prov)
-		prov_resync(a->prov);
+	log_notice(SUB, "the registrar asked for a resync (NOTIFY check-sync): fetching in %llu ms",
+		   (unsigned long long)ms);
+	if (ev_timer_pending(&a->resync_timer))
+		return;
+	a->resync_timer.cb = resync_timer_cb;
+	ev_timer_set(&a->resync_timer, ms);
 }
 
 static void sip_start(struct agent *a)
@@ -516,6 +670,7 @@ static void sip_start(struct agent *a)
 	snprintf(ua, sizeof(ua), "dialstack-agent/%s (%s)", PACKAGE_VERSION, a->boot_cfg.model);
 	o.user_agent = ua;
 	o.selftest = a->summary[0] ? a->summary : NULL;
+	a->summary_unsent = false;      /* this registration carries it */
 	o.on_state = sip_on_state;
 	o.on_check_sync = sip_on_check_sync;
 	o.arg = a;
@@ -525,6 +680,7 @@ static void sip_start(struct agent *a)
 
 		snprintf(reason, sizeof(reason), "cannot register: %s", why ? why : strerror(-err));
 		agt_sm_go(&a->sm, AGT_DEGRADED, reason);
+		reg_answered(a);           /* nothing to wait for: fetch and report */
 		if (a->on_trial) {
 			a->on_trial = false;
 			prov_rollback(a->prov, reason);
@@ -534,8 +690,10 @@ static void sip_start(struct agent *a)
 	if (a->sm.state != AGT_REGISTERING)
 		agt_sm_go(&a->sm, AGT_REGISTERING, "registering with the provisioned registrars");
 	err = sip_reg_start(a->reg);
-	if (err < 0)
+	if (err < 0) {
 		agt_sm_go(&a->sm, AGT_DEGRADED, "cannot start the SIP registration");
+		reg_answered(a);
+	}
 }
 
 static void old_reg_stopped(struct sip_reg *reg, void *arg)
@@ -634,7 +792,7 @@ void agt_child_exited(struct agent *a, pid_t pid, int status)
 			   a->vlan_up);
 		a->vlan_note[0] = '\0';
 		/* The flow's source address changed: register from the VLAN. */
-		if (a->reg && !a->boot_selftest_pending)
+		if (a->reg)
 			sip_restart(a);
 		report_status(a);
 		return;
@@ -692,7 +850,9 @@ static void vlan_apply(struct agent *a, const struct cfg_config *c)
 
 static bool selftest_at_boot(const struct cfg_config *c)
 {
-	return c->selftest_checks != 0;
+	if (strcmp(c->selftest_boot, "none") == 0)
+		return false;
+	return strcmp(c->selftest_boot, "network") != 0 || c->selftest_checks != 0;
 }
 
 static void prov_on_config(struct prov *p, const struct cfg_config *cfg, const struct cfg_config *old,
@@ -704,6 +864,7 @@ static void prov_on_config(struct prov *p, const struct cfg_config *cfg, const s
 
 	if (a->sm.state == AGT_STOPPING)
 		return;
+	unload_soon(a);                 /* the config was parsed (libxml2) */
 	if (first)
 		changed = ~0u;
 	cfg_change_str(changed, what, sizeof(what));
@@ -719,22 +880,16 @@ static void prov_on_config(struct prov *p, const struct cfg_config *cfg, const s
 		vlan_apply(a, cfg);
 	if (changed & CFG_CH_DSCP)
 		log_info(SUB, "DSCP: audio %u, signalling %u", cfg->dscp_audio, cfg->dscp_signalling);
-	report_status(a);
+	report_status(a);               /* goes out once the first REGISTER has its answer */
 
-	if (first && selftest_at_boot(cfg)) {
-		char why[200];
-
-		/* The boot self-test runs before the first REGISTER so its summary rides in it. */
-		a->boot_selftest_pending = true;
-		if (agt_selftest(a, NULL, why, sizeof(why)) == 0)
-			return;
-		log_warn(SUB, "boot self-test not started: %s", why);
-		a->boot_selftest_pending = false;
-	}
-	if (a->boot_selftest_pending)
-		return;
 	if (!a->reg || (changed & (CFG_CH_SIP | CFG_CH_DSCP | CFG_CH_KEEPALIVE))) {
+		/* Register first: the REGISTER leaves now; the boot self-test runs
+		 * beside it and its summary rides a later REGISTER. */
 		sip_restart(a);
+		if (first && selftest_at_boot(cfg)) {
+			a->boot_selftest.cb = boot_selftest_cb;
+			ev_timer_set(&a->boot_selftest, utl_random_range(0, BOOT_SELFTEST_MAX_MS));
+		}
 		return;
 	}
 	/* Nothing SIP needs: back to where we were. */
@@ -761,6 +916,7 @@ static void prov_on_failed(struct prov *p, const char *reason, void *arg)
 
 	if (a->sm.state == AGT_STOPPING)
 		return;
+	unload_soon(a);
 	if (!a->have_config) {
 		snprintf(msg, sizeof(msg), "no configuration yet: %s", reason);
 		agt_sm_go(&a->sm, AGT_DEGRADED, msg);
@@ -772,6 +928,7 @@ static void prov_on_failed(struct prov *p, const char *reason, void *arg)
 static void prov_on_unchanged(struct prov *p, void *arg)
 {
 	log_info(SUB, "provisioning: the configuration on the server is unchanged");
+	unload_soon(arg);
 }
 
 int agt_wiring_start(struct agent *a)
@@ -812,6 +969,7 @@ int agt_wiring_start(struct agent *a)
 	}
 	po.http.pinned_key = a->boot_cfg.pin[0] ? a->boot_cfg.pin : NULL;
 	po.boot_delay_ms = (int)utl_random_range(0, a->boot_cfg.boot_delay_max * 1000u);
+	po.hold_after_lkg = true;
 	po.on_config = prov_on_config;
 	po.on_failed = prov_on_failed;
 	po.on_unchanged = prov_on_unchanged;
@@ -856,6 +1014,10 @@ static void reg_stopped(struct sip_reg *reg, void *arg)
 
 void agt_wiring_stop(struct agent *a, unsigned max_ms)
 {
+	ev_timer_cancel(&a->boot_selftest);
+	ev_timer_cancel(&a->resync_timer);
+	ev_timer_cancel(&a->status_timer);
+	ev_timer_cancel(&a->unload_timer);
 	if (a->diag) {
 		diag_runner_free(a->diag);
 		a->diag = NULL;
@@ -871,6 +1033,10 @@ void agt_wiring_stop(struct agent *a, unsigned max_ms)
 
 void agt_wiring_free(struct agent *a)
 {
+	ev_timer_cancel(&a->boot_selftest);
+	ev_timer_cancel(&a->resync_timer);
+	ev_timer_cancel(&a->status_timer);
+	ev_timer_cancel(&a->unload_timer);
 	if (a->diag)
 		diag_runner_free(a->diag);
 	a->diag = NULL;

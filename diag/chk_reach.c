@@ -19,6 +19,7 @@
 #include "diag/probe.h"
 #include "diag/sipprobe.h"
 #include "system/system.h"
+#include "common/lazylibs.h"          /* last: the libraries are loaded on use */
 
 #define UDP_T1_MS 500
 #define UDP_BUDGET_MS 4000
@@ -284,7 +285,7 @@ static void tls_done(CURL *e, CURLcode rc, void *arg)
 static CURL *tls_easy(struct diag_ctx *x, const char *url, char *errbuf, struct curl_slist *rl, long ms)
 {
 	const struct diag_opts *o = x->opts;
-	CURL *e = curl_easy_init();
+	CURL *e = (lazy_need(&lazy_curl_lib), curl_easy_init());
 
 	if (!e)
 		return NULL;

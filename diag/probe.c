@@ -17,6 +17,7 @@
 #include "common/util.h"
 #include "diag/probe.h"
 #include "system/system.h"
+#include "common/lazylibs.h"          /* last: the libraries are loaded on use */
 
 int diag_udp_open(const struct sockaddr_in *dst, int dscp, int ttl)
 {
@@ -344,6 +345,7 @@ struct diag_curl *diag_curl_new(void)
 
 	if (!dc)
 		return NULL;
+	lazy_need(&lazy_curl_lib);
 	dc->multi = curl_multi_init();
 	if (!dc->multi) {
 		free(dc);

@@ -13,6 +13,7 @@
 
 #include "common/util.h"
 #include "diag/report.h"
+#include "common/lazylibs.h"          /* last: the libraries are loaded on use */
 
 /* Short tokens for the summary, by check. */
 static const char *const tokens[DIAG_C_COUNT] = {
@@ -77,7 +78,7 @@ static const char *lower_verdict(enum diag_verdict v)
 
 int diag_report_xml(const struct diag_report *rep, char **out, size_t *len)
 {
-	xmlBufferPtr buf = xmlBufferCreate();
+	xmlBufferPtr buf = (lazy_need(&lazy_xml_lib), xmlBufferCreate());
 	xmlTextWriterPtr w = NULL;
 	char tmp[512], ts[32], sum[DIAG_SUMMARY_MAX];
 	struct tm tm;

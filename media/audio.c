@@ -16,6 +16,7 @@
 #include "common/ev.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "common/lazylibs.h"          /* last: the libraries are loaded on use */
 
 #define SUB "audio"
 #define RATE 8000u
@@ -248,6 +249,7 @@ static int start_devices(struct audio_check *c, const struct audio_config *cfg)
 	const char *cap = cfg->capture ? cfg->capture : "default";
 	int err;
 
+	lazy_need(&lazy_alsa_lib);
 	snd_lib_error_set_handler(quiet_alsa);
 	if (cfg->alsa_conf) {
 		snd_input_t *in;

@@ -13,6 +13,7 @@
 
 #include "common/util.h"
 #include "media/rtp.h"
+#include "common/lazylibs.h"          /* last: the libraries are loaded on use */
 
 #define SCRATCH (RTP_MAX_DATAGRAM + SRTP_MAX_TRAILER_LEN + 4)
 #define CRYPTO_LINE_MAX 512
@@ -39,8 +40,9 @@ static bool srtp_ready;
 
 int msrtp_global_init(void)
 {
-	if (srtp_ready)
+	if (srtp_ready && lazy_loaded(&lazy_srtp_lib))
 		return 0;
+	lazy_need(&lazy_srtp_lib);
 	if (srtp_init() != srtp_err_status_ok)
 		return -EPROTO;
 	srtp_ready = true;

@@ -23,6 +23,7 @@
 #include <libxml/relaxng.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
+#include "common/lazylibs.h"          /* last: the libraries are loaded on use */
 
 /* ------------------------------------------------------------------ errors */
 
@@ -168,6 +169,7 @@ static const struct setting settings[] = {
 	{ "provisioning", "status-url", V_URL,    F(status_url),      9, 511, 0, NULL },
 	{ "selftest", "duration",       V_UINT,   F(selftest_duration_s), 1, 300, 10, "s" },
 	{ "selftest", "interval",       V_UINT0,  F(selftest_interval_s), 300, 604800, 0, "s" },
+	{ "selftest", "boot",           V_TOKEN,  F(selftest_boot),   3, 7, 0, NULL },
 	{ "selftest/thresholds", "jitter-good",       V_DEC, F(jitter_good_ms),       0, 1000, 20, "ms" },
 	{ "selftest/thresholds", "jitter-acceptable", V_DEC, F(jitter_acceptable_ms), 0, 1000, 30, "ms" },
 	{ "selftest/thresholds", "loss-good",         V_DEC, F(loss_good_pct),        0, 100, 0.5, "%" },
@@ -652,6 +654,10 @@ static void cross_checks(const struct cfg_config *c, struct pending *p, int line
 	if (c->resync_s && c->resync_jitter_s >= c->resync_s)
 		pend(p, line, false, "<provisioning>: resync-jitter %u s is not below resync %u s; allowed jitter < interval",
 		     c->resync_jitter_s, c->resync_s);
+	if (c->selftest_boot[0] && strcmp(c->selftest_boot, "all") && strcmp(c->selftest_boot, "network") &&
+	    strcmp(c->selftest_boot, "none"))
+		pend(p, line, false, "<selftest boot=\"%.8s\">: unknown; allowed all, network or none",
+		     c->selftest_boot);
 }
 
 
@@ -680,7 +686,7 @@ static const struct shape shapes[] = {
 	{ "codecs", "codec", "", "", false },
 	{ "codecs/codec", "", "name", "name", true },
 	{ "provisioning", "", "resync resync-jitter boot-delay status-url", "", false },
-	{ "selftest", "check thresholds", "duration interval", "", false },
+	{ "selftest", "check thresholds", "duration interval boot", "", false },
 	{ "selftest/check", "", "name", "name", true },
 	{ "selftest/thresholds", "", "jitter-good jitter-acceptable loss-good loss-acceptable rtt-good rtt-acceptable rtt-problematic mos-good", "", false },
 };
@@ -887,6 +893,7 @@ int cfg_parse_mem(const char *buf, size_t len, const char *name,
 	char *v;
 	int err = -EINVAL;
 
+	lazy_need(&lazy_xml_lib);
 	cfg_defaults(cfg);
 	p = calloc(1, sizeof(*p));
 	if (!p) {
@@ -1073,6 +1080,7 @@ unsigned cfg_diff(const struct cfg_config *o, const struct cfg_config *n)
 	CH(status_url, CFG_CH_STATUS);
 	CH(selftest_checks, CFG_CH_SELFTEST);
 	CH(selftest_duration_s, CFG_CH_SELFTEST);
+	CH(selftest_boot, CFG_CH_SELFTEST);
 	CH(selftest_interval_s, CFG_CH_SELFTEST);
 	CH(jitter_good_ms, CFG_CH_SELFTEST);
 	CH(jitter_acceptable_ms, CFG_CH_SELFTEST);

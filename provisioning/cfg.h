@@ -77,6 +77,7 @@ struct cfg_config {
 	uint32_t selftest_checks;      /* enum cfg_check bits, default all */
 	uint32_t selftest_duration_s;  /* default 10 */
 	uint32_t selftest_interval_s;  /* periodic run, 0 = only on demand (default) */
+	char selftest_boot[12];        /* at boot: "all" (default, also ""), "network", "none" */
 	double jitter_good_ms, jitter_acceptable_ms;      /* 20, 30 */
 	double loss_good_pct, loss_acceptable_pct;        /* 0.5, 1 */
 	double rtt_good_ms, rtt_acceptable_ms, rtt_problematic_ms; /* 100, 150, 200 */

@@ -26,6 +26,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include "common/lazylibs.h"          /* last: the libraries are loaded on use */
 
 #define SUB "fetch"
 
@@ -499,6 +500,7 @@ int pf_new(struct pf_ctx **out, const struct pf_opts *opts)
 	struct pf_ctx *ctx;
 	int err = -ENOMEM;
 
+	lazy_need(&lazy_curl_lib);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return -EIO;
 	ctx = calloc(1, sizeof(*ctx));

@@ -11,23 +11,35 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SUB "prov"
+#define PROV_SPOOL_DELAY_MIN_MS 1000   /* spooled uploads after a reboot: 1-10 s */
+#define PROV_SPOOL_DELAY_MAX_MS 10000
+#define PROV_HTTP_IDLE_MS 2000         /* HTTP client (libcurl) freed this long after its last job */
+#define PROV_CLOCK_SAFETY_MS 3600000   /* with the clock event: look again hourly anyway */
 
 enum phase { PH_IDLE = 0, PH_COMMON, PH_MAC };
 
 struct prov {
 	struct prov_opts o;
 	char *s_server, *s_boot, *s_dhcp, *s_state, *s_mac, *s_model;
+	char *s_ca, *s_cert, *s_key, *s_pin;    /* copies for hopts */
 	char mac12[13];
 	char server[512];
-	struct pf_ctx *http;
+	struct pf_ctx *http;               /* only while fetching or uploading (NULL when idle) */
+	struct pf_opts hopts;
+	char ua[200];
+	struct ev_timer http_idle;
 	struct ps_store *ps;
 
 	/* the config in force, and last-known-good for rollback */
@@ -41,6 +53,7 @@ struct prov {
 	struct ps_bundle got;
 	bool changed, pending;
 	struct ev_timer fetch_timer, clock_timer;
+	struct ev_fd clock_fd;             /* timerfd: the wall clock was set (no polling) */
 	struct backoff bo;
 
 	/* trial */
@@ -54,6 +67,10 @@ struct prov {
 	uint64_t put_id;
 	struct ev_timer report_timer;
 	struct backoff report_bo;
+
+	/* register first: held back until prov_release() */
+	bool held;
+	uint64_t held_delay_ms;
 
 	char last_error[512];
 };
@@ -166,6 +183,33 @@ static void pick_server(struct prov *p)
 	free(dhcp);
 }
 
+/* The HTTP client, created for a job (libcurl is loaded then). 0 or -errno. */
+static int http(struct prov *p)
+{
+	ev_timer_cancel(&p->http_idle);
+	if (p->http)
+		return 0;
+	return pf_new(&p->http, &p->hopts);
+}
+
+/* No fetch and no upload: free the HTTP client a little later (not from
+ * inside its own callback), so the daemon can close libcurl. */
+static void http_maybe_idle(struct prov *p)
+{
+	if (p->http && !p->req && !p->put && p->phase == PH_IDLE)
+		ev_timer_set(&p->http_idle, PROV_HTTP_IDLE_MS);
+}
+
+static void http_idle_cb(struct ev_timer *t)
+{
+	struct prov *p = container_of(t, struct prov, http_idle);
+
+	if (p->http && !p->req && !p->put && p->phase == PH_IDLE) {
+		pf_free(p->http);
+		p->http = NULL;
+	}
+}
+
 static void schedule(struct prov *p, uint64_t ms)
 {
 	ev_timer_set(&p->fetch_timer, ms);
@@ -223,9 +267,114 @@ static int copy_bundle(struct ps_bundle *dst, const struct ps_bundle *src)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ config cache */
+
+/* The last-known-good config as the parsed struct, next to lkg.bundle, so a
+ * boot reads it without libxml2 (no XML parse, no schema, no library load
+ * before the first REGISTER). It is a cache: keyed by the bundle's bytes and
+ * this build's layout, checked by a sum, written without fsync; anything
+ * that does not match means "parse the bundle" as before. 0600, as the
+ * bundle (it holds the password). */
+#define CACHE_FILE "lkg.cfgcache"
+#define CACHE_MAGIC "DSA-CFG1"
+
+struct cache_head {
+	char magic[8];
+	uint64_t build;              /* this build and struct layout */
+	uint64_t key;                /* the bundle it was parsed from */
+	uint64_t sum;                /* of the struct bytes */
+	uint64_t size;
+};
+
+static uint64_t fnv(const void *p, size_t n, uint64_t h)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= ((const unsigned char *)p)[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static uint64_t cache_build(void)
+{
+	static const char id[] = PACKAGE_VERSION " " __DATE__ " " __TIME__;
+	uint64_t v[] = { BUILD_EPOCH, sizeof(struct cfg_config), offsetof(struct cfg_config, set_mask),
+			 offsetof(struct cfg_config, selftest_checks), CFG_MAX_REGISTRARS };
+
+	return fnv(v, sizeof(v), fnv(id, sizeof(id), 0xcbf29ce484222325ull));
+}
+
+static uint64_t cache_key(const struct prov *p, const struct ps_bundle *b)
+{
+	uint64_t h = fnv(p->mac12, sizeof(p->mac12), 0xcbf29ce484222325ull);
+
+	h = fnv(b->etag_common, strlen(b->etag_common) + 1, h);
+	h = fnv(b->etag_mac, strlen(b->etag_mac) + 1, h);
+	h = fnv(&b->common_len, sizeof(b->common_len), h);
+	h = fnv(b->common ? b->common : "", b->common_len, h);
+	return fnv(b->mac ? b->mac : "", b->mac_len, h);
+}
+
+static void cache_path(const struct prov *p, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/" CACHE_FILE, ps_dir(p->ps));
+}
+
+/* Keep c as the parsed form of bundle b (best effort, no fsync). */
+static void cache_save(struct prov *p, const struct ps_bundle *b, const struct cfg_config *c)
+{
+	struct cache_head h;
+	char path[600], tmp[620];
+	int fd;
+	bool ok;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, CACHE_MAGIC, sizeof(h.magic));
+	h.build = cache_build();
+	h.key = cache_key(p, b);
+	h.sum = fnv(c, sizeof(*c), 0xcbf29ce484222325ull);
+	h.size = sizeof(*c);
+	cache_path(p, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	ok = write(fd, &h, sizeof(h)) == (ssize_t)sizeof(h) && write(fd, c, sizeof(*c)) == (ssize_t)sizeof(*c);
+	ok = close(fd) == 0 && ok;
+	if (!ok || rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
+/* The cached parse of bundle b into out; false when there is none that fits. */
+static bool cache_load(struct prov *p, const struct ps_bundle *b, struct cfg_config *out)
+{
+	struct cache_head h;
+	char path[600], *buf = NULL;
+	size_t len = 0;
+	bool ok;
+
+	cache_path(p, path, sizeof(path));
+	if (utl_read_file(path, sizeof(h) + sizeof(*out) + 1, &buf, &len) < 0)
+		return false;
+	ok = len == sizeof(h) + sizeof(*out);
+	if (ok) {
+		memcpy(&h, buf, sizeof(h));
+		ok = memcmp(h.magic, CACHE_MAGIC, sizeof(h.magic)) == 0 && h.build == cache_build() &&
+		     h.size == sizeof(*out) && h.key == cache_key(p, b) &&
+		     h.sum == fnv(buf + sizeof(h), sizeof(*out), 0xcbf29ce484222325ull);
+	}
+	if (ok)
+		memcpy(out, buf + sizeof(h), sizeof(*out));
+	memset(buf, 0, len);
+	free(buf);
+	return ok;
+}
+
 /* ------------------------------------------------------------------ accept */
 
 static void start_cycle(struct prov *p);
+static void clock_watch_stop(struct prov *p);
+static void clock_watch_start(struct prov *p);
 
 /* Parse and merge a fetched bundle; 0 or -EINVAL with a summary in why. */
 static int parse_bundle(struct prov *p, const struct ps_bundle *b, struct cfg_config *out,
@@ -268,6 +417,7 @@ static void cycle_done(struct prov *p, bool ok)
 	p->phase = PH_IDLE;
 	p->req = NULL;
 	free_got(p);
+	http_maybe_idle(p);
 	if (ok) {
 		bo_reset(&p->bo);
 		p->last_error[0] = '\0';
@@ -316,8 +466,10 @@ static void evaluate(struct prov *p)
 	if (mask == 0) {
 		/* same settings under new ETags: remember the ETags, apply nothing */
 		log_info(SUB, "config files changed but no setting did; nothing to apply");
-		if (ps_save(p->ps, PS_LKG, &p->got) == 0)
+		if (ps_save(p->ps, PS_LKG, &p->got) == 0) {
 			copy_bundle(&p->cur_b, &p->got);
+			cache_save(p, &p->cur_b, &p->cur);
+		}
 		if (p->o.on_unchanged)
 			p->o.on_unchanged(p, p->o.arg);
 		cycle_done(p, true);
@@ -379,7 +531,7 @@ static void got_file(const struct pf_reply *r, void *arg)
 	if (r->result == PF_FAILED) {
 		set_error(p, r->why);
 		if (r->err == PF_E_CLOCK)
-			ev_timer_set(&p->clock_timer, p->o.clock_poll_ms);
+			clock_watch_start(p);
 		cycle_done(p, false);
 		return;
 	}
@@ -388,7 +540,7 @@ static void got_file(const struct pf_reply *r, void *arg)
 		     p->cur_b.common, p->cur_b.common_len, p->cur_b.etag_common);
 		p->phase = PH_MAC;
 		snprintf(url, sizeof(url), "%sdialstack-%s.xml", p->server, p->mac12);
-		if (pf_get(p->http, url, p->cur_b.etag_mac, got_file, p, &p->req) < 0) {
+		if (http(p) < 0 || pf_get(p->http, url, p->cur_b.etag_mac, got_file, p, &p->req) < 0) {
 			set_error(p, "out of memory starting the fetch");
 			cycle_done(p, false);
 		}
@@ -413,14 +565,16 @@ static void start_cycle(struct prov *p)
 		return;
 	}
 	ev_timer_cancel(&p->fetch_timer);
-	ev_timer_cancel(&p->clock_timer);
+	clock_watch_stop(p);
+	p->held = false;                  /* an explicit resync does not wait */
 	pick_server(p);
 	free_got(p);
 	p->changed = false;
 	p->phase = PH_COMMON;
 	snprintf(url, sizeof(url), "%sdialstack.xml", p->server);
 	log_info(SUB, "fetching %s", url);
-	if (pf_get(p->http, url, p->have_cur ? p->cur_b.etag_common : NULL, got_file, p, &p->req) < 0) {
+	if (http(p) < 0 ||
+	    pf_get(p->http, url, p->have_cur ? p->cur_b.etag_common : NULL, got_file, p, &p->req) < 0) {
 		set_error(p, "out of memory starting the fetch");
 		cycle_done(p, false);
 	}
@@ -431,16 +585,65 @@ static void fetch_timer_cb(struct ev_timer *t)
 	start_cycle(container_of(t, struct prov, fetch_timer));
 }
 
-static void clock_timer_cb(struct ev_timer *t)
+/* Waiting for the wall clock (certificates cannot be verified before it is
+ * set): a timerfd with TFD_TIMER_CANCEL_ON_SET wakes the loop when the clock
+ * is set (or reaches the build time), so nothing polls; where there is no
+ * timerfd, a timer looks every clock_poll_ms. */
+static void clock_watch_stop(struct prov *p)
 {
-	struct prov *p = container_of(t, struct prov, clock_timer);
+	ev_timer_cancel(&p->clock_timer);
+	if (p->clock_fd.fd >= 0) {
+		ev_fd_del(&p->clock_fd);
+		close(p->clock_fd.fd);
+		p->clock_fd.fd = -1;
+	}
+}
+
+static void clock_check(struct prov *p)
+{
+	struct itimerspec its;
 
 	if (time(NULL) >= (time_t)BUILD_EPOCH) {
+		clock_watch_stop(p);
 		log_notice(SUB, "the clock is set now; fetching again");
 		start_cycle(p);
-	} else {
-		ev_timer_set(t, p->o.clock_poll_ms);
+		return;
 	}
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)BUILD_EPOCH;
+	if (p->clock_fd.fd >= 0 &&
+	    timerfd_settime(p->clock_fd.fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL) == 0) {
+		ev_timer_set(&p->clock_timer, PROV_CLOCK_SAFETY_MS);
+		return;
+	}
+	ev_timer_set(&p->clock_timer, p->o.clock_poll_ms);
+}
+
+static void clock_fd_cb(struct ev_fd *f, unsigned events)
+{
+	struct prov *p = container_of(f, struct prov, clock_fd);
+	uint64_t n;
+
+	(void)!read(f->fd, &n, sizeof(n));     /* ECANCELED: the clock was set */
+	clock_check(p);
+}
+
+static void clock_timer_cb(struct ev_timer *t)
+{
+	clock_check(container_of(t, struct prov, clock_timer));
+}
+
+static void clock_watch_start(struct prov *p)
+{
+	if (p->clock_fd.fd < 0) {
+		p->clock_fd.fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+		p->clock_fd.cb = clock_fd_cb;
+		if (p->clock_fd.fd >= 0 && ev_fd_add(&p->clock_fd, EV_READ) < 0) {
+			close(p->clock_fd.fd);
+			p->clock_fd.fd = -1;
+		}
+	}
+	clock_check(p);
 }
 
 /* ------------------------------------------------------------------ trial */
@@ -453,6 +656,7 @@ void prov_confirm(struct prov *p)
 	p->trial = false;
 	if (ps_promote(p->ps) < 0)
 		(void)ps_save(p->ps, PS_LKG, &p->cur_b);
+	cache_save(p, &p->cur_b, &p->cur);
 	p->lkg = p->cur;
 	p->have_lkg = true;
 	log_notice(SUB, "new config confirmed; it is the last-known-good now");
@@ -521,10 +725,12 @@ static void put_done(const struct pf_reply *r, void *arg)
 		ps_spool_remove(p->ps, p->put_id);
 		bo_reset(&p->report_bo);
 		drain_spool(p);
+		http_maybe_idle(p);
 		return;
 	}
 	log_warn(SUB, "status upload failed, kept for later: %s", r->why);
 	ev_timer_set(&p->report_timer, bo_next(&p->report_bo));
+	http_maybe_idle(p);
 }
 
 static void drain_spool(struct prov *p)
@@ -542,7 +748,7 @@ static void drain_spool(struct prov *p)
 	}
 	if (err < 0)
 		return;
-	if (pf_put(p->http, url, body, len, "application/xml", put_done, p, &p->put) < 0)
+	if (http(p) < 0 || pf_put(p->http, url, body, len, "application/xml", put_done, p, &p->put) < 0)
 		ev_timer_set(&p->report_timer, bo_next(&p->report_bo));
 	free(url);
 	free(body);
@@ -594,13 +800,12 @@ static char *dup_or(const char *s, const char *def)
 int prov_new(struct prov **out, const struct prov_opts *o)
 {
 	struct prov *p;
-	struct pf_opts h;
-	char ua[200];
 	int err = -ENOMEM;
 
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	p->clock_fd.fd = -1;
 	p->o = *o;
 	if (prov_mac12(o->mac, p->mac12) < 0) {
 		free(p);
@@ -628,10 +833,18 @@ int prov_new(struct prov **out, const struct prov_opts *o)
 	p->clock_timer.cb = clock_timer_cb;
 	p->trial_timer.cb = trial_timer_cb;
 	p->report_timer.cb = report_timer_cb;
-	h = o->http;
-	h.user_agent = pf_user_agent(ua, sizeof(ua), p->s_model, p->s_mac);
-	if ((err = pf_new(&p->http, &h)) < 0)
+	p->http_idle.cb = http_idle_cb;
+	/* The HTTP client is created for each job (http()): the strings it
+	 * keeps must live as long as the controller. */
+	p->hopts = o->http;
+	if ((o->http.ca_file && !(p->hopts.ca_file = p->s_ca = strdup(o->http.ca_file))) ||
+	    (o->http.cert_file && !(p->hopts.cert_file = p->s_cert = strdup(o->http.cert_file))) ||
+	    (o->http.key_file && !(p->hopts.key_file = p->s_key = strdup(o->http.key_file))) ||
+	    (o->http.pinned_key && !(p->hopts.pinned_key = p->s_pin = strdup(o->http.pinned_key)))) {
+		err = -ENOMEM;
 		goto out;
+	}
+	p->hopts.user_agent = pf_user_agent(p->ua, sizeof(p->ua), p->s_model, p->s_mac);
 	if ((err = ps_open(&p->ps, p->s_state)) < 0) {
 		log_err(SUB, "cannot use the state folder %s: %s", p->s_state, strerror(-err));
 		goto out;
@@ -650,22 +863,30 @@ int prov_start(struct prov *p)
 	char why[700];
 	int err;
 	uint64_t delay;
+	bool from_candidate = false;
 
 	err = ps_load(p->ps, PS_LKG, &b);
 	if (err == -ENOENT) {
 		/* first boot, or a crash during the very first trial */
 		err = ps_load(p->ps, PS_CANDIDATE, &b);
+		from_candidate = err == 0;
 	}
-	(void)ps_discard(p->ps, PS_CANDIDATE);
 	if (err == 0) {
-		if (parse_bundle(p, &b, &p->cur, why, sizeof(why)) == 0) {
+		bool cached = !from_candidate && cache_load(p, &b, &p->cur);
+
+		if (cached || parse_bundle(p, &b, &p->cur, why, sizeof(why)) == 0) {
 			p->have_cur = p->have_lkg = true;
 			p->lkg = p->cur;
 			p->cur_b = b;
-			(void)ps_save(p->ps, PS_LKG, &b);
 			log_notice(SUB, "running on the last-known-good config from %s", ps_dir(p->ps));
+			/* Register first: the application (the first REGISTER) comes
+			 * before any write or fsync to the state folder. */
 			if (p->o.on_config)
 				p->o.on_config(p, &p->cur, NULL, cfg_diff(NULL, &p->cur), PROV_FROM_LKG, p->o.arg);
+			if (from_candidate)
+				(void)ps_save(p->ps, PS_LKG, &p->cur_b);
+			if (!cached)
+				cache_save(p, &p->cur_b, &p->cur);
 		} else {
 			log_err(SUB, "the stored config in %s is not valid any more; fetching a new one", ps_dir(p->ps));
 			ps_bundle_free(&b);
@@ -674,14 +895,35 @@ int prov_start(struct prov *p)
 		log_err(SUB, "the stored config in %s is damaged (%s); fetching a new one",
 			ps_dir(p->ps), strerror(-err));
 	}
+	(void)ps_discard(p->ps, PS_CANDIDATE);   /* no write when there is none */
 	if (p->o.boot_delay_ms >= 0)
 		delay = (uint64_t)p->o.boot_delay_ms;
 	else
 		delay = utl_random_range(0, (p->have_cur ? p->cur.boot_delay_s : 30) * 1000u);
+	if (p->have_cur && p->o.hold_after_lkg) {
+		/* Registering needs nothing from the server: fetch after it. */
+		p->held = true;
+		p->held_delay_ms = delay;
+		log_info(SUB, "first fetch from %s %llu ms after the first registration answer", p->server,
+			 (unsigned long long)delay);
+		return 0;
+	}
 	log_info(SUB, "first fetch from %s in %llu ms", p->server, (unsigned long long)delay);
 	schedule(p, delay);
-	drain_spool(p);                  /* uploads left from before the reboot */
+	/* Uploads left from before the reboot: spread out. */
+	if (ps_spool_count(p->ps))
+		ev_timer_set(&p->report_timer, utl_random_range(PROV_SPOOL_DELAY_MIN_MS, PROV_SPOOL_DELAY_MAX_MS));
 	return 0;
+}
+
+void prov_release(struct prov *p)
+{
+	if (!p->held)
+		return;
+	p->held = false;
+	schedule(p, p->held_delay_ms);
+	if (ps_spool_count(p->ps) && !p->put && !ev_timer_pending(&p->report_timer))
+		ev_timer_set(&p->report_timer, utl_random_range(PROV_SPOOL_DELAY_MIN_MS, PROV_SPOOL_DELAY_MAX_MS));
 }
 
 void prov_free(struct prov *p)
@@ -689,9 +931,10 @@ void prov_free(struct prov *p)
 	if (!p)
 		return;
 	ev_timer_cancel(&p->fetch_timer);
-	ev_timer_cancel(&p->clock_timer);
+	clock_watch_stop(p);
 	ev_timer_cancel(&p->trial_timer);
 	ev_timer_cancel(&p->report_timer);
+	ev_timer_cancel(&p->http_idle);
 	pf_free(p->http);             /* cancels requests without callbacks */
 	ps_close(p->ps);
 	ps_bundle_free(&p->cur_b);
@@ -704,6 +947,10 @@ void prov_free(struct prov *p)
 	free(p->s_state);
 	free(p->s_mac);
 	free(p->s_model);
+	free(p->s_ca);
+	free(p->s_cert);
+	free(p->s_key);
+	free(p->s_pin);
 	free(p);
 }
 
@@ -731,6 +978,11 @@ int prov_on_trial(const struct prov *p)
 const char *prov_last_error(const struct prov *p)
 {
 	return p->last_error;
+}
+
+bool prov_http_busy(const struct prov *p)
+{
+	return p->http != NULL;
 }
 
 uint64_t prov_next_fetch_ms(const struct prov *p)

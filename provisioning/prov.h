@@ -16,6 +16,7 @@
 #define DSA_PROVISIONING_PROV_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "provisioning/cfg.h"
@@ -45,7 +46,9 @@ struct prov_opts {
 	uint32_t retry_base_ms;       /* first retry after a failure (default 30000) */
 	uint32_t retry_cap_ms;        /* longest (default 1800000) */
 	uint32_t trial_timeout_ms;    /* confirm/rollback deadline (default 180000) */
-	uint32_t clock_poll_ms;       /* how often to look whether the clock got set (default 5000) */
+	uint32_t clock_poll_ms;       /* without timerfd: how often to look whether the clock got set (default 5000) */
+	bool hold_after_lkg;          /* stored config handed over: the first fetch and the
+				       * spooled uploads wait for prov_release() (register first) */
 	/* A config to apply: cfg is the new one, old the one in force before
 	 * (NULL at first), changed a cfg_diff() mask. */
 	void (*on_config)(struct prov *p, const struct cfg_config *cfg,
@@ -64,6 +67,10 @@ int prov_new(struct prov **out, const struct prov_opts *o);
 /* Hand over last-known-good (if any) and schedule the first fetch after the
  * boot delay. 0 or -errno. */
 int prov_start(struct prov *p);
+
+/* Registration has had its first answer: what hold_after_lkg held back
+ * (first fetch after the boot delay, spooled uploads) may start. */
+void prov_release(struct prov *p);
 
 /* Stop everything and free (no callbacks). */
 void prov_free(struct prov *p);
@@ -91,6 +98,10 @@ const char *prov_server(const struct prov *p);
 /* Whether a config is on trial; the last failure ("" if none). */
 int prov_on_trial(const struct prov *p);
 const char *prov_last_error(const struct prov *p);
+
+/* Whether the HTTP client (libcurl) exists: a fetch or upload is running or
+ * has just ended. False when the daemon may close libcurl. */
+bool prov_http_busy(const struct prov *p);
 
 /* Milliseconds until the next scheduled fetch (0 if none or running). */
 uint64_t prov_next_fetch_ms(const struct prov *p);

@@ -11,6 +11,7 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include "common/lazylibs.h"          /* last: the libraries are loaded on use */
 
 const char *status_state_name(enum status_state s)
 {
@@ -67,6 +68,7 @@ int status_build(const struct status_info *si, char **out, size_t *len)
 	char t[32], ver[64];
 	int size = 0, err = -ENOMEM;
 
+	lazy_need(&lazy_xml_lib);
 	if (!si || !si->mac)
 		return -EINVAL;
 	doc = xmlNewDoc((const xmlChar *)"1.0");

@@ -263,8 +263,8 @@ int ps_discard(struct ps_store *ps, enum ps_slot slot)
 	char path[600];
 
 	slot_path(ps, slot, path, sizeof(path));
-	if (unlink(path) < 0 && errno != ENOENT)
-		return -errno;
+	if (unlink(path) < 0)
+		return errno == ENOENT ? 0 : -errno;   /* nothing removed: no fsync */
 	return fsync_dir(ps->dir);
 }
 

@@ -2,7 +2,10 @@
 # agent-lab.sh - the whole agent, as shipped, against the lab's real servers:
 # a new phone provisions over mutual TLS, stores its config, marks SIP with
 # DSCP 26, runs its boot self-test, registers with its summary in REGISTER,
-# and the provisioning server holds its status and report; a second boot gets
+# and the provisioning server holds its status and report; registering comes
+# first (the first REGISTER is on the wire before any status PUT lands on the
+# server, and on a boot from the stored config before any other packet but the
+# registrar's DNS: no fetch, no self-test probe); a second boot gets
 # 304s and applies nothing; a changed file is picked up on `resync` and only
 # the changed part is applied; SIGTERM removes the binding before the exit.
 # Every assertion reads a server's own record (nginx log, files PUT, the
@@ -24,9 +27,11 @@ ACCESS=$DSA_LAB_LOGS/nginx-access.log
 EAST_LOG=$DSA_LAB_LOGS/kamailio-east.log
 pid=
 cap=
+watch=
 cleanup() {
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 	[ -n "$cap" ] && kill "$cap" 2>/dev/null
+	[ -n "$watch" ] && kill "$watch" 2>/dev/null
 	"$LAB" down >/dev/null 2>&1
 	rm -rf "$T"
 }
@@ -41,6 +46,7 @@ bindings() { platform kamcmd -s "$DSA_LAB_EAST_CTL" ul.dump 2>/dev/null; }
 registers() { grep -c "DSA-REGISTER.*to=sip:$DSA_LAB_SIP_USER@" "$EAST_LOG" 2>/dev/null || true; }
 start_agent() {
 	# Not through the phone() function: $! must be the agent itself (ip netns exec execs it).
+	launched=$(date +%s.%N)
 	ip netns exec "$DSA_LAB_NS_PHONE" "$A" run -f -l debug -c "$T/bootstrap.conf" 2>>"$T/agent.log" &
 	pid=$!
 }
@@ -62,7 +68,17 @@ model = DS-lab
 boot-delay = 0
 EOF
 
+# first_time PCAP FILTER: epoch time of the first packet tshark's FILTER matches ("" if none).
+first_time() { tshark -r "$1" -Y "$2" -T fields -e frame.time_epoch 2>/dev/null | head -1; }
+# earlier A B: A is a time and B is empty (never happened) or later than A.
+earlier() { [ -n "$1" ] && { [ -z "$2" ] || python3 -c "import sys; sys.exit(0 if float('$1') < float('$2') else 1)"; }; }
+
 # ---------------------------------------------------------------- first boot
+st="$DSA_LAB_STATUS_DIR/$MAC/status.xml"
+rm -f "$st"
+# When the first status PUT lands on the server (polled every 10 ms, at most 120 s).
+( for i in $(seq 1 12000); do [ -e "$st" ] && { date +%s.%N >"$T/first-put"; exit 0; }; sleep 0.01; done ) &
+watch=$!
 ip netns exec "$DSA_LAB_NS_PHONE" tcpdump -i "$DSA_LAB_PHONE_IF" -n -w "$T/sip.pcap" -U "udp port 5060" >/dev/null 2>&1 &
 cap=$!
 sleep 0.5
@@ -77,19 +93,26 @@ ok "the common file was fetched too" grep -q '"GET /dialstack.xml" 200' "$ACCESS
 lkg=$(find "$T/state" -name 'lkg*' -type f | head -1)
 ok "the config is stored as last-known-good, mode 0600" bash -c "[ -n '$lkg' ] && [ \$(stat -c %a '$lkg') = 600 ]"
 ok "the state folder is 0700" test "$(stat -c %a "$T/state")" = 700
-st="$DSA_LAB_STATUS_DIR/$MAC/status.xml"
-for i in $(seq 1 20); do grep -q 'registered' "$st" 2>/dev/null && break; sleep 0.5; done
+# Status PUTs wait a random 0.5-25 s (fleet spread); the boot self-test runs beside registration.
+for i in $(seq 1 80); do grep -q 'registered' "$st" 2>/dev/null && break; sleep 0.5; done
 ok "the server holds the status document saying registered" grep -q 'registered' "$st"
+for i in $(seq 1 140); do grep -qi 'selftest' "$st" 2>/dev/null && break; sleep 0.5; done
 ok "the status document carries the self-test report" grep -qi 'selftest' "$st"
 b=$(bindings)
 ok "Kamailio east holds the binding of user $DSA_LAB_SIP_USER" grep -q "sip:$DSA_LAB_SIP_USER@" <<<"$b"
 ok "the binding carries the +sip.instance UUID" grep -qi 'urn:uuid:' <<<"$b"
-ok "the REGISTER carried the self-test summary (registrar's log)" grep -q "DSA-REGISTER.*selftest=v=1;" "$EAST_LOG"
+for i in $(seq 1 100); do grep -q "DSA-REGISTER.*selftest=v=1;" "$EAST_LOG" && break; sleep 0.5; done
+ok "a later REGISTER carried the self-test summary (registrar's log)" grep -q "DSA-REGISTER.*selftest=v=1;" "$EAST_LOG"
 ok "the password never appears in the agent's log" bash -c "! grep -q '$DSA_LAB_SIP_PASSWORD' '$T/agent.log'"
 out=$(phone "$A" status)
 ok "status shows the registrar in use" grep -q "region .*east" <<<"$out"
 sleep 1
 kill "$cap" 2>/dev/null; wait "$cap" 2>/dev/null; cap=
+wait "$watch" 2>/dev/null; watch=
+reg1=$(first_time "$T/sip.pcap" 'sip.Method == "REGISTER"')
+put1=$(cat "$T/first-put" 2>/dev/null)
+ok "register first: the first REGISTER ($reg1) was on the wire before the first status PUT reached the server ($put1)" \
+	bash -c "[ -n '$put1' ] && python3 -c 'import sys; sys.exit(0 if float(\"$reg1\") < float(\"$put1\") else 1)'"
 n26=$(tcpdump -n -r "$T/sip.pcap" -v 'udp port 5060 and src host not 203.0.113.20' 2>/dev/null | grep -c 'tos 0x68')
 nall=$(tcpdump -n -r "$T/sip.pcap" 'udp port 5060 and src host not 203.0.113.20 and src host not 203.0.113.30' 2>/dev/null | wc -l)
 ok "SIP packets from the phone are marked DSCP 26 on the wire ($n26 of $nall)" bash -c "[ $nall -gt 0 ] && [ $n26 -eq $nall ]"
@@ -169,8 +192,24 @@ ok "SIGTERM: the binding is gone from Kamailio" bash -c "! ip netns exec $DSA_LA
 
 # ---------------------------------------------------------------- second boot
 lines=$(wc -l <"$ACCESS")
+# Everything the phone sends (but ARP), to see what leaves first.
+ip netns exec "$DSA_LAB_NS_PHONE" tcpdump -i "$DSA_LAB_PHONE_IF" -n -w "$T/boot2.pcap" -U "ip" >/dev/null 2>&1 &
+cap=$!
+sleep 0.5
 start_agent
 ok "second boot: running again" wait_state running 60
+sleep 18                                 # the boot self-test has started (0-15 s) and probed
+kill "$cap" 2>/dev/null; wait "$cap" 2>/dev/null; cap=
+PH="ip.src == $(ip netns exec "$DSA_LAB_NS_PHONE" ip -4 -o addr show dev "$DSA_LAB_PHONE_IF" | awk '{sub("/.*","",$4); print $4; exit}')"
+reg2=$(first_time "$T/boot2.pcap" "$PH && sip.Method == \"REGISTER\"")
+https2=$(first_time "$T/boot2.pcap" "$PH && tcp.dstport == 443")
+# What the agent sent after its launch (not ICMP: the kernel's answers to late
+# packets for the stopped agent's port are no probe).
+PH="$PH && frame.time_epoch >= $launched && !icmp"
+probe2=$(first_time "$T/boot2.pcap" "$PH && !(udp.dstport == 5060 || tcp.dstport == 5060 || tcp.dstport == 5061 || tcp.dstport == 443 || dns.qry.name contains \"sip-east\" || dns.qry.name contains \"sip-west\" || dns.qry.name contains \"prov.\")")
+ok "stored config: the first REGISTER ($reg2) leaves before any HTTPS (fetch or status: ${https2:-none})" earlier "$reg2" "$https2"
+ok "stored config: ... and before any self-test probe (STUN, reflector, echo, DNS but the registrar's and the server's: ${probe2:-none})" earlier "$reg2" "$probe2"
+ok "stored config: the boot self-test did probe afterwards (the check above can fail)" test -n "$probe2"
 ok "second boot: both files answered 304 (If-None-Match from the stored ETags)" \
 	bash -c "tail -n +$((lines + 1)) '$ACCESS' | grep -q '\"GET /dialstack-$MAC.xml\" 304' && tail -n +$((lines + 1)) '$ACCESS' | grep -q '\"GET /dialstack.xml\" 304'"
 stop_agent

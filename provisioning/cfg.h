@@ -107,6 +107,21 @@ enum cfg_change {
 	CFG_CH_SIP        = CFG_CH_ACCOUNT | CFG_CH_REGISTRARS,  /* needs re-registration */
 };
 
+/* What a file's bytes are, as check-config and the daemon both read them (cfg_detect). */
+enum cfg_format {
+	CFG_FMT_XML = 0,          /* '<' first (after a UTF-8 BOM and white space): a provisioned config */
+	CFG_FMT_TEXT,             /* other UTF-8/ASCII text: the bootstrap key=value format */
+	CFG_FMT_EMPTY,            /* nothing but white space (and a UTF-8 BOM) */
+	CFG_FMT_UNSUPPORTED,      /* UTF-16, UTF-32 (BOM or NUL pattern) or binary: see *why */
+};
+
+/* The one detection of a file's encoding and format. A UTF-8 BOM is legal and
+ * skipped (*skip = 3, else 0); CRLF line ends are fine. UTF-16/UTF-32 (by BOM
+ * or by their NUL bytes) and other NUL bytes give CFG_FMT_UNSUPPORTED with *why
+ * naming the encoding and the fix ("UTF-16 is not supported: save the file as
+ * UTF-8 ..."). Pure; skip and why may be NULL. */
+enum cfg_format cfg_detect(const char *buf, size_t len, size_t *skip, const char **why);
+
 /* Fill cfg with the documented defaults (no account, no registrars). */
 void cfg_defaults(struct cfg_config *cfg);
 

@@ -115,13 +115,19 @@ int ps_bundle_decode(const char *buf, size_t len, struct ps_bundle *b)
 	char head[1024];
 	size_t hl = len < sizeof(head) - 1 ? len : sizeof(head) - 1;
 
+	const char *eoh = len >= 2 ? memmem(buf, hl, "\n\n", 2) : NULL;
+
 	memset(b, 0, sizeof(*b));
 	memcpy(head, buf, hl);           /* sscanf needs a terminated string */
 	head[hl] = '\0';
-	if (len < 16 || memchr(buf, '\0', hl) ||
-	    sscanf(head, "DSA-BUNDLE 1\ncommon %zu %159s\nmac %zu %159s\nsum %" SCNx64 "\n\n%n",
-		   &cl, ec, &ml, em, &sum, &off) != 5 || off <= 0)
+	/* The header ends at the first empty line (not where sscanf's "\n\n" would
+	 * stop: that skips a body's leading white space too). NUL bytes matter in
+	 * the header only: a body is stored byte for byte. */
+	if (len < 16 || !eoh || memchr(buf, '\0', (size_t)(eoh - buf)) ||
+	    sscanf(head, "DSA-BUNDLE 1\ncommon %zu %159s\nmac %zu %159s\nsum %" SCNx64,
+		   &cl, ec, &ml, em, &sum) != 5)
 		return -EBADMSG;
+	off = (int)(eoh - buf) + 2;
 	{       /* the header must be exactly what ps_bundle_encode() writes */
 		char canon[64 + 2 * PS_ETAG_LEN + 80];
 		int n = snprintf(canon, sizeof(canon), "DSA-BUNDLE 1\ncommon %zu %s\nmac %zu %s\nsum %016" PRIx64 "\n\n",

@@ -8,3 +8,6 @@ prov_drv_LDADD = $(top_builddir)/provisioning/libprovisioning.a \
 
 dist_check_SCRIPTS += prov-fetch.sh prov-controller.sh prov-udhcpc.sh prov-lab.sh prov-lib.sh
 TESTS += prov-fetch.sh prov-controller.sh prov-udhcpc.sh prov-lab.sh
+# check-config and a real fetch agree on BOM, CRLF and UTF-16/UTF-32 files (cfg_detect)
+dist_check_SCRIPTS += prov-encoding.sh
+TESTS += prov-encoding.sh

@@ -28,3 +28,8 @@ check_PROGRAMS += test_prov_backoff
 TESTS += test_prov_backoff
 test_prov_backoff_SOURCES = test_prov_backoff.c
 test_prov_backoff_LDADD = $(UNIT_LIBS)
+# One way to read a file's format: cfg_detect, the daemon's parser and check-config agree
+check_PROGRAMS += test_cfg_format
+TESTS += test_cfg_format
+test_cfg_format_SOURCES = test_cfg_format.c
+test_cfg_format_LDADD = $(UNIT_LIBS)

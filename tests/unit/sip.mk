@@ -29,3 +29,8 @@ check_PROGRAMS += test_sip_failover
 TESTS += test_sip_failover
 test_sip_failover_SOURCES = test_sip_failover.c dnszone.c dnszone.h
 test_sip_failover_LDADD = $(UNIT_LIBS)
+# RFC 4475 torture messages on the registration flow (from DSA_RFC4475_DIR; SKIPs without it)
+check_PROGRAMS += test_sip_torture
+TESTS += test_sip_torture
+test_sip_torture_SOURCES = test_sip_torture.c
+test_sip_torture_LDADD = $(UNIT_LIBS)

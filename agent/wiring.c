@@ -1,11 +1,12 @@
-/* wiring.c - how the modules serve the lifecycle:
+/* wiring.c - how the modules serve the lifecycle (DESIGN.md, "Wiring"):
  *
- *   provisioning --on_config--> apply (VLAN, DSCP, keepalive) --> [boot self-test]
- *        ^                                                            |
- *        | check-sync, resync                                         v
- *   SIP registration <-------------------------------------- start/restart SIP
- *        |  registered: RUNNING, confirm the new config, report "registered"
- *        |  auth failed / no registrar: DEGRADED (reason), roll back a new config
+ *   provisioning --on_config--> apply (VLAN, DSCP, keepalive) --> start/restart SIP
+ *        ^                                                   (register first)
+ *        | check-sync, resync (also cuts a SIP back-off short)      |
+ *        |                                 boot self-test 0-15 s later, beside it;
+ *        |                                 its summary rides the next REGISTER
+ *   SIP registration: registered -> RUNNING, confirm the new config, report it
+ *        auth failed / no registrar -> DEGRADED (reason), roll back a new config
  *
  * Everything here runs from the loop; nothing blocks.
  */

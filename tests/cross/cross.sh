@@ -106,7 +106,7 @@ if [ "$rc" = 2 ]; then pass "qemu: a bad command exits 2"; else fail "qemu: a ba
 q0=$(date +%s)
 # DSA_QEMU_USER tells a test it runs under user-mode emulation, where some
 # kernel features cannot be had (qemu 7.2 refuses SO_TIMESTAMPNS).
-DSA_QEMU_USER=$qemu make -C "$b/tests/unit" -j"$JOBS" check LOG_COMPILER="$qemu" LOG_FLAGS="-L $sysroot" \
+DSA_QEMU_USER=$qemu DSA_EXEC_WRAPPER="$qemu -L $sysroot" make -C "$b/tests/unit" -j"$JOBS" check LOG_COMPILER="$qemu" LOG_FLAGS="-L $sysroot" \
 	>"$work/check.log" 2>&1
 rc=$?
 sum="$b/tests/unit/test-suite.log"

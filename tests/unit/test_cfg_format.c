@@ -162,12 +162,15 @@ static bool daemon_accepts(const char *buf, size_t len, char *msg, size_t size)
 static int check_config(const char *file, char *out, size_t size)
 {
 	const char *top = getenv("top_builddir");
+	/* a cross build's binary runs under qemu-user (tests/cross/cross.sh sets it) */
+	const char *wrap = getenv("DSA_EXEC_WRAPPER");
 	char cmd[1024];
 	FILE *p;
 	size_t n;
 	int st;
 
-	snprintf(cmd, sizeof(cmd), "%s/agent/dialstack-agent check-config '%s' 2>&1", top ? top : "../..", file);
+	snprintf(cmd, sizeof(cmd), "%s %s/agent/dialstack-agent check-config '%s' 2>&1", wrap ? wrap : "",
+		 top ? top : "../..", file);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	n = fread(out, 1, size - 1, p);

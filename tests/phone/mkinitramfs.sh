@@ -69,7 +69,7 @@ if [ -n "$IDENTITY" ]; then
 	done
 fi
 case "$OUT" in / | /tmp | /var | /usr | /etc | /root | /home | "") die "refusing --out $OUT" ;; esac
-for c in ar tar gzip readelf find; do
+for c in ar tar gzip readelf strings find; do
 	command -v "$c" >/dev/null || die "'$c' is missing (apt-get install binutils tar gzip findutils)"
 done
 
@@ -259,6 +259,11 @@ install_ipk() {
 elf_needed() {
 	readelf -d "$1" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'
 }
+# elf_dlopened FILE: sonames an ELF file names as strings (what it may dlopen: the agent
+# opens libcurl, libxml2, libsrtp2 and ALSA on use, common/lazylibs.c)
+elf_dlopened() {
+	strings -a "$1" 2>/dev/null | grep -E '^lib[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*\.so\.[0-9]+$' | sort -u
+}
 elf_interp() {
 	readelf -l "$1" 2>/dev/null | sed -n 's/.*\[Requesting program interpreter: \(.*\)\]$/\1/p'
 }
@@ -292,6 +297,21 @@ copy_libs() {
 				[ -n "$found" ] || die "${f#"$ROOT"} needs $so, which is not in the sysroot $SYSROOT"
 				done_so[$so]=1
 				[ "$found" = have ] && continue
+				mkdir -p "$ROOT/$found"
+				cp -L "$SYSROOT/$found/$so" "$ROOT/$found/$so"
+				n=$((n + 1))
+				changed=1
+			done
+			# libraries opened at run time: copied when the sysroot has them
+			for so in $(elf_dlopened "$f"); do
+				[ -n "${done_so[$so]:-}" ] && continue
+				done_so[$so]=1
+				found=""
+				for d in "${dirs[@]}"; do
+					if [ -e "$ROOT/$d/$so" ]; then found=have; break; fi
+					if [ -e "$SYSROOT/$d/$so" ]; then found=$d; break; fi
+				done
+				[ -n "$found" ] && [ "$found" != have ] || continue
 				mkdir -p "$ROOT/$found"
 				cp -L "$SYSROOT/$found/$so" "$ROOT/$found/$so"
 				n=$((n + 1))

@@ -32,20 +32,28 @@ void rtpstats_free(struct rtpstats *s)
 	s->seen = NULL;
 }
 
+/* Mark seq as seen; false (counted as out of range or duplicate) when it is not new. */
+static bool mark_new(struct rtpstats *s, uint32_t seq)
+{
+	if (seq >= s->capacity) {
+		s->out_of_range++;
+		return false;
+	}
+	if (seen_get(s, seq)) {
+		s->duplicates++;
+		return false;
+	}
+	s->seen[seq >> 3] |= (uint8_t)(1u << (seq & 7));
+	return true;
+}
+
 void rtpstats_arrival(struct rtpstats *s, uint32_t seq, int64_t send_ns, int64_t recv_ns)
 {
 	int64_t transit = recv_ns - send_ns;
 	double rtt;
 
-	if (seq >= s->capacity) {
-		s->out_of_range++;
+	if (!mark_new(s, seq))
 		return;
-	}
-	if (seen_get(s, seq)) {
-		s->duplicates++;
-		return;
-	}
-	s->seen[seq >> 3] |= (uint8_t)(1u << (seq & 7));
 	s->received++;
 	if ((int64_t)seq < s->highest)
 		s->reordered++;
@@ -73,15 +81,8 @@ void rtpstats_arrival(struct rtpstats *s, uint32_t seq, int64_t send_ns, int64_t
 
 void rtpstats_seen(struct rtpstats *s, uint32_t seq)
 {
-	if (seq >= s->capacity) {
-		s->out_of_range++;
+	if (!mark_new(s, seq))
 		return;
-	}
-	if (seen_get(s, seq)) {
-		s->duplicates++;
-		return;
-	}
-	s->seen[seq >> 3] |= (uint8_t)(1u << (seq & 7));
 	s->received_loss_only++;
 }
 

@@ -56,6 +56,12 @@ ok "east holds our binding" has_binding "$DSA_LAB_EAST_CTL"
 if has_binding "$DSA_LAB_WEST_CTL"; then fail "west has no binding"; else pass "west has no binding"; fi
 t0=$(date +%s)
 "$LAB" fault east-down >"$T/fault.log" 2>&1
+# Model: keepalive 2 s, T1 500 ms: the next keepalive (<= 2 s) goes unanswered for 6 T1 = 3 s,
+# one OPTIONS retry for another 3 s (sip/reg.c on_t_kawait), so silence is known <= 8 s after
+# the stop; the next target of the same region follows at once (RFC 3263 4.3): one OPTIONS
+# probe and REGISTER, 401, REGISTER, 200 across the lab (4 round trips, a few ms each) plus
+# about 10 wake-ups at SCHED = 0.25 s: <= 11 s. A transaction timeout instead (Timer F 32 s)
+# is the title's worst case; 40 s leaves 8 s over it for scheduling.
 ok "east stopped -> registered on the priority-20 target (sip-west) within Timer F" \
 	wait_target "$DSA_LAB_SIP_WEST_IP:$DSA_LAB_SIP_PORT IPv4 via NAPTR, 2 of 2" 40
 echo "# moved after $(( $(date +%s) - t0 )) s (keepalive 2 s)"

@@ -154,6 +154,7 @@ for k in range(len(t) - 1):
     print("%d %.3f %.3f %.3f %s" % (k, d, lo, hi, "ok" if lo <= d <= hi else "BAD"))
 PY
 sed 's/^/# interval k d min max: /' "$PT/intervals"
+# Model: the interval model above (d_k, SCHED = 0.25 s) bounds the three assertions below.
 ok "several attempts while the server was down ($n)" test "$n" -ge 5
 ok "... and no more than the back-off allows in 6.5 s ($n <= 10)" test "$n" -le 10
 ok "every interval within the backoff window (50-100 % of the ceiling) +- scheduling" \

@@ -52,7 +52,7 @@ fails=$(grep -c "event=failed" <<<"$OUT")
 ok "prov-down: attempts refused and retried ($fails)" test "$fails" -ge 3
 ok "... the reason names the refused connection" has "connection refused by prov.dialstack.ai"
 # The exact law is tests/unit/test_prov_backoff.c's (virtual time).  Here the failure
-# instants are the driver's own clock (printed to the ms), so between two failures
+# Model: instants are the driver's own clock (printed to the ms), so between two failures
 #   d_k = w_k + late_k + attempt_{k+1},  w_k in [c_k/2, c_k],  c_k = min(2.0 s, 0.5 s * 2^k)
 # late (the timer's wake-up) and attempt (a DNS lookup at the lab's dnsmasq, then a connect
 # the prov-down fault refuses) are >= 0 and take 3 process wake-ups across the lab's veths;

@@ -66,6 +66,11 @@ for r in $rows; do
 import json; d = json.load(open('$T/$r.json'))['hostile']
 print(d['register_txns'], d['register_packets'], d['peak_per_s'], d['options'])")"
 	echo "# $r: $txns REGISTER transactions ($pkts packets, peak $peak/s) in $H s = $(python3 -c "print(round($txns * 60 / $H, 1))")/min, $opts OPTIONS"
+	# Model: a count in a window. The registrar counts from its start until USR1, which comes
+	# after sleep H plus scheduling, so its window is H + e (e >= 0). The client's budget (burst 6,
+	# one token per 15 s of the client's own monotonic clock) allows at most 6 + floor((H + e)/15)
+	# transactions: 6 + H/15 as long as e < 15 - H mod 15 (15 s with the default H = 30). Load
+	# only slows the client, so it never raises the count.
 	ok "$r: REGISTER transactions on the wire within the budget ($txns <= $budget in $H s)" [ "$txns" -le "$budget" ]
 	if [ "$may" = 0 ]; then
 		if grep -q 'state=registered' "$T/$r.hostile.out"; then
@@ -99,6 +104,13 @@ for r in $rows; do
 import json; d = json.load(open('$T/$r.json'))
 print(d['registered_at'] if d['registered_at'] is not None else (0 if d['binding'] else -1))")
 	echo "# $r: registered again ${at} s after the registrar turned sane (bound $bound s)"
+	# Model: the row's bound (the ROW table): 15 s for rows kicked by SIGHUP (the kick moves the
+	# retry to within 2 s, then REGISTER, 401, REGISTER, 200 on loopback, << 1 s, and the
+	# budget still holds tokens) or whose answers register; 116-130 s for rows that end in a
+	# silence probe or back-off: the probe period (110 s, first probe uniform in it), or the
+	# back-off pending when the row turns sane: base 30 s doubling (wait k uniform in 50-100 % of
+	# 30 * 2^k s), and a 30 s hostile phase leaves at most the third wait, <= 120 s; plus
+	# REGISTER, 401, REGISTER, 200 on loopback and SCHED (0.25 s) wake-ups, a few seconds.
 	ok "$r: the sane registrar holds our binding within $bound s" python3 -c "
 import sys; a = float('$at'); sys.exit(0 if 0 <= a <= $bound else 1)"
 	ok "$r: the client says registered" grep -q '^state=registered$' "$T/$r.st"

@@ -46,6 +46,11 @@ if has_binding e2 || has_binding west; then fail "no binding elsewhere"; else pa
 
 t0=$(date +%s)
 stop_kam e1
+# Model: keepalive 1 s, T1 500 ms: silence is known <= 1 + 3 + 3 s = 7 s after the stop (an
+# unanswered keepalive, its OPTIONS retry, 6 T1 each: sip/reg.c on_t_kawait), or at worst a
+# REGISTER's Timer F (32 s); then the next target of the same region at once (RFC 3263 4.3):
+# probe, REGISTER, 401, REGISTER, 200 on loopback and ~10 SCHED (0.25 s) wake-ups: <= 35 s;
+# the 40 s wait leaves 5 s more.
 ok "priority-10 stopped -> registered on the priority-20 target within Timer F (32 s) + keepalive" \
 	wait_status "$T/r.st" "^target=127.0.0.1:$P2 IPv4 via NAPTR, 2 of 2\$" 40
 ok "... and registered there" wait_reg "$T/r.st" east 5

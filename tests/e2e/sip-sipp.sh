@@ -96,7 +96,7 @@ driver --registrar "east,127.0.0.1,$P,udp,1" --until auth-failed --timeout 10 --
 ok "second 401: authentication failed" [ $? = 0 ]
 ok "second 401: status tells to check the SIP password" grep -q '^error=authentication failed: check the SIP password' "$T/wpw.st"
 capture_stop wpw
-# A count, not a time: both REGISTERs come before auth-failed (the end condition), and the next
+# Model: a count, not a time: both REGISTERs come before auth-failed (the end condition), and the next
 # try is auth_retry_ms (30 min) away, beyond the 5 s hold, whatever the machine's speed.
 ok "second 401: exactly 2 REGISTERs in ~5 s" [ "$(count wpw 'sip.Method == "REGISTER"')" = 2 ]
 

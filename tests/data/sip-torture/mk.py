@@ -94,8 +94,8 @@ FILES['intmeth.dat'] = msg([
 ])
 
 # 3.1.1.3: %HH escapes in the Request-URI and To user (an escaped sips: URI
-# and @ inside a user part), escaped spaces in From, an escaped letter in
-# Contact's user and in a URI parameter.
+# and @ inside a user part), escaped spaces in From, escaped letters in
+# Contact's user and in URI parameter names and values (on a folded line).
 FILES['esc01.dat'] = msg([
     'INVITE sip:sips%3Acarol%40dsa.test@gw.dsa.test SIP/2.0',
     'To: sip:sips%3Acarol%40dsa.test@gw.dsa.test',
@@ -104,7 +104,8 @@ FILES['esc01.dat'] = msg([
     'Call-ID: esc01.7Fq@198.51.100.11',
     'CSeq: 3 INVITE',
     'Via: SIP/2.0/UDP 198.51.100.11;branch=z9hG4bKesc01',
-    'Contact: <sip:c%61rol@198.51.100.11;tr%61nsport=udp>',
+    'Contact:',
+    '  <sip:c%61rol@198.51.100.11;%6D%79;k%65y=v%61l%25%34%32>',
     'Content-Type: application/sdp',
     'Content-Length: {CL}',
 ], sdp('198.51.100.11', 40100))
@@ -124,18 +125,20 @@ FILES['escnull.dat'] = msg([
     'L:0',
 ])
 
-# 3.1.1.5: % in a method is no escape (NOT%49FY is an unknown method, not
-# NOTIFY); %HH inside a quoted display name stays literal; escapes in a
-# Contact URI's parameter names and values.
+# 3.1.1.5: % in a method or header name is no escape (NOT%49FY is an unknown
+# method, not NOTIFY; C%6Fntact is an unknown header, not Contact); %HH inside
+# quoted display names and a branch stays literal (%Z is no escape at all).
 FILES['esc02.dat'] = msg([
     'NOT%49FY sip:gw.dsa.test SIP/2.0',
     'To: "%Z%41" <sip:box@dsa.test>',
     'From: "%D0%B8" <sip:box@dsa.test>;tag=es2',
-    'Via: SIP/2.0/UDP 198.51.100.13;branch=z9hG4bKes2',
+    'Via: SIP/2.0/UDP 198.51.100.13;branch=z9hG4bKes2%zq7',
     'Call-ID: esc02.aa9@198.51.100.13',
     'CSeq: 29 NOT%49FY',
     'Max-Forwards: 70',
-    'Contact: <sip:us%65r@198.51.100.13;%6D%79;k%65y=v%61l%25%34%32>',
+    'Contact: <sip:first@198.51.100.13>',
+    'C%6Fntact: <sip:second@198.51.100.13>',
+    'Contact: <sip:third@198.51.100.13>',
     'l: 0',
 ])
 
@@ -154,17 +157,20 @@ FILES['lwsdisp.dat'] = msg([
 
 # 3.1.1.7: very long values: a long Request-URI user, display names, URI and
 # header parameter names and values, a very long From tag, a Call-ID of one
-# long token (far over 128 bytes), many Via values over several lines, a long
-# unknown header, a long Contact display name.
+# long token (far over 128 bytes), many Via header fields (names in odd case,
+# compact, with white space before the colon; the top one without a branch)
+# plus comma-listed ones, a long unknown header, a long Contact display name.
 LONG_USER = 'agent-' + 'x9' * 90
 LONG_TAG = ''.join('%04d' % i for i in range(60))
 LONG_CID = 'longreq.' + ''.join('%03dq' % i for i in range(70)) + '@198.51.100.15'
-vias = ['Via: ' + ', '.join('SIP/2.0/TCP hop%02d.dsa.test;branch=z9hG4bKlong%02d' % (k, k)
-                            for k in range(j, j + 6)) for j in range(1, 31, 6)]
+NAMES = ['Via:', 'v:', 'V:', 'VIA:', 'via:', 'vIa:', 'ViA:', 'V :', 'v  :', 'Via :', 'Via  :']
+vias = ['%s SIP/2.0/TCP hop%02d.dsa.test' % (NAMES[k % len(NAMES)], k) for k in range(40, 18, -1)]
+vias += ['Via: ' + ', '.join('SIP/2.0/TCP hop%02d.dsa.test;branch=z9hG4bKlong%02d' % (k, k)
+                             for k in range(j, j + 6)) for j in range(1, 18, 6)]
 FILES['longreq.dat'] = msg([
     'INVITE sip:%s@dsa.test SIP/2.0' % LONG_USER,
-    'Via: SIP/2.0/UDP 198.51.100.15;branch=z9hG4bKlongtop;received=198.51.100.15',
 ] + vias + [
+    'Via: SIP/2.0/UDP 198.51.100.15;received=198.51.100.15;branch=z9hG4bKlongbottom',
     'To: "%s" <sip:%s@dsa.test;%s=%s>' % ('The Longest Display Name ' * 12, LONG_USER,
                                           'uriparamname' * 8, 'uriparamvalue' * 8),
     'From: "%s" <sip:caller@dsa.test>;%s=%s;tag=%s' % ('Another long display name ' * 10,
@@ -330,8 +336,9 @@ FILES['scalar02.dat'] = msg([
     'To: <sip:ann@dsa.test>',
     'Call-ID: scalar02.d1@198.51.100.27',
     'CSeq: 98765432109876543210 REGISTER',
-    'Contact: <sip:ann@198.51.100.27>;expires=55555555555555',
-    'Expires: 77777777777777',
+    'Contact: <sip:ann@198.51.100.27>',
+    '  ;expires=55555555555555',
+    'Expires: ' + '7' * 90,
     'Content-Length: 0',
 ])
 
@@ -401,9 +408,9 @@ FILES['lwsstart.dat'] = msg([
     'Content-Length: {CL}',
 ], sdp('198.51.100.32', 41100))
 
-# 3.1.2.10: white space (SP and HTAB) after SIP-Version on the start line.
+# 3.1.2.10: white space after SIP-Version on the start line.
 FILES['trws.dat'] = msg([
-    'OPTIONS sip:ann@dsa.test SIP/2.0 \t ',
+    'OPTIONS sip:ann@dsa.test SIP/2.0  ',
     'Via: SIP/2.0/UDP 198.51.100.33;branch=z9hG4bKtw1',
     'Max-Forwards: 70',
     'From: <sip:bo@dsa.test>;tag=tw1',
@@ -627,7 +634,6 @@ FILES['regaut01.dat'] = msg([
     'CSeq: 33 REGISTER',
     'Via: SIP/2.0/UDP 198.51.100.51;branch=z9hG4bKra1',
     'Authorization: FrobAuth cred="7d4f1a", realm="dsa.test"',
-    'Contact: <sip:ann@198.51.100.51>',
     'l: 0',
 ])
 
@@ -647,11 +653,12 @@ FILES['multi01.dat'] = msg([
     'Max-Forwards: 65',
     'CSeq: 35 INVITE',
     'To: sip:dee@dsa.test',
+    'Contact: <sip:cy@198.51.100.53>',
     'Content-Type: application/sdp',
     'l: {CL}',
 ], sdp('198.51.100.52', 41600))
 
-# 3.3.9: two Content-Length headers with different values.
+# 3.3.9: two Content-Length headers with different values (neither the body's).
 FILES['mcl01.dat'] = msg([
     'OPTIONS sip:ann@dsa.test SIP/2.0',
     'Via: SIP/2.0/UDP 198.51.100.53;branch=z9hG4bKmc1',
@@ -659,10 +666,11 @@ FILES['mcl01.dat'] = msg([
     'Call-ID: mcl01.y6@198.51.100.53',
     'CSeq: 36 OPTIONS',
     'Max-Forwards: 70',
-    'Content-Length: 0',
-    'Content-Length: 12',
+    'Content-Length: 11',
     'From: sip:bo@dsa.test;tag=mc1',
-])
+    'Content-Length: 4',
+    'Content-Type: text/plain',
+], 'Which of the two lengths holds? Neither matches this body.' + '\r\n')
 
 # 3.3.10: a response with a broadcast address in a Via's sent-by.
 FILES['bcast.dat'] = msg([
@@ -670,11 +678,13 @@ FILES['bcast.dat'] = msg([
     'Via: SIP/2.0/UDP 198.51.100.54;branch=z9hG4bKbr1',
     'Via: SIP/2.0/UDP 255.255.255.255;branch=z9hG4bKbr0',
     'Call-ID: bcast.m1@198.51.100.54',
-    'CSeq: 37 OPTIONS',
+    'CSeq: 37 INVITE',
     'From: sip:bo@dsa.test;tag=br1',
     'To: sip:ann@dsa.test;tag=br2',
-    'Content-Length: 0',
-])
+    'Contact: <sip:ann@198.51.100.54>',
+    'Content-Type: application/sdp',
+    'Content-Length: {CL}',
+], sdp('198.51.100.54', 41900))
 
 # 3.3.11: Max-Forwards of zero on an OPTIONS.
 FILES['zeromf.dat'] = msg([

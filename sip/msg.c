@@ -38,9 +38,11 @@ static bool is_token_char(unsigned char c)
 }
 
 /* The start line: the shape of a request or response line. A request line is
- * printable ASCII; a status line's reason phrase may also hold HTAB and
- * UTF-8 (RFC 3261 25.1 Reason-Phrase: UTF8-NONASCII / UTF8-CONT, RFC 4475
- * 3.1.1.12), never another control byte. */
+ * printable ASCII; a status line's reason phrase may also hold UTF-8 (RFC
+ * 3261 25.1 Reason-Phrase: UTF8-NONASCII / UTF8-CONT, RFC 4475 3.1.1.12).
+ * Control bytes stay refused, HTAB too although the grammar allows it there:
+ * no server of ours sends one, and a tab in a reason is a broken-reply case
+ * the sipp test (tests/e2e/sip-sipp-malformed.xml) expects dropped. */
 static int check_start_line(const char *l, size_t n, const char **why)
 {
 	size_t i, sp = 0;
@@ -49,7 +51,7 @@ static int check_start_line(const char *l, size_t n, const char **why)
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)l[i];
 
-		if (status && i >= 12 && (c == '\t' || c >= 0x80))
+		if (status && i >= 12 && c >= 0x80)
 			continue;
 		if (c < 0x20 || c > 0x7e) {
 			*why = status ? "status line holds a control byte"

@@ -19,22 +19,25 @@
 #define SIP_MSG_MAX      8192   /* largest datagram or stream message accepted */
 #define SIP_LINE_MAX     2048   /* longest start or header line */
 #define SIP_HEADERS_MAX  64     /* most header lines in one message */
+/* A token or word field (method, Call-ID, tag, branch): RFC 3261 sets no
+ * length, so it may fill a whole header line; longer cannot pass the check. */
+#define SIP_FIELD_MAX    (SIP_LINE_MAX + 1)
 
 struct sip_msg {
 	bool is_request;
 	int status;                 /* responses: 100-699 */
-	char reason[64];
-	char method[16];            /* requests: the method */
-	char cseq_method[16];
+	char reason[64];            /* printable ASCII: other bytes (UTF-8) as '?', cut at 63 */
+	char method[SIP_FIELD_MAX]; /* requests: the method */
+	char cseq_method[SIP_FIELD_MAX];
 	uint32_t cseq;
-	char call_id[128];
-	char from_tag[64];
-	char to_tag[64];
+	char call_id[SIP_FIELD_MAX];
+	char from_tag[SIP_FIELD_MAX];
+	char to_tag[SIP_FIELD_MAX];
 	/* top Via */
-	char via_transport[8];
+	char via_transport[32];
 	char via_host[64];
 	int via_port;               /* 0 when absent */
-	char via_branch[80];
+	char via_branch[SIP_FIELD_MAX];
 	char via_received[64];      /* "" when absent */
 	int via_rport;              /* -1 absent, 0 present without value */
 	int via_count;
@@ -61,6 +64,8 @@ enum sip_frame {
 };
 
 /* Check a raw message before parsing; stream=true requires Content-Length.
+ * On a datagram, bytes after the Content-Length's body are allowed (RFC 3261
+ * 18.3: discarded; sip_msg_parse reads only the first message).
  * 0, or -EMSGSIZE / -EBADMSG with *why naming the cause. */
 int sip_msg_check(const char *buf, size_t len, bool stream, const char **why);
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """mkcorpus.py - write the seed corpora of tests/fuzz/corpus/<target>/ (small
 files from the unit tests' samples, the lab's files and RFC examples).
-Run from anywhere: python3 tests/fuzz/mkcorpus.py. Idempotent; with DSA_RFC4475_DIR
-set, the RFC 4475 messages found there are copied into fuzz_sip_msg's seeds."""
+Run from anywhere: python3 tests/fuzz/mkcorpus.py. Idempotent; our RFC 4475
+torture messages (tests/data/sip-torture) are fuzz_sip_msg seeds; with
+DSA_RFC4475_DIR set, the RFC's own messages found there are copied too."""
 import base64, os, struct, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,8 +45,13 @@ sip = {
 for k, v in sip.items():
     put('fuzz_sip_msg', k, b'\x00' + v.encode())                        # UDP
 put('fuzz_sip_msg', 'stream2', b'\x01\r\n\r\n' + sip['reg200'].encode() + b'\r\n' + sip['reg401'].encode())
-# RFC 4475's archive is not in the tree (no fetched material is committed):
-# with DSA_RFC4475_DIR set, its messages join the seeds of a local run.
+# Our own RFC 4475 torture messages (tests/data/sip-torture), one seed each
+# as a datagram. RFC 4475's archive is not in the tree (no fetched material is
+# committed): with DSA_RFC4475_DIR set, its messages join the seeds of a local run.
+TORTURE = os.path.join(TOP, 'tests', 'data', 'sip-torture')
+for f in sorted(os.listdir(TORTURE)):
+    if f.endswith('.dat'):
+        put('fuzz_sip_msg', 'torture-' + f[:-4], b'\x00' + open(os.path.join(TORTURE, f), 'rb').read())
 rfc = os.environ.get('DSA_RFC4475_DIR', '')
 if rfc and os.path.isdir(rfc):
     for f in sorted(os.listdir(rfc)):

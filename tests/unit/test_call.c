@@ -90,7 +90,7 @@ static void fake_read(struct ev_fd *w, unsigned ev)
 	i = F.n++;
 	F.at[i] = ev_now_ms();
 	snprintf(F.req[i], sizeof(F.req[i]), "%s", buf);
-	snprintf(F.method[i], sizeof(F.method[i]), "%s", m.method);
+	snprintf(F.method[i], sizeof(F.method[i]), "%.*s", (int)sizeof(F.method[i]) - 1, m.method);
 	code = F.answer ? F.answer(i, &m, extra, sizeof(extra), &body) : 0;
 	if (code)
 		fake_reply(&m, code, extra, body);

@@ -94,7 +94,7 @@ static int fake_handle(const char *buf, size_t n, char *out_extra, size_t size, 
 			if (F.register_txns < MAXREQ)
 				F.reg_at[F.register_txns] = ev_now_ms();
 			F.register_txns++;
-			snprintf(F.last_branch, sizeof(F.last_branch), "%s", m->via_branch);
+			snprintf(F.last_branch, sizeof(F.last_branch), "%.*s", (int)sizeof(F.last_branch) - 1, m->via_branch);
 		}
 	} else if (!strcmp(m->method, "OPTIONS")) {
 		F.options++;
@@ -1020,11 +1020,11 @@ static int fleet_answer(int i, const struct sip_msg *m, char *extra, size_t size
 		for (k = 0; k < FL.n_ids && strcmp(FL.call_id[k], m->call_id); k++)
 			;
 		if (k == FL.n_ids && k < FLEET_N)
-			snprintf(FL.call_id[FL.n_ids++], sizeof(FL.call_id[0]), "%s", m->call_id);
+			snprintf(FL.call_id[FL.n_ids++], sizeof(FL.call_id[0]), "%.*s", (int)sizeof(FL.call_id[0]) - 1, m->call_id);
 		if (k < FLEET_N && FL.down && strcmp(FL.branch[k], m->via_branch))
 			FL.txns_in_outage[k]++;
 		if (k < FLEET_N) {
-			snprintf(FL.branch[k], sizeof(FL.branch[0]), "%s", m->via_branch);
+			snprintf(FL.branch[k], sizeof(FL.branch[0]), "%.*s", (int)sizeof(FL.branch[0]) - 1, m->via_branch);
 			FL.last_reg[k] = ev_now_ms();
 			if (FL.lost_at && !FL.first_after[k])
 				FL.first_after[k] = ev_now_ms();

@@ -1,12 +1,12 @@
-/* test_sip_torture.c - the RFC 4475 torture messages on the registration flow.
+/* test_sip_torture.c - the RFC 4475 torture cases on the registration flow.
  *
- * The messages are the .dat files of RFC 4475's Appendix A archive, byte for
- * byte (NULs, long lines, folding, binary bodies kept), read from the folder
- * named by DSA_RFC4475_DIR. They are not in the tree: this project commits no
- * material fetched from elsewhere, and the RFC's archive could only be had
- * that way here. Without the folder every test here SKIPs, saying so; with
- * it (unpack the archive of RFC 4475 Appendix B: base64 -d | tar xz) every
- * row is asserted.
+ * The messages are read from tests/data/sip-torture (DSA_TORTURE_DIR, set by
+ * the build): our own messages, one per RFC 4475 case, each written from the
+ * RFC's description of what its case exercises, with the same defect kept
+ * byte for byte (NULs, long lines, folding, binary bodies); see that folder's
+ * README.md. With DSA_RFC4475_DIR set, the same table runs on the RFC's own
+ * archive instead (Appendix B: base64 -d | tar xz), which is not in the tree:
+ * this project commits no material fetched from elsewhere.
  *
  * A sip_reg client (public sip/reg.h API) registers over UDP with an
  * in-process registrar on 127.0.0.1, on the loop's virtual clock. Then:
@@ -24,18 +24,12 @@
  *    does not list our binding does not hold it). With our Contact added, a
  *    message RFC 4475 calls valid registers, one whose defect survives the
  *    rewrite does not, and a registered expiry is always clamped.
- *  - scalarlg (a 503 with Retry-After: 949302838503028349304023988) answered
+ *  - scalarlg (a 503 with a 27-digit Retry-After) answered
  *    to a REGISTER: the next REGISTER comes within the clamped hour and its
  *    jitter (at most 75 min).
  *
- * STRICT_ISSUE11: rows marked PEND_SIP need the registration client's issue
- * 11 checks (420 for an unsupported Require, 400 for a CSeq method mismatch,
- * registered only with our Contact, clamped Retry-After/Expires) that live in
- * sip/reg.c and sip/msg.c; rows marked PEND_MSG are valid messages that
- * sip/msg.c refuses today. While STRICT_ISSUE11 (PEND_SIP) or STRICT_MSG
- * (PEND_MSG) is 0 such a row's mismatch is printed as "# pending: ..." and
- * does not fail; set each to 1 once that work is merged. Every other row is
- * asserted now.
+ * Every row is asserted (the rows once marked pending, for issue 11's work in
+ * sip/reg.c and sip/msg.c, are all done).
  */
 #include "config.h"
 
@@ -61,124 +55,104 @@
 #include "sip/msg.h"
 #include "sip/reg.h"
 
-#ifndef STRICT_ISSUE11
-#define STRICT_ISSUE11 1
-#endif
-#ifndef STRICT_MSG
-#define STRICT_MSG 0
-#endif
-
-enum pend { PEND_NONE = 0, PEND_SIP, PEND_MSG };
 enum rsp { R_REG, R_NOREG, R_ANY };
 
-/* One message of the archive and what the client must do with it. */
+/* One message (file) and what the client must do with it. */
 struct tcase {
 	const char *file;
 	const char *section;        /* RFC 4475 section */
 	bool valid;                 /* RFC 4475 calls it valid */
 	const char *req;            /* as a request: allowed answers ("405", "drop", "none" for responses) */
-	enum pend req_pend;
 	enum rsp rsp;               /* as a 2xx with our Contact added */
-	enum pend rsp_pend;
 };
 
 /* The RFC's sections 3.1.1 (valid), 3.1.2 (invalid), 3.2, 3.3, 3.4. As a UA
  * that takes no calls, the client answers OPTIONS 200, NOTIFY per its event,
  * other known methods 405 and unknown ones 501. */
 static const struct tcase cases[] = {
-	{ "wsinv.dat",      "3.1.1.1",  true,  "405",               0, R_REG,   0 },
-	/* quoted-pair BEL/NUL/DEL in a display name: legal, msg.c drops "control byte" */
-	{ "intmeth.dat",    "3.1.1.2",  true,  "501",        PEND_MSG, R_REG,   PEND_MSG },
-	{ "esc01.dat",      "3.1.1.3",  true,  "405",               0, R_REG,   0 },
-	{ "escnull.dat",    "3.1.1.4",  true,  "405",               0, R_REG,   0 },
-	{ "esc02.dat",      "3.1.1.5",  true,  "501",               0, R_REG,   0 },
-	{ "lwsdisp.dat",    "3.1.1.6",  true,  "200",               0, R_REG,   0 },
-	/* long headers: the Call-ID (> 128 bytes) is over msg.c's limit */
-	{ "longreq.dat",    "3.1.1.7",  true,  "405",        PEND_MSG, R_ANY,   0 },
+	{ "wsinv.dat",      "3.1.1.1",  true,  "405",             R_REG },
+	/* quoted-pair BEL/NUL/DEL in a display name, a method of every token character */
+	{ "intmeth.dat",    "3.1.1.2",  true,  "501",             R_REG },
+	{ "esc01.dat",      "3.1.1.3",  true,  "405",             R_REG },
+	{ "escnull.dat",    "3.1.1.4",  true,  "405",             R_REG },
+	{ "esc02.dat",      "3.1.1.5",  true,  "501",             R_REG },
+	{ "lwsdisp.dat",    "3.1.1.6",  true,  "200",             R_REG },
+	/* long header values, a Call-ID far over 128 bytes */
+	{ "longreq.dat",    "3.1.1.7",  true,  "405",             R_ANY },
 	/* UDP datagram with octets after Content-Length: RFC 3261 18.3 discards them */
-	{ "dblreq.dat",     "3.1.1.8",  true,  "405",        PEND_MSG, R_REG,   PEND_MSG },
-	{ "semiuri.dat",    "3.1.1.9",  true,  "200",               0, R_REG,   0 },
-	{ "transports.dat", "3.1.1.10", true,  "200",               0, R_REG,   0 },
+	{ "dblreq.dat",     "3.1.1.8",  true,  "405",             R_REG },
+	{ "semiuri.dat",    "3.1.1.9",  true,  "200",             R_REG },
+	{ "transports.dat", "3.1.1.10", true,  "200",             R_REG },
 	/* multipart: libosip2's MIME parser leaks on a part with two Content-Types
 	 * (fuzz_sip_msg), so refusing multipart before libosip2 (415 or drop) is sensible */
-	{ "mpart01.dat",    "3.1.1.11", true,  "405 415 drop",      0, R_ANY,   0 },
-	/* a 200 with a UTF-8 reason phrase (legal): msg.c drops "non-ASCII byte" */
-	{ "unreason.dat",   "3.1.1.12", true,  "none",              0, R_REG,   PEND_MSG },
-	{ "noreason.dat",   "3.1.1.13", true,  "none",              0, R_NOREG, 0 },
-	{ "badinv01.dat",   "3.1.2.1",  false, "400 drop",          0, R_NOREG, 0 },
-	{ "clerr.dat",      "3.1.2.2",  false, "400 drop",          0, R_NOREG, 0 },
-	{ "ncl.dat",        "3.1.2.3",  false, "400 drop",          0, R_NOREG, 0 },
+	{ "mpart01.dat",    "3.1.1.11", true,  "405 415 drop",    R_ANY },
+	/* a 200 with a UTF-8 reason phrase (legal) */
+	{ "unreason.dat",   "3.1.1.12", true,  "none",            R_REG },
+	{ "noreason.dat",   "3.1.1.13", true,  "none",            R_NOREG },
+	{ "badinv01.dat",   "3.1.2.1",  false, "400 drop",        R_NOREG },
+	{ "clerr.dat",      "3.1.2.2",  false, "400 drop",        R_NOREG },
+	{ "ncl.dat",        "3.1.2.3",  false, "400 drop",        R_NOREG },
 	/* overlarge CSeq (replaced by the rewrite), Max-Forwards, Expires: clamped */
-	{ "scalar02.dat",   "3.1.2.4",  false, "400 drop",          0, R_ANY,   0 },
-	{ "scalarlg.dat",   "3.1.2.5",  false, "none",              0, R_NOREG, 0 },
-	{ "quotbal.dat",    "3.1.2.6",  false, "400 drop",          0, R_NOREG, 0 },
-	{ "ltgtruri.dat",   "3.1.2.7",  false, "400 drop",          0, R_ANY,   0 },
-	{ "lwsruri.dat",    "3.1.2.8",  false, "400 drop",          0, R_ANY,   0 },
-	{ "lwsstart.dat",   "3.1.2.9",  false, "400 drop",          0, R_ANY,   0 },
-	{ "trws.dat",       "3.1.2.10", false, "400 drop",          0, R_ANY,   0 },
+	{ "scalar02.dat",   "3.1.2.4",  false, "400 drop",        R_ANY },
+	{ "scalarlg.dat",   "3.1.2.5",  false, "none",            R_NOREG },
+	{ "quotbal.dat",    "3.1.2.6",  false, "400 drop",        R_NOREG },
+	{ "ltgtruri.dat",   "3.1.2.7",  false, "400 drop",        R_ANY },
+	{ "lwsruri.dat",    "3.1.2.8",  false, "400 drop",        R_ANY },
+	{ "lwsstart.dat",   "3.1.2.9",  false, "400 drop",        R_ANY },
+	{ "trws.dat",       "3.1.2.10", false, "400 drop",        R_ANY },
 	/* "could choose to be liberal ... and ignore the escaped headers" */
-	{ "escruri.dat",    "3.1.2.11", false, "400 405 drop",      0, R_ANY,   0 },
+	{ "escruri.dat",    "3.1.2.11", false, "400 405 drop",    R_ANY },
 	/* the client never reads Date: refusing the method is as good as 400 */
-	{ "baddate.dat",    "3.1.2.12", false, "400 405 drop",      0, R_ANY,   0 },
-	{ "regbadct.dat",   "3.1.2.13", false, "400 405 drop",      0, R_ANY,   0 },
-	{ "badaspec.dat",   "3.1.2.14", false, "400 drop",          0, R_NOREG, 0 },
-	{ "baddn.dat",      "3.1.2.15", false, "400 drop",          0, R_NOREG, 0 },
-	{ "badvers.dat",    "3.1.2.16", false, "400 505 drop",      0, R_ANY,   0 },
-	{ "mismatch01.dat", "3.1.2.17", false, "400 drop",   PEND_SIP, R_ANY,   0 },
-	{ "mismatch02.dat", "3.1.2.18", false, "400 drop",   PEND_SIP, R_ANY,   0 },
-	{ "bigcode.dat",    "3.1.2.19", false, "none",              0, R_NOREG, 0 },
-	{ "badbranch.dat",  "3.2.1",    true,  "200",               0, R_REG,   0 },
-	{ "insuf.dat",      "3.3.1",    false, "400 drop",          0, R_NOREG, 0 },
-	{ "unkscm.dat",     "3.3.2",    true,  "200 416",           0, R_REG,   0 },
-	{ "novelsc.dat",    "3.3.3",    true,  "200 416 drop",      0, R_ANY,   0 },
-	{ "unksm2.dat",     "3.3.4",    true,  "405 416",           0, R_ANY,   0 },
-	{ "bext01.dat",     "3.3.5",    true,  "420",        PEND_SIP, R_REG,   0 },
-	{ "invut.dat",      "3.3.6",    true,  "405 415",           0, R_REG,   0 },
-	{ "regaut01.dat",   "3.3.7",    true,  "405",               0, R_REG,   0 },
-	{ "multi01.dat",    "3.3.8",    false, "400 drop",          0, R_NOREG, 0 },
-	{ "mcl01.dat",      "3.3.9",    false, "400 drop",          0, R_NOREG, 0 },
-	{ "bcast.dat",      "3.3.10",   true,  "none",              0, R_REG,   0 },
-	{ "zeromf.dat",     "3.3.11",   true,  "200 483",           0, R_REG,   0 },
-	{ "cparam01.dat",   "3.3.12",   true,  "405",               0, R_REG,   0 },
-	{ "cparam02.dat",   "3.3.13",   true,  "405",               0, R_REG,   0 },
-	{ "regescrt.dat",   "3.3.14",   true,  "405",               0, R_REG,   0 },
-	{ "sdp01.dat",      "3.3.15",   true,  "405 406",           0, R_REG,   0 },
-	{ "inv2543.dat",    "3.4.1",    true,  "405",               0, R_REG,   0 },
-	/* in the archive, in no section: an INVITE whose start line has no version */
-	{ "test.dat",       "-",        false, "400 drop",          0, R_ANY,   0 },
+	{ "baddate.dat",    "3.1.2.12", false, "400 405 drop",    R_ANY },
+	{ "regbadct.dat",   "3.1.2.13", false, "400 405 drop",    R_ANY },
+	{ "badaspec.dat",   "3.1.2.14", false, "400 drop",        R_NOREG },
+	{ "baddn.dat",      "3.1.2.15", false, "400 drop",        R_NOREG },
+	{ "badvers.dat",    "3.1.2.16", false, "400 505 drop",    R_ANY },
+	{ "mismatch01.dat", "3.1.2.17", false, "400 drop",        R_ANY },
+	{ "mismatch02.dat", "3.1.2.18", false, "400 drop",        R_ANY },
+	{ "bigcode.dat",    "3.1.2.19", false, "none",            R_NOREG },
+	{ "badbranch.dat",  "3.2.1",    true,  "200",             R_REG },
+	{ "insuf.dat",      "3.3.1",    false, "400 drop",        R_NOREG },
+	{ "unkscm.dat",     "3.3.2",    true,  "200 416",         R_REG },
+	{ "novelsc.dat",    "3.3.3",    true,  "200 416 drop",    R_ANY },
+	{ "unksm2.dat",     "3.3.4",    true,  "405 416",         R_ANY },
+	{ "bext01.dat",     "3.3.5",    true,  "420",             R_REG },
+	{ "invut.dat",      "3.3.6",    true,  "405 415",         R_REG },
+	{ "regaut01.dat",   "3.3.7",    true,  "405",             R_REG },
+	{ "multi01.dat",    "3.3.8",    false, "400 drop",        R_NOREG },
+	{ "mcl01.dat",      "3.3.9",    false, "400 drop",        R_NOREG },
+	{ "bcast.dat",      "3.3.10",   true,  "none",            R_REG },
+	{ "zeromf.dat",     "3.3.11",   true,  "200 483",         R_REG },
+	{ "cparam01.dat",   "3.3.12",   true,  "405",             R_REG },
+	{ "cparam02.dat",   "3.3.13",   true,  "405",             R_REG },
+	{ "regescrt.dat",   "3.3.14",   true,  "405",             R_REG },
+	{ "sdp01.dat",      "3.3.15",   true,  "405 406",         R_REG },
+	{ "inv2543.dat",    "3.4.1",    true,  "405",             R_REG },
+	/* in the RFC's archive, in no section: an INVITE whose start line has no version */
+	{ "test.dat",       "-",        false, "400 drop",        R_ANY },
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
-static unsigned pending;
-
-/* Fail, or only report when the row waits for work outside this test. */
-#define CHECK(cond, pend, ...) do { \
-		if (!(cond)) { \
-			if (((pend) == PEND_SIP && !STRICT_ISSUE11) || ((pend) == PEND_MSG && !STRICT_MSG)) { \
-				print_message("# pending (%s): ", (pend) == PEND_SIP ? "issue 11, sip/reg.c" : "sip/msg.c"); \
-				print_message(__VA_ARGS__); \
-				print_message("\n"); \
-				pending++; \
-			} else { \
-				fail_msg(__VA_ARGS__); \
-			} \
-		} \
+/* Fail with the row's message. */
+#define CHECK(cond, ...) do { \
+		if (!(cond)) \
+			fail_msg(__VA_ARGS__); \
 	} while (0)
 
 /* ------------------------------------------------------------------ data */
 
-/* The folder of the RFC's archive, or NULL (the test then skips). */
+#ifndef DSA_TORTURE_DIR
+#error "DSA_TORTURE_DIR (tests/data/sip-torture) is set by tests/unit/sip.mk"
+#endif
+
+/* The folder of the messages: the RFC's archive when DSA_RFC4475_DIR names
+ * one, else our own corpus in the tree. */
 static const char *data_dir(void)
 {
 	const char *d = getenv("DSA_RFC4475_DIR");
 
-	if (!d || !*d) {
-		print_message("# SKIP: DSA_RFC4475_DIR is not set: the RFC 4475 archive is not in the "
-			      "tree (no fetched material is committed); point it at the RFC's .dat files\n");
-		return NULL;
-	}
-	return d;
+	return d && *d ? d : DSA_TORTURE_DIR;
 }
 
 static char *load(const char *file, size_t *len)
@@ -199,8 +173,6 @@ static void test_table_complete(void **state)
 	struct dirent *e;
 	unsigned n = 0;
 
-	if (!data_dir())
-		skip();
 	d = opendir(data_dir());
 	assert_non_null(d);
 	while ((e = readdir(d))) {
@@ -410,8 +382,6 @@ static void test_requests(void **state)
 	struct sip_reg *r;
 	unsigned i;
 
-	if (!data_dir())
-		skip();
 	assert_int_equal(ev_init(), 0);
 	ev_clock_virtual(1000000);
 	reg_open(0);
@@ -419,7 +389,6 @@ static void test_requests(void **state)
 	for (i = 0; i < 100 && st_now != SIP_REG_REGISTERED; i++)
 		run_ms(50);
 	assert_int_equal(st_now, SIP_REG_REGISTERED);
-	pending = 0;
 	for (i = 0; i < NCASES; i++) {
 		const struct tcase *c = &cases[i];
 		size_t len;
@@ -430,7 +399,7 @@ static void test_requests(void **state)
 		run_ms(200);
 		print_message("# %-15s %-8s as a request: %s %d\n", c->file, c->section,
 			      R.n_out ? "answered" : "no answer", R.n_out ? R.out_status[0] : 0);
-		CHECK(answer_allowed(c->req, R.n_out, R.out_status[0]), c->req_pend,
+		CHECK(answer_allowed(c->req, R.n_out, R.out_status[0]),
 		      "%s (RFC 4475 %s): %d answer(s), first %d; allowed: %s", c->file, c->section,
 		      R.n_out, R.n_out ? R.out_status[0] : 0, c->req);
 		/* a request on the flow never changes the registration */
@@ -438,7 +407,6 @@ static void test_requests(void **state)
 			fail_msg("%s: the client left the registered state (%s)", c->file, sip_reg_state_name(st_now));
 		free(msg);
 	}
-	print_message("# %u pending rows\n", pending);
 	sip_reg_free(r);
 	reg_close();
 	ev_done();
@@ -574,18 +542,18 @@ static void one_response(const struct tcase *c, bool contact)
 	print_message("# %-15s %-8s as a 2xx%s: %s (expires %d)\n", c->file, c->section,
 		      contact ? " with our Contact" : "", sip_reg_state_name(st_now), st_expires);
 	if (!contact) {
-		CHECK(st_now != SIP_REG_REGISTERED, c->rsp_pend ? c->rsp_pend : PEND_SIP,
+		CHECK(st_now != SIP_REG_REGISTERED,
 		      "%s (RFC 4475 %s) without our Contact registered the client", c->file, c->section);
 	} else if (c->rsp == R_REG) {
-		CHECK(st_now == SIP_REG_REGISTERED, c->rsp_pend,
+		CHECK(st_now == SIP_REG_REGISTERED,
 		      "%s (RFC 4475 %s, valid) with our Contact did not register (%s)", c->file, c->section,
 		      sip_reg_state_name(st_now));
 	} else if (c->rsp == R_NOREG) {
-		CHECK(st_now != SIP_REG_REGISTERED, c->rsp_pend,
+		CHECK(st_now != SIP_REG_REGISTERED,
 		      "%s (RFC 4475 %s, invalid) registered the client", c->file, c->section);
 	}
 	if (st_now == SIP_REG_REGISTERED)
-		CHECK(st_expires >= 1 && st_expires <= 86400, PEND_SIP,
+		CHECK(st_expires >= 1 && st_expires <= 86400,
 		      "%s: registered with an unclamped expiry %d", c->file, st_expires);
 	/* the client keeps running: it still answers the loop and can be freed */
 	run_ms(1000);
@@ -597,14 +565,10 @@ static void one_response(const struct tcase *c, bool contact)
 
 static void test_responses(void **state)
 {
-	if (!data_dir())
-		skip();
-	pending = 0;
 	for (unsigned i = 0; i < NCASES; i++) {
 		one_response(&cases[i], false);
 		one_response(&cases[i], true);
 	}
-	print_message("# %u pending rows\n", pending);
 }
 
 /* scalarlg's 503 with a 27-digit Retry-After, answered to our REGISTER: the
@@ -618,8 +582,6 @@ static void test_scalarlg_retry(void **state)
 	uint64_t t503 = 0;
 	int i;
 
-	if (!data_dir())
-		skip();
 	msg = load("scalarlg.dat", &len);
 
 	assert_int_equal(ev_init(), 0);
@@ -644,7 +606,7 @@ static void test_scalarlg_retry(void **state)
 		run_ms(60 * 1000);
 	print_message("# next REGISTER %s after the 503 (%llu s)\n", R.n_register ? "came" : "did not come",
 		      (unsigned long long)((ev_now_ms() - t503) / 1000));
-	CHECK(R.n_register > 0, PEND_SIP, "no REGISTER within 76 min of a 503 with Retry-After: 949302838503028349304023988");
+	CHECK(R.n_register > 0, "no REGISTER within 76 min of scalarlg's 503 (27-digit Retry-After)");
 	assert_int_not_equal(st_now, SIP_REG_REGISTERED);
 	sip_reg_free(r);
 	reg_close();
@@ -661,14 +623,6 @@ int main(void)
 		cmocka_unit_test(test_scalarlg_retry),
 	};
 
-	const char *d = getenv("DSA_RFC4475_DIR");
-
-	if (!d || !*d) {
-		/* TAP: the whole file skipped, with its reason (cmocka's own skip
-		 * prints "not ok ... # SKIP", which the harness counts as failed) */
-		printf("1..0 # SKIP DSA_RFC4475_DIR is not set: the RFC 4475 archive is not in the "
-		       "tree (no fetched material is committed)\n");
-		return 0;
-	}
+	printf("# messages from %s\n", data_dir());
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

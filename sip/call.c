@@ -40,7 +40,7 @@ struct sip_call {
 	bool got_1xx;
 	char local[64];
 	int local_port;
-	char call_id[48], from_tag[24], to_tag[64], branch[24], ack_branch[24];
+	char call_id[48], from_tag[24], to_tag[256], branch[24], ack_branch[24];
 	uint32_t cseq;                /* of the current INVITE / BYE */
 	uint32_t invite_cseq;
 	char ruri[2 * FIELD_MAX + 8];  /* initial Request-URI */
@@ -526,8 +526,10 @@ static void on_invite_response(struct sip_call *c, const struct sip_msg *m, cons
 		return;
 	}
 	if (m->status >= 300) {
-		utl_strlcpy(c->to_tag, m->to_tag, sizeof(c->to_tag));
-		send_ack(c, false);
+		if (strlen(m->to_tag) < sizeof(c->to_tag)) {    /* an ACK with a cut tag would be wrong */
+			utl_strlcpy(c->to_tag, m->to_tag, sizeof(c->to_tag));
+			send_ack(c, false);
+		}
 		c->to_tag[0] = '\0';
 		if ((m->status == 401 || m->status == 407) && (c->cseq++, answer_challenge(c, m, "INVITE", c->ruri))) {
 			if (send_invite(c) == 0)
@@ -547,6 +549,13 @@ static void on_invite_response(struct sip_call *c, const struct sip_msg *m, cons
 	/* 2xx */
 	if (!m->to_tag[0]) {
 		call_emit(c, SIP_CALL_FAILED, m->status, "the 2xx to the INVITE has no To tag");
+		return;
+	}
+	if (strlen(m->to_tag) >= sizeof(c->to_tag)) {
+		/* never cut: a shortened tag would name another dialog in the ACK and BYE */
+		call_emit(c, SIP_CALL_FAILED, m->status,
+			  "the 2xx to the INVITE has a To tag of %zu bytes (at most %zu are kept): "
+			  "the echo service's answer cannot be used", strlen(m->to_tag), sizeof(c->to_tag) - 1);
 		return;
 	}
 	utl_strlcpy(c->to_tag, m->to_tag, sizeof(c->to_tag));

@@ -48,13 +48,14 @@ static char last_why[256];
 static int nevents, nended, nanswered;
 static uint64_t last_at;            /* virtual instant of the last event */
 static struct sip_call *cur;
+static const char *uas_tag = "uastag";   /* the To tag the fake server answers with */
 
 static void fake_reply(const struct sip_msg *m, int code, const char *extra, const char *body)
 {
 	char *out, *buf;
 	size_t len;
 
-	if (sip_msg_build_response(m, code, code == 200 ? "OK" : "Nope", "uastag", extra, &out, &len) != 0)
+	if (sip_msg_build_response(m, code, code == 200 ? "OK" : "Nope", uas_tag, extra, &out, &len) != 0)
 		return;
 	if (body) {
 		size_t cap = len + strlen(body) + 128;
@@ -498,6 +499,46 @@ static void test_malformed_answers(void **state)
 	}
 }
 
+/* A 2xx whose To tag is too long to keep fails the call in words; no ACK or BYE
+ * with a cut tag (it would name another dialog). A 255-byte tag is kept whole. */
+static void test_long_to_tag(void **state)
+{
+	static char tag[400];
+
+	for (size_t want = 255; want <= 300; want += 45) {
+		struct sip_call_opts o;
+
+		memset(tag, 'k', want);
+		tag[want] = '\0';
+		uas_tag = tag;
+		loop_init();
+		fake_open(ans_bad);
+		bad_body = "v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 10000 RTP/AVP 0\r\n";
+		opts(&o);
+		assert_int_equal(sip_call_start(&o, &cur, NULL), 0);
+		spin_until(2000, &nevents, 1);
+		if (want == 255) {
+			if (last.kind != SIP_CALL_ANSWERED)
+				fail_msg("a %zu-byte tag: %s", want, last.why);
+			spin(100);
+			assert_int_equal(count_method("ACK"), 1);
+			assert_true(find_method("ACK", 0) >= 0);
+			assert_non_null(strstr(F.req[find_method("ACK", 0)], tag));
+		} else {
+			assert_int_equal(last.kind, SIP_CALL_FAILED);
+			if (!strstr(last.why, "To tag of 300 bytes"))
+				fail_msg("'%s' lacks the reason", last.why);
+			spin(100);
+			assert_int_equal(count_method("ACK"), 0);
+			assert_int_equal(count_method("BYE"), 0);
+		}
+		sip_call_free(cur);
+		fake_close();
+		ev_done();
+	}
+	uas_tag = "uastag";
+}
+
 /* Options are checked: header injection and missing fields refused with a reason. */
 static void test_validation(void **state)
 {
@@ -573,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_busy),
 		cmocka_unit_test(test_ring_no_answer),
 		cmocka_unit_test(test_malformed_answers),
+		cmocka_unit_test(test_long_to_tag),
 		cmocka_unit_test(test_timeout),
 	};
 

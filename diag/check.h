@@ -31,6 +31,13 @@ struct diag_ctx {
 	char host[DIAG_H_COUNT][DIAG_HOST_MAX];   /* names (from the options) */
 	bool resolved[DIAG_H_COUNT];
 	struct in_addr addr[DIAG_H_COUNT];
+	int v6;                              /* enum diag_fam_v6: the phone's IPv6 (address check) */
+	struct in6_addr local6;              /* its global IPv6 address (v6 == DIAG_V6_GLOBAL) */
+	bool resolved6[DIAG_H_COUNT];        /* the name has an AAAA record (DNS check) */
+	struct in6_addr addr6[DIAG_H_COUNT]; /* its first AAAA */
+	unsigned reach4, reach6, tried6;     /* bit registrar*3+transport: answered over IPv4 / over
+					      * IPv6, probed over IPv6 (the SIP checks) */
+	const struct diag_result *results;   /* the run's results so far (the family check) */
 	struct diag_curl *curl;              /* libcurl multi on the loop */
 	uint64_t deadline_us;                /* ev_now_us() when the main phase's budget ends */
 	/* the test call's own packets, once its verdict is known (the voice check pools them) */

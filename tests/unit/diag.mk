@@ -44,5 +44,5 @@ test_diag_voice_LDADD = $(UNIT_LIBS)
 
 check_PROGRAMS += test_diag_family
 TESTS += test_diag_family
-test_diag_family_SOURCES = test_diag_family.c
+test_diag_family_SOURCES = test_diag_family.c dnszone.c dnszone.h
 test_diag_family_LDADD = $(UNIT_LIBS)

@@ -16,7 +16,17 @@
 #include <linux/rtnetlink.h>
 #include <linux/if_addr.h>
 
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "common/ev.h"
+#include "common/util.h"
 #include "diag/famverdict.h"
+#include "diag/report.h"
+#include "diag/runner.h"
+#include "dnszone.h"
 #include "system/dummy.h"
 #include "system/system.h"
 
@@ -264,6 +274,254 @@ static void test_family_rows(void **state)
 #undef U
 }
 
+/* ---------------------------------------------------------------- through the runner */
+
+/* east has A and AAAA, west only A: east is probed over both families, west over IPv4 */
+static const struct dz_rr zone[] = {
+	{ "east.dsa.test", T_A, 60, "127.0.0.1", 0, 0, 0, NULL, NULL, NULL },
+	{ "east.dsa.test", T_AAAA, 60, "::1", 0, 0, 0, NULL, NULL, NULL },
+	{ "west.dsa.test", T_A, 60, "127.0.0.1", 0, 0, 0, NULL, NULL, NULL },
+};
+
+/* A registrar on one family: answers every OPTIONS with 200 (its own Via back), or is silent. */
+struct registrar {
+	struct ev_fd w;
+	bool silent;
+	unsigned got;
+};
+
+static struct registrar reg4, reg6;
+static unsigned sip_port;
+static bool run_done;
+
+static void reg_on_read(struct ev_fd *w, unsigned ev)
+{
+	struct registrar *g = container_of(w, struct registrar, w);
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	char in[2048], out[2100];
+	ssize_t n;
+
+	(void)ev;
+	while ((n = recvfrom(w->fd, in, sizeof(in) - 1, 0, (struct sockaddr *)&from, &fl)) > 0) {
+		const char *rest;
+		int len;
+
+		in[n] = '\0';
+		g->got++;
+		if (g->silent || !(rest = strstr(in, "\r\n")))
+			continue;
+		len = snprintf(out, sizeof(out), "SIP/2.0 200 OK%s", rest);
+		(void)sendto(w->fd, out, (size_t)len, 0, (struct sockaddr *)&from, fl);
+	}
+}
+
+/* Both registrars on the same port (127.0.0.1 and ::1). */
+static void registrars_open(void)
+{
+	for (int tries = 0; tries < 50; tries++) {
+		struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+		socklen_t l = sizeof(a4);
+		int f4 = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), f6 = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+		assert_true(f4 >= 0 && f6 >= 0);
+		assert_int_equal(bind(f4, (struct sockaddr *)&a4, sizeof(a4)), 0);
+		assert_int_equal(getsockname(f4, (struct sockaddr *)&a4, &l), 0);
+		a6.sin6_port = a4.sin_port;
+		if (bind(f6, (struct sockaddr *)&a6, sizeof(a6)) == 0) {
+			sip_port = ntohs(a4.sin_port);
+			memset(&reg4, 0, sizeof(reg4));
+			memset(&reg6, 0, sizeof(reg6));
+			reg4.w.fd = f4;
+			reg6.w.fd = f6;
+			reg4.w.cb = reg6.w.cb = reg_on_read;
+			ev_fd_add(&reg4.w, EV_READ);
+			ev_fd_add(&reg6.w, EV_READ);
+			return;
+		}
+		close(f4);
+		close(f6);
+	}
+	fail_msg("no port free on both 127.0.0.1 and ::1");
+}
+
+static void registrars_close(void)
+{
+	ev_fd_del(&reg4.w);
+	ev_fd_del(&reg6.w);
+	close(reg4.w.fd);
+	close(reg6.w.fd);
+}
+
+static void on_run_done(const struct diag_report *rep, void *arg)
+{
+	(void)rep;
+	(void)arg;
+	run_done = true;
+}
+
+static int runner_setup(void **state)
+{
+	static char servers[32];
+
+	(void)state;
+	if (ev_init())
+		return -1;
+	ev_clock_virtual(1000000);
+	if (dz_start(zone, ARRAY_SIZE(zone)))
+		return -1;
+	snprintf(servers, sizeof(servers), "127.0.0.1:%d", dz.port);
+	setenv("DSA_DNS_SERVERS", servers, 1);
+	sys_dummy_reset();
+	sys_use(&sys_dummy_ops);
+	registrars_open();
+	return 0;
+}
+
+static int runner_teardown(void **state)
+{
+	(void)state;
+	registrars_close();
+	sys_use(NULL);
+	unsetenv("DSA_DNS_SERVERS");
+	dz_stop();
+	ev_done();
+	return 0;
+}
+
+/* The phone's interface as the dummy backend reports it: 127.0.0.1 by DHCP, and v6 if given. */
+static void plant_addrs(const char *v6, unsigned scope)
+{
+	struct sys_addr *a = sys_dummy_last.addrs;
+
+	memset(sys_dummy_last.addrs, 0, sizeof(sys_dummy_last.addrs));
+	a[0].family = AF_INET;
+	inet_pton(AF_INET, "127.0.0.1", a[0].addr);
+	a[0].prefixlen = 8;
+	a[0].valid_s = 3600;
+	sys_dummy_last.naddrs = 1;
+	if (v6) {
+		a[1].family = AF_INET6;
+		inet_pton(AF_INET6, v6, a[1].addr);
+		a[1].prefixlen = 128;       /* with a lifetime: a DHCPv6 lease */
+		a[1].scope = scope;
+		a[1].valid_s = 7200;
+		sys_dummy_last.naddrs = 2;
+	}
+}
+
+/* Run the address, DNS and the two UDP SIP rows (the family check comes with them). */
+static const struct diag_report *run_sip(struct diag_runner *run)
+{
+	static struct diag_listener ls[4];
+	static size_t nl;
+	struct diag_listener *l = &ls[nl++ % ARRAY_SIZE(ls)];
+	struct diag_opts o;
+	uint64_t end;
+
+	diag_opts_default(&o);
+	utl_strlcpy(o.ifname, "lo", sizeof(o.ifname));
+	utl_strlcpy(o.sip_host[0], "east.dsa.test", sizeof(o.sip_host[0]));
+	utl_strlcpy(o.sip_host[1], "west.dsa.test", sizeof(o.sip_host[1]));
+	o.sip_port = sip_port;
+	o.checks = DIAG_CHECK_BIT(DIAG_C_EAST_UDP) | DIAG_CHECK_BIT(DIAG_C_WEST_UDP);
+	run_done = false;
+	memset(l, 0, sizeof(*l));
+	l->on_run_done = on_run_done;
+	assert_int_equal(diag_runner_start(run, &o, l), 0);
+	end = ev_now_ms() + 20000;
+	while (!run_done && ev_now_ms() < end)
+		ev_run_once(20);
+	assert_true(run_done);
+	return diag_runner_report(run);
+}
+
+static const char *value(const struct diag_report *rep, enum diag_check_id id, const char *name)
+{
+	const struct diag_result *r = diag_report_result(rep, id);
+	const char *v;
+
+	assert_non_null(r);
+	v = diag_result_value(r, name);
+	if (!v)
+		fail_msg("%s has no value %s", r->id, name);
+	return v;
+}
+
+static void test_runner_families(void **state)
+{
+	struct diag_runner *run = diag_runner_new();
+	const struct diag_report *rep;
+	const struct diag_result *r;
+	char title[32], sum[DIAG_SUMMARY_MAX];
+
+	(void)state;
+	/* 1. a global IPv6 address and an answer on both families: IPv6 */
+	plant_addrs("::1", RT_SCOPE_UNIVERSE);
+	rep = run_sip(run);
+	assert_string_equal(value(rep, DIAG_C_ADDRESS, "ipv4_source"), "DHCP (lease, 3600 s left)");
+	assert_string_equal(value(rep, DIAG_C_ADDRESS, "ipv6"), "::1/128 (DHCPv6)");
+	r = diag_report_result(rep, DIAG_C_EAST_UDP);
+	assert_int_equal(r->verdict, DIAG_PASS);
+	snprintf(title, sizeof(title), "East UDP %u", sip_port);
+	assert_string_equal(r->title, title);     /* the provisioned port, not 5060 */
+	assert_true(!strncmp(value(rep, DIAG_C_EAST_UDP, "ipv4"), "answered (200 in", 16));
+	assert_true(!strncmp(value(rep, DIAG_C_EAST_UDP, "ipv6"), "answered (200 in", 16));
+	assert_string_equal(value(rep, DIAG_C_EAST_UDP, "ipv6_server"), "::1");
+	assert_non_null(strstr(r->advice, "over IPv4 and IPv6"));
+	assert_string_equal(value(rep, DIAG_C_WEST_UDP, "ipv6"), "not probed (no AAAA record)");
+	assert_true(reg6.got >= 1);
+	r = diag_report_result(rep, DIAG_C_FAMILY);
+	assert_non_null(r);
+	assert_int_equal(r->verdict, DIAG_PASS);
+	assert_string_equal(value(rep, DIAG_C_FAMILY, "uses"), "IPv6");
+	assert_string_equal(value(rep, DIAG_C_FAMILY, "situation"), "dual");
+	assert_string_equal(value(rep, DIAG_C_FAMILY, "ipv6"), "1 of 1 SIP rows answered");
+	assert_true(diag_report_summary(rep, sum, sizeof(sum)) > 0);
+	assert_non_null(strstr(sum, ";fam=6"));
+
+	/* 2. the IPv6 registrar silent (no IPv6 route): IPv4, WARN, the SIP row still PASS */
+	reg6.silent = true;
+	reg6.got = 0;
+	rep = run_sip(run);
+	r = diag_report_result(rep, DIAG_C_EAST_UDP);
+	assert_int_equal(r->verdict, DIAG_PASS);
+	assert_string_equal(value(rep, DIAG_C_EAST_UDP, "ipv6"), "failed (no answer)");
+	assert_non_null(strstr(r->advice, "over IPv4; over IPv6: no answer to OPTIONS over UDP"));
+	assert_true(reg6.got >= 3);               /* retransmitted over IPv6 */
+	r = diag_report_result(rep, DIAG_C_FAMILY);
+	assert_int_equal(r->verdict, DIAG_WARN);
+	assert_string_equal(value(rep, DIAG_C_FAMILY, "uses"), "IPv4");
+	assert_string_equal(value(rep, DIAG_C_FAMILY, "situation"), "ipv6-no-route");
+	assert_non_null(strstr(r->advice, "IPv6 address but no IPv6 route to the platform: the phone uses IPv4"));
+
+	/* 3. link-local only: IPv6 is not probed, IPv4 only */
+	reg6.silent = false;
+	reg6.got = 0;
+	plant_addrs("fe80::1", RT_SCOPE_LINK);
+	rep = run_sip(run);
+	assert_string_equal(value(rep, DIAG_C_ADDRESS, "ipv6"), "link-local only (no router advertises a prefix)");
+	assert_string_equal(value(rep, DIAG_C_EAST_UDP, "ipv6"), "not probed (no global IPv6 address)");
+	assert_int_equal(reg6.got, 0);
+	assert_string_equal(value(rep, DIAG_C_FAMILY, "situation"), "ipv4-only");
+	assert_string_equal(value(rep, DIAG_C_FAMILY, "uses"), "IPv4");
+	assert_int_equal(diag_report_result(rep, DIAG_C_FAMILY)->verdict, DIAG_PASS);
+
+	/* 4. no IPv6 at all, and IPv4 silent too: no route on either family */
+	plant_addrs(NULL, 0);
+	reg4.silent = true;
+	rep = run_sip(run);
+	assert_string_equal(value(rep, DIAG_C_ADDRESS, "ipv6"), "none");
+	assert_int_equal(diag_report_result(rep, DIAG_C_EAST_UDP)->verdict, DIAG_FAIL);
+	assert_string_equal(value(rep, DIAG_C_FAMILY, "situation"), "none");
+	assert_int_equal(diag_report_result(rep, DIAG_C_FAMILY)->verdict, DIAG_FAIL);
+	reg4.silent = false;
+	for (int i = 0; i < 5; i++)
+		ev_run_once(0);    /* the runner frees superseded runs on the next loop turn */
+	diag_runner_free(run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +529,7 @@ int main(void)
 		cmocka_unit_test(test_origin),
 		cmocka_unit_test(test_dummy_backend),
 		cmocka_unit_test(test_family_rows),
+		cmocka_unit_test_setup_teardown(test_runner_families, runner_setup, runner_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -372,7 +372,7 @@ static void sip_settle(struct sip_check *k)
 	for (int f = 0; f < 2; f++)
 		if (k->p[f] && !k->p[f]->done)
 			return;
-	for (unsigned i = 0; i < v4->res.nvalues; i++)
+	for (unsigned i = 0; i < v4->res.nvalues && r->nvalues < DIAG_MAX_VALUES; i++)
 		r->values[r->nvalues++] = v4->res.values[i];
 	fam_words(v4, w, sizeof(w));
 	diag_value_add(r, "ipv4", "", "%s", w);

@@ -31,6 +31,14 @@ struct diag_ctx {
 	char host[DIAG_H_COUNT][DIAG_HOST_MAX];   /* names (from the options) */
 	bool resolved[DIAG_H_COUNT];
 	struct in_addr addr[DIAG_H_COUNT];
+	int v6;                              /* enum diag_fam_v6: the phone's IPv6 (address check) */
+	struct in6_addr local6;              /* its global IPv6 address (v6 == DIAG_V6_GLOBAL) */
+	bool resolved6[DIAG_H_COUNT];        /* the name has an AAAA record (DNS check) */
+	struct in6_addr addr6[DIAG_H_COUNT]; /* its first AAAA */
+	unsigned reach4, reach6, tried6;     /* bit registrar*3+transport: answered over IPv4 / over
+					      * IPv6, probed over IPv6 (the SIP checks) */
+	const struct diag_result *results;   /* the run's results so far (the family check) */
+	char sip_title[6][24];               /* the SIP rows' titles with the provisioned ports */
 	struct diag_curl *curl;              /* libcurl multi on the loop */
 	uint64_t deadline_us;                /* ev_now_us() when the main phase's budget ends */
 	/* the test call's own packets, once its verdict is known (the voice check pools them) */
@@ -44,7 +52,7 @@ struct diag_check_type {
 	enum diag_check_id id;
 	const char *name;                    /* report id */
 	const char *title;
-	int phase;                           /* 1: local + DNS, 2: network */
+	int phase;                           /* 1: local + DNS, 2: network, 3: judged from both */
 	bool background;                     /* may outlive the main phase */
 	enum diag_host needs;                /* host that must have resolved (phase 2) */
 	int arg;                             /* per-type parameter (registrar index...) */
@@ -79,12 +87,12 @@ void diag_threshold_set(struct diag_result *r, const char *fmt, ...) DSA_PRINTF(
 extern const struct diag_check_type diag_chk_link, diag_chk_address, diag_chk_clock, diag_chk_dns,
 	diag_chk_https, diag_chk_sip[6], diag_chk_rtp_ports, diag_chk_nat, diag_chk_sip_alg,
 	diag_chk_voice, diag_chk_dscp, diag_chk_mtu, diag_chk_udp_lifetime, diag_chk_call, diag_chk_audio,
-	diag_chk_srtp;
+	diag_chk_srtp, diag_chk_family;
 
 /* Read the nameservers of resolv.conf at path into x->ns; 0 or -errno. */
 int diag_read_resolv(struct diag_ctx *x, const char *path);
 
 /* Runner-side hook: rewrite the SIP reachability advice once all six rows are known. */
-void diag_sip_reach_advise(struct diag_result *res[6]);
+void diag_sip_reach_advise(const struct diag_opts *o, struct diag_result *res[6]);
 
 #endif

@@ -118,6 +118,8 @@ static void q_done(struct rsv_query *rq, const struct rsv_result *res, void *arg
 			x->addr[q->h] = ((const struct sockaddr_in *)&res->addr[i])->sin_addr;
 			x->resolved[q->h] = true;
 		} else if (res->addr[i].ss_family == AF_INET6 && !q->v6[0]) {
+			x->addr6[q->h] = ((const struct sockaddr_in6 *)&res->addr[i])->sin6_addr;
+			x->resolved6[q->h] = true;   /* the SIP checks probe it over IPv6 too */
 			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&res->addr[i])->sin6_addr, q->v6,
 				  sizeof(q->v6));
 		}

@@ -12,7 +12,9 @@
 
 #include "common/util.h"
 #include "diag/check.h"
+#include "diag/famverdict.h"
 #include "diag/probe.h"
+#include "system/system.h"
 
 /* Read a small sysfs attribute (trimmed) into buf; 0 or -errno. */
 static int sysfs_read(const struct diag_opts *o, const char *ifname, const char *attr, char *buf,
@@ -166,6 +168,51 @@ int diag_read_resolv(struct diag_ctx *x, const char *path)
 	return 0;
 }
 
+/* The addresses of the interface per family (the kernel's flags through system/): the origin of
+ * the IPv4 address into v4src, the phone's IPv6 into x->v6 / x->local6 and a value. Facts, not
+ * failures: the platform needs IPv4 only. */
+static void address_families(struct diag_ctx *x, char *v4src, size_t cap, char *v6, size_t v6cap)
+{
+	struct sys_addr a[16];
+	int n = sys_iface_addrs(x->ifname, a, ARRAY_SIZE(a)), ll = -1, gl = -1;
+	char ip[INET6_ADDRSTRLEN];
+
+	utl_strlcpy(v4src, "", cap);
+	x->v6 = DIAG_V6_NONE;
+	snprintf(v6, v6cap, "none");
+	if (n < 0) {
+		snprintf(v6, v6cap, "unknown (%s)", strerror(-n));
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		enum sys_addr_origin o = sys_addr_origin(&a[i]);
+
+		if (a[i].family == AF_INET && !v4src[0] && !memcmp(a[i].addr, &x->local, 4)) {
+			if (o == SYS_ADDR_DHCP)
+				snprintf(v4src, cap, "DHCP (lease, %u s left)", a[i].valid_s);
+			else
+				snprintf(v4src, cap, "static (no lease time)");
+		}
+		if (a[i].family != AF_INET6 || !sys_addr_usable(&a[i]))
+			continue;
+		if (o == SYS_ADDR_LINKLOCAL) {
+			if (ll < 0)
+				ll = i;
+		} else if (o != SYS_ADDR_OTHER && (gl < 0 || (a[gl].flags & 0x20 /* IFA_F_DEPRECATED */))) {
+			gl = i;
+		}
+	}
+	if (gl >= 0) {
+		x->v6 = DIAG_V6_GLOBAL;
+		memcpy(&x->local6, a[gl].addr, 16);
+		snprintf(v6, v6cap, "%s/%u (%s)", inet_ntop(AF_INET6, a[gl].addr, ip, sizeof(ip)), a[gl].prefixlen,
+			 sys_addr_origin_name(sys_addr_origin(&a[gl])));
+	} else if (ll >= 0) {
+		x->v6 = DIAG_V6_LINKLOCAL;
+		snprintf(v6, v6cap, "link-local only (no router advertises a prefix)");
+	}
+}
+
 static int address_start(struct diag_check *c)
 {
 	struct diag_ctx *x = c->ctx;
@@ -173,7 +220,7 @@ static int address_start(struct diag_check *c)
 	struct diag_result *r = &c->res;
 	struct ifaddrs *ifa = NULL;
 	struct in_addr gw = { 0 };
-	char ip[INET_ADDRSTRLEN], gwif[32], list[64] = "";
+	char ip[INET_ADDRSTRLEN], gwif[32], list[64] = "", v4src[48], v6[72];
 	bool found = false;
 
 	if (!x->ifname[0] && default_route(o->proc_route, NULL, gwif, sizeof(gwif), &gw) == 0)
@@ -188,6 +235,7 @@ static int address_start(struct diag_check *c)
 		}
 		freeifaddrs(ifa);
 	}
+	address_families(x, v4src, sizeof(v4src), v6, sizeof(v6));
 	if (!found || x->local.s_addr == 0) {
 		diag_value_add(r, "ipv4", "", "0.0.0.0");
 		snprintf(r->brief, sizeof(r->brief), "no address");
@@ -198,6 +246,8 @@ static int address_start(struct diag_check *c)
 	}
 	diag_ntoa(x->local, ip);
 	diag_value_add(r, "ipv4", "", "%s", ip);
+	if (v4src[0])
+		diag_value_add(r, "ipv4_source", "", "%s", v4src);
 	if ((ntohl(x->local.s_addr) >> 16) == (169u << 8 | 254)) {
 		snprintf(r->brief, sizeof(r->brief), "self-assigned %s", ip);
 		diag_verdict_set(r, DIAG_FAIL,
@@ -231,6 +281,7 @@ static int address_start(struct diag_check *c)
 	}
 	diag_verdict_set(r, DIAG_PASS, "address, gateway and DNS servers from DHCP");
 out:
+	diag_value_add(r, "ipv6", "", "%s", v6);
 	diag_check_done(c);
 	return 0;
 }

@@ -1,6 +1,8 @@
-/* chk_reach.c - the reachability matrix: HTTPS to provisioning and SIP over UDP/TCP 5060 and
- * TLS 5061 to both registrars. UDP and TCP send a fixed OPTIONS and want any SIP answer;
- * HTTPS and TLS go through libcurl (verification always on) on the loop. */
+/* chk_reach.c - the reachability matrix: HTTPS to provisioning and SIP over UDP/TCP (sip_port)
+ * and TLS (sip_tls_port) to both registrars, each over IPv4 and, when the phone has a global
+ * IPv6 address and the name an AAAA record, over IPv6 too (in parallel; the result names the
+ * family). UDP and TCP send a fixed OPTIONS and want any SIP answer; HTTPS and TLS go through
+ * libcurl (verification always on) on the loop. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -16,6 +18,7 @@
 
 #include "common/ev.h"
 #include "diag/check.h"
+#include "diag/famverdict.h"
 #include "diag/probe.h"
 #include "diag/sipprobe.h"
 #include "system/system.h"
@@ -29,10 +32,18 @@
 #define SIP_MAX 4096
 
 enum { T_UDP = 0, T_TCP, T_TLS };
-static const char *const tnames[] = { "UDP 5060", "TCP 5060", "TLS 5061" };
+enum { F_V4 = 0, F_V6 };
 
+struct sip_check;
+
+/* One probe: one registrar, transport and family. */
 struct sip_state {
+	struct sip_check *own;
 	struct diag_check *c;
+	int family;               /* F_V4 / F_V6 */
+	bool done;
+	struct diag_result res;   /* the probe's own outcome, merged into the check's */
+	char tname[16];           /* "UDP 5060" with the provisioned port */
 	int h;                    /* DIAG_H_EAST / DIAG_H_WEST */
 	int transport;
 	struct ev_fd w;
@@ -50,6 +61,14 @@ struct sip_state {
 	char resolve[DIAG_HOST_MAX + 32];
 	struct curl_slist *rlist;
 };
+
+/* The check: the IPv4 probe and, when possible, the IPv6 one. */
+struct sip_check {
+	struct diag_check *c;
+	struct sip_state *p[2];
+};
+
+static void sip_settle(struct sip_check *k);
 
 static void sip_release(struct sip_state *st)
 {
@@ -71,23 +90,24 @@ static void sip_release(struct sip_state *st)
 static void sip_finish(struct sip_state *st, enum diag_verdict v, const char *fmt, ...) DSA_PRINTF(3, 4);
 static void sip_finish(struct sip_state *st, enum diag_verdict v, const char *fmt, ...)
 {
-	struct diag_check *c = st->c;
+	struct diag_result *r = &st->res;
 	va_list ap;
 
+	if (st->done)
+		return;
 	sip_release(st);
-	if (v == DIAG_FAIL && !c->res.brief[0]) {
+	if (v == DIAG_FAIL && !r->brief[0]) {
 		/* the short cause for the display: what is in brackets, else "no answer" */
 		const char *b = strchr(fmt, '(') ? NULL : "no answer";
 
-		utl_strlcpy(c->res.brief, b ? b : "no connection", sizeof(c->res.brief));
+		utl_strlcpy(r->brief, b ? b : "no connection", sizeof(r->brief));
 	}
-	c->res.verdict = v;
+	r->verdict = v;
 	va_start(ap, fmt);
-	vsnprintf(c->res.advice, sizeof(c->res.advice), fmt, ap);
+	vsnprintf(r->advice, sizeof(r->advice), fmt, ap);
 	va_end(ap);
-	c->priv = NULL;
-	free(st);
-	diag_check_done(c);
+	st->done = true;
+	sip_settle(st->own);
 }
 
 static const char *host_of(struct sip_state *st)
@@ -97,30 +117,45 @@ static const char *host_of(struct sip_state *st)
 
 static void sip_answered(struct sip_state *st, int code)
 {
-	struct diag_result *r = &st->c->res;
+	struct diag_result *r = &st->res;
 	unsigned ms = (unsigned)(ev_now_ms() - st->sent_ms);
 
 	diag_value_add(r, "status", "", "%d", code);
 	diag_value_add(r, "time", "ms", "%u", ms);
 	snprintf(r->brief, sizeof(r->brief), "%d in %u ms", code, ms);
-	sip_finish(st, DIAG_PASS, "%s answers SIP over %s", host_of(st), tnames[st->transport]);
+	sip_finish(st, DIAG_PASS, "%s answers SIP over %s", host_of(st), st->tname);
 }
 
 static int build_req(struct sip_state *st, int fd)
 {
-	struct sockaddr_in local;
-	char ip[INET_ADDRSTRLEN];
+	struct sockaddr_storage local;
+	socklen_t sl = sizeof(local);
+	char ip[INET6_ADDRSTRLEN + 2];
+	unsigned lport;
 	uint8_t rnd[6];
 	struct sipprobe p;
 	int n;
 
-	if (diag_local_addr(fd, &local) < 0)
+	if (getsockname(fd, (struct sockaddr *)&local, &sl) < 0)
 		return -errno;
+	if (local.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *l6 = (const struct sockaddr_in6 *)&local;
+
+		ip[0] = '[';
+		inet_ntop(AF_INET6, &l6->sin6_addr, ip + 1, INET6_ADDRSTRLEN);
+		strcat(ip, "]");
+		lport = ntohs(l6->sin6_port);
+	} else {
+		const struct sockaddr_in *l4 = (const struct sockaddr_in *)&local;
+
+		diag_ntoa(l4->sin_addr, ip);
+		lport = ntohs(l4->sin_port);
+	}
 	utl_random(rnd, sizeof(rnd));
 	snprintf(st->branch, sizeof(st->branch), "%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3],
 		 rnd[4], rnd[5]);
-	p = (struct sipprobe){ st->transport == T_UDP ? "UDP" : "TCP", diag_ntoa(local.sin_addr, ip),
-			       ntohs(local.sin_port), host_of(st), st->c->ctx->opts->sip_port, st->branch,
+	p = (struct sipprobe){ st->transport == T_UDP ? "UDP" : "TCP", ip, lport, host_of(st),
+			       st->c->ctx->opts->sip_port, st->branch,
 			       st->branch + 6, false };
 	n = sipprobe_options(st->req, sizeof(st->req), &p);
 	if (n < 0)
@@ -135,14 +170,14 @@ static void sip_on_budget(struct ev_timer *t)
 
 	switch (st->transport) {
 	case T_UDP:
-		sip_finish(st, DIAG_FAIL, "no answer to OPTIONS over UDP 5060 from %s", host_of(st));
+		sip_finish(st, DIAG_FAIL, "no answer to OPTIONS over %s from %s", st->tname, host_of(st));
 		break;
 	case T_TCP:
-		sip_finish(st, DIAG_FAIL, st->connected ? "TCP 5060 to %s connects but OPTIONS is not answered"
-							: "no TCP 5060 connection to %s (timed out)", host_of(st));
+		sip_finish(st, DIAG_FAIL, st->connected ? "%s to %s connects but OPTIONS is not answered"
+							: "no %s connection to %s (timed out)", st->tname, host_of(st));
 		break;
 	default:
-		sip_finish(st, DIAG_FAIL, "no TLS 5061 connection to %s (timed out)", host_of(st));
+		sip_finish(st, DIAG_FAIL, "no %s connection to %s (timed out)", st->tname, host_of(st));
 		break;
 	}
 }
@@ -150,7 +185,7 @@ static void sip_on_budget(struct ev_timer *t)
 static void udp_send(struct sip_state *st)
 {
 	if (send(st->w.fd, st->req, st->reqlen, 0) < 0 && errno != ECONNREFUSED && errno != EAGAIN)
-		sip_finish(st, DIAG_FAIL, "cannot send to %s over UDP 5060: %s", host_of(st), strerror(errno));
+		sip_finish(st, DIAG_FAIL, "cannot send to %s over %s: %s", host_of(st), st->tname, strerror(errno));
 }
 
 static void udp_on_retx(struct ev_timer *t)
@@ -193,13 +228,14 @@ static void tcp_on_io(struct ev_fd *w, unsigned ev)
 	if (!st->connected) {
 		getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
 		if (soerr) {
-			snprintf(st->c->res.brief, sizeof(st->c->res.brief), "%.40s", strerror(soerr));
-			sip_finish(st, DIAG_FAIL, "no TCP 5060 connection to %s (%s)", host_of(st), strerror(soerr));
+			snprintf(st->res.brief, sizeof(st->res.brief), "%.40s", strerror(soerr));
+			sip_finish(st, DIAG_FAIL, "no %s connection to %s (%s)", st->tname, host_of(st), strerror(soerr));
 			return;
 		}
 		st->connected = true;
 		if (build_req(st, w->fd) < 0 || send(w->fd, st->req, st->reqlen, MSG_NOSIGNAL) != (ssize_t)st->reqlen) {
-			sip_finish(st, DIAG_FAIL, "TCP 5060 to %s connects but the request cannot be sent", host_of(st));
+			sip_finish(st, DIAG_FAIL, "%s to %s connects but the request cannot be sent", st->tname,
+				   host_of(st));
 			return;
 		}
 		st->sent_ms = ev_now_ms();
@@ -210,14 +246,15 @@ static void tcp_on_io(struct ev_fd *w, unsigned ev)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		sip_finish(st, DIAG_FAIL, "TCP 5060 to %s connects but closes without answering", host_of(st));
+		sip_finish(st, DIAG_FAIL, "%s to %s connects but closes without answering", st->tname, host_of(st));
 		return;
 	}
 	st->rxlen += (size_t)n;
 	st->rx[st->rxlen] = '\0';
 	if (!strstr(st->rx, "\r\n\r\n")) {
 		if (st->rxlen >= sizeof(st->rx) - 1)
-			sip_finish(st, DIAG_FAIL, "TCP 5060 to %s answers with something that is not SIP", host_of(st));
+			sip_finish(st, DIAG_FAIL, "%s to %s answers with something that is not SIP", st->tname,
+				   host_of(st));
 		return;
 	}
 	code = sipprobe_response_status(st->rx, st->rxlen, st->branch);
@@ -232,7 +269,7 @@ static void tcp_on_io(struct ev_fd *w, unsigned ev)
 	if (code > 0)
 		sip_answered(st, code);
 	else
-		sip_finish(st, DIAG_FAIL, "TCP 5060 to %s answers with something that is not SIP", host_of(st));
+		sip_finish(st, DIAG_FAIL, "%s to %s answers with something that is not SIP", st->tname, host_of(st));
 }
 
 static const char *curl_cause(CURLcode rc)
@@ -260,7 +297,7 @@ static const char *curl_cause(CURLcode rc)
 static void tls_done(CURL *e, CURLcode rc, void *arg)
 {
 	struct sip_state *st = arg;
-	struct diag_result *r = &st->c->res;
+	struct diag_result *r = &st->res;
 	double t = 0;
 
 	curl_easy_getinfo(e, CURLINFO_APPCONNECT_TIME, &t);
@@ -269,16 +306,16 @@ static void tls_done(CURL *e, CURLcode rc, void *arg)
 	if (rc == CURLE_OK) {
 		diag_value_add(r, "handshake", "ms", "%.0f", t * 1000);
 		snprintf(r->brief, sizeof(r->brief), "verified, %.0f ms", t * 1000);
-		sip_finish(st, DIAG_PASS, "%s: TLS 5061 handshake verified", host_of(st));
+		sip_finish(st, DIAG_PASS, "%s: %s handshake verified", host_of(st), st->tname);
 		return;
 	}
 	diag_value_add(r, "error", "", "%s", st->curl_err[0] ? st->curl_err : curl_easy_strerror(rc));
 	snprintf(r->brief, sizeof(r->brief), "%s", curl_cause(rc));
 	if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE)
-		sip_finish(st, DIAG_FAIL, "TLS 5061 to %s: %s (check the clock and that nothing intercepts TLS)",
-			   host_of(st), curl_cause(rc));
+		sip_finish(st, DIAG_FAIL, "%s to %s: %s (check the clock and that nothing intercepts TLS)",
+			   st->tname, host_of(st), curl_cause(rc));
 	else
-		sip_finish(st, DIAG_FAIL, "no TLS 5061 connection to %s (%s)", host_of(st), curl_cause(rc));
+		sip_finish(st, DIAG_FAIL, "no %s connection to %s (%s)", st->tname, host_of(st), curl_cause(rc));
 }
 
 /* Common TLS settings: verification on, CA, optional client certificate, our own address. */
@@ -314,30 +351,120 @@ static CURL *tls_easy(struct diag_ctx *x, const char *url, char *errbuf, struct 
 	return e;
 }
 
-static int sip_start(struct diag_check *c)
+/* The outcome of one family's probe in a few words: "answered (200 in 3 ms)". */
+static void fam_words(const struct sip_state *st, char *buf, size_t cap)
 {
-	const struct diag_check_type *t = c->type;
+	snprintf(buf, cap, "%s (%s)", st->res.verdict == DIAG_PASS ? "answered" : "failed",
+		 st->res.brief[0] ? st->res.brief : "no answer");
+}
+
+/* Both probes done: merge them into the check's result (IPv4's values as before, then the
+ * families), record what answered for the family check, and finish. */
+static void sip_settle(struct sip_check *k)
+{
+	struct diag_check *c = k->c;
 	struct diag_ctx *x = c->ctx;
-	struct sip_state *st = calloc(1, sizeof(*st));
-	struct sockaddr_in dst;
-	char ip[INET_ADDRSTRLEN], url[DIAG_HOST_MAX + 32];
+	struct diag_result *r = &c->res;
+	struct sip_state *v4 = k->p[F_V4], *v6 = k->p[F_V6];
+	unsigned bit = 1u << c->type->arg;
+	char w[72];
+
+	for (int f = 0; f < 2; f++)
+		if (k->p[f] && !k->p[f]->done)
+			return;
+	for (unsigned i = 0; i < v4->res.nvalues && r->nvalues < DIAG_MAX_VALUES; i++)
+		r->values[r->nvalues++] = v4->res.values[i];
+	fam_words(v4, w, sizeof(w));
+	diag_value_add(r, "ipv4", "", "%s", w);
+	if (v4->res.verdict == DIAG_PASS)
+		x->reach4 |= bit;
+	if (v6) {
+		x->tried6 |= bit;
+		if (v6->res.verdict == DIAG_PASS)
+			x->reach6 |= bit;
+		for (unsigned i = 0; i < v6->res.nvalues; i++)
+			if (!strcmp(v6->res.values[i].name, "server"))
+				diag_value_add(r, "ipv6_server", "", "%s", v6->res.values[i].value);
+		fam_words(v6, w, sizeof(w));
+		diag_value_add(r, "ipv6", "", "%s", w);
+	} else {
+		diag_value_add(r, "ipv6", "", "not probed (%s)",
+			       x->v6 != DIAG_V6_GLOBAL ? "no global IPv6 address" : "no AAAA record");
+	}
+	if (v4->res.verdict == DIAG_PASS || !v6 || v6->res.verdict != DIAG_PASS) {
+		/* IPv4 decides, as on an IPv4-only site; IPv6 is named beside it */
+		enum diag_verdict v = v4->res.verdict;
+
+		utl_strlcpy(r->brief, v4->res.brief, sizeof(r->brief));
+		if (!v6)
+			diag_verdict_set(r, v, "%s", v4->res.advice);
+		else if (v == DIAG_PASS && v6->res.verdict == DIAG_PASS)
+			diag_verdict_set(r, v, "%.280s over IPv4 and IPv6", v4->res.advice);
+		else if (v == DIAG_PASS)
+			diag_verdict_set(r, v, "%.100s over IPv4; over IPv6: %.180s", v4->res.advice, v6->res.advice);
+		else
+			diag_verdict_set(r, v, "%.280s over IPv4 and IPv6", v4->res.advice);
+	} else {
+		/* only IPv6 answers: the phone registers over it (see family) */
+		snprintf(r->brief, sizeof(r->brief), "IPv6 %.40s", v6->res.brief);
+		diag_verdict_set(r, DIAG_PASS, "%.100s over IPv6 only; over IPv4: %.180s", v6->res.advice,
+				 v4->res.advice);
+	}
+	for (int f = 0; f < 2; f++)
+		free(k->p[f]);
+	free(k);
+	c->priv = NULL;
+	diag_check_done(c);
+}
+
+/* Open a non-blocking socket of dst's family for the probe and start connecting; the fd or -errno. */
+static int probe_socket(const struct sockaddr_storage *dst, socklen_t dlen, int type, int dscp)
+{
+	int one = 1, fd = socket(dst->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (type == SOCK_DGRAM)
+		(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	/* DSCP on IPv6 sockets is IPV6_TCLASS (system/: sys_set_dscp) */
+	(void)sys_set_dscp(fd, dscp);
+	if (connect(fd, (const struct sockaddr *)dst, dlen) < 0 && errno != EINPROGRESS) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Start one probe; 0 (it finishes later or already did) or -errno. */
+static int probe_start(struct sip_state *st)
+{
+	struct diag_ctx *x = st->c->ctx;
+	const struct diag_opts *o = x->opts;
+	struct sockaddr_storage dst = { 0 };
+	socklen_t dlen;
+	char ip[INET6_ADDRSTRLEN], url[DIAG_HOST_MAX + 32];
+	unsigned port = st->transport == T_TLS ? o->sip_tls_port : o->sip_port;
 	int fd;
 
-	if (!st)
-		return -ENOMEM;
-	st->c = c;
-	c->priv = st;
-	st->h = t->arg / 3 ? DIAG_H_WEST : DIAG_H_EAST;
-	st->transport = t->arg % 3;
-	st->w.fd = -1;
-	st->retx.cb = udp_on_retx;
-	st->budget.cb = sip_on_budget;
-	diag_value_add(&c->res, "server", "", "%s", diag_ntoa(x->addr[st->h], ip));
+	if (st->family == F_V6) {
+		struct sockaddr_in6 *d6 = (struct sockaddr_in6 *)&dst;
+
+		d6->sin6_family = AF_INET6;
+		d6->sin6_addr = x->addr6[st->h];
+		d6->sin6_port = htons((uint16_t)port);
+		dlen = sizeof(*d6);
+		inet_ntop(AF_INET6, &d6->sin6_addr, ip, sizeof(ip));
+	} else {
+		diag_sin((struct sockaddr_in *)&dst, x->addr[st->h], port);
+		dlen = sizeof(struct sockaddr_in);
+		diag_ntoa(x->addr[st->h], ip);
+	}
+	diag_value_add(&st->res, "server", "", "%s", ip);
 	switch (st->transport) {
 	case T_UDP:
-		diag_threshold_set(&c->res, "a SIP answer to OPTIONS within %d s", UDP_BUDGET_MS / 1000);
-		diag_sin(&dst, x->addr[st->h], x->opts->sip_port);
-		fd = diag_udp_open(&dst, x->opts->dscp_signal, 0);
+		fd = probe_socket(&dst, dlen, SOCK_DGRAM, o->dscp_signal);
 		if (fd < 0)
 			return fd;
 		st->w.fd = fd;
@@ -352,32 +479,29 @@ static int sip_start(struct diag_check *c)
 		udp_send(st);
 		return 0;
 	case T_TCP:
-		diag_threshold_set(&c->res, "connect and a SIP answer to OPTIONS within %d s", TCP_BUDGET_MS / 1000);
-		diag_sin(&dst, x->addr[st->h], x->opts->sip_port);
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-		st->w.fd = fd;
-		st->w.cb = tcp_on_io;
-		sys_set_dscp(fd, x->opts->dscp_signal);
-		if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0 && errno != EINPROGRESS) {
-			int e = errno;
-
-			sip_finish(st, DIAG_FAIL, "no TCP 5060 connection to %s (%s)", host_of(st), strerror(e));
+		fd = probe_socket(&dst, dlen, SOCK_STREAM, o->dscp_signal);
+		if (fd < 0) {
+			sip_finish(st, DIAG_FAIL, "no %s connection to %s (%s)", st->tname, host_of(st), strerror(-fd));
 			return 0;
 		}
+		st->w.fd = fd;
+		st->w.cb = tcp_on_io;
 		ev_fd_add(&st->w, EV_WRITE);
 		ev_timer_set(&st->budget, TCP_BUDGET_MS);
 		return 0;
 	default:
-		diag_threshold_set(&c->res, "a verified TLS handshake within %d s", TLS_BUDGET_MS / 1000);
-		snprintf(st->resolve, sizeof(st->resolve), "%s:%u:%s", host_of(st), x->opts->sip_tls_port, ip);
+		if (st->family == F_V6)
+			snprintf(st->resolve, sizeof(st->resolve), "%s:%u:[%s]", host_of(st), port, ip);
+		else
+			snprintf(st->resolve, sizeof(st->resolve), "%s:%u:%s", host_of(st), port, ip);
 		st->rlist = curl_slist_append(NULL, st->resolve);
-		snprintf(url, sizeof(url), "https://%s:%u/", host_of(st), x->opts->sip_tls_port);
+		snprintf(url, sizeof(url), "https://%s:%u/", host_of(st), port);
 		st->easy = tls_easy(x, url, st->curl_err, st->rlist, TLS_BUDGET_MS);
 		if (!st->easy)
 			return -ENOMEM;
 		curl_easy_setopt(st->easy, CURLOPT_CONNECT_ONLY, 1L);
+		curl_easy_setopt(st->easy, CURLOPT_IPRESOLVE,
+				 st->family == F_V6 ? CURL_IPRESOLVE_V6 : CURL_IPRESOLVE_V4);
 		if (diag_curl_add(x->curl, st->easy, tls_done, st) < 0) {
 			curl_easy_cleanup(st->easy);
 			st->easy = NULL;
@@ -388,32 +512,104 @@ static int sip_start(struct diag_check *c)
 	}
 }
 
+static const char *const tp_names[] = { "UDP", "TCP", "TLS" };
+
+static int sip_start(struct diag_check *c)
+{
+	const struct diag_check_type *t = c->type;
+	struct diag_ctx *x = c->ctx;
+	struct sip_check *k = calloc(1, sizeof(*k));
+	int h = t->arg / 3 ? DIAG_H_WEST : DIAG_H_EAST, transport = t->arg % 3;
+	unsigned port = transport == T_TLS ? x->opts->sip_tls_port : x->opts->sip_port;
+
+	if (!k)
+		return -ENOMEM;
+	k->c = c;
+	c->priv = k;
+	/* the title names the provisioned port ("East UDP 5060"); it lives as long as the report */
+	snprintf(x->sip_title[t->arg], sizeof(x->sip_title[0]), "%s %s %u", h == DIAG_H_EAST ? "East" : "West",
+		 tp_names[transport], port);
+	c->res.title = x->sip_title[t->arg];
+	if (transport == T_UDP)
+		diag_threshold_set(&c->res, "a SIP answer to OPTIONS within %d s", UDP_BUDGET_MS / 1000);
+	else if (transport == T_TCP)
+		diag_threshold_set(&c->res, "connect and a SIP answer to OPTIONS within %d s", TCP_BUDGET_MS / 1000);
+	else
+		diag_threshold_set(&c->res, "a verified TLS handshake within %d s", TLS_BUDGET_MS / 1000);
+	for (int f = 0; f < 2; f++) {
+		struct sip_state *st;
+
+		if (f == F_V6 && (x->v6 != DIAG_V6_GLOBAL || !x->resolved6[h]))
+			continue;
+		if (!(st = calloc(1, sizeof(*st))))
+			goto nomem;
+		k->p[f] = st;
+		st->own = k;
+		st->c = c;
+		st->family = f;
+		st->h = h;
+		st->transport = transport;
+		st->w.fd = -1;
+		st->retx.cb = udp_on_retx;
+		st->budget.cb = sip_on_budget;
+		snprintf(st->tname, sizeof(st->tname), "%s %u", tp_names[transport], port);
+	}
+	/* every probe exists before the first starts: a probe finishing at once settles only
+	 * when the others are done too */
+	for (int f = 0; f < 2; f++) {
+		struct sip_state *st = k->p[f];
+		int err;
+
+		if (!st)
+			continue;
+		if ((err = probe_start(st)) < 0)
+			sip_finish(st, DIAG_FAIL, "the %s probe could not run: %s", f == F_V6 ? "IPv6" : "IPv4",
+				   strerror(-err));
+		if (c->priv != k)
+			break; /* settled (and freed) */
+	}
+	return 0;
+nomem:
+	for (int f = 0; f < 2; f++)
+		free(k->p[f]);
+	free(k);
+	c->priv = NULL;
+	return -ENOMEM;
+}
+
 static void sip_cancel(struct diag_check *c)
 {
-	struct sip_state *st = c->priv;
+	struct sip_check *k = c->priv;
 
-	if (!st)
+	if (!k)
 		return;
-	sip_release(st);
-	free(st);
+	for (int f = 0; f < 2; f++) {
+		if (k->p[f])
+			sip_release(k->p[f]);
+		free(k->p[f]);
+	}
+	free(k);
 	c->priv = NULL;
 }
 
 #define SIPT(i, idv, nm, title, host) \
 	{ idv, nm, title, 2, false, host, i, sip_start, sip_cancel }
 const struct diag_check_type diag_chk_sip[6] = {
-	SIPT(0, DIAG_C_EAST_UDP, "east-udp", "East UDP 5060", DIAG_H_EAST),
-	SIPT(1, DIAG_C_EAST_TCP, "east-tcp", "East TCP 5060", DIAG_H_EAST),
-	SIPT(2, DIAG_C_EAST_TLS, "east-tls", "East TLS 5061", DIAG_H_EAST),
-	SIPT(3, DIAG_C_WEST_UDP, "west-udp", "West UDP 5060", DIAG_H_WEST),
-	SIPT(4, DIAG_C_WEST_TCP, "west-tcp", "West TCP 5060", DIAG_H_WEST),
-	SIPT(5, DIAG_C_WEST_TLS, "west-tls", "West TLS 5061", DIAG_H_WEST),
+	SIPT(0, DIAG_C_EAST_UDP, "east-udp", "East UDP", DIAG_H_EAST),
+	SIPT(1, DIAG_C_EAST_TCP, "east-tcp", "East TCP", DIAG_H_EAST),
+	SIPT(2, DIAG_C_EAST_TLS, "east-tls", "East TLS", DIAG_H_EAST),
+	SIPT(3, DIAG_C_WEST_UDP, "west-udp", "West UDP", DIAG_H_WEST),
+	SIPT(4, DIAG_C_WEST_TCP, "west-tcp", "West TCP", DIAG_H_WEST),
+	SIPT(5, DIAG_C_WEST_TLS, "west-tls", "West TLS", DIAG_H_WEST),
 };
 
-void diag_sip_reach_advise(struct diag_result *res[6])
+void diag_sip_reach_advise(const struct diag_opts *o, struct diag_result *res[6])
 {
-	static const char *const allow[] = { "UDP 5060", "TCP 5060", "TLS 5061" };
 	static const char *const prov[] = { "UDP", "TCP", "TLS" };
+	char allow[3][16];
+
+	for (int t = 0; t < 3; t++)
+		snprintf(allow[t], sizeof(allow[t]), "%s %u", prov[t], t == T_TLS ? o->sip_tls_port : o->sip_port);
 
 	for (int i = 0; i < 6; i++) {
 		struct diag_result *r = res[i];
@@ -441,10 +637,11 @@ void diag_sip_reach_advise(struct diag_result *res[6])
 		else if (other_ok)
 			diag_verdict_set(r, DIAG_FAIL,
 				 "%s; the other region works, calls fail over to it: allow outbound SIP to both "
-				 "regions (UDP/TCP 5060, TLS 5061)", cause);
+				 "regions (UDP/TCP %u, TLS %u)", cause, o->sip_port, o->sip_tls_port);
 		else
 			diag_verdict_set(r, DIAG_FAIL,
-				 "%s: allow outbound SIP (UDP/TCP 5060, TLS 5061) to both regions", cause);
+				 "%s: allow outbound SIP (UDP/TCP %u, TLS %u) to both regions", cause, o->sip_port,
+				 o->sip_tls_port);
 		if (!r->brief[0])
 			snprintf(r->brief, sizeof(r->brief), "no answer");
 	}

@@ -24,6 +24,7 @@ static const char *const tokens[DIAG_C_COUNT] = {
 	[DIAG_C_NAT] = "nat", [DIAG_C_SIP_ALG] = "alg", [DIAG_C_VOICE] = "voice",
 	[DIAG_C_DSCP] = "dscp", [DIAG_C_MTU] = "mtu", [DIAG_C_UDP_LIFETIME] = "udpto",
 	[DIAG_C_CALL] = "call", [DIAG_C_AUDIO] = "audio", [DIAG_C_SRTP] = "srtp",
+	[DIAG_C_FAMILY] = "fam",
 };
 
 /* Report ids by check, for a result whose id was not filled (the runner fills it from its type). */
@@ -35,6 +36,7 @@ static const char *const report_ids[DIAG_C_COUNT] = {
 	[DIAG_C_NAT] = "nat", [DIAG_C_SIP_ALG] = "sip-alg", [DIAG_C_VOICE] = "voice",
 	[DIAG_C_DSCP] = "dscp", [DIAG_C_MTU] = "mtu", [DIAG_C_UDP_LIFETIME] = "udp-lifetime",
 	[DIAG_C_CALL] = "call", [DIAG_C_AUDIO] = "audio", [DIAG_C_SRTP] = "srtp",
+	[DIAG_C_FAMILY] = "family",
 };
 
 void diag_report_compute(struct diag_report *rep)
@@ -206,6 +208,14 @@ int diag_report_summary(const struct diag_report *rep, char *buf, size_t cap)
 		const char *cmos = diag_result_value(&rep->results[DIAG_C_CALL], "mos");
 
 		if (cmos && append(buf, cap, &pos, ";call=%s", cmos) < 0)
+			return -ENOSPC;
+	}
+	/* the IP family used for the platform: fam=4 / fam=6 */
+	if (rep->present[DIAG_C_FAMILY] && rep->results[DIAG_C_FAMILY].done) {
+		const char *fam = diag_result_value(&rep->results[DIAG_C_FAMILY], "uses");
+
+		if (fam && (!strcmp(fam, "IPv4") || !strcmp(fam, "IPv6")) &&
+		    append(buf, cap, &pos, ";fam=%c", fam[3]) < 0)
 			return -ENOSPC;
 	}
 	for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {

@@ -41,6 +41,7 @@ static const struct diag_check_type *const types[DIAG_C_COUNT] = {
 	[DIAG_C_CALL] = &diag_chk_call,
 	[DIAG_C_AUDIO] = &diag_chk_audio,
 	[DIAG_C_SRTP] = &diag_chk_srtp,
+	[DIAG_C_FAMILY] = &diag_chk_family,
 };
 
 enum run_state { RUN_PHASE1, RUN_PHASE2, RUN_MAIN_DONE, RUN_ALL_DONE };
@@ -54,6 +55,7 @@ struct diag_run {
 	struct diag_listener *listeners;
 	enum run_state state;
 	bool starting;               /* inside a start loop: defer phase changes */
+	bool phase3;                 /* the checks judged from the others have started */
 	bool latest;                 /* the runner's latest finished report */
 	struct ev_timer deadline;
 	struct ev_timer reaper;      /* frees the run outside any callback */
@@ -361,7 +363,7 @@ static void report_finish(struct diag_run *run)
 	for (int i = 0; i < 6; i++)
 		sip[i] = &rep->results[DIAG_C_EAST_UDP + i];
 	if (enabled(run, DIAG_C_EAST_UDP))
-		diag_sip_reach_advise(sip);
+		diag_sip_reach_advise(&run->opts, sip);
 	rep->duration_ms = ev_now_ms() - rep->started_mono_ms;
 	diag_report_compute(rep);
 }
@@ -396,6 +398,10 @@ static void run_advance(struct diag_run *run)
 	if (run->state == RUN_PHASE1 && phase_done(run, 1, true)) {
 		run->state = RUN_PHASE2;
 		start_phase(run, 2);
+	}
+	if (run->state == RUN_PHASE2 && !run->phase3 && phase_done(run, 2, false)) {
+		run->phase3 = true;
+		start_phase(run, 3);
 	}
 	if (run->state == RUN_PHASE2 && phase_done(run, 0, false)) {
 		run->state = RUN_MAIN_DONE;
@@ -556,6 +562,7 @@ static void ctx_init(struct diag_run *run)
 	size_t n = strcspn(prov, ":/?#");
 
 	x->opts = o;
+	x->results = run->report.results;
 	if (n >= sizeof(x->host[DIAG_H_PROV]))
 		n = sizeof(x->host[DIAG_H_PROV]) - 1;
 	memcpy(x->host[DIAG_H_PROV], prov, n);
@@ -612,6 +619,11 @@ int diag_runner_start(struct diag_runner *r, const struct diag_opts *o, struct d
 	/* the local checks and DNS feed every other check */
 	run->opts.checks |= DIAG_CHECK_BIT(DIAG_C_LINK) | DIAG_CHECK_BIT(DIAG_C_ADDRESS) |
 			    DIAG_CHECK_BIT(DIAG_C_CLOCK) | DIAG_CHECK_BIT(DIAG_C_DNS);
+	/* the family verdict comes with the SIP rows it judges */
+	if (run->opts.checks & (DIAG_CHECK_BIT(DIAG_C_EAST_UDP) | DIAG_CHECK_BIT(DIAG_C_EAST_TCP) |
+				DIAG_CHECK_BIT(DIAG_C_EAST_TLS) | DIAG_CHECK_BIT(DIAG_C_WEST_UDP) |
+				DIAG_CHECK_BIT(DIAG_C_WEST_TCP) | DIAG_CHECK_BIT(DIAG_C_WEST_TLS)))
+		run->opts.checks |= DIAG_CHECK_BIT(DIAG_C_FAMILY);
 	ctx_init(run);
 	run->ctx.curl = diag_curl_new();
 	if (!run->ctx.curl) {

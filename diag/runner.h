@@ -49,6 +49,8 @@ enum diag_check_id {
 	DIAG_C_CALL,                         /* test call to the echo service (issue 7) */
 	DIAG_C_AUDIO,                        /* speaker -> microphone through ALSA */
 	DIAG_C_SRTP,                         /* libsrtp2 known-answer vectors */
+	DIAG_C_FAMILY,                       /* the IP family used for the platform (dual stack);
+					      * on whenever a SIP row is */
 	DIAG_C_COUNT
 };
 

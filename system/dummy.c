@@ -54,9 +54,24 @@ static int dummy_vlan_del(const char *parent, unsigned vid)
 	return 0;
 }
 
+/* The addresses planted in sys_dummy_last (any interface but "none"). */
+static int dummy_iface_addrs(const char *iface, struct sys_addr *out, size_t max)
+{
+	size_t n = sys_dummy_last.naddrs;
+
+	sys_dummy_last.addrs_calls++;
+	if (!strcmp(iface, "none"))
+		return -ENODEV;
+	if (n > max)
+		n = max;
+	memcpy(out, sys_dummy_last.addrs, n * sizeof(*out));
+	return (int)n;
+}
+
 const struct sys_ops sys_dummy_ops = {
 	.name = "dummy",
 	.set_dscp = dummy_set_dscp,
 	.vlan_add = dummy_vlan_add,
 	.vlan_del = dummy_vlan_del,
+	.iface_addrs = dummy_iface_addrs,
 };

@@ -2,6 +2,8 @@
 #ifndef DSA_SYSTEM_DUMMY_H
 #define DSA_SYSTEM_DUMMY_H
 
+#include "system/system.h"
+
 struct sys_dummy_record {
 	int fd;
 	int dscp;
@@ -13,6 +15,9 @@ struct sys_dummy_record {
 	unsigned vlan_add_calls, vlan_del_calls;
 	unsigned char vlan_msg[512];   /* the RTM_NEWLINK the Linux backend would send */
 	int vlan_msg_len;
+	/* addresses sys_iface_addrs returns (planted by the test) */
+	struct sys_addr addrs[8];
+	unsigned naddrs, addrs_calls;
 };
 
 /* Forget everything recorded. */

@@ -45,6 +45,13 @@ int sys_vlan_del(const char *parent, unsigned vid)
 	return backend->vlan_del(parent, vid);
 }
 
+int sys_iface_addrs(const char *iface, struct sys_addr *out, size_t max)
+{
+	if (!iface || !*iface || (!out && max))
+		return -EINVAL;
+	return backend->iface_addrs(iface, out, max);
+}
+
 int sys_dscp_to_priority(int dscp)
 {
 	if (dscp >= 46)
@@ -80,6 +87,7 @@ const struct sys_ops sys_linux_ops = {
 	.set_dscp = linux_set_dscp,
 	.vlan_add = sys_linux_vlan_add,
 	.vlan_del = sys_linux_vlan_del,
+	.iface_addrs = sys_linux_iface_addrs,
 };
 
 int sys_default_iface(char *name, size_t size)

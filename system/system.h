@@ -11,6 +11,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* One address of an interface, as the kernel reports it (RTM_NEWADDR). */
+struct sys_addr {
+	int family;                          /* AF_INET or AF_INET6 */
+	unsigned char addr[16];              /* network order; 4 bytes for IPv4 */
+	unsigned prefixlen;
+	unsigned scope;                      /* RT_SCOPE_UNIVERSE, _LINK, _HOST */
+	uint32_t flags;                      /* IFA_F_* (PERMANENT, TEMPORARY, MANAGETEMPADDR...) */
+	unsigned proto;                      /* IFA_PROTO (3: SLAAC, Linux 6.3+), 0 unknown */
+	uint32_t valid_s;                    /* valid lifetime, UINT32_MAX forever */
+};
+
+/* Where an address came from, as far as the kernel tells. */
+enum sys_addr_origin {
+	SYS_ADDR_STATIC = 0,                 /* permanent (configured by hand or a client without lifetime) */
+	SYS_ADDR_DHCP,                       /* IPv4 with a lease lifetime */
+	SYS_ADDR_SLAAC,                      /* IPv6 from router advertisements */
+	SYS_ADDR_DHCPV6,                     /* IPv6 /128 with a lifetime, not from SLAAC */
+	SYS_ADDR_LINKLOCAL,                  /* fe80::/10 */
+	SYS_ADDR_OTHER,
+};
+
 struct sys_ops {
 	const char *name;
 	/* Mark fd's outgoing packets with dscp (0-63) and the matching SO_PRIORITY. */
@@ -20,6 +41,8 @@ struct sys_ops {
 	int (*vlan_add)(const char *parent, unsigned vid, unsigned prio);
 	/* Delete <parent>.<vid>. 0 or -errno (-ENODEV when absent). */
 	int (*vlan_del)(const char *parent, unsigned vid);
+	/* The addresses of iface (both families) into out; how many (<= max) or -errno. */
+	int (*iface_addrs)(const char *iface, struct sys_addr *out, size_t max);
 };
 
 /* The Linux backend. */
@@ -77,6 +100,25 @@ int sys_default_iface(char *name, size_t size);
 
 /* The first IPv4 address of iface as "a.b.c.d/len" into out; 0 or -ENOENT. */
 int sys_iface_ipv4(const char *iface, char *out, size_t size);
+
+/* The addresses of iface (both families) through the backend, in the kernel's order, into
+ * out; how many (<= max) or -errno (-ENODEV: no such interface). */
+int sys_iface_addrs(const char *iface, struct sys_addr *out, size_t max);
+
+/* Where a is from (pure: its family, scope, flags, protocol and prefix length). */
+enum sys_addr_origin sys_addr_origin(const struct sys_addr *a);
+
+/* "static", "DHCP", "SLAAC", "DHCPv6", "link-local", "other". */
+const char *sys_addr_origin_name(enum sys_addr_origin o);
+
+/* Not tentative and duplicate address detection did not fail. */
+bool sys_addr_usable(const struct sys_addr *a);
+
+/* Parse RTM_NEWADDR messages of a dump in buf (pure): those of ifindex (0: all) are stored
+ * into out (up to max) and counted in *n (which may exceed max). 1 at NLMSG_DONE, 0 when
+ * more is to come, -errno for an error message. */
+int sys_nl_addr_parse(const void *buf, size_t len, int ifindex, struct sys_addr *out, size_t max,
+		      size_t *n);
 
 /* The MAC address of iface as "aa:bb:cc:dd:ee:ff" (out: 18 bytes); 0 or -errno. */
 int sys_iface_mac(const char *iface, char *out, size_t size);

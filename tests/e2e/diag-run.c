@@ -87,7 +87,7 @@ static int check_ids(const char *list, uint32_t *mask)
 		static const char *const ids[DIAG_C_COUNT] = {
 			"link", "address", "clock", "dns", "https", "east-udp", "east-tcp", "east-tls",
 			"west-udp", "west-tcp", "west-tls", "rtp-ports", "nat", "sip-alg", "voice", "dscp",
-			"mtu", "udp-lifetime", "call", "audio", "srtp",
+			"mtu", "udp-lifetime", "call", "audio", "srtp", "family",
 		};
 		int i;
 

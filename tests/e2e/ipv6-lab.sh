@@ -1,11 +1,15 @@
 #!/bin/bash
-# ipv6-lab.sh - dual stack in the lab (`lab up dual-stack`): the router announces
-# an IPv6 prefix (dnsmasq RA) and routes IPv6 without NAT while IPv4 stays NATed;
+# ipv6-lab.sh - dual stack in the lab (`lab up dual-stack cgnat`): the router announces
+# an IPv6 prefix (dnsmasq RA) and routes IPv6 without NAT while IPv4 goes through the
+# router's NAT and the carrier's (CGNAT);
 # the registrar name has AAAA and A. The phone registers over IPv6 (Contact with
 # an RFC 5118 literal, the binding in Kamailio from the phone's own IPv6 address);
 # IPv6 blocked at the router -> registered over IPv4 (keepalive, then the next
 # target); a fresh start with IPv6 still blocked -> IPv4 within the documented
-# fall-back time (4 T1 = 2 s); the status names the family each time.
+# fall-back time (4 T1 = 2 s); the status names the family each time. The self-test
+# (diag-run, its XML report checked by diag-assert.py) names the family and the cause
+# both ways: "IPv4 behind carrier-grade NAT, IPv6 native: the phone uses IPv6", then
+# with IPv6 blocked "IPv6 address but no IPv6 route to the platform: the phone uses IPv4".
 [ -n "${DSA_LAB_LOCKED:-}" ] || [ "$(id -u)" != 0 ] || \
 	exec "$top_srcdir/tests/lab/lab" with-lock "$0" "$@"
 source "$top_srcdir/tests/lib/tap.sh"
@@ -15,6 +19,8 @@ LAB="$top_srcdir/tests/lab/lab"
 [ -x "$LAB" ] || skip_all "no lab"
 source "$top_srcdir/tests/lab/lab.env"
 DRIVER="$top_builddir/tests/e2e/sip-driver"
+DIAGRUN="$top_builddir/tests/e2e/diag-run"
+ASSERT="$top_srcdir/tests/e2e/diag-assert.py"
 T=$(mktemp -d /tmp/dsa-ipv6-lab.XXXXXX)
 chmod 755 "$T"
 D="" CAP=""
@@ -26,7 +32,7 @@ cleanup() {
 	[ -n "${KEEP_TMP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
-"$LAB" up dual-stack >"$T/lab-up.log" 2>&1 || { echo "1..0 # SKIP lab up dual-stack failed: $(tail -1 "$T/lab-up.log")"; exit 0; }
+"$LAB" up dual-stack cgnat >"$T/lab-up.log" 2>&1 || { echo "1..0 # SKIP lab up dual-stack cgnat failed: $(tail -1 "$T/lab-up.log")"; exit 0; }
 
 ul() { "$LAB" exec platform kamcmd -s "$1" ul.dump 2>/dev/null; }
 wait_target() { # wait_target REGEX SECONDS: registered, and the status target matches
@@ -44,9 +50,37 @@ driver_bg() {
 		--domain "$DSA_LAB_DOMAIN" --mac "$DSA_LAB_PHONE_MAC" --status "$T/st" "$@" >>"$T/driver.out" 2>&1 &
 	D=$!
 }
+selftest() { # selftest NAME [diag-assert args...]: the self-test in the phone namespace, asserts on its report
+	local name=$1 line
+	shift
+	# bounded: a hung run must not hold the lab lock
+	timeout -k 5 60 "$LAB" exec-phone "$DIAGRUN" --if "$DSA_LAB_PHONE_IF" --prov-url "$DSA_LAB_PROV_URL" \
+		--ca "$DSA_LAB_CA_CERT" --cert "$DSA_LAB_DEVICE_CERT" --key "$DSA_LAB_DEVICE_KEY" \
+		--east "$DSA_LAB_SIP6_HOST" --west "$DSA_LAB_SIP_WEST_HOST" \
+		--stun "$DSA_LAB_STUN_HOST:$DSA_LAB_STUN_PORT" --reflector "$DSA_LAB_REFLECTOR_HOST:$DSA_LAB_REFLECTOR_PORT" \
+		--only link,address,clock,dns,east-udp,east-tcp,west-udp,west-tcp,nat \
+		--xml "$T/$name.xml" >"$T/$name.out" 2>&1
+	sed 's/^/# /' "$T/$name.out"
+	[ -s "$T/$name.xml" ] || { fail "$name: the self-test wrote its report"; return; }
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*) pass "${line#ok - }" ;;
+		"not ok - "*) fail "${line#not ok - }" ;;
+		"# "*) echo "$line" ;;
+		esac
+	done < <(python3 "$ASSERT" "$T/$name.xml" "$name" "$@")
+}
 for _ in $(seq 1 150); do slaac && break; sleep 0.1; done
 ok "the phone has an IPv6 address from the router's RA ($(phone6)) and a default route" slaac
 P6=$(phone6)
+
+# the self-test with native IPv6 and IPv4 behind the carrier's NAT: it uses IPv6
+selftest selftest-native6 family=PASS nat=WARN address=PASS --rest=PASS \
+	--value="family:uses=~IPv6" --value="family:situation=~ipv6+cgnat" \
+	--advice="family=IPv4 behind carrier-grade NAT, IPv6 native: the phone uses IPv6" \
+	--value="nat:situation=~cgnat" --value="address:ipv6=~$P6/64 (SLAAC)" \
+	--value="east-udp:ipv6=~answered" --value="east-tcp:ipv6=~answered" --value="east-udp:ipv4=~answered" \
+	--value="east-udp:ipv6_server=~$DSA_LAB_SIP_EAST_IP6" --value="west-udp:ipv6=~not probed (no AAAA"
 
 ip netns exec "$DSA_LAB_NS_PLATFORM" tcpdump -i wan0 -U --immediate-mode -n -s 0 -w "$T/wan.pcap" \
 	"port $DSA_LAB_SIP_PORT" >"$T/tcpdump.log" 2>&1 &
@@ -90,4 +124,11 @@ n4=$(tshark -r "$T/wan.pcap" -Y "sip.Method == \"REGISTER\" && ip.dst == $DSA_LA
 echo "# REGISTERs on the platform's wire: IPv6 $n6, IPv4 $n4"
 both() { [ "$n6" -ge 1 ] && [ "$n4" -ge 1 ]; }
 ok "REGISTERs reached the platform over IPv6 and over IPv4" both
+
+# the self-test with IPv6 still blocked at the router: the phone uses IPv4, and says why
+selftest selftest-blocked6 family=WARN nat=WARN address=PASS --rest=PASS \
+	--value="family:uses=~IPv4" --value="family:situation=~ipv6-no-route" \
+	--advice="family=IPv6 address but no IPv6 route to the platform: the phone uses IPv4" \
+	--advice="family=carrier-grade NAT" \
+	--value="east-udp:ipv6=~failed" --value="east-udp:ipv4=~answered" --advice="east-udp=over IPv6: no answer"
 done_testing

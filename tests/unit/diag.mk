@@ -41,3 +41,8 @@ check_PROGRAMS += test_diag_voice
 TESTS += test_diag_voice
 test_diag_voice_SOURCES = test_diag_voice.c
 test_diag_voice_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += test_diag_family
+TESTS += test_diag_family
+test_diag_family_SOURCES = test_diag_family.c dnszone.c dnszone.h
+test_diag_family_LDADD = $(UNIT_LIBS)

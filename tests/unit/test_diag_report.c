@@ -23,6 +23,7 @@
 static const char *const ids[DIAG_C_COUNT] = {
 	"link", "address", "clock", "dns", "https", "east-udp", "east-tcp", "east-tls", "west-udp",
 	"west-tcp", "west-tls", "rtp-ports", "nat", "sip-alg", "voice", "dscp", "mtu", "udp-lifetime",
+	"call", "audio", "srtp", "family",
 };
 
 /* A report with every check present and the given verdict on all of them. */

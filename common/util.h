@@ -11,6 +11,19 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* 64-bit integers as double, correctly rounded like a cast: the two exact
+ * halves, summed once. A plain cast calls libgcc's soft-float __aeabi_l2d on
+ * 32-bit ARM, which brings ~900 bytes of soft-float addition into the binary. */
+static inline double utl_u64_double(uint64_t v)
+{
+	return (double)(uint32_t)(v >> 32) * 4294967296.0 + (double)(uint32_t)v;
+}
+
+static inline double utl_i64_double(int64_t v)
+{
+	return (double)(int32_t)(v >> 32) * 4294967296.0 + (double)(uint32_t)v;
+}
+
 #define DSA_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define DSA_UNUSED __attribute__((unused))
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/ev.h"
+#include "common/util.h"
 #include "diag/check.h"
 #include "diag/emodel.h"
 #include "diag/probe.h"
@@ -158,7 +159,7 @@ static void voice_finish(struct voice_state *st)
 			       st->ntx_kernel >= st->sent ? "kernel TX and RX (SO_TIMESTAMPING software)" :
 			       st->ntx_kernel ? "kernel RX; kernel TX for some packets, user-space send time for the rest" :
 			       "kernel RX; user-space send time (the kernel gave no TX timestamps)");
-		diag_value_add(r, "reflector_lateness_max", "ms", "%.1f", st->overshoot_max_ns / 1e6);
+		diag_value_add(r, "reflector_lateness_max", "ms", "%.1f", utl_i64_double(st->overshoot_max_ns) / 1e6);
 	}
 	diag_value_add(r, "bursts", "", "%u", s.bursts);
 	diag_value_add(r, "burst_max", "packets", "%u", s.burst_max);
@@ -189,7 +190,7 @@ static void voice_finish(struct voice_state *st)
 		diag_irate_sentence(&ir, DIAG_M_LOSS, bad + l, sizeof(bad) - l);
 	}
 	rate_value(r, &o->th, DIAG_M_RTT, rtt, &v, bad, sizeof(bad));
-	pooled_pct = n ? 100.0 * (double)k / (double)n : s.loss_pct;
+	pooled_pct = n ? 100.0 * utl_u64_double(k) / utl_u64_double(n) : s.loss_pct;
 	mos = emodel_mos(&emodel_g711_plc, rtt, s.jitter_ms, pooled_pct, s.burst_ratio, &R);
 	diag_value_add(r, "mos", "", "%.2f", mos);
 	diag_value_add(r, "r_factor", "", "%.1f", R);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "diag/rtpstats.h"
 
 static bool seen_get(const struct rtpstats *s, uint32_t i)
@@ -66,12 +67,12 @@ void rtpstats_arrival(struct rtpstats *s, uint32_t seq, int64_t send_ns, int64_t
 
 		if (d < 0)
 			d = -d;
-		s->jitter_ns += ((double)d - s->jitter_ns) / 16.0;
+		s->jitter_ns += (utl_i64_double(d) - s->jitter_ns) / 16.0;
 	}
 	s->last_transit_ns = transit;
 	s->have_transit = true;
 
-	rtt = (double)transit;
+	rtt = utl_i64_double(transit);
 	if (s->received == 1 || rtt < s->rtt_min_ns)
 		s->rtt_min_ns = rtt;
 	if (s->received == 1 || rtt > s->rtt_max_ns)

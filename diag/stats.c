@@ -4,11 +4,12 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "common/util.h"
 #include "diag/stats.h"
 
 void diag_wilson_pct(uint64_t k, uint64_t n, double z, double *lo, double *hi)
 {
-	double p, z2, den, mid, half;
+	double p, z2, den, mid, half, dn;
 
 	if (n == 0) {
 		*lo = 0;
@@ -17,11 +18,12 @@ void diag_wilson_pct(uint64_t k, uint64_t n, double z, double *lo, double *hi)
 	}
 	if (k > n)
 		k = n;
-	p = (double)k / (double)n;
+	dn = utl_u64_double(n);
+	p = utl_u64_double(k) / dn;
 	z2 = z * z;
-	den = 1 + z2 / (double)n;
-	mid = (p + z2 / (2.0 * (double)n)) / den;
-	half = z * sqrt(p * (1 - p) / (double)n + z2 / (4.0 * (double)n * (double)n)) / den;
+	den = 1 + z2 / dn;
+	mid = (p + z2 / (2.0 * dn)) / den;
+	half = z * sqrt(p * (1 - p) / dn + z2 / (4.0 * dn * dn)) / den;
 	*lo = (k == 0 ? 0 : fmax(0, mid - half)) * 100;
 	*hi = (k == n ? 1 : fmin(1, mid + half)) * 100;
 }
@@ -31,7 +33,7 @@ void diag_rate_rate(const struct diag_thresholds *t, enum diag_metric m, uint64_
 {
 	out->k = k;
 	out->n = n;
-	out->value = n ? 100.0 * (double)k / (double)n : NAN;
+	out->value = n ? 100.0 * utl_u64_double(k) / utl_u64_double(n) : NAN;
 	diag_wilson_pct(k, n, DIAG_Z95, &out->lo, &out->hi);
 	out->lo_rating = diag_rate(t, m, out->lo);
 	out->hi_rating = diag_rate(t, m, out->hi);

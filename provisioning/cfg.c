@@ -135,16 +135,21 @@ enum vkind {
 	V_URL,       /* char[], https:// URL */
 };
 
+/* 32 bytes a row on 32-bit ARM (56 with size_t and double): every bound and
+ * default below is exact in a float (integers under 2^24, 0.5); a bound
+ * that is not (0.1) needs double here again. */
 struct setting {
 	const char *elem;            /* path below <dialstack>: "network/dscp" */
 	const char *attr;
 	enum vkind kind;
-	size_t off;
-	size_t size;                 /* char[] size */
-	double min, max;
-	double def;                  /* numeric default */
+	uint16_t off;
+	uint16_t size;               /* char[] size */
+	float min, max;
+	float def;                   /* numeric default */
 	const char *unit;            /* shown with ranges */
 };
+
+_Static_assert(sizeof(struct cfg_config) <= UINT16_MAX, "struct setting's off and size are 16-bit");
 
 #define F(f) offsetof(struct cfg_config, f), sizeof(((struct cfg_config *)0)->f)
 

@@ -13,6 +13,9 @@
 #   PKG_CONFIG="env PKG_CONFIG_SYSROOT_DIR=... PKG_CONFIG_LIBDIR=... pkg-config":
 #       only the sysroot's .pc files, their -I/-L prefixed with the sysroot;
 #       not <triplet>-pkg-config, which reads the build machine's multiarch dirs
+#   --enable-small  the phone's build is the size-optimised one (-Os, sections
+#       with --gc-sections, LTO; docs/cross-build.md); a --disable-small among
+#       CONFIGURE-ARGS comes later and wins
 # configure.ac only runs link tests, so nothing runs target code.
 set -eu
 
@@ -49,7 +52,7 @@ libdir=$sysroot/usr/lib/$triplet/pkgconfig:$sysroot/usr/lib/pkgconfig:$sysroot/u
 PKG_CONFIG="env PKG_CONFIG_SYSROOT_DIR=$sysroot PKG_CONFIG_LIBDIR=$libdir PKG_CONFIG_PATH= pkg-config"
 unset PKG_CONFIG_PATH PKG_CONFIG_LIBDIR PKG_CONFIG_SYSROOT_DIR
 
-exec "$srcdir/configure" --host="$triplet" \
+exec "$srcdir/configure" --host="$triplet" --enable-small \
 	CC="$triplet-gcc --sysroot=$sysroot" \
 	LDFLAGS="-Wl,-rpath-link,$sysroot/lib/$triplet -Wl,-rpath-link,$sysroot/usr/lib/$triplet ${LDFLAGS:-}" \
 	PKG_CONFIG="$PKG_CONFIG" \

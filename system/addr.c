@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <limits.h>
 #include <linux/if_addr.h>
 
 #ifndef IFA_PROTO
@@ -20,13 +21,28 @@
 #define PROTO_KERNEL_RA 3        /* IFAPROT_KERNEL_RA: made by SLAAC (Linux 6.3+) */
 #define PROTO_KERNEL_LL 2        /* IFAPROT_KERNEL_LL: link-local made by the kernel */
 
+/* The message at off when a whole one lies within len, else NULL. Not NLMSG_OK/NLMSG_NEXT
+ * on a size_t: a last message whose 4-aligned length runs past the end wraps the count
+ * left and walks off the buffer (found by fuzz_nl_addr). */
+static const struct nlmsghdr *nl_at(const void *buf, size_t len, size_t off)
+{
+	const struct nlmsghdr *h;
+
+	if (off > len || len - off < sizeof(*h))
+		return NULL;
+	h = (const struct nlmsghdr *)((const char *)buf + off);
+	if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > len - off)
+		return NULL;
+	return h;
+}
+
 int sys_nl_addr_parse(const void *buf, size_t len, int ifindex, struct sys_addr *out, size_t max,
 		      size_t *n)
 {
-	const struct nlmsghdr *h = buf;
-	size_t left = len;
+	const struct nlmsghdr *h;
 
-	for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+	for (size_t off = 0; (h = nl_at(buf, len, off)) != NULL;
+	     off += ((size_t)h->nlmsg_len + NLMSG_ALIGNTO - 1) & ~(size_t)(NLMSG_ALIGNTO - 1)) {
 		const struct ifaddrmsg *ifa;
 		const struct rtattr *a;
 		struct sys_addr x;

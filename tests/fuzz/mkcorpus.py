@@ -137,4 +137,25 @@ def bundle(c, m, ec='"c1"', em='-'):
 put('fuzz_store', 'lkg', b'\x00' + bundle(common, mac))
 put('fuzz_store', 'lkg-empty-common', b'\x00' + bundle(b'', mac, '-', '"m"'))
 put('fuzz_store', 'pair', b'\x01' + common + b'\n----\n' + mac)
+
+# ------------------------------------------------------------------ netlink address dump (system/addr.c)
+def rta(t, payload):
+    l = 4 + len(payload)
+    return struct.pack('=HH', l, t) + payload + b'\0' * ((4 - l % 4) % 4)
+
+def newaddr(family, plen, flags, scope, index, attrs):
+    body = struct.pack('=BBBBI', family, plen, flags, scope, index) + b''.join(attrs)
+    return struct.pack('=IHHII', 16 + len(body), 20, 2, 1, 0) + body
+
+DONE = struct.pack('=IHHIIi', 20, 3, 2, 1, 0, 0)
+v4 = newaddr(2, 24, 0, 0, 2, [rta(1, bytes([192, 168, 1, 20])), rta(2, bytes([192, 168, 1, 20])),
+                              rta(6, struct.pack('=IIII', 3600, 3600, 1, 1)), rta(8, struct.pack('=I', 0))])
+v6 = newaddr(10, 64, 0, 0, 2, [rta(1, bytes.fromhex('20010db8005000005eff fe100001'.replace(' ', ''))),
+                               rta(6, struct.pack('=IIII', 14400, 86400, 1, 1)), rta(8, struct.pack('=I', 0x100)),
+                               rta(11, bytes([3]))])
+ll = newaddr(10, 64, 0x80, 253, 2, [rta(1, bytes.fromhex('fe80000000000000' + '5eff00fffe100001')), rta(11, bytes([2]))])
+put('fuzz_nl_addr', 'dump', v4 + v6 + ll + DONE)
+put('fuzz_nl_addr', 'v6-only', v6 + DONE)
+put('fuzz_nl_addr', 'error', struct.pack('=IHHIIi', 36, 2, 0, 1, 0, -19) + b'\0' * 16)
+
 print('corpus written under', OUT)

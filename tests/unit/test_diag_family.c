@@ -127,6 +127,23 @@ static void test_parse_dump(void **state)
 	n = 0;
 	assert_int_equal(sys_nl_addr_parse(m.b, 7, 0, a, 8, &n), 0);
 	assert_int_equal(n, 0);
+	/* found by fuzz_nl_addr: a message whose length is not a multiple of 4 ends the buffer
+	 * (NLMSG_NEXT steps past the end); the walk stops, never reads beyond len */
+	{
+		struct nlmsghdr *h = (struct nlmsghdr *)m.b;
+
+		size_t l1;
+
+		m.len = 0;
+		put_addr(&m, AF_INET, "192.168.1.10", 24, RT_SCOPE_UNIVERSE, 0, -1, 60, 2);
+		l1 = m.len;
+		/* past the end we pass: a second message a wrapped walk would reach and count */
+		put_addr(&m, AF_INET, "192.168.1.11", 24, RT_SCOPE_UNIVERSE, 0, -1, 60, 2);
+		h->nlmsg_len = (uint32_t)l1 - 3;      /* aligned up it is l1: 3 bytes past len */
+		n = 0;
+		assert_int_equal(sys_nl_addr_parse(m.b, l1 - 3, 0, a, 8, &n), 0);
+		assert_int_equal(n, 1);
+	}
 }
 
 /* One row per origin the kernel can tell. */

@@ -29,6 +29,7 @@ static struct {
 	uint64_t virt_us;
 	uint64_t still_us;             /* the instant of the rounds counted in still_rounds */
 	unsigned still_rounds;         /* busy rounds at that instant: time held still */
+	uint64_t rounds;               /* rounds that ran a callback (ev_rounds) */
 } loop = { .epfd = -1, .wake = { -1, -1 } };
 
 static volatile sig_atomic_t sig_flag[EV_MAX_SIGNAL];
@@ -83,6 +84,7 @@ int ev_init(void)
 	}
 	wake_fd = loop.wake[1];
 	loop.timers = NULL;
+	loop.rounds = 0;
 	loop.signals = NULL;
 	loop.stop = false;
 	loop.ready = true;
@@ -453,7 +455,14 @@ int ev_run_once(int max_wait_ms)
 	/* Signals that arrived between epoll_wait and here are not lost: their
 	 * byte stays in the pipe and wakes the next round. */
 	n += run_timers();
+	if (n > 0)
+		loop.rounds++;
 	return n;
+}
+
+uint64_t ev_rounds(void)
+{
+	return loop.rounds;
 }
 
 int ev_run(void)

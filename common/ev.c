@@ -279,7 +279,10 @@ int ev_clock_advance_ms(uint64_t ms)
 			break;
 		if (loop.timers->due_us > loop.virt_us)
 			loop.virt_us = loop.timers->due_us;
-		n += run_timers();
+		r = run_timers();
+		if (r > 0)
+			loop.rounds++;
+		n += r;
 	}
 	loop.virt_us = end;
 	r = virt_drain(&n);

@@ -30,11 +30,11 @@
 #define PONG_WAIT_MS(reg) (20u * (reg)->o.t1_ms)
 #define STUN_WAIT_MS(reg) (10u * (reg)->o.t1_ms)
 #define KA_RETRY_MS(reg)  (6u * (reg)->o.t1_ms)
-/* A keepalive asks for an answer (a check: STUN request, OPTIONS, CRLFCRLF ping)
- * only when the registrar would otherwise go unheard for this long at the next
- * keepalive (60 s at the default T1); the ones between are unanswered (a CRLFCRLF
- * datagram on UDP), so an idle phone wakes once per keepalive and once a minute
- * for the check's answer (issue 13). */
+/* A UDP keepalive asks for an answer (a check: STUN request or OPTIONS) only
+ * when the registrar would otherwise go unheard for longer than this by the
+ * next keepalive (60 s at the default T1); the ones between are unanswered
+ * CRLFCRLF datagrams, so an idle phone wakes once per keepalive and once a
+ * minute for the check's answer (issue 13). Streams ping every keepalive. */
 #define KA_CHECK_MS(reg)  (120u * (reg)->o.t1_ms)
 /* Happy Eyeballs (RFC 8305 in spirit): a first answer over one family within this
  * time (2 s at the default T1), or the next target, of the other family, is tried */

@@ -31,10 +31,13 @@
 #define STUN_WAIT_MS(reg) (10u * (reg)->o.t1_ms)
 #define KA_RETRY_MS(reg)  (6u * (reg)->o.t1_ms)
 /* A UDP keepalive asks for an answer (a check: STUN request or OPTIONS) only
- * when the registrar would otherwise go unheard for longer than this by the
- * next keepalive (60 s at the default T1); the ones between are unanswered
- * CRLFCRLF datagrams, so an idle phone wakes once per keepalive and once a
- * minute for the check's answer (issue 13). Streams ping every keepalive. */
+ * when the registrar would otherwise go unheard for longer than the check
+ * period by the next keepalive: 120*T1 (60 s at the default T1), or three
+ * keepalive intervals when shorter (short keepalives keep their quick
+ * detection: at most one answer per three keepalives). The ones between are
+ * unanswered CRLFCRLF datagrams, so an idle phone with the default 20 s wakes
+ * once per keepalive and once a minute for the check's answer (issue 13).
+ * Streams ping every keepalive. */
 #define KA_CHECK_MS(reg)  (120u * (reg)->o.t1_ms)
 /* Happy Eyeballs (RFC 8305 in spirit): a first answer over one family within this
  * time (2 s at the default T1), or the next target, of the other family, is tried */
@@ -494,13 +497,17 @@ static void ka_send(struct binding *b)
 }
 
 /* Whether this keepalive must ask for an answer: one is outstanding, or else the
- * registrar would be unheard for more than KA_CHECK_MS by the next keepalive
- * (with keepalive 20 s: every third one); streams always. */
+ * registrar would be unheard for more than the check period by the next
+ * keepalive (with keepalive 20 s: every third one); streams always. */
 static bool ka_check_due(const struct binding *b)
 {
+	uint64_t period = KA_CHECK_MS(b->reg);
+
 	if (b->reg->o.registrars[b->idx].transport != SIP_TP_UDP || b->stun_waiting)
 		return true;
-	return ev_now_ms() + (uint64_t)b->ka_ms > b->heard_ms + KA_CHECK_MS(b->reg);
+	if (period > 3 * (uint64_t)b->ka_ms)
+		period = 3 * (uint64_t)b->ka_ms;
+	return ev_now_ms() + (uint64_t)b->ka_ms > b->heard_ms + period;
 }
 
 static void on_t_ka(struct ev_timer *t)

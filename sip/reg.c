@@ -31,8 +31,8 @@
 #define STUN_WAIT_MS(reg) (10u * (reg)->o.t1_ms)
 #define KA_RETRY_MS(reg)  (6u * (reg)->o.t1_ms)
 /* A UDP keepalive asks for an answer (a check: STUN request or OPTIONS) only
- * when the registrar would otherwise go unheard for longer than the check
- * period by the next keepalive: 120*T1 (60 s at the default T1), or three
+ * once per check period, at the keepalive nearest to a period after the last
+ * proof of life (REGISTER 2xx, answered check): 120*T1 (60 s at the default T1), or three
  * keepalive intervals when shorter (short keepalives keep their quick
  * detection: at most one answer per three keepalives). The ones between are
  * unanswered CRLFCRLF datagrams, so an idle phone with the default 20 s wakes
@@ -496,9 +496,11 @@ static void ka_send(struct binding *b)
 	}
 }
 
-/* Whether this keepalive must ask for an answer: one is outstanding, or else the
- * registrar would be unheard for more than the check period by the next
- * keepalive (with keepalive 20 s: every third one); streams always. */
+/* Whether this keepalive must ask for an answer: one is outstanding, or else
+ * this is the keepalive nearest to one check period after the last proof of
+ * life (older than the period less half an interval: a timer that fires a few
+ * ms late each round must not pull the check one keepalive early); with
+ * keepalive 20 s every third one. Streams always. */
 static bool ka_check_due(const struct binding *b)
 {
 	uint64_t period = KA_CHECK_MS(b->reg);
@@ -507,7 +509,7 @@ static bool ka_check_due(const struct binding *b)
 		return true;
 	if (period > 3 * (uint64_t)b->ka_ms)
 		period = 3 * (uint64_t)b->ka_ms;
-	return ev_now_ms() + (uint64_t)b->ka_ms > b->heard_ms + period;
+	return ev_now_ms() + (uint64_t)b->ka_ms / 2 > b->heard_ms + period;
 }
 
 static void on_t_ka(struct ev_timer *t)

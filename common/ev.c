@@ -29,6 +29,7 @@ static struct {
 	uint64_t virt_us;
 	uint64_t still_us;             /* the instant of the rounds counted in still_rounds */
 	unsigned still_rounds;         /* busy rounds at that instant: time held still */
+	uint64_t rounds;               /* rounds that ran a callback (ev_rounds) */
 } loop = { .epfd = -1, .wake = { -1, -1 } };
 
 static volatile sig_atomic_t sig_flag[EV_MAX_SIGNAL];
@@ -83,6 +84,7 @@ int ev_init(void)
 	}
 	wake_fd = loop.wake[1];
 	loop.timers = NULL;
+	loop.rounds = 0;
 	loop.signals = NULL;
 	loop.stop = false;
 	loop.ready = true;
@@ -277,7 +279,10 @@ int ev_clock_advance_ms(uint64_t ms)
 			break;
 		if (loop.timers->due_us > loop.virt_us)
 			loop.virt_us = loop.timers->due_us;
-		n += run_timers();
+		r = run_timers();
+		if (r > 0)
+			loop.rounds++;
+		n += r;
 	}
 	loop.virt_us = end;
 	r = virt_drain(&n);
@@ -453,7 +458,14 @@ int ev_run_once(int max_wait_ms)
 	/* Signals that arrived between epoll_wait and here are not lost: their
 	 * byte stays in the pipe and wakes the next round. */
 	n += run_timers();
+	if (n > 0)
+		loop.rounds++;
 	return n;
+}
+
+uint64_t ev_rounds(void)
+{
+	return loop.rounds;
 }
 
 int ev_run(void)

@@ -93,6 +93,9 @@ void ev_signal_del(struct ev_signal *s);
  * Returns the number of callbacks run, or -errno. */
 int ev_run_once(int max_wait_ms);
 
+/* Rounds of the loop that ran a callback since ev_init(): each is at most one wakeup of the process. */
+uint64_t ev_rounds(void);
+
 /* Run until ev_stop() is called. 0, or -errno on a loop failure. */
 int ev_run(void);
 

@@ -30,6 +30,15 @@
 #define PONG_WAIT_MS(reg) (20u * (reg)->o.t1_ms)
 #define STUN_WAIT_MS(reg) (10u * (reg)->o.t1_ms)
 #define KA_RETRY_MS(reg)  (6u * (reg)->o.t1_ms)
+/* A UDP keepalive asks for an answer (a check: STUN request or OPTIONS) only
+ * once per check period, at the keepalive nearest to a period after the last
+ * proof of life (REGISTER 2xx, answered check): 120*T1 (60 s at the default T1), or three
+ * keepalive intervals when shorter (short keepalives keep their quick
+ * detection: at most one answer per three keepalives). The ones between are
+ * unanswered CRLFCRLF datagrams, so an idle phone with the default 20 s wakes
+ * once per keepalive and once a minute for the check's answer (issue 13).
+ * Streams ping every keepalive. */
+#define KA_CHECK_MS(reg)  (120u * (reg)->o.t1_ms)
 /* Happy Eyeballs (RFC 8305 in spirit): a first answer over one family within this
  * time (2 s at the default T1), or the next target, of the other family, is tried */
 #define FAMILY_WAIT_MS(reg) (4u * (reg)->o.t1_ms)
@@ -111,6 +120,8 @@ struct binding {
 	char ping_branch[24];
 	uint32_t ping_cseq;
 	int ka_misses;
+	uint64_t heard_ms;            /* ev ms the registrar was last known alive (REGISTER 2xx, check) */
+	uint64_t check_ms;            /* ev ms the last check was sent (its answer proves that instant) */
 	struct sockaddr_storage stun_mapped;
 	bool have_mapped;
 	char public_addr[64];
@@ -472,6 +483,7 @@ static void ka_send(struct binding *b)
 	int err;
 
 	b->options_ping = udp && b->stun < 0;
+	b->check_ms = ev_now_ms();
 	err = b->options_ping ? options_ping(b) : sip_tp_ping(b->tp, udp);
 	if (err) {
 		b_failed(b, "cannot send the keepalive", -1);
@@ -484,12 +496,32 @@ static void ka_send(struct binding *b)
 	}
 }
 
+/* Whether this keepalive must ask for an answer: one is outstanding, or else
+ * this is the keepalive nearest to one check period after the last proof of
+ * life (older than the period less half an interval: a timer that fires a few
+ * ms late each round must not pull the check one keepalive early); with
+ * keepalive 20 s every third one. Streams always. */
+static bool ka_check_due(const struct binding *b)
+{
+	uint64_t period = KA_CHECK_MS(b->reg);
+
+	if (b->reg->o.registrars[b->idx].transport != SIP_TP_UDP || b->stun_waiting)
+		return true;
+	if (period > 3 * (uint64_t)b->ka_ms)
+		period = 3 * (uint64_t)b->ka_ms;
+	return ev_now_ms() + (uint64_t)b->ka_ms / 2 > b->heard_ms + period;
+}
+
 static void on_t_ka(struct ev_timer *t)
 {
 	struct binding *b = container_of(t, struct binding, t_ka);
 
-	if (b->tp && b->st == B_REGISTERED)
-		ka_send(b);
+	if (b->tp && b->st == B_REGISTERED) {
+		if (ka_check_due(b))
+			ka_send(b);
+		else if (sip_tp_ping(b->tp, false) != 0)    /* UDP: CRLFCRLF, no answer */
+			b_failed(b, "cannot send the keepalive", -1);
+	}
 	ev_timer_set(&b->t_ka, (uint64_t)b->ka_ms);
 }
 
@@ -551,6 +583,7 @@ static void tp_pong(struct sip_tp *tp, const struct sockaddr_storage *mapped, vo
 
 	b->stun_waiting = false;
 	b->ka_misses = 0;
+	b->heard_ms = b->check_ms;    /* the send time: checks stay in phase with t_ka */
 	ev_timer_cancel(&b->t_kawait);
 	if (!mapped)
 		return;
@@ -618,6 +651,7 @@ static void handle_final_ok(struct binding *b, const struct sip_msg *m)
 		return;
 	}
 	b->granted = granted;
+	b->heard_ms = ev_now_ms();
 	if (m->via_rport > 0) {
 		snprintf(pub, sizeof(pub), "%s:%d", m->via_received[0] ? m->via_received : m->via_host,
 			 m->via_rport);
@@ -714,6 +748,7 @@ static void handle_response(struct binding *b, const struct sip_msg *m)
 		/* keepalive answered (any status will do) */
 		b->stun_waiting = false;
 		b->ka_misses = 0;
+		b->heard_ms = b->check_ms;
 		b->ping_branch[0] = '\0';
 		ev_timer_cancel(&b->t_kawait);
 		if (b->probing) {

@@ -4,6 +4,8 @@
 # baresip i on 127.2.x.y (each phone its own address, as at a registrar).
 
 BENCH_DOMAIN=bench.test
+KADDR=${KADDR:-127.0.0.1}          # the registrar's and the provisioning server's address
+BS_PORT=${BS_PORT:-5060}           # baresip's SIP port on its own address
 BENCH_PASS=bench-secret
 A="$B/agent/dialstack-agent"
 
@@ -17,7 +19,7 @@ now_s() { date +%s.%N; }
 kam_start() {
 	local d="$T/kam"
 	mkdir -p "$d"
-	sed -e "s|@PORT@|$KP|g; s|@RUNDIR@|$d|g; s|@CTL@|$d/ctl.sock|g" \
+	sed -e "s|@ADDR@|$KADDR|g; s|@PORT@|$KP|g; s|@RUNDIR@|$d|g; s|@CTL@|$d/ctl.sock|g" \
 	    -e "s|@DOMAIN@|$BENCH_DOMAIN|g; s|@PASS@|$BENCH_PASS|g; s|@CHILDREN@|${1:-4}|g" \
 	    "$S/tests/bench/kamailio-bench.cfg.in" >"$d/kamailio.cfg"
 	kamailio -f "$d/kamailio.cfg" -DD -E -P "$d/pid" -m 128 >>"$d/log" 2>&1 &
@@ -66,7 +68,7 @@ cfg_xml() {
 <dialstack version="1">
   <account user="u$1" password="$BENCH_PASS" domain="$BENCH_DOMAIN"/>
   <registration expires="600"/>
-  <registrars><registrar name="east" host="127.0.0.1" port="$KP" transport="udp"/></registrars>
+  <registrars><registrar name="east" host="$KADDR" port="$KP" transport="udp"/></registrars>
   <network keepalive="$2"/>
   <provisioning boot-delay="${BOOT_DELAY:-30}"/>
   <selftest boot="$3"/>
@@ -120,7 +122,7 @@ bs_setup() {
 	mkdir -p "$d"
 	cat >"$d/config" <<EOF
 poll_method		epoll
-sip_listen		$(addr 2 "$1"):5060
+sip_listen		$(addr 2 "$1"):$BS_PORT
 module_path		/usr/lib/baresip/modules
 module			g711.so
 module			ausine.so
@@ -130,7 +132,7 @@ audio_player		none
 audio_source		ausine,440
 audio_alert		none
 EOF
-	echo "<sip:b$1@$BENCH_DOMAIN>;auth_pass=$BENCH_PASS;outbound=\"sip:127.0.0.1:$KP\";regint=600;sipnat=outbound" >"$d/accounts"
+	echo "<sip:b$1@$BENCH_DOMAIN>;auth_pass=$BENCH_PASS;outbound=\"sip:$KADDR:$KP\";regint=600;sipnat=outbound" >"$d/accounts"
 	: >"$d/contacts"
 }
 
@@ -141,20 +143,20 @@ bs_start() {
 	BPID[$1]=$!
 }
 
-# pki: a CA and a server certificate for nginx on 127.0.0.1.
+# pki: a CA and a server certificate for nginx on $KADDR.
 pki() {
 	local p="$T/pki"
 	mkdir -p "$p"
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bench-ca \
 		-keyout "$p/ca.key" -out "$p/ca.crt" >/dev/null 2>&1 &&
-	openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$p/srv.key" \
+	openssl req -newkey rsa:2048 -nodes -subj /CN=$KADDR -keyout "$p/srv.key" \
 		-out "$p/srv.csr" >/dev/null 2>&1 &&
-	printf 'subjectAltName=IP:127.0.0.1\n' >"$p/ext" &&
+	printf 'subjectAltName=IP:%s\n' "$KADDR" >"$p/ext" &&
 	openssl x509 -req -in "$p/srv.csr" -CA "$p/ca.crt" -CAkey "$p/ca.key" -CAcreateserial \
 		-days 2 -extfile "$p/ext" -out "$p/srv.crt" >/dev/null 2>&1
 }
 
-# nginx_start: HTTPS on 127.0.0.1:$NP serving $T/www, PUT allowed under status/.
+# nginx_start: HTTPS on $KADDR:$NP serving $T/www, PUT allowed under status/.
 nginx_start() {
 	local d="$T/nginx"
 	mkdir -p "$d/tmp" "$T/www/status"
@@ -173,7 +175,7 @@ http {
 	uwsgi_temp_path $d/tmp;
 	scgi_temp_path $d/tmp;
 	server {
-		listen 127.0.0.1:$NP ssl;
+		listen $KADDR:$NP ssl;
 		ssl_certificate $T/pki/srv.crt;
 		ssl_certificate_key $T/pki/srv.key;
 		root $T/www;

@@ -543,6 +543,27 @@ static void test_real_clock_never_early(void **state)
 	}
 }
 
+/* ev_rounds(): one per round that ran a callback (two timers due at the same
+ * instant are one round; so is one deadline of ev_clock_advance_ms), none for
+ * a round that only moved the clock. */
+static void test_rounds_count(void **state)
+{
+	struct probe a = { .id = 1 }, b = { .id = 2 };
+	uint64_t r0 = ev_rounds();
+
+	a.t.cb = probe_cb;
+	b.t.cb = probe_cb;
+	ev_timer_set(&a.t, 100);
+	ev_timer_set(&b.t, 100);
+	assert_int_equal(ev_run_once(1000), 2);
+	assert_int_equal(ev_rounds() - r0, 1);
+	ev_timer_set(&a.t, 5000);
+	assert_int_equal(ev_run_once(1000), 0);     /* the clock moved 1 s, nothing ran */
+	assert_int_equal(ev_rounds() - r0, 1);
+	assert_int_equal(ev_clock_advance_ms(5000), 1);
+	assert_int_equal(ev_rounds() - r0, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -559,6 +580,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_virtual_stall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_virtual_fds_without_timers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_virtual_busy_fd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rounds_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_real_clock_never_early, setup_real, teardown),
 	};
 	return cmocka_run_group_tests_name("ev", tests, NULL, NULL);

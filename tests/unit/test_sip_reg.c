@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "common/ev.h"
+#include "common/stun.h"
 #include "common/util.h"
 #include "sip/msg.h"
 #include "sip/reg.h"
@@ -42,6 +43,8 @@ struct fake {
 	int registers;             /* REGISTER packets */
 	int register_txns;         /* distinct REGISTER branches */
 	int options, stun;
+	bool answer_stun;          /* answer STUN binding requests (else silent) */
+	int stun_answers;
 	char last_branch[80];
 	char resp[2048];           /* the last response the client sent us */
 	char cur[4096];            /* the request being answered */
@@ -120,8 +123,21 @@ static void fake_read(struct ev_fd *w, unsigned ev)
 		return;
 	buf[n] = '\0';
 	if (n < 20 || buf[0] == 0 || buf[0] == 1) {
+		uint8_t tid[12], sbuf[STUN_MAX];
+		struct sockaddr_storage ss;
+		unsigned fl2;
+		size_t len2;
+
 		F.stun++;
-		return;     /* STUN: not answered */
+		if (!F.answer_stun || stun_parse_request((const uint8_t *)buf, (size_t)n, tid, &fl2) != 0)
+			return;     /* STUN: not answered (CRLF keepalives never are) */
+		F.stun_answers++;
+		memset(&ss, 0, sizeof(ss));
+		memcpy(&ss, &F.from, sizeof(F.from));
+		len2 = stun_build_response(sbuf, sizeof(sbuf), tid, &ss, NULL, NULL, false);
+		if (len2)
+			sendto(F.fd, sbuf, len2, 0, (struct sockaddr *)&F.from, fl);
+		return;
 	}
 	if (!strncmp(buf, "SIP/2.0 ", 8)) {
 		size_t c = (size_t)n < sizeof(F.resp) - 1 ? (size_t)n : sizeof(F.resp) - 1;
@@ -545,7 +561,7 @@ static void test_udp_keepalive_unanswered(void **state)
 	vloop();
 	fake_open(answer_register_only);
 	opts(&o);
-	o.t1_ms = 50;               /* STUN wait 500 ms, OPTIONS retry 300 ms */
+	o.t1_ms = 50;               /* STUN wait 500 ms, OPTIONS retry 300 ms, check period 3 s */
 	o.keepalive_s = 1;
 	o.backoff_base_ms = 60000;
 	assert_int_equal(sip_reg_new(&o, &r, &why), 0);
@@ -553,17 +569,77 @@ static void test_udp_keepalive_unanswered(void **state)
 	spin_until(1000, is_registered);
 	assert_int_equal(last_state, SIP_REG_REGISTERED);
 	t0 = ev_now_ms();
-	spin_until(5000, is_failing);
+	spin_until(9000, is_failing);
 	assert_int_equal(last_state, SIP_REG_FAILING);
 	print_message("# declared gone %llu ms after registering\n", (unsigned long long)(ev_now_ms() - t0));
-	/* keepalive at 1000 (STUN), its wait 500 (10*T1), then OPTIONS and its wait 500 */
-	assert_int_equal(ev_now_ms() - t0, 2000);
+	/* keepalives at 1000 and 2000 unanswered CRLFs (the 2xx is at most 3 s old
+	 * by the next one; the check period is 3 keepalives, below 120*T1 = 6 s),
+	 * the check at 3000 (STUN: 3000 + 1000 > 3000), its wait 500 (10*T1), then
+	 * OPTIONS and its wait 500 */
+	assert_int_equal(ev_now_ms() - t0, 4000);
+	assert_int_equal(F.stun, 3);  /* 2 CRLF datagrams and one STUN request */
 	assert_non_null(strstr(last_error, "stopped answering keepalives (OPTIONS)"));
 	for (i = 0; i < F.n; i++)
 		options += !strncmp(F.req[i], "OPTIONS ", 8);
 	assert_true(options >= 1);
 	sip_reg_free(r);
 	fake_close();
+	ev_done();
+}
+
+/* Registered and idle on the virtual clock (keepalive 20 s, default T1, a
+ * registrar that answers REGISTER and STUN): every minute three keepalives,
+ * of which one is a STUN check, and its answer: at most 4 rounds of the loop
+ * that run anything, i.e. at most 4 wakeups per idle minute (issue 13). The
+ * fake registrar is served between rounds, outside the loop, so that only the
+ * client's own rounds are counted; its answer arrives as it would on the wire.
+ * Every timer fires a few ms late (a check pulled one keepalive early by the
+ * drift would make 1.5 answers a minute). */
+static void test_idle_wakeups(void **state)
+{
+	struct sip_reg_opts o;
+	struct sip_reg *r;
+	const char *why;
+	uint64_t t0, r0;
+	int min, i, stun0, ans0;
+
+	vloop();
+	fake_open(answer_register_only);
+	F.answer_stun = true;
+	opts(&o);
+	assert_int_equal(o.keepalive_s, 20);
+	assert_int_equal(sip_reg_new(&o, &r, &why), 0);
+	assert_int_equal(sip_reg_start(r), 0);
+	spin_until(1000, is_registered);
+	assert_int_equal(last_state, SIP_REG_REGISTERED);
+	t0 = ev_now_ms();
+	ev_fd_del(&F.w);
+	for (min = 0; min < 5; min++) {
+		r0 = ev_rounds();
+		stun0 = F.stun;
+		ans0 = F.stun_answers;
+		while (ev_now_ms() < t0 + 1000 + 60000ull * (unsigned)(min + 1)) {
+			/* time moves in 7 ms steps, so every timer fires up to 7 ms
+			 * late, as a real one does (the keepalive re-arms from its
+			 * late firing: 6 ms later each round, its phase drifts) */
+			assert_true(ev_run_once(0) >= 0);
+			assert_int_equal(ev_clock_stall_ms(7), 0);
+			for (i = 0; i < 4; i++)
+				fake_read(&F.w, EV_READ);
+		}
+		print_message("# idle minute %d: %llu rounds, %d keepalives, %d answered\n", min + 1,
+			      (unsigned long long)(ev_rounds() - r0), F.stun - stun0, F.stun_answers - ans0);
+		assert_true(ev_rounds() - r0 <= 4);
+		assert_int_equal(F.stun - stun0, 3);
+		assert_int_equal(F.stun_answers - ans0, 1);
+		assert_int_equal(last_state, SIP_REG_REGISTERED);
+	}
+	/* and the answers are still asked for: a silent registrar is found */
+	F.answer_stun = false;
+	spin_until(120000, is_failing);
+	assert_int_equal(last_state, SIP_REG_FAILING);
+	sip_reg_free(r);
+	close(F.fd);
 	ev_done();
 }
 
@@ -1149,6 +1225,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_selftest_mtu),
 		cmocka_unit_test(test_nonce_count),
 		cmocka_unit_test(test_udp_keepalive_unanswered),
+		cmocka_unit_test(test_idle_wakeups),
 		cmocka_unit_test(test_tcp_no_pong),
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_refresh_window),

@@ -864,19 +864,22 @@ static const char *memfind(const char *hay, size_t n, const char *needle)
 
 enum cfg_format cfg_detect(const char *buf, size_t len, size_t *skip, const char **why)
 {
-	static const struct {
-		const char *bom;
-		size_t len;
-		const char *why;
-	} boms[] = {   /* UTF-32 first: its little-endian BOM starts like UTF-16's */
-		{ "\xFF\xFE\0\0", 4, "UTF-32 is not supported: save the file as UTF-8 (it starts with a UTF-32LE byte-order mark)" },
-		{ "\0\0\xFE\xFF", 4, "UTF-32 is not supported: save the file as UTF-8 (it starts with a UTF-32BE byte-order mark)" },
-		{ "\xFF\xFE", 2, "UTF-16 is not supported: save the file as UTF-8 (it starts with a UTF-16LE byte-order mark)" },
-		{ "\xFE\xFF", 2, "UTF-16 is not supported: save the file as UTF-8 (it starts with a UTF-16BE byte-order mark)" },
+	/* One message for the eight wide-encoding cases (BOM or NUL pattern). */
+	static const char tail[][36] = {
+		" byte-order mark", ": NUL bytes around every character",
+		": a NUL byte after every character", ": a NUL byte before every character",
 	};
+	static const struct {
+		char bom[5];
+		unsigned char len;
+	} boms[] = {   /* UTF-32 first: its little-endian BOM starts like UTF-16's */
+		{ "\xFF\xFE\0\0", 4 }, { "\0\0\xFE\xFF", 4 }, { "\xFF\xFE", 2 }, { "\xFE\xFF", 2 },
+	};
+	static char msg[128];           /* the agent is single-threaded */
 	const unsigned char *u = (const unsigned char *)buf;
 	const char *dummy;
 	size_t i, s = 0;
+	int enc = -1, pattern = 0;      /* enc: 0 UTF-32LE, 1 UTF-32BE, 2 UTF-16LE, 3 UTF-16BE */
 
 	if (!skip)
 		skip = &s;
@@ -884,23 +887,31 @@ enum cfg_format cfg_detect(const char *buf, size_t len, size_t *skip, const char
 		why = &dummy;
 	*skip = 0;
 	*why = NULL;
-	for (i = 0; i < ARRAY_SIZE(boms); i++)
-		if (len >= boms[i].len && !memcmp(buf, boms[i].bom, boms[i].len)) {
-			*why = boms[i].why;
-			return CFG_FMT_UNSUPPORTED;
-		}
-	if (memchr(buf, '\0', len)) {
+	for (i = 0; i < ARRAY_SIZE(boms) && enc < 0; i++)
+		if (len >= boms[i].len && !memcmp(buf, boms[i].bom, boms[i].len))
+			enc = (int)i;
+	if (enc < 0 && memchr(buf, '\0', len)) {
 		/* no BOM: tell the wide encodings by where the NULs of ASCII text fall */
 		if (len >= 4 && u[0] && !u[1] && !u[2] && !u[3])
-			*why = "UTF-32 is not supported: save the file as UTF-8 (it looks like UTF-32LE: NUL bytes around every character)";
+			enc = 0, pattern = 1;
 		else if (len >= 4 && !u[0] && !u[1] && !u[2] && u[3])
-			*why = "UTF-32 is not supported: save the file as UTF-8 (it looks like UTF-32BE: NUL bytes around every character)";
+			enc = 1, pattern = 1;
 		else if (len >= 2 && u[0] && !u[1])
-			*why = "UTF-16 is not supported: save the file as UTF-8 (it looks like UTF-16LE: a NUL byte after every character)";
+			enc = 2, pattern = 2;
 		else if (len >= 2 && !u[0] && u[1])
-			*why = "UTF-16 is not supported: save the file as UTF-8 (it looks like UTF-16BE: a NUL byte before every character)";
-		else
+			enc = 3, pattern = 3;
+		else {
 			*why = "the file contains NUL bytes (binary, or a UTF-16/UTF-32 file?); save it as UTF-8 text";
+			return CFG_FMT_UNSUPPORTED;
+		}
+	}
+	if (enc >= 0) {
+		int bits = enc < 2 ? 32 : 16;
+		const char *end = enc & 1 ? "BE" : "LE";
+
+		snprintf(msg, sizeof(msg), "UTF-%d is not supported: save the file as UTF-8 (it %s UTF-%d%s%s)",
+			 bits, pattern ? "looks like" : "starts with a", bits, end, tail[pattern]);
+		*why = msg;
 		return CFG_FMT_UNSUPPORTED;
 	}
 	if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF)

@@ -44,6 +44,11 @@ static const struct diag_check_type *const types[DIAG_C_COUNT] = {
 	[DIAG_C_FAMILY] = &diag_chk_family,
 };
 
+const char *diag_check_id_name(enum diag_check_id id)
+{
+	return (unsigned)id < DIAG_C_COUNT ? types[id]->name : "?";
+}
+
 enum run_state { RUN_PHASE1, RUN_PHASE2, RUN_MAIN_DONE, RUN_ALL_DONE };
 
 struct diag_run {

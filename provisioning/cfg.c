@@ -671,37 +671,49 @@ static void cross_checks(const struct cfg_config *c, struct pending *p, int line
 /* Which elements and attributes exist where (the schema, in words a
  * technician can act on). */
 struct shape {
-	const char *path;            /* "" = <dialstack> */
-	const char *children;        /* space-separated, "" = none */
-	const char *attrs;
-	const char *required;        /* attributes that must be present */
+	/* "path\0children\0attrs\0required": path "" = <dialstack>; children and
+	 * attrs space-separated ("" = none); required: attributes that must be
+	 * present. One string (one relocation) a row. */
+	const char *f;
 	bool repeat;                 /* may appear more than once */
 };
 
 static const struct shape shapes[] = {
-	{ "", "account registration registrars network codecs provisioning selftest", "version", "version", false },
-	{ "account", "", "user auth-user password domain", "", false },
-	{ "registration", "", "expires failback ca-bundle", "", false },
-	{ "registrars", "registrar", "", "", false },
-	{ "registrars/registrar", "", "name host port transport priority", "name host", true },
-	{ "network", "vlan dscp rtp", "keepalive", "", false },
-	{ "network/vlan", "", "id priority", "id", false },
-	{ "network/dscp", "", "audio signalling", "", false },
-	{ "network/rtp", "", "min max", "", false },
-	{ "codecs", "codec", "", "", false },
-	{ "codecs/codec", "", "name", "name", true },
-	{ "provisioning", "", "resync resync-jitter boot-delay status-url", "", false },
-	{ "selftest", "check thresholds", "duration interval boot", "", false },
-	{ "selftest/check", "", "name", "name", true },
-	{ "selftest/thresholds", "", "jitter-good jitter-acceptable loss-good loss-acceptable rtt-good rtt-acceptable rtt-problematic mos-good", "", false },
+	{ "\0account registration registrars network codecs provisioning selftest\0version\0version", false },
+	{ "account\0\0user auth-user password domain\0", false },
+	{ "registration\0\0expires failback ca-bundle\0", false },
+	{ "registrars\0registrar\0\0", false },
+	{ "registrars/registrar\0\0name host port transport priority\0name host", true },
+	{ "network\0vlan dscp rtp\0keepalive\0", false },
+	{ "network/vlan\0\0id priority\0id", false },
+	{ "network/dscp\0\0audio signalling\0", false },
+	{ "network/rtp\0\0min max\0", false },
+	{ "codecs\0codec\0\0", false },
+	{ "codecs/codec\0\0name\0name", true },
+	{ "provisioning\0\0resync resync-jitter boot-delay status-url\0", false },
+	{ "selftest\0check thresholds\0duration interval boot\0", false },
+	{ "selftest/check\0\0name\0name", true },
+	{ "selftest/thresholds\0\0jitter-good jitter-acceptable loss-good loss-acceptable rtt-good rtt-acceptable rtt-problematic mos-good\0", false },
 };
+
+enum { SH_CHILDREN = 1, SH_ATTRS, SH_REQUIRED };
 
 static const struct shape *shape_of(const char *path)
 {
 	for (unsigned i = 0; i < ARRAY_SIZE(shapes); i++)
-		if (strcmp(shapes[i].path, path) == 0)
+		if (strcmp(shapes[i].f, path) == 0)
 			return &shapes[i];
 	return NULL;
+}
+
+/* Field n of a shape's row. */
+static const char *shape_field(const struct shape *sh, int n)
+{
+	const char *f = sh->f;
+
+	while (n-- > 0)
+		f += strlen(f) + 1;
+	return f;
 }
 
 /* Whether word is one of the space-separated words of list. */
@@ -745,17 +757,20 @@ static const char *listed(const char *list, bool elems, char *buf, size_t size)
 static void walk_shape(xmlNode *e, const char *path, struct pending *p)
 {
 	const struct shape *sh = shape_of(path);
+	const char *children, *attrs;
 	char allowed[200], q[64];
 	int line = (int)xmlGetLineNo(e);
 
 	if (!sh)
 		return;
+	children = shape_field(sh, SH_CHILDREN);
+	attrs = shape_field(sh, SH_ATTRS);
 	for (xmlAttr *a = e->properties; a; a = a->next) {
-		if (!in_list(sh->attrs, (const char *)a->name))
+		if (!in_list(attrs, (const char *)a->name))
 			pend(p, line, false, "<%s>: unknown attribute %s; allowed %s",
-			     (const char *)e->name, (const char *)a->name, listed(sh->attrs, false, allowed, sizeof(allowed)));
+			     (const char *)e->name, (const char *)a->name, listed(attrs, false, allowed, sizeof(allowed)));
 	}
-	for (const char *r = sh->required; *r; ) {
+	for (const char *r = shape_field(sh, SH_REQUIRED); *r; ) {
 		char name[32];
 		size_t n = strcspn(r, " ");
 		xmlChar *v;
@@ -784,10 +799,10 @@ static void walk_shape(xmlNode *e, const char *path, struct pending *p)
 		}
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		if (!in_list(sh->children, (const char *)c->name)) {
+		if (!in_list(children, (const char *)c->name)) {
 			pend(p, (int)xmlGetLineNo(c), false, "unknown element <%s> inside <%s>; allowed %s",
 			     (const char *)c->name, (const char *)e->name,
-			     listed(sh->children, true, allowed, sizeof(allowed)));
+			     listed(children, true, allowed, sizeof(allowed)));
 			continue;
 		}
 		snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "/" : "", (const char *)c->name);
@@ -802,7 +817,7 @@ static void walk_shape(xmlNode *e, const char *path, struct pending *p)
 		}
 		walk_shape(c, sub, p);
 	}
-	if (sh->children[0] && !sh->repeat && e->children == NULL && strcmp(path, "registrars") == 0)
+	if (children[0] && !sh->repeat && e->children == NULL && strcmp(path, "registrars") == 0)
 		pend(p, line, false, "<registrars> is empty; allowed one or more <registrar>");
 }
 

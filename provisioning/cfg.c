@@ -135,18 +135,26 @@ enum vkind {
 	V_URL,       /* char[], https:// URL */
 };
 
-/* 32 bytes a row on 32-bit ARM (56 with size_t and double): every bound and
- * default below is exact in a float (integers under 2^24, 0.5); a bound
- * that is not (0.1) needs double here again. */
+/* The elements that hold settings (a row names its element by index). */
+enum { E_ACCOUNT, E_REGISTRATION, E_NETWORK, E_VLAN, E_DSCP, E_RTP, E_PROVISIONING, E_SELFTEST,
+       E_THRESHOLDS };
+static const char elem_paths[][20] = {
+	"account", "registration", "network", "network/vlan", "network/dscp", "network/rtp",
+	"provisioning", "selftest", "selftest/thresholds",
+};
+
+/* 40 bytes a row on 32-bit ARM and no pointer (no relocation): names as
+ * fixed arrays. Every bound and default below is exact in a float (integers
+ * under 2^24, 0.5); a bound that is not (0.1) needs double here again. */
 struct setting {
-	const char *elem;            /* path below <dialstack>: "network/dscp" */
-	const char *attr;
-	enum vkind kind;
+	char attr[18];
+	char unit[3];                /* shown with ranges, "" = none */
+	uint8_t elem;                /* elem_paths[]: path below <dialstack>, "network/dscp" */
+	uint8_t kind;                /* enum vkind */
 	uint16_t off;
 	uint16_t size;               /* char[] size */
 	float min, max;
 	float def;                   /* numeric default */
-	const char *unit;            /* shown with ranges */
 };
 
 _Static_assert(sizeof(struct cfg_config) <= UINT16_MAX, "struct setting's off and size are 16-bit");
@@ -154,35 +162,35 @@ _Static_assert(sizeof(struct cfg_config) <= UINT16_MAX, "struct setting's off an
 #define F(f) offsetof(struct cfg_config, f), sizeof(((struct cfg_config *)0)->f)
 
 static const struct setting settings[] = {
-	{ "account", "user",            V_TOKEN,  F(user),            1, 63, 0, NULL },
-	{ "account", "auth-user",       V_TOKEN,  F(auth_user),       1, 63, 0, NULL },
-	{ "account", "password",        V_SECRET, F(password),        1, 127, 0, NULL },
-	{ "account", "domain",          V_HOST,   F(domain),          1, 253, 0, NULL },
-	{ "registration", "expires",    V_UINT,   F(expires_s),       60, 86400, 3600, "s" },
-	{ "registration", "failback",   V_UINT0,  F(failback_s),      30, 86400, 600, "s" },
-	{ "registration", "ca-bundle",  V_PATH,   F(sip_ca_bundle),   1, 255, 0, NULL },
-	{ "network", "keepalive",       V_UINT,   F(keepalive_s),     1, 600, 20, "s" },
-	{ "network/vlan", "id",         V_VLAN,   F(vlan_id),         1, 4094, 0, NULL },
-	{ "network/vlan", "priority",   V_UINT,   F(vlan_priority),   0, 7, 5, NULL },
-	{ "network/dscp", "audio",      V_UINT,   F(dscp_audio),      0, 63, 46, NULL },
-	{ "network/dscp", "signalling", V_UINT,   F(dscp_signalling), 0, 63, 26, NULL },
-	{ "network/rtp", "min",         V_UINT,   F(rtp_min),         1024, 65534, 10000, NULL },
-	{ "network/rtp", "max",         V_UINT,   F(rtp_max),         1025, 65535, 20000, NULL },
-	{ "provisioning", "resync",     V_UINT0,  F(resync_s),        60, 2592000, 86400, "s" },
-	{ "provisioning", "resync-jitter", V_UINT, F(resync_jitter_s), 0, 86400, 3600, "s" },
-	{ "provisioning", "boot-delay", V_UINT,   F(boot_delay_s),    0, 3600, 30, "s" },
-	{ "provisioning", "status-url", V_URL,    F(status_url),      9, 511, 0, NULL },
-	{ "selftest", "duration",       V_UINT,   F(selftest_duration_s), 1, 300, 10, "s" },
-	{ "selftest", "interval",       V_UINT0,  F(selftest_interval_s), 300, 604800, 0, "s" },
-	{ "selftest", "boot",           V_TOKEN,  F(selftest_boot),   3, 7, 0, NULL },
-	{ "selftest/thresholds", "jitter-good",       V_DEC, F(jitter_good_ms),       0, 1000, 20, "ms" },
-	{ "selftest/thresholds", "jitter-acceptable", V_DEC, F(jitter_acceptable_ms), 0, 1000, 30, "ms" },
-	{ "selftest/thresholds", "loss-good",         V_DEC, F(loss_good_pct),        0, 100, 0.5, "%" },
-	{ "selftest/thresholds", "loss-acceptable",   V_DEC, F(loss_acceptable_pct),  0, 100, 1, "%" },
-	{ "selftest/thresholds", "rtt-good",          V_DEC, F(rtt_good_ms),          0, 10000, 100, "ms" },
-	{ "selftest/thresholds", "rtt-acceptable",    V_DEC, F(rtt_acceptable_ms),    0, 10000, 150, "ms" },
-	{ "selftest/thresholds", "rtt-problematic",   V_DEC, F(rtt_problematic_ms),   0, 10000, 200, "ms" },
-	{ "selftest/thresholds", "mos-good",          V_DEC, F(mos_good),             1, 5, 4.0, NULL },
+	{ "user", "", E_ACCOUNT, V_TOKEN, F(user), 1, 63, 0 },
+	{ "auth-user", "", E_ACCOUNT, V_TOKEN, F(auth_user), 1, 63, 0 },
+	{ "password", "", E_ACCOUNT, V_SECRET, F(password), 1, 127, 0 },
+	{ "domain", "", E_ACCOUNT, V_HOST, F(domain), 1, 253, 0 },
+	{ "expires", "s", E_REGISTRATION, V_UINT, F(expires_s), 60, 86400, 3600 },
+	{ "failback", "s", E_REGISTRATION, V_UINT0, F(failback_s), 30, 86400, 600 },
+	{ "ca-bundle", "", E_REGISTRATION, V_PATH, F(sip_ca_bundle), 1, 255, 0 },
+	{ "keepalive", "s", E_NETWORK, V_UINT, F(keepalive_s), 1, 600, 20 },
+	{ "id", "", E_VLAN, V_VLAN, F(vlan_id), 1, 4094, 0 },
+	{ "priority", "", E_VLAN, V_UINT, F(vlan_priority), 0, 7, 5 },
+	{ "audio", "", E_DSCP, V_UINT, F(dscp_audio), 0, 63, 46 },
+	{ "signalling", "", E_DSCP, V_UINT, F(dscp_signalling), 0, 63, 26 },
+	{ "min", "", E_RTP, V_UINT, F(rtp_min), 1024, 65534, 10000 },
+	{ "max", "", E_RTP, V_UINT, F(rtp_max), 1025, 65535, 20000 },
+	{ "resync", "s", E_PROVISIONING, V_UINT0, F(resync_s), 60, 2592000, 86400 },
+	{ "resync-jitter", "s", E_PROVISIONING, V_UINT, F(resync_jitter_s), 0, 86400, 3600 },
+	{ "boot-delay", "s", E_PROVISIONING, V_UINT, F(boot_delay_s), 0, 3600, 30 },
+	{ "status-url", "", E_PROVISIONING, V_URL, F(status_url), 9, 511, 0 },
+	{ "duration", "s", E_SELFTEST, V_UINT, F(selftest_duration_s), 1, 300, 10 },
+	{ "interval", "s", E_SELFTEST, V_UINT0, F(selftest_interval_s), 300, 604800, 0 },
+	{ "boot", "", E_SELFTEST, V_TOKEN, F(selftest_boot), 3, 7, 0 },
+	{ "jitter-good", "ms", E_THRESHOLDS, V_DEC, F(jitter_good_ms), 0, 1000, 20 },
+	{ "jitter-acceptable", "ms", E_THRESHOLDS, V_DEC, F(jitter_acceptable_ms), 0, 1000, 30 },
+	{ "loss-good", "%", E_THRESHOLDS, V_DEC, F(loss_good_pct), 0, 100, 0.5 },
+	{ "loss-acceptable", "%", E_THRESHOLDS, V_DEC, F(loss_acceptable_pct), 0, 100, 1 },
+	{ "rtt-good", "ms", E_THRESHOLDS, V_DEC, F(rtt_good_ms), 0, 10000, 100 },
+	{ "rtt-acceptable", "ms", E_THRESHOLDS, V_DEC, F(rtt_acceptable_ms), 0, 10000, 150 },
+	{ "rtt-problematic", "ms", E_THRESHOLDS, V_DEC, F(rtt_problematic_ms), 0, 10000, 200 },
+	{ "mos-good", "", E_THRESHOLDS, V_DEC, F(mos_good), 1, 5, 4.0 },
 };
 
 /* Bits of set_mask beyond the table: the lists. */
@@ -353,7 +361,7 @@ static bool apply_setting(const struct setting *s, const char *v, int line,
 {
 	char *dst = (char *)cfg + s->off;
 	char q[64], allowed[96];
-	const char *u = s->unit ? " " : "", *un = s->unit ? s->unit : "";
+	const char *elem = elem_paths[s->elem], *u = s->unit[0] ? " " : "", *un = s->unit;
 	double x;
 	size_t n = strlen(v);
 
@@ -373,12 +381,12 @@ static bool apply_setting(const struct setting *s, const char *v, int line,
 			snprintf(allowed, sizeof(allowed), "%.0f-%.0f%s%s", s->min, s->max, u, un);
 		if (!parse_uint(v, &x)) {
 			pend(p, line, false, "<%s %s=%s>: not a whole number; allowed %s",
-			     s->elem, s->attr, shown(v, q, sizeof(q)), allowed);
+			     elem, s->attr, shown(v, q, sizeof(q)), allowed);
 			return false;
 		}
 		if ((x < s->min || x > s->max) && !(s->kind == V_UINT0 && x == 0)) {
 			pend(p, line, false, "<%s %s=%s>: %.0f is out of range; allowed %s",
-			     s->elem, s->attr, shown(v, q, sizeof(q)), x, allowed);
+			     elem, s->attr, shown(v, q, sizeof(q)), x, allowed);
 			return false;
 		}
 		*(uint32_t *)(void *)dst = (uint32_t)x;
@@ -386,12 +394,12 @@ static bool apply_setting(const struct setting *s, const char *v, int line,
 	case V_DEC:
 		if (!parse_dec(v, &x)) {
 			pend(p, line, false, "<%s %s=%s>: not a number; allowed a decimal such as 0.5 (at most 3 decimals), %g-%g%s%s",
-			     s->elem, s->attr, shown(v, q, sizeof(q)), s->min, s->max, u, un);
+			     elem, s->attr, shown(v, q, sizeof(q)), s->min, s->max, u, un);
 			return false;
 		}
 		if (x < s->min || x > s->max) {
 			pend(p, line, false, "<%s %s=%s>: %g is out of range; allowed %g-%g%s%s",
-			     s->elem, s->attr, shown(v, q, sizeof(q)), x, s->min, s->max, u, un);
+			     elem, s->attr, shown(v, q, sizeof(q)), x, s->min, s->max, u, un);
 			return false;
 		}
 		*(double *)(void *)dst = x;
@@ -403,45 +411,45 @@ static bool apply_setting(const struct setting *s, const char *v, int line,
 	if (n < (size_t)s->min || n > (size_t)s->max || n >= s->size) {
 		if (s->kind == V_SECRET)
 			pend(p, line, false, "<%s %s>: the value has %zu characters; allowed %.0f-%.0f (value not shown)",
-			     s->elem, s->attr, n, s->min, s->max);
+			     elem, s->attr, n, s->min, s->max);
 		else
 			pend(p, line, false, "<%s %s=%s>: the value has %zu characters; allowed %.0f-%.0f",
-			     s->elem, s->attr, shown(v, q, sizeof(q)), n, s->min, s->max);
+			     elem, s->attr, shown(v, q, sizeof(q)), n, s->min, s->max);
 		return false;
 	}
 	switch (s->kind) {
 	case V_TOKEN:
 		if (!printable_no_space(v)) {
 			pend(p, line, false, "<%s %s=%s>: contains a space, quote, <, >, & or control character; allowed printable characters without those",
-			     s->elem, s->attr, shown(v, q, sizeof(q)));
+			     elem, s->attr, shown(v, q, sizeof(q)));
 			return false;
 		}
 		break;
 	case V_SECRET:
 		if (!printable(v)) {
 			pend(p, line, false, "<%s %s>: contains a control character (value not shown); allowed printable characters",
-			     s->elem, s->attr);
+			     elem, s->attr);
 			return false;
 		}
 		break;
 	case V_HOST:
 		if (!valid_host(v)) {
 			pend(p, line, false, "<%s %s=%s>: not a host name or IP address; allowed letters, digits, '.', '-', or [IPv6]",
-			     s->elem, s->attr, shown(v, q, sizeof(q)));
+			     elem, s->attr, shown(v, q, sizeof(q)));
 			return false;
 		}
 		break;
 	case V_PATH:
 		if (v[0] != '/' || !printable_no_space(v)) {
 			pend(p, line, false, "<%s %s=%s>: not an absolute file path; allowed /path/without/spaces",
-			     s->elem, s->attr, shown(v, q, sizeof(q)));
+			     elem, s->attr, shown(v, q, sizeof(q)));
 			return false;
 		}
 		break;
 	case V_URL:
 		if (!valid_url(v)) {
 			pend(p, line, false, "<%s %s=%s>: not an HTTPS URL; allowed https://host[:port]/path (HTTPS only)",
-			     s->elem, s->attr, shown(v, q, sizeof(q)));
+			     elem, s->attr, shown(v, q, sizeof(q)));
 			return false;
 		}
 		break;
@@ -1048,7 +1056,7 @@ int cfg_parse_mem(const char *buf, size_t len, const char *name,
 
 	for (unsigned i = 0; i < ARRAY_SIZE(settings); i++) {
 		const struct setting *s = &settings[i];
-		xmlNode *e = find_path(root, s->elem);
+		xmlNode *e = find_path(root, elem_paths[s->elem]);
 
 		if (!e || !(v = attr(e, s->attr)))
 			continue;

@@ -30,6 +30,13 @@ int utl_strlcpy(char *dst, const char *src, size_t size)
 	return 0;
 }
 
+const char *utl_field(const char *row, unsigned n)
+{
+	while (n-- > 0)
+		row += strlen(row) + 1;
+	return row;
+}
+
 int utl_random(void *buf, size_t len)
 {
 	unsigned char *p = buf;

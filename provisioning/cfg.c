@@ -714,16 +714,6 @@ static const struct shape *shape_of(const char *path)
 	return NULL;
 }
 
-/* Field n of a shape's row. */
-static const char *shape_field(const struct shape *sh, int n)
-{
-	const char *f = sh->f;
-
-	while (n-- > 0)
-		f += strlen(f) + 1;
-	return f;
-}
-
 /* Whether word is one of the space-separated words of list. */
 static bool in_list(const char *list, const char *word)
 {
@@ -771,14 +761,14 @@ static void walk_shape(xmlNode *e, const char *path, struct pending *p)
 
 	if (!sh)
 		return;
-	children = shape_field(sh, SH_CHILDREN);
-	attrs = shape_field(sh, SH_ATTRS);
+	children = utl_field(sh->f, SH_CHILDREN);
+	attrs = utl_field(sh->f, SH_ATTRS);
 	for (xmlAttr *a = e->properties; a; a = a->next) {
 		if (!in_list(attrs, (const char *)a->name))
 			pend(p, line, false, "<%s>: unknown attribute %s; allowed %s",
 			     (const char *)e->name, (const char *)a->name, listed(attrs, false, allowed, sizeof(allowed)));
 	}
-	for (const char *r = shape_field(sh, SH_REQUIRED); *r; ) {
+	for (const char *r = utl_field(sh->f, SH_REQUIRED); *r; ) {
 		char name[32];
 		size_t n = strcspn(r, " ");
 		xmlChar *v;

@@ -48,11 +48,12 @@ struct diag_ctx {
 
 struct diag_check;
 
+/* The names are arrays, not pointers: no relocation for them (the armhf size budget). */
 struct diag_check_type {
 	enum diag_check_id id;
-	const char *name;                    /* report id */
-	const char *title;
-	int phase;                           /* 1: local + DNS, 2: network, 3: judged from both */
+	char name[13];                       /* report id */
+	char title[13];
+	unsigned char phase;                 /* 1: local + DNS, 2: network, 3: judged from both */
 	bool background;                     /* may outlive the main phase */
 	enum diag_host needs;                /* host that must have resolved (phase 2) */
 	int arg;                             /* per-type parameter (registrar index...) */

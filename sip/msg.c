@@ -483,6 +483,18 @@ static bool is_multipart(const char *buf, size_t len)
 	return false;
 }
 
+/* A Via port or rport value: 1-65535, else 0 (absent, empty or not a port). */
+static int via_num(const char *v)
+{
+	char *end;
+	unsigned long n;
+
+	if (!v || !isdigit((unsigned char)*v))
+		return 0;
+	n = strtoul(v, &end, 10);
+	return *end == '\0' && n >= 1 && n <= 65535 ? (int)n : 0;
+}
+
 int sip_msg_parse(const char *buf, size_t len, bool stream, struct sip_msg *m, const char **why)
 {
 	osip_message_t *om = NULL;
@@ -622,7 +634,7 @@ int sip_msg_parse(const char *buf, size_t len, bool stream, struct sip_msg *m, c
 		*why = "Via transport or host too long";
 		goto out;
 	}
-	m->via_port = via->port ? atoi(via->port) : 0;
+	m->via_port = via_num(via->port);
 	gp = gparam(&via->via_params, "branch");
 	if (gp &&
 	    copy_field(m->via_branch, sizeof(m->via_branch), gp->gvalue)) {
@@ -638,9 +650,7 @@ int sip_msg_parse(const char *buf, size_t len, bool stream, struct sip_msg *m, c
 	m->via_rport = -1;
 	gp = gparam(&via->via_params, "rport");
 	if (gp) {
-		int rp = gp->gvalue ? atoi(gp->gvalue) : 0;
-
-		m->via_rport = rp > 0 && rp < 65536 ? rp : 0;
+		m->via_rport = via_num(gp->gvalue);
 	}
 	m->expires = header_num(om, "expires", SIP_NUM_EXPIRES);
 	m->min_expires = header_num(om, "min-expires", SIP_NUM_MIN_EXPIRES);
@@ -691,7 +701,7 @@ struct uri_parts {
 
 static int hexval(int c)
 {
-	return isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
+	return isdigit(c) ? c - '0' : isxdigit(c) ? (utl_lower(c) - 'a' + 10) : -1;
 }
 
 /* Copy [s, s+n) into out decoding %HH; lower-cases when fold. false when it does not fit or is broken. */
@@ -716,7 +726,7 @@ static bool unescape(const char *s, size_t n, char *out, size_t size, bool fold)
 		}
 		if (c == 0 || o + 1 >= size)
 			return false;
-		out[o++] = (char)(fold ? tolower(c) : c);
+		out[o++] = (char)(fold ? utl_lower(c) : c);
 	}
 	out[o] = '\0';
 	return true;
@@ -776,7 +786,7 @@ static bool uri_parse(const char *u, struct uri_parts *p)
 	if (!s || s - u >= (ptrdiff_t)sizeof(p->scheme))
 		return false;
 	for (n = 0; u + n < s; n++)
-		p->scheme[n] = (char)tolower((unsigned char)u[n]);
+		p->scheme[n] = (char)utl_lower((unsigned char)u[n]);
 	if (strcmp(p->scheme, "sip") && strcmp(p->scheme, "sips"))
 		return false;
 	s++;
@@ -899,7 +909,7 @@ static void bare_value(const char *v, char *out, size_t size)
 
 	for (; v && *v && o + 1 < size; v++)
 		if (*v != '"' && *v != '<' && *v != '>')
-			out[o++] = (char)tolower((unsigned char)*v);
+			out[o++] = (char)utl_lower((unsigned char)*v);
 	out[o] = '\0';
 }
 
@@ -1197,7 +1207,7 @@ int sip_instance_uuid(const char *mac, char *out, size_t size)
 		if (isxdigit((unsigned char)*p)) {
 			if (nh >= 12)
 				return -EINVAL;
-			hex[nh++] = (char)tolower((unsigned char)*p);
+			hex[nh++] = (char)utl_lower((unsigned char)*p);
 		} else if (*p != ':' && *p != '-' && *p != '.') {
 			return -EINVAL;
 		}

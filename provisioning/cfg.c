@@ -863,16 +863,6 @@ static int line_of(const char *buf, size_t off)
 	return line;
 }
 
-static const char *memfind(const char *hay, size_t n, const char *needle)
-{
-	size_t l = strlen(needle);
-
-	for (size_t i = 0; i + l <= n; i++)
-		if (hay[i] == needle[0] && memcmp(hay + i, needle, l) == 0)
-			return hay + i;
-	return NULL;
-}
-
 /* ------------------------------------------------------------------ encoding */
 
 enum cfg_format cfg_detect(const char *buf, size_t len, size_t *skip, const char **why)
@@ -964,7 +954,7 @@ static bool prescan(const char *buf, size_t len, struct pending *p)
 	case CFG_FMT_XML:
 		break;
 	}
-	if ((hit = memfind(buf, len, "<!DOCTYPE")) || (hit = memfind(buf, len, "<!ENTITY"))) {
+	if ((hit = memmem(buf, len, "<!DOCTYPE", 9)) || (hit = memmem(buf, len, "<!ENTITY", 8))) {
 		pend(p, line_of(buf, (size_t)(hit - buf)), false,
 		     "DOCTYPE/ENTITY declarations are refused (DTDs and entities are not allowed, so no entity is expanded); remove the <!DOCTYPE ...> block");
 		return false;

@@ -1112,21 +1112,30 @@ int sip_msg_contact_uri(const struct sip_register_req *r, char *out, size_t size
 	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
 }
 
-int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t size, size_t *len)
+/* The fields REGISTER and OPTIONS share, checked; the Via host ("[v6]") in host. 0 or -EINVAL. */
+static int req_common(const struct sip_register_req *r, char *host, size_t hsize, const char **ua)
 {
-	char host[72], contact[300];
-	int n;
-
 	if (!r->transport || !r->registrar || !r->user || !r->domain || !r->local_host ||
-	    !r->branch || !r->from_tag || !r->call_id || !r->instance || r->expires < 0)
+	    !r->branch || !r->from_tag || !r->call_id)
 		return -EINVAL;
 	if (!sip_header_value_ok(r->registrar, 255) || !sip_header_value_ok(r->user, 128) ||
 	    !sip_header_value_ok(r->domain, 255) || !sip_header_value_ok(r->local_host, 64) ||
 	    strpbrk(r->user, "<>\"@ ;") || strpbrk(r->domain, "<>\" ;") || strpbrk(r->registrar, "<>\" ;"))
 		return -EINVAL;
-	if (sip_msg_contact_uri(r, contact, sizeof(contact)) != 0)
+	snprintf(host, hsize, strchr(r->local_host, ':') ? "[%s]" : "%s", r->local_host);
+	*ua = r->user_agent && sip_header_value_ok(r->user_agent, 128) ? r->user_agent : "dialstack-agent";
+	return 0;
+}
+
+int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t size, size_t *len)
+{
+	char host[72], contact[300];
+	const char *ua;
+	int n;
+
+	if (!r->instance || r->expires < 0 || req_common(r, host, sizeof(host), &ua) < 0 ||
+	    sip_msg_contact_uri(r, contact, sizeof(contact)) != 0)
 		return -EINVAL;
-	snprintf(host, sizeof(host), strchr(r->local_host, ':') ? "[%s]" : "%s", r->local_host);
 	n = snprintf(out, size,
 		     "REGISTER sip:%s SIP/2.0\r\n"
 		     "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%s;rport\r\n"
@@ -1145,8 +1154,7 @@ int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t s
 		     "Content-Length: 0\r\n\r\n",
 		     r->registrar, r->transport, host, r->local_port, r->branch, r->user, r->domain,
 		     r->from_tag, r->user, r->domain, r->call_id, (unsigned)r->cseq, contact, r->instance, r->reg_id > 0 ? r->reg_id : 1, r->expires,
-		     r->user_agent && sip_header_value_ok(r->user_agent, 128) ? r->user_agent : "dialstack-agent",
-		     r->auth_value ? r->auth_header : "", r->auth_value ? ": " : "",
+		     ua, r->auth_value ? r->auth_header : "", r->auth_value ? ": " : "",
 		     r->auth_value ? r->auth_value : "", r->auth_value ? "\r\n" : "",
 		     r->selftest ? "X-Dialstack-Selftest: " : "", r->selftest ? r->selftest : "",
 		     r->selftest ? "\r\n" : "");
@@ -1159,16 +1167,11 @@ int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t s
 int sip_msg_build_options(const struct sip_register_req *r, char *out, size_t size, size_t *len)
 {
 	char host[72];
+	const char *ua;
 	int n;
 
-	if (!r->transport || !r->registrar || !r->user || !r->domain || !r->local_host ||
-	    !r->branch || !r->from_tag || !r->call_id)
+	if (req_common(r, host, sizeof(host), &ua) < 0)
 		return -EINVAL;
-	if (!sip_header_value_ok(r->registrar, 255) || !sip_header_value_ok(r->user, 128) ||
-	    !sip_header_value_ok(r->domain, 255) || !sip_header_value_ok(r->local_host, 64) ||
-	    strpbrk(r->user, "<>\"@ ;") || strpbrk(r->domain, "<>\" ;") || strpbrk(r->registrar, "<>\" ;"))
-		return -EINVAL;
-	snprintf(host, sizeof(host), strchr(r->local_host, ':') ? "[%s]" : "%s", r->local_host);
 	n = snprintf(out, size,
 		     "OPTIONS sip:%s SIP/2.0\r\n"
 		     "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%s;rport\r\n"
@@ -1180,8 +1183,7 @@ int sip_msg_build_options(const struct sip_register_req *r, char *out, size_t si
 		     "User-Agent: %s\r\n"
 		     "Content-Length: 0\r\n\r\n",
 		     r->registrar, r->transport, host, r->local_port, r->branch, r->user, r->domain,
-		     r->from_tag, r->registrar, r->call_id, (unsigned)r->cseq,
-		     r->user_agent && sip_header_value_ok(r->user_agent, 128) ? r->user_agent : "dialstack-agent");
+		     r->from_tag, r->registrar, r->call_id, (unsigned)r->cseq, ua);
 	if (n < 0 || (size_t)n >= size)
 		return -ENOSPC;
 	*len = (size_t)n;

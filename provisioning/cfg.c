@@ -829,18 +829,53 @@ static void schema_error_cb(void *ctx, xmlErrorPtr err)
 	(void)err;   /* the compiled-in schema is tested; a failure is reported below */
 }
 
+/* The schema's text: each byte 1-31 of cfg_schema_rng stands for that word of
+ * cfg_schema_dict (provisioning/rng2c.awk). Malloc'd, NULL when out of memory. */
+static char *schema_text(size_t *len)
+{
+	const unsigned char *p;
+	size_t n = 0;
+	char *out, *o;
+
+	for (p = (const unsigned char *)cfg_schema_rng; *p; p++)
+		n += *p < 32 ? strlen(utl_field(cfg_schema_dict, *p - 1u)) : 1;
+	out = o = malloc(n + 1);
+	if (!out)
+		return NULL;
+	for (p = (const unsigned char *)cfg_schema_rng; *p; p++) {
+		const char *w;
+
+		if (*p >= 32) {
+			*o++ = (char)*p;
+			continue;
+		}
+		w = utl_field(cfg_schema_dict, *p - 1u);
+		memcpy(o, w, strlen(w));
+		o += strlen(w);
+	}
+	*o = '\0';
+	*len = n;
+	return out;
+}
+
 static xmlRelaxNGPtr get_schema(void)
 {
 	xmlRelaxNGParserCtxtPtr pc;
+	size_t len;
+	char *text;
 
 	if (schema)
 		return schema;
-	pc = xmlRelaxNGNewMemParserCtxt(cfg_schema_rng, (int)strlen(cfg_schema_rng));
-	if (!pc)
+	text = schema_text(&len);
+	if (!text)
 		return NULL;
-	xmlRelaxNGSetParserStructuredErrors(pc, schema_error_cb, NULL);
-	schema = xmlRelaxNGParse(pc);
-	xmlRelaxNGFreeParserCtxt(pc);
+	pc = xmlRelaxNGNewMemParserCtxt(text, (int)len);
+	if (pc) {
+		xmlRelaxNGSetParserStructuredErrors(pc, schema_error_cb, NULL);
+		schema = xmlRelaxNGParse(pc);
+		xmlRelaxNGFreeParserCtxt(pc);
+	}
+	free(text);
 	return schema;
 }
 

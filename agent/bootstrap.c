@@ -64,7 +64,7 @@ void bst_mac_hex(const char *mac, char *out)
 
 	for (; *mac && n < 12; mac++)
 		if (isxdigit((unsigned char)*mac))
-			out[n++] = (char)tolower((unsigned char)*mac);
+			out[n++] = (char)utl_lower((unsigned char)*mac);
 	out[n] = '\0';
 }
 

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,13 @@ int utl_strlcpy(char *dst, const char *src, size_t size)
 	}
 	memcpy(dst, src, n + 1);
 	return 0;
+}
+
+const char *utl_field(const char *row, unsigned n)
+{
+	while (n-- > 0)
+		row += strlen(row) + 1;
+	return row;
 }
 
 int utl_random(void *buf, size_t len)
@@ -70,12 +76,15 @@ uint32_t utl_random_range(uint32_t lo, uint32_t hi)
 
 static int fsync_dir_of(const char *path)
 {
-	char *copy = strdup(path);
+	char *copy = strdup(path), *slash;
 	int fd, err = 0;
 
 	if (!copy)
 		return -ENOMEM;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	slash = strrchr(copy, '/');     /* the folder: "." without a slash, "/" for "/name" */
+	if (slash)
+		slash[slash == copy] = '\0';
+	fd = open(slash ? copy : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
 		goto out;

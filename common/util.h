@@ -27,8 +27,18 @@ static inline double utl_i64_double(int64_t v)
 #define DSA_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define DSA_UNUSED __attribute__((unused))
 
+/* ASCII lower case (protocol tokens: no locale). */
+static inline int utl_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
 /* Copy src into dst (size bytes), always terminating; returns -1 if truncated. */
 int utl_strlcpy(char *dst, const char *src, size_t size);
+
+/* Field n (from 0) of a table row kept as one string of NUL-separated fields
+ * ("name\0brief\0advice": one pointer, one relocation a row). */
+const char *utl_field(const char *row, unsigned n);
 
 /* Fill buf with len bytes from the kernel's random source; 0 or -errno. */
 int utl_random(void *buf, size_t len);

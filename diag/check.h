@@ -48,11 +48,12 @@ struct diag_ctx {
 
 struct diag_check;
 
+/* The names are arrays, not pointers: no relocation for them (the armhf size budget). */
 struct diag_check_type {
 	enum diag_check_id id;
-	const char *name;                    /* report id */
-	const char *title;
-	int phase;                           /* 1: local + DNS, 2: network, 3: judged from both */
+	char name[13];                       /* report id */
+	char title[13];
+	unsigned char phase;                 /* 1: local + DNS, 2: network, 3: judged from both */
 	bool background;                     /* may outlive the main phase */
 	enum diag_host needs;                /* host that must have resolved (phase 2) */
 	int arg;                             /* per-type parameter (registrar index...) */
@@ -82,6 +83,25 @@ void diag_verdict_set(struct diag_result *r, enum diag_verdict v, const char *fm
 
 /* Set the threshold text of r. */
 void diag_threshold_set(struct diag_result *r, const char *fmt, ...) DSA_PRINTF(2, 3);
+
+struct rtpstats_result;
+struct diag_irate;
+
+/* The round-trip and jitter values of a media sample (rtt_min/avg/max, rtt_samples, jitter,
+ * jitter_samples; prec decimals) and which clocks timed it (value timestamps: tx_kernel of
+ * tx packets had a kernel send time). Shared by the voice check and the test call. */
+void diag_value_timing(struct diag_result *r, const struct rtpstats_result *s, uint32_t samples, int prec,
+		       uint64_t tx_kernel, uint64_t tx);
+
+/* Rate metric m's value x against th: its verdict joins *v and, when it is marginal or worse, a
+ * sentence joins bad ("jitter 40 ms is marginal (not below 30 ms)"); as_value adds "<m>_rating". */
+void diag_rate_metric(struct diag_result *r, const struct diag_thresholds *th, enum diag_metric m, double x,
+		      bool as_value, enum diag_verdict *v, char *bad, size_t cap);
+
+/* Value loss_rating from the loss interval ir; its verdict joins *v and, when it is not good
+ * or not decided, its sentence joins bad ("; "-separated). */
+void diag_loss_rating(struct diag_result *r, const struct diag_irate *ir, enum diag_verdict *v, char *bad,
+		      size_t cap);
 
 /* The check types, defined by the chk_*.c files. */
 extern const struct diag_check_type diag_chk_link, diag_chk_address, diag_chk_clock, diag_chk_dns,

@@ -97,20 +97,6 @@ static void call_end(struct call_state *st)
 	diag_check_done(c);
 }
 
-static void rate(struct diag_result *r, const struct diag_thresholds *th, enum diag_metric m, double v,
-		 enum diag_verdict *worst, char *bad, size_t badcap)
-{
-	enum diag_rating rt = diag_rate(th, m, v);
-
-	*worst = diag_verdict_worst(*worst, diag_rating_verdict(rt));
-	if (rt >= DIAG_MARGINAL) {
-		size_t l = strlen(bad);
-
-		snprintf(bad + l, badcap - l, "%s%s %.*f %s is %s", l ? "; " : "", diag_metric_name(m),
-			 m == DIAG_M_LOSS ? 1 : 0, v, diag_metric_unit(m), diag_rating_name(rt));
-	}
-}
-
 /* Verdict from what came back. */
 static void call_verdict(struct call_state *st)
 {
@@ -171,33 +157,15 @@ static void call_verdict(struct call_state *st)
 		diag_value_add(r, "tone_ratio", "", "%.2f", tr.ratio);
 	}
 	diag_value_add(r, "tone", "", "%s", tone ? "detected" : "missing");
-	diag_value_add(r, "rtt_min", "ms", "%.1f", s.rtt_min_ms);
-	diag_value_add(r, "rtt_avg", "ms", "%.1f", s.rtt_avg_ms);
-	diag_value_add(r, "rtt_max", "ms", "%.1f", s.rtt_max_ms);
-	diag_value_add(r, "rtt_samples", "", "%u", s.received);
-	diag_value_add(r, "jitter", "ms", "%.1f", s.jitter_ms);
-	diag_value_add(r, "jitter_samples", "", "%u", s.received ? s.received - 1 : 0);
-	diag_value_add(r, "timestamps", "", "%s",
-		       rs->tx_kernel_ts >= rs->tx_packets ? "kernel TX and RX (SO_TIMESTAMPING software)" :
-		       rs->tx_kernel_ts ? "kernel RX; kernel TX for some packets, send() time for the rest" :
-		       "kernel RX; send() time (the kernel gave no TX timestamps)");
+	diag_value_timing(r, &s, s.received, 1, rs->tx_kernel_ts, rs->tx_packets);
 	diag_value_add(r, "burst_max", "packets", "%u", s.burst_max);
-	rate(r, &o->th, DIAG_M_JITTER, s.jitter_ms, &v, bad, sizeof(bad));
+	diag_rate_metric(r, &o->th, DIAG_M_JITTER, s.jitter_ms, false, &v, bad, sizeof(bad));
 	if (pooled) {
 		diag_value_add(r, "loss_rating", "", "rated with the voice stream's packets (see voice)");
 	} else {
-		size_t l = strlen(bad);
-
-		diag_value_add(r, "loss_rating", "", "%s%s%s%s", lir.decided ? "" : "undecided: ",
-			       diag_rating_name(lir.lo_rating), lir.decided ? "" : "..",
-			       lir.decided ? "" : diag_rating_name(lir.hi_rating));
-		v = diag_verdict_worst(v, lir.verdict);
-		if (!lir.decided || lir.rating >= DIAG_MARGINAL) {
-			l += (size_t)snprintf(bad + l, sizeof(bad) - l, "%s", l ? "; " : "");
-			diag_irate_sentence(&lir, DIAG_M_LOSS, bad + l, sizeof(bad) - l);
-		}
+		diag_loss_rating(r, &lir, &v, bad, sizeof(bad));
 	}
-	rate(r, &o->th, DIAG_M_RTT, s.rtt_avg_ms, &v, bad, sizeof(bad));
+	diag_rate_metric(r, &o->th, DIAG_M_RTT, s.rtt_avg_ms, false, &v, bad, sizeof(bad));
 	mos = emodel_mos(&emodel_g711_plc, s.rtt_avg_ms, s.jitter_ms, s.loss_pct, s.burst_ratio, &R);
 	diag_value_add(r, "mos", "", "%.2f", mos);
 	diag_value_add(r, "r_factor", "", "%.1f", R);

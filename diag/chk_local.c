@@ -213,6 +213,10 @@ static void address_families(struct diag_ctx *x, char *v4src, size_t cap, char *
 	}
 }
 
+/* One message (one string) for both ways of not getting an address by DHCP. */
+#define NO_DHCP "%s %s: the phone is not getting DHCP; make sure the network has DHCP available on " \
+		"the segment the phones are on"
+
 static int address_start(struct diag_check *c)
 {
 	struct diag_ctx *x = c->ctx;
@@ -239,9 +243,7 @@ static int address_start(struct diag_check *c)
 	if (!found || x->local.s_addr == 0) {
 		diag_value_add(r, "ipv4", "", "0.0.0.0");
 		snprintf(r->brief, sizeof(r->brief), "no address");
-		diag_verdict_set(r, DIAG_FAIL,
-				 "no IPv4 address on %s: the phone is not getting DHCP; make sure the network has "
-				 "DHCP available on the segment the phones are on", x->ifname);
+		diag_verdict_set(r, DIAG_FAIL, NO_DHCP, "no IPv4 address on", x->ifname);
 		goto out;
 	}
 	diag_ntoa(x->local, ip);
@@ -250,9 +252,7 @@ static int address_start(struct diag_check *c)
 		diag_value_add(r, "ipv4_source", "", "%s", v4src);
 	if ((ntohl(x->local.s_addr) >> 16) == (169u << 8 | 254)) {
 		snprintf(r->brief, sizeof(r->brief), "self-assigned %s", ip);
-		diag_verdict_set(r, DIAG_FAIL,
-				 "self-assigned address %s: the phone is not getting DHCP; make sure the network "
-				 "has DHCP available on the segment the phones are on", ip);
+		diag_verdict_set(r, DIAG_FAIL, NO_DHCP, "self-assigned address", ip);
 		goto out;
 	}
 	x->have_addr = true;

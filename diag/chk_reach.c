@@ -143,7 +143,7 @@ static int build_req(struct sip_state *st, int fd)
 
 		ip[0] = '[';
 		inet_ntop(AF_INET6, &l6->sin6_addr, ip + 1, INET6_ADDRSTRLEN);
-		strcat(ip, "]");
+		memcpy(ip + strlen(ip), "]", 2);
 		lport = ntohs(l6->sin6_port);
 	} else {
 		const struct sockaddr_in *l4 = (const struct sockaddr_in *)&local;

@@ -89,25 +89,6 @@ static uint64_t get_be(const uint8_t *p, int n)
 	return v;
 }
 
-static void rate_value(struct diag_result *r, const struct diag_thresholds *th, enum diag_metric m,
-		       double v, enum diag_verdict *worst, char *bad, size_t badcap)
-{
-	enum diag_rating rt = diag_rate(th, m, v);
-	char key[32];
-
-	snprintf(key, sizeof(key), "%s_rating", diag_metric_name(m));
-	diag_value_add(r, key, "", "%s", diag_rating_name(rt));
-	*worst = diag_verdict_worst(*worst, diag_rating_verdict(rt));
-	if (rt >= DIAG_MARGINAL) {
-		size_t l = strlen(bad);
-
-		snprintf(bad + l, badcap - l, "%s%s %.*f %s is %s (%s %g %s)", l ? "; " : "", diag_metric_name(m),
-			 m == DIAG_M_LOSS ? 1 : 0, v, diag_metric_unit(m), diag_rating_name(rt),
-			 rt == DIAG_PROBLEMATIC ? "above" : "not below",
-			 rt == DIAG_PROBLEMATIC ? th->m[m].problematic : th->m[m].acceptable, diag_metric_unit(m));
-	}
-}
-
 /* Loss of packets 0..n-1 (n sent so far and old enough), pooled with the test call's packets
  * when the call has its verdict: one figure for both (docs/selftest.md). */
 static void voice_loss(const struct voice_state *st, uint32_t n, uint32_t received, uint64_t *k, uint64_t *nn)
@@ -149,16 +130,7 @@ static void voice_finish(struct voice_state *st)
 		diag_value_add(r, "extended", "packets", "%u at %u us (the loss interval straddled a threshold)",
 			       st->sent - st->paced, st->ext_interval_us);
 	if (s.rtt_samples) {
-		diag_value_add(r, "rtt_min", "ms", "%.0f", s.rtt_min_ms);
-		diag_value_add(r, "rtt_avg", "ms", "%.0f", s.rtt_avg_ms);
-		diag_value_add(r, "rtt_max", "ms", "%.0f", s.rtt_max_ms);
-		diag_value_add(r, "rtt_samples", "", "%u", s.rtt_samples);
-		diag_value_add(r, "jitter", "ms", "%.0f", s.jitter_ms);
-		diag_value_add(r, "jitter_samples", "", "%u", s.rtt_samples ? s.rtt_samples - 1 : 0);
-		diag_value_add(r, "timestamps", "", "%s",
-			       st->ntx_kernel >= st->sent ? "kernel TX and RX (SO_TIMESTAMPING software)" :
-			       st->ntx_kernel ? "kernel RX; kernel TX for some packets, user-space send time for the rest" :
-			       "kernel RX; user-space send time (the kernel gave no TX timestamps)");
+		diag_value_timing(r, &s, s.rtt_samples, 0, st->ntx_kernel, st->sent);
 		diag_value_add(r, "reflector_lateness_max", "ms", "%.1f", utl_i64_double(st->overshoot_max_ns) / 1e6);
 	}
 	diag_value_add(r, "bursts", "", "%u", s.bursts);
@@ -176,20 +148,10 @@ static void voice_finish(struct voice_state *st)
 				 "destination", o->rtp_min, o->rtp_max);
 		return;
 	}
-	rate_value(r, &o->th, DIAG_M_JITTER, s.jitter_ms, &v, bad, sizeof(bad));
+	diag_rate_metric(r, &o->th, DIAG_M_JITTER, s.jitter_ms, true, &v, bad, sizeof(bad));
 	/* loss: rated by its interval, on the voice and call packets together */
-	diag_value_add(r, "loss_rating", "", "%s%s%s%s", ir.decided ? "" : "undecided: ",
-		       diag_rating_name(ir.lo_rating), ir.decided ? "" : "..", ir.decided ? "" :
-		       diag_rating_name(ir.hi_rating));
-	v = diag_verdict_worst(v, ir.verdict);
-	if (!ir.decided || ir.rating >= DIAG_MARGINAL) {
-		size_t l = strlen(bad);
-
-		snprintf(bad + l, sizeof(bad) - l, "%s", l ? "; " : "");
-		l = strlen(bad);
-		diag_irate_sentence(&ir, DIAG_M_LOSS, bad + l, sizeof(bad) - l);
-	}
-	rate_value(r, &o->th, DIAG_M_RTT, rtt, &v, bad, sizeof(bad));
+	diag_loss_rating(r, &ir, &v, bad, sizeof(bad));
+	diag_rate_metric(r, &o->th, DIAG_M_RTT, rtt, true, &v, bad, sizeof(bad));
 	pooled_pct = n ? 100.0 * utl_u64_double(k) / utl_u64_double(n) : s.loss_pct;
 	mos = emodel_mos(&emodel_g711_plc, rtt, s.jitter_ms, pooled_pct, s.burst_ratio, &R);
 	diag_value_add(r, "mos", "", "%.2f", mos);

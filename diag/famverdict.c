@@ -16,44 +16,45 @@ enum { R_OK = 1, R_NOT_OK = 2, R_NONE = 3, R_TESTED = 4 };
  * aaaa/cgnat: 1, 0 or ANY. */
 static const struct {
 	enum diag_fam_kind kind;
-	const char *name;
-	int reach4, reach6, v6, aaaa, cgnat;
-	int family;
-	enum diag_verdict verdict;
-	const char *situation;
-	const char *brief;
-	const char *advice;
+	signed char reach4, reach6, v6, aaaa, cgnat;
+	unsigned char family;
+	unsigned char verdict;               /* enum diag_verdict */
+	const char *text;                    /* "name\0situation\0brief\0advice" (utl_field) */
 } rows[DIAG_FAM_KIND_COUNT] = {
-	{ DIAG_FAM_UNTESTED, "untested", ANY, ANY, ANY, ANY, ANY, 0, DIAG_SKIP,
-	  "not tested: no registrar was probed", "not tested",
-	  "not tested: no registrar was probed (see dns and the SIP rows)" },
-	{ DIAG_FAM_V6_CGNAT, "ipv6+cgnat", R_OK, R_OK, ANY, ANY, 1, AF_INET6, DIAG_PASS,
-	  "IPv4 behind carrier-grade NAT, IPv6 native: the phone uses IPv6", "IPv6 (IPv4 CGNAT)",
-	  "the phone registers and calls over IPv6, which needs no NAT; IPv4 through the ISP's "
-	  "carrier-grade NAT is the fall-back; nothing to change" },
-	{ DIAG_FAM_DUAL, "dual", R_OK, R_OK, ANY, ANY, ANY, AF_INET6, DIAG_PASS,
-	  "dual stack, both reach the platform: the phone uses IPv6", "IPv6 (dual stack)",
-	  "the phone registers over IPv6 and falls back to IPv4 within 2 s; nothing to change" },
-	{ DIAG_FAM_V6_ONLY, "ipv6-only", R_NOT_OK, R_OK, ANY, ANY, ANY, AF_INET6, DIAG_WARN,
-	  "IPv6 only: the phone uses IPv6", "IPv6 only",
-	  "only IPv6 reaches the platform: calls work over IPv6, but there is no IPv4 fall-back; "
-	  "allow outbound SIP over IPv4 too (see the SIP rows)" },
-	{ DIAG_FAM_V6_NO_ROUTE, "ipv6-no-route", R_OK, R_NONE, DIAG_V6_GLOBAL, 1, ANY, AF_INET, DIAG_WARN,
-	  "IPv6 address but no IPv6 route to the platform: the phone uses IPv4", "IPv4 (no IPv6 route)",
-	  "the phone has a global IPv6 address but no registrar answers over IPv6, so each "
-	  "registration tries IPv6 first and falls back to IPv4 after 2 s: give the site an IPv6 "
-	  "route to the platform (allow outbound SIP over IPv6) or turn IPv6 off for the phones" },
-	{ DIAG_FAM_V6_NO_AAAA, "ipv6-no-aaaa", R_OK, ANY, DIAG_V6_GLOBAL, 0, ANY, AF_INET, DIAG_PASS,
-	  "IPv6 address, but the platform's names have no IPv6 address: the phone uses IPv4", "IPv4",
-	  "the registrars' names have no AAAA record, so IPv6 is not used; nothing to change" },
-	{ DIAG_FAM_V4_CGNAT, "ipv4+cgnat", R_OK, ANY, ANY, ANY, 1, AF_INET, DIAG_PASS,
-	  "IPv4 only, behind carrier-grade NAT: the phone uses IPv4", "IPv4 (CGNAT)",
-	  "no IPv6 on the site: IPv6 from the ISP would avoid its carrier-grade NAT (see nat)" },
-	{ DIAG_FAM_V4_ONLY, "ipv4-only", R_OK, ANY, ANY, ANY, ANY, AF_INET, DIAG_PASS,
-	  "IPv4 only: the phone uses IPv4", "IPv4", "the platform is reached over IPv4; nothing to change" },
-	{ DIAG_FAM_NONE, "none", R_NOT_OK, R_NOT_OK, ANY, ANY, ANY, 0, DIAG_FAIL,
-	  "no route to the platform on either family", "no route",
-	  "no registrar answers over IPv4 or IPv6: allow outbound SIP (see the SIP rows)" },
+	{ DIAG_FAM_UNTESTED, ANY, ANY, ANY, ANY, ANY, 0, DIAG_SKIP,
+	  "untested\0not tested: no registrar was probed\0"
+	  "not tested\0not tested: no registrar was probed (see dns and the SIP rows)" },
+	{ DIAG_FAM_V6_CGNAT, R_OK, R_OK, ANY, ANY, 1, AF_INET6, DIAG_PASS,
+	  "ipv6+cgnat\0IPv4 behind carrier-grade NAT, IPv6 native: the phone uses IPv6\0"
+	  "IPv6 (IPv4 CGNAT)\0the phone registers and calls over IPv6, which needs no NAT; IPv4 "
+	  "through the ISP's carrier-grade NAT is the fall-back; nothing to change" },
+	{ DIAG_FAM_DUAL, R_OK, R_OK, ANY, ANY, ANY, AF_INET6, DIAG_PASS,
+	  "dual\0dual stack, both reach the platform: the phone uses IPv6\0"
+	  "IPv6 (dual stack)\0the phone registers over IPv6 and falls back to IPv4 within 2 s; "
+	  "nothing to change" },
+	{ DIAG_FAM_V6_ONLY, R_NOT_OK, R_OK, ANY, ANY, ANY, AF_INET6, DIAG_WARN,
+	  "ipv6-only\0IPv6 only: the phone uses IPv6\0"
+	  "IPv6 only\0only IPv6 reaches the platform: calls work over IPv6, but there is no IPv4 "
+	  "fall-back; allow outbound SIP over IPv4 too (see the SIP rows)" },
+	{ DIAG_FAM_V6_NO_ROUTE, R_OK, R_NONE, DIAG_V6_GLOBAL, 1, ANY, AF_INET, DIAG_WARN,
+	  "ipv6-no-route\0IPv6 address but no IPv6 route to the platform: the phone uses IPv4\0"
+	  "IPv4 (no IPv6 route)\0the phone has a global IPv6 address but no registrar answers over "
+	  "IPv6, so each registration tries IPv6 first and falls back to IPv4 after 2 s: give the "
+	  "site an IPv6 route to the platform (allow outbound SIP over IPv6) or turn IPv6 off for "
+	  "the phones" },
+	{ DIAG_FAM_V6_NO_AAAA, R_OK, ANY, DIAG_V6_GLOBAL, 0, ANY, AF_INET, DIAG_PASS,
+	  "ipv6-no-aaaa\0IPv6 address, but the platform's names have no IPv6 address: the phone uses IPv4\0"
+	  "IPv4\0the registrars' names have no AAAA record, so IPv6 is not used; nothing to change" },
+	{ DIAG_FAM_V4_CGNAT, R_OK, ANY, ANY, ANY, 1, AF_INET, DIAG_PASS,
+	  "ipv4+cgnat\0IPv4 only, behind carrier-grade NAT: the phone uses IPv4\0"
+	  "IPv4 (CGNAT)\0no IPv6 on the site: IPv6 from the ISP would avoid its carrier-grade NAT "
+	  "(see nat)" },
+	{ DIAG_FAM_V4_ONLY, R_OK, ANY, ANY, ANY, ANY, AF_INET, DIAG_PASS,
+	  "ipv4-only\0IPv4 only: the phone uses IPv4\0"
+	  "IPv4\0the platform is reached over IPv4; nothing to change" },
+	{ DIAG_FAM_NONE, R_NOT_OK, R_NOT_OK, ANY, ANY, ANY, 0, DIAG_FAIL,
+	  "none\0no route to the platform on either family\0"
+	  "no route\0no registrar answers over IPv4 or IPv6: allow outbound SIP (see the SIP rows)" },
 };
 
 static bool reach_is(enum diag_fam_reach r, int want)
@@ -94,9 +95,9 @@ void diag_fam_judge(const struct diag_fam_evidence *ev, struct diag_fam_judgemen
 	j->kind = rows[i].kind;
 	j->family = rows[i].family;
 	j->verdict = rows[i].verdict;
-	utl_strlcpy(j->situation, rows[i].situation, sizeof(j->situation));
-	utl_strlcpy(j->brief, rows[i].brief, sizeof(j->brief));
-	utl_strlcpy(j->advice, rows[i].advice, sizeof(j->advice));
+	utl_strlcpy(j->situation, utl_field(rows[i].text, 1), sizeof(j->situation));
+	utl_strlcpy(j->brief, utl_field(rows[i].text, 2), sizeof(j->brief));
+	utl_strlcpy(j->advice, utl_field(rows[i].text, 3), sizeof(j->advice));
 	/* IPv6 in use or wanted, IPv4 behind CGNAT: say so where the row does not */
 	if (cgnat && (j->kind == DIAG_FAM_V6_NO_ROUTE || j->kind == DIAG_FAM_V6_NO_AAAA)) {
 		size_t l = strlen(j->situation);
@@ -109,7 +110,7 @@ const char *diag_fam_kind_name(enum diag_fam_kind k)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
 		if (rows[i].kind == k)
-			return rows[i].name;
+			return rows[i].text;
 	return "?";
 }
 

@@ -14,28 +14,27 @@
 /* One row per situation. The advice may use {public} {customer} {cgnat} {ka} {kamax}. */
 static const struct {
 	enum diag_nat_kind kind;
-	const char *name;
 	enum diag_verdict verdict;
-	const char *brief;
-	const char *advice;
+	const char *text;            /* "name\0brief\0advice" (utl_field) */
 } rows[DIAG_NAT_KIND_COUNT] = {
-	{ DIAG_NAT_NONE, "none", DIAG_PASS, "no NAT {public}",
+	{ DIAG_NAT_NONE, DIAG_PASS, "none\0no NAT {public}\0"
 	  "no NAT: the phone has the public address {public}; nothing to change" },
-	{ DIAG_NAT_ONE, "one", DIAG_PASS, "NAT {public}",
+	{ DIAG_NAT_ONE, DIAG_PASS, "one\0NAT {public}\0"
 	  "one NAT (the site's router), public address {public}; nothing to change" },
-	{ DIAG_NAT_DOUBLE, "double", DIAG_WARN, "double NAT",
+	{ DIAG_NAT_DOUBLE, DIAG_WARN, "double\0double NAT\0"
 	  "double NAT: {customer} are two private hops of the site, each doing NAT; put the ISP "
-	  "modem into bridge mode (or connect the phones to the device doing NAT) so only one device "
-	  "does NAT (if the inner hop only routes, without NAT, nothing to change)" },
-	{ DIAG_NAT_CGNAT, "cgnat", DIAG_WARN, "carrier-grade NAT",
+	  "modem into bridge mode (or connect the phones to the device doing NAT) so only one "
+	  "device does NAT (if the inner hop only routes, without NAT, nothing to change)" },
+	{ DIAG_NAT_CGNAT, DIAG_WARN, "cgnat\0carrier-grade NAT\0"
 	  "carrier-grade NAT: the ISP shares its public addresses among customers ({cgnat} is in "
-	  "100.64.0.0/10); the site cannot turn it off: ask the ISP for a public IPv4 address or use "
-	  "IPv6, and keep the NAT keepalive short ({kamax} s or less, now {ka} s)" },
-	{ DIAG_NAT_CGNAT_DOUBLE, "cgnat+double", DIAG_WARN, "CGNAT + double NAT",
+	  "100.64.0.0/10); the site cannot turn it off: ask the ISP for a public IPv4 address or "
+	  "use IPv6, and keep the NAT keepalive short ({kamax} s or less, now {ka} s)" },
+	{ DIAG_NAT_CGNAT_DOUBLE, DIAG_WARN, "cgnat+double\0CGNAT + double NAT\0"
 	  "carrier-grade NAT behind a double NAT: {customer} both do NAT on the site (put the ISP "
-	  "modem into bridge mode), and the ISP adds carrier-grade NAT ({cgnat} is in 100.64.0.0/10): "
-	  "ask it for a public IPv4 address or use IPv6; keep the keepalive {kamax} s or less (now {ka} s)" },
-	{ DIAG_NAT_UNKNOWN, "unknown", DIAG_WARN, "STUN no answer",
+	  "modem into bridge mode), and the ISP adds carrier-grade NAT ({cgnat} is in "
+	  "100.64.0.0/10): ask it for a public IPv4 address or use IPv6; keep the keepalive "
+	  "{kamax} s or less (now {ka} s)" },
+	{ DIAG_NAT_UNKNOWN, DIAG_WARN, "unknown\0STUN no answer\0"
 	  "the STUN server does not answer: allow outbound UDP 3478; NAT type unknown" },
 };
 
@@ -53,7 +52,7 @@ bool diag_ip_shared(struct in_addr a)
 
 const char *diag_nat_kind_name(enum diag_nat_kind k)
 {
-	return (unsigned)k < DIAG_NAT_KIND_COUNT ? rows[k].name : "?";
+	return (unsigned)k < DIAG_NAT_KIND_COUNT ? rows[k].text : "?";
 }
 
 /* Expand the row's template into out: {name} -> its value. */
@@ -141,7 +140,7 @@ void diag_nat_judge(const struct diag_nat_evidence *ev, unsigned keepalive_s, st
 			{ "kamax", kamax },
 		};
 
-		expand(j->brief, sizeof(j->brief), rows[j->kind].brief, vars, ARRAY_SIZE(vars));
-		expand(j->advice, sizeof(j->advice), rows[j->kind].advice, vars, ARRAY_SIZE(vars));
+		expand(j->brief, sizeof(j->brief), utl_field(rows[j->kind].text, 1), vars, ARRAY_SIZE(vars));
+		expand(j->advice, sizeof(j->advice), utl_field(rows[j->kind].text, 2), vars, ARRAY_SIZE(vars));
 	}
 }

@@ -13,10 +13,11 @@
 
 #include "common/util.h"
 #include "diag/report.h"
+#include "diag/runner.h"
 #include "common/lazylibs.h"          /* last: the libraries are loaded on use */
 
 /* Short tokens for the summary, by check. */
-static const char *const tokens[DIAG_C_COUNT] = {
+static const char tokens[DIAG_C_COUNT][6] = {
 	[DIAG_C_LINK] = "link", [DIAG_C_ADDRESS] = "addr", [DIAG_C_CLOCK] = "clock",
 	[DIAG_C_DNS] = "dns", [DIAG_C_HTTPS] = "https", [DIAG_C_EAST_UDP] = "eu",
 	[DIAG_C_EAST_TCP] = "et", [DIAG_C_EAST_TLS] = "es", [DIAG_C_WEST_UDP] = "wu",
@@ -25,18 +26,6 @@ static const char *const tokens[DIAG_C_COUNT] = {
 	[DIAG_C_DSCP] = "dscp", [DIAG_C_MTU] = "mtu", [DIAG_C_UDP_LIFETIME] = "udpto",
 	[DIAG_C_CALL] = "call", [DIAG_C_AUDIO] = "audio", [DIAG_C_SRTP] = "srtp",
 	[DIAG_C_FAMILY] = "fam",
-};
-
-/* Report ids by check, for a result whose id was not filled (the runner fills it from its type). */
-static const char *const report_ids[DIAG_C_COUNT] = {
-	[DIAG_C_LINK] = "link", [DIAG_C_ADDRESS] = "address", [DIAG_C_CLOCK] = "clock",
-	[DIAG_C_DNS] = "dns", [DIAG_C_HTTPS] = "https", [DIAG_C_EAST_UDP] = "east-udp",
-	[DIAG_C_EAST_TCP] = "east-tcp", [DIAG_C_EAST_TLS] = "east-tls", [DIAG_C_WEST_UDP] = "west-udp",
-	[DIAG_C_WEST_TCP] = "west-tcp", [DIAG_C_WEST_TLS] = "west-tls", [DIAG_C_RTP_PORTS] = "rtp-ports",
-	[DIAG_C_NAT] = "nat", [DIAG_C_SIP_ALG] = "sip-alg", [DIAG_C_VOICE] = "voice",
-	[DIAG_C_DSCP] = "dscp", [DIAG_C_MTU] = "mtu", [DIAG_C_UDP_LIFETIME] = "udp-lifetime",
-	[DIAG_C_CALL] = "call", [DIAG_C_AUDIO] = "audio", [DIAG_C_SRTP] = "srtp",
-	[DIAG_C_FAMILY] = "family",
 };
 
 void diag_report_compute(struct diag_report *rep)
@@ -116,7 +105,7 @@ int diag_report_xml(const struct diag_report *rep, char **out, size_t *len)
 		if (!rep->present[i])
 			continue;
 		if (xmlTextWriterStartElement(w, BAD_CAST "check") < 0 ||
-		    xmlTextWriterWriteAttribute(w, BAD_CAST "id", BAD_CAST(r->id ? r->id : report_ids[i])) < 0 ||
+		    xmlTextWriterWriteAttribute(w, BAD_CAST "id", BAD_CAST(r->id ? r->id : diag_check_id_name((enum diag_check_id)i))) < 0 ||
 		    xmlTextWriterWriteAttribute(w, BAD_CAST "title", BAD_CAST(r->title ? r->title : "")) < 0 ||
 		    xmlTextWriterWriteAttribute(w, BAD_CAST "verdict",
 						BAD_CAST(r->done ? diag_verdict_name(r->verdict) : "PENDING")) < 0 ||

@@ -15,6 +15,8 @@
 #include "diag/probe.h"
 #include "diag/report.h"
 #include "diag/runner.h"
+#include "diag/rtpstats.h"
+#include "diag/stats.h"
 
 #define SUB "diag"
 
@@ -43,6 +45,11 @@ static const struct diag_check_type *const types[DIAG_C_COUNT] = {
 	[DIAG_C_SRTP] = &diag_chk_srtp,
 	[DIAG_C_FAMILY] = &diag_chk_family,
 };
+
+const char *diag_check_id_name(enum diag_check_id id)
+{
+	return (unsigned)id < DIAG_C_COUNT ? types[id]->name : "?";
+}
 
 enum run_state { RUN_PHASE1, RUN_PHASE2, RUN_MAIN_DONE, RUN_ALL_DONE };
 
@@ -87,6 +94,59 @@ void diag_value_add(struct diag_result *r, const char *name, const char *unit, c
 	if (vsnprintf(v->value, sizeof(v->value), fmt, ap) >= (int)sizeof(v->value))
 		memcpy(v->value + sizeof(v->value) - 4, "...", 4);
 	va_end(ap);
+}
+
+void diag_value_timing(struct diag_result *r, const struct rtpstats_result *s, uint32_t samples, int prec,
+		       uint64_t tx_kernel, uint64_t tx)
+{
+	diag_value_add(r, "rtt_min", "ms", "%.*f", prec, s->rtt_min_ms);
+	diag_value_add(r, "rtt_avg", "ms", "%.*f", prec, s->rtt_avg_ms);
+	diag_value_add(r, "rtt_max", "ms", "%.*f", prec, s->rtt_max_ms);
+	diag_value_add(r, "rtt_samples", "", "%u", samples);
+	diag_value_add(r, "jitter", "ms", "%.*f", prec, s->jitter_ms);
+	diag_value_add(r, "jitter_samples", "", "%u", samples ? samples - 1 : 0);
+	diag_value_add(r, "timestamps", "", "%s",
+		       tx_kernel >= tx ? "kernel TX and RX (SO_TIMESTAMPING software)" :
+		       tx_kernel ? "kernel RX; kernel TX for some packets, user-space send time for the rest" :
+		       "kernel RX; user-space send time (the kernel gave no TX timestamps)");
+}
+
+void diag_rate_metric(struct diag_result *r, const struct diag_thresholds *th, enum diag_metric m, double x,
+		      bool as_value, enum diag_verdict *v, char *bad, size_t cap)
+{
+	enum diag_rating rt = diag_rate(th, m, x);
+
+	if (as_value) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "%s_rating", diag_metric_name(m));
+		diag_value_add(r, key, "", "%s", diag_rating_name(rt));
+	}
+	*v = diag_verdict_worst(*v, diag_rating_verdict(rt));
+	if (rt >= DIAG_MARGINAL) {
+		size_t l = strlen(bad);
+
+		snprintf(bad + l, cap - l, "%s%s %.*f %s is %s (%s %g %s)", l ? "; " : "", diag_metric_name(m),
+			 m == DIAG_M_LOSS ? 1 : 0, x, diag_metric_unit(m), diag_rating_name(rt),
+			 rt == DIAG_PROBLEMATIC ? "above" : "not below",
+			 rt == DIAG_PROBLEMATIC ? th->m[m].problematic : th->m[m].acceptable, diag_metric_unit(m));
+	}
+}
+
+void diag_loss_rating(struct diag_result *r, const struct diag_irate *ir, enum diag_verdict *v, char *bad,
+		      size_t cap)
+{
+	diag_value_add(r, "loss_rating", "", "%s%s%s%s", ir->decided ? "" : "undecided: ",
+		       diag_rating_name(ir->lo_rating), ir->decided ? "" : "..",
+		       ir->decided ? "" : diag_rating_name(ir->hi_rating));
+	*v = diag_verdict_worst(*v, ir->verdict);
+	if (!ir->decided || ir->rating >= DIAG_MARGINAL) {
+		size_t l = strlen(bad);
+
+		l += (size_t)snprintf(bad + l, cap - l, "%s", l ? "; " : "");
+		if (l < cap)
+			diag_irate_sentence(ir, DIAG_M_LOSS, bad + l, cap - l);
+	}
 }
 
 void diag_verdict_set(struct diag_result *r, enum diag_verdict v, const char *fmt, ...)

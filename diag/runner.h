@@ -151,6 +151,9 @@ struct diag_listener {
 	struct diag_run *run;
 };
 
+/* A check's report id ("east-udp"), by its id; "?" if out of range. */
+const char *diag_check_id_name(enum diag_check_id id);
+
 /* Fill o with the guide's defaults (ports, DSCP, thresholds, 10 s voice test, all checks). */
 void diag_opts_default(struct diag_opts *o);
 

@@ -24,8 +24,8 @@ void diag_wilson_pct(uint64_t k, uint64_t n, double z, double *lo, double *hi)
 	den = 1 + z2 / dn;
 	mid = (p + z2 / (2.0 * dn)) / den;
 	half = z * sqrt(p * (1 - p) / dn + z2 / (4.0 * dn * dn)) / den;
-	*lo = (k == 0 ? 0 : fmax(0, mid - half)) * 100;
-	*hi = (k == n ? 1 : fmin(1, mid + half)) * 100;
+	*lo = (k == 0 || mid - half < 0 ? 0 : mid - half) * 100;
+	*hi = (k == n || mid + half > 1 ? 1 : mid + half) * 100;
 }
 
 void diag_rate_rate(const struct diag_thresholds *t, enum diag_metric m, uint64_t k, uint64_t n,

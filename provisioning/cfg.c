@@ -135,18 +135,26 @@ enum vkind {
 	V_URL,       /* char[], https:// URL */
 };
 
-/* 32 bytes a row on 32-bit ARM (56 with size_t and double): every bound and
- * default below is exact in a float (integers under 2^24, 0.5); a bound
- * that is not (0.1) needs double here again. */
+/* The elements that hold settings (a row names its element by index). */
+enum { E_ACCOUNT, E_REGISTRATION, E_NETWORK, E_VLAN, E_DSCP, E_RTP, E_PROVISIONING, E_SELFTEST,
+       E_THRESHOLDS };
+static const char elem_paths[][20] = {
+	"account", "registration", "network", "network/vlan", "network/dscp", "network/rtp",
+	"provisioning", "selftest", "selftest/thresholds",
+};
+
+/* 40 bytes a row on 32-bit ARM and no pointer (no relocation): names as
+ * fixed arrays. Every bound and default below is exact in a float (integers
+ * under 2^24, 0.5); a bound that is not (0.1) needs double here again. */
 struct setting {
-	const char *elem;            /* path below <dialstack>: "network/dscp" */
-	const char *attr;
-	enum vkind kind;
+	char attr[18];
+	char unit[3];                /* shown with ranges, "" = none */
+	uint8_t elem;                /* elem_paths[]: path below <dialstack>, "network/dscp" */
+	uint8_t kind;                /* enum vkind */
 	uint16_t off;
 	uint16_t size;               /* char[] size */
 	float min, max;
 	float def;                   /* numeric default */
-	const char *unit;            /* shown with ranges */
 };
 
 _Static_assert(sizeof(struct cfg_config) <= UINT16_MAX, "struct setting's off and size are 16-bit");
@@ -154,35 +162,35 @@ _Static_assert(sizeof(struct cfg_config) <= UINT16_MAX, "struct setting's off an
 #define F(f) offsetof(struct cfg_config, f), sizeof(((struct cfg_config *)0)->f)
 
 static const struct setting settings[] = {
-	{ "account", "user",            V_TOKEN,  F(user),            1, 63, 0, NULL },
-	{ "account", "auth-user",       V_TOKEN,  F(auth_user),       1, 63, 0, NULL },
-	{ "account", "password",        V_SECRET, F(password),        1, 127, 0, NULL },
-	{ "account", "domain",          V_HOST,   F(domain),          1, 253, 0, NULL },
-	{ "registration", "expires",    V_UINT,   F(expires_s),       60, 86400, 3600, "s" },
-	{ "registration", "failback",   V_UINT0,  F(failback_s),      30, 86400, 600, "s" },
-	{ "registration", "ca-bundle",  V_PATH,   F(sip_ca_bundle),   1, 255, 0, NULL },
-	{ "network", "keepalive",       V_UINT,   F(keepalive_s),     1, 600, 20, "s" },
-	{ "network/vlan", "id",         V_VLAN,   F(vlan_id),         1, 4094, 0, NULL },
-	{ "network/vlan", "priority",   V_UINT,   F(vlan_priority),   0, 7, 5, NULL },
-	{ "network/dscp", "audio",      V_UINT,   F(dscp_audio),      0, 63, 46, NULL },
-	{ "network/dscp", "signalling", V_UINT,   F(dscp_signalling), 0, 63, 26, NULL },
-	{ "network/rtp", "min",         V_UINT,   F(rtp_min),         1024, 65534, 10000, NULL },
-	{ "network/rtp", "max",         V_UINT,   F(rtp_max),         1025, 65535, 20000, NULL },
-	{ "provisioning", "resync",     V_UINT0,  F(resync_s),        60, 2592000, 86400, "s" },
-	{ "provisioning", "resync-jitter", V_UINT, F(resync_jitter_s), 0, 86400, 3600, "s" },
-	{ "provisioning", "boot-delay", V_UINT,   F(boot_delay_s),    0, 3600, 30, "s" },
-	{ "provisioning", "status-url", V_URL,    F(status_url),      9, 511, 0, NULL },
-	{ "selftest", "duration",       V_UINT,   F(selftest_duration_s), 1, 300, 10, "s" },
-	{ "selftest", "interval",       V_UINT0,  F(selftest_interval_s), 300, 604800, 0, "s" },
-	{ "selftest", "boot",           V_TOKEN,  F(selftest_boot),   3, 7, 0, NULL },
-	{ "selftest/thresholds", "jitter-good",       V_DEC, F(jitter_good_ms),       0, 1000, 20, "ms" },
-	{ "selftest/thresholds", "jitter-acceptable", V_DEC, F(jitter_acceptable_ms), 0, 1000, 30, "ms" },
-	{ "selftest/thresholds", "loss-good",         V_DEC, F(loss_good_pct),        0, 100, 0.5, "%" },
-	{ "selftest/thresholds", "loss-acceptable",   V_DEC, F(loss_acceptable_pct),  0, 100, 1, "%" },
-	{ "selftest/thresholds", "rtt-good",          V_DEC, F(rtt_good_ms),          0, 10000, 100, "ms" },
-	{ "selftest/thresholds", "rtt-acceptable",    V_DEC, F(rtt_acceptable_ms),    0, 10000, 150, "ms" },
-	{ "selftest/thresholds", "rtt-problematic",   V_DEC, F(rtt_problematic_ms),   0, 10000, 200, "ms" },
-	{ "selftest/thresholds", "mos-good",          V_DEC, F(mos_good),             1, 5, 4.0, NULL },
+	{ "user", "", E_ACCOUNT, V_TOKEN, F(user), 1, 63, 0 },
+	{ "auth-user", "", E_ACCOUNT, V_TOKEN, F(auth_user), 1, 63, 0 },
+	{ "password", "", E_ACCOUNT, V_SECRET, F(password), 1, 127, 0 },
+	{ "domain", "", E_ACCOUNT, V_HOST, F(domain), 1, 253, 0 },
+	{ "expires", "s", E_REGISTRATION, V_UINT, F(expires_s), 60, 86400, 3600 },
+	{ "failback", "s", E_REGISTRATION, V_UINT0, F(failback_s), 30, 86400, 600 },
+	{ "ca-bundle", "", E_REGISTRATION, V_PATH, F(sip_ca_bundle), 1, 255, 0 },
+	{ "keepalive", "s", E_NETWORK, V_UINT, F(keepalive_s), 1, 600, 20 },
+	{ "id", "", E_VLAN, V_VLAN, F(vlan_id), 1, 4094, 0 },
+	{ "priority", "", E_VLAN, V_UINT, F(vlan_priority), 0, 7, 5 },
+	{ "audio", "", E_DSCP, V_UINT, F(dscp_audio), 0, 63, 46 },
+	{ "signalling", "", E_DSCP, V_UINT, F(dscp_signalling), 0, 63, 26 },
+	{ "min", "", E_RTP, V_UINT, F(rtp_min), 1024, 65534, 10000 },
+	{ "max", "", E_RTP, V_UINT, F(rtp_max), 1025, 65535, 20000 },
+	{ "resync", "s", E_PROVISIONING, V_UINT0, F(resync_s), 60, 2592000, 86400 },
+	{ "resync-jitter", "s", E_PROVISIONING, V_UINT, F(resync_jitter_s), 0, 86400, 3600 },
+	{ "boot-delay", "s", E_PROVISIONING, V_UINT, F(boot_delay_s), 0, 3600, 30 },
+	{ "status-url", "", E_PROVISIONING, V_URL, F(status_url), 9, 511, 0 },
+	{ "duration", "s", E_SELFTEST, V_UINT, F(selftest_duration_s), 1, 300, 10 },
+	{ "interval", "s", E_SELFTEST, V_UINT0, F(selftest_interval_s), 300, 604800, 0 },
+	{ "boot", "", E_SELFTEST, V_TOKEN, F(selftest_boot), 3, 7, 0 },
+	{ "jitter-good", "ms", E_THRESHOLDS, V_DEC, F(jitter_good_ms), 0, 1000, 20 },
+	{ "jitter-acceptable", "ms", E_THRESHOLDS, V_DEC, F(jitter_acceptable_ms), 0, 1000, 30 },
+	{ "loss-good", "%", E_THRESHOLDS, V_DEC, F(loss_good_pct), 0, 100, 0.5 },
+	{ "loss-acceptable", "%", E_THRESHOLDS, V_DEC, F(loss_acceptable_pct), 0, 100, 1 },
+	{ "rtt-good", "ms", E_THRESHOLDS, V_DEC, F(rtt_good_ms), 0, 10000, 100 },
+	{ "rtt-acceptable", "ms", E_THRESHOLDS, V_DEC, F(rtt_acceptable_ms), 0, 10000, 150 },
+	{ "rtt-problematic", "ms", E_THRESHOLDS, V_DEC, F(rtt_problematic_ms), 0, 10000, 200 },
+	{ "mos-good", "", E_THRESHOLDS, V_DEC, F(mos_good), 1, 5, 4.0 },
 };
 
 /* Bits of set_mask beyond the table: the lists. */
@@ -353,7 +361,7 @@ static bool apply_setting(const struct setting *s, const char *v, int line,
 {
 	char *dst = (char *)cfg + s->off;
 	char q[64], allowed[96];
-	const char *u = s->unit ? " " : "", *un = s->unit ? s->unit : "";
+	const char *elem = elem_paths[s->elem], *u = s->unit[0] ? " " : "", *un = s->unit;
 	double x;
 	size_t n = strlen(v);
 
@@ -373,12 +381,12 @@ static bool apply_setting(const struct setting *s, const char *v, int line,
 			snprintf(allowed, sizeof(allowed), "%.0f-%.0f%s%s", s->min, s->max, u, un);
 		if (!parse_uint(v, &x)) {
 			pend(p, line, false, "<%s %s=%s>: not a whole number; allowed %s",
-			     s->elem, s->attr, shown(v, q, sizeof(q)), allowed);
+			     elem, s->attr, shown(v, q, sizeof(q)), allowed);
 			return false;
 		}
 		if ((x < s->min || x > s->max) && !(s->kind == V_UINT0 && x == 0)) {
 			pend(p, line, false, "<%s %s=%s>: %.0f is out of range; allowed %s",
-			     s->elem, s->attr, shown(v, q, sizeof(q)), x, allowed);
+			     elem, s->attr, shown(v, q, sizeof(q)), x, allowed);
 			return false;
 		}
 		*(uint32_t *)(void *)dst = (uint32_t)x;
@@ -386,12 +394,12 @@ static bool apply_setting(const struct setting *s, const char *v, int line,
 	case V_DEC:
 		if (!parse_dec(v, &x)) {
 			pend(p, line, false, "<%s %s=%s>: not a number; allowed a decimal such as 0.5 (at most 3 decimals), %g-%g%s%s",
-			     s->elem, s->attr, shown(v, q, sizeof(q)), s->min, s->max, u, un);
+			     elem, s->attr, shown(v, q, sizeof(q)), s->min, s->max, u, un);
 			return false;
 		}
 		if (x < s->min || x > s->max) {
 			pend(p, line, false, "<%s %s=%s>: %g is out of range; allowed %g-%g%s%s",
-			     s->elem, s->attr, shown(v, q, sizeof(q)), x, s->min, s->max, u, un);
+			     elem, s->attr, shown(v, q, sizeof(q)), x, s->min, s->max, u, un);
 			return false;
 		}
 		*(double *)(void *)dst = x;
@@ -403,45 +411,45 @@ static bool apply_setting(const struct setting *s, const char *v, int line,
 	if (n < (size_t)s->min || n > (size_t)s->max || n >= s->size) {
 		if (s->kind == V_SECRET)
 			pend(p, line, false, "<%s %s>: the value has %zu characters; allowed %.0f-%.0f (value not shown)",
-			     s->elem, s->attr, n, s->min, s->max);
+			     elem, s->attr, n, s->min, s->max);
 		else
 			pend(p, line, false, "<%s %s=%s>: the value has %zu characters; allowed %.0f-%.0f",
-			     s->elem, s->attr, shown(v, q, sizeof(q)), n, s->min, s->max);
+			     elem, s->attr, shown(v, q, sizeof(q)), n, s->min, s->max);
 		return false;
 	}
 	switch (s->kind) {
 	case V_TOKEN:
 		if (!printable_no_space(v)) {
 			pend(p, line, false, "<%s %s=%s>: contains a space, quote, <, >, & or control character; allowed printable characters without those",
-			     s->elem, s->attr, shown(v, q, sizeof(q)));
+			     elem, s->attr, shown(v, q, sizeof(q)));
 			return false;
 		}
 		break;
 	case V_SECRET:
 		if (!printable(v)) {
 			pend(p, line, false, "<%s %s>: contains a control character (value not shown); allowed printable characters",
-			     s->elem, s->attr);
+			     elem, s->attr);
 			return false;
 		}
 		break;
 	case V_HOST:
 		if (!valid_host(v)) {
 			pend(p, line, false, "<%s %s=%s>: not a host name or IP address; allowed letters, digits, '.', '-', or [IPv6]",
-			     s->elem, s->attr, shown(v, q, sizeof(q)));
+			     elem, s->attr, shown(v, q, sizeof(q)));
 			return false;
 		}
 		break;
 	case V_PATH:
 		if (v[0] != '/' || !printable_no_space(v)) {
 			pend(p, line, false, "<%s %s=%s>: not an absolute file path; allowed /path/without/spaces",
-			     s->elem, s->attr, shown(v, q, sizeof(q)));
+			     elem, s->attr, shown(v, q, sizeof(q)));
 			return false;
 		}
 		break;
 	case V_URL:
 		if (!valid_url(v)) {
 			pend(p, line, false, "<%s %s=%s>: not an HTTPS URL; allowed https://host[:port]/path (HTTPS only)",
-			     s->elem, s->attr, shown(v, q, sizeof(q)));
+			     elem, s->attr, shown(v, q, sizeof(q)));
 			return false;
 		}
 		break;
@@ -671,35 +679,37 @@ static void cross_checks(const struct cfg_config *c, struct pending *p, int line
 /* Which elements and attributes exist where (the schema, in words a
  * technician can act on). */
 struct shape {
-	const char *path;            /* "" = <dialstack> */
-	const char *children;        /* space-separated, "" = none */
-	const char *attrs;
-	const char *required;        /* attributes that must be present */
+	/* "path\0children\0attrs\0required": path "" = <dialstack>; children and
+	 * attrs space-separated ("" = none); required: attributes that must be
+	 * present. One string (one relocation) a row. */
+	const char *f;
 	bool repeat;                 /* may appear more than once */
 };
 
 static const struct shape shapes[] = {
-	{ "", "account registration registrars network codecs provisioning selftest", "version", "version", false },
-	{ "account", "", "user auth-user password domain", "", false },
-	{ "registration", "", "expires failback ca-bundle", "", false },
-	{ "registrars", "registrar", "", "", false },
-	{ "registrars/registrar", "", "name host port transport priority", "name host", true },
-	{ "network", "vlan dscp rtp", "keepalive", "", false },
-	{ "network/vlan", "", "id priority", "id", false },
-	{ "network/dscp", "", "audio signalling", "", false },
-	{ "network/rtp", "", "min max", "", false },
-	{ "codecs", "codec", "", "", false },
-	{ "codecs/codec", "", "name", "name", true },
-	{ "provisioning", "", "resync resync-jitter boot-delay status-url", "", false },
-	{ "selftest", "check thresholds", "duration interval boot", "", false },
-	{ "selftest/check", "", "name", "name", true },
-	{ "selftest/thresholds", "", "jitter-good jitter-acceptable loss-good loss-acceptable rtt-good rtt-acceptable rtt-problematic mos-good", "", false },
+	{ "\0account registration registrars network codecs provisioning selftest\0version\0version", false },
+	{ "account\0\0user auth-user password domain\0", false },
+	{ "registration\0\0expires failback ca-bundle\0", false },
+	{ "registrars\0registrar\0\0", false },
+	{ "registrars/registrar\0\0name host port transport priority\0name host", true },
+	{ "network\0vlan dscp rtp\0keepalive\0", false },
+	{ "network/vlan\0\0id priority\0id", false },
+	{ "network/dscp\0\0audio signalling\0", false },
+	{ "network/rtp\0\0min max\0", false },
+	{ "codecs\0codec\0\0", false },
+	{ "codecs/codec\0\0name\0name", true },
+	{ "provisioning\0\0resync resync-jitter boot-delay status-url\0", false },
+	{ "selftest\0check thresholds\0duration interval boot\0", false },
+	{ "selftest/check\0\0name\0name", true },
+	{ "selftest/thresholds\0\0jitter-good jitter-acceptable loss-good loss-acceptable rtt-good rtt-acceptable rtt-problematic mos-good\0", false },
 };
+
+enum { SH_CHILDREN = 1, SH_ATTRS, SH_REQUIRED };
 
 static const struct shape *shape_of(const char *path)
 {
 	for (unsigned i = 0; i < ARRAY_SIZE(shapes); i++)
-		if (strcmp(shapes[i].path, path) == 0)
+		if (strcmp(shapes[i].f, path) == 0)
 			return &shapes[i];
 	return NULL;
 }
@@ -745,17 +755,20 @@ static const char *listed(const char *list, bool elems, char *buf, size_t size)
 static void walk_shape(xmlNode *e, const char *path, struct pending *p)
 {
 	const struct shape *sh = shape_of(path);
+	const char *children, *attrs;
 	char allowed[200], q[64];
 	int line = (int)xmlGetLineNo(e);
 
 	if (!sh)
 		return;
+	children = utl_field(sh->f, SH_CHILDREN);
+	attrs = utl_field(sh->f, SH_ATTRS);
 	for (xmlAttr *a = e->properties; a; a = a->next) {
-		if (!in_list(sh->attrs, (const char *)a->name))
+		if (!in_list(attrs, (const char *)a->name))
 			pend(p, line, false, "<%s>: unknown attribute %s; allowed %s",
-			     (const char *)e->name, (const char *)a->name, listed(sh->attrs, false, allowed, sizeof(allowed)));
+			     (const char *)e->name, (const char *)a->name, listed(attrs, false, allowed, sizeof(allowed)));
 	}
-	for (const char *r = sh->required; *r; ) {
+	for (const char *r = utl_field(sh->f, SH_REQUIRED); *r; ) {
 		char name[32];
 		size_t n = strcspn(r, " ");
 		xmlChar *v;
@@ -784,10 +797,10 @@ static void walk_shape(xmlNode *e, const char *path, struct pending *p)
 		}
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		if (!in_list(sh->children, (const char *)c->name)) {
+		if (!in_list(children, (const char *)c->name)) {
 			pend(p, (int)xmlGetLineNo(c), false, "unknown element <%s> inside <%s>; allowed %s",
 			     (const char *)c->name, (const char *)e->name,
-			     listed(sh->children, true, allowed, sizeof(allowed)));
+			     listed(children, true, allowed, sizeof(allowed)));
 			continue;
 		}
 		snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "/" : "", (const char *)c->name);
@@ -802,7 +815,7 @@ static void walk_shape(xmlNode *e, const char *path, struct pending *p)
 		}
 		walk_shape(c, sub, p);
 	}
-	if (sh->children[0] && !sh->repeat && e->children == NULL && strcmp(path, "registrars") == 0)
+	if (children[0] && !sh->repeat && e->children == NULL && strcmp(path, "registrars") == 0)
 		pend(p, line, false, "<registrars> is empty; allowed one or more <registrar>");
 }
 
@@ -816,18 +829,53 @@ static void schema_error_cb(void *ctx, xmlErrorPtr err)
 	(void)err;   /* the compiled-in schema is tested; a failure is reported below */
 }
 
+/* The schema's text: each byte 1-31 of cfg_schema_rng stands for that word of
+ * cfg_schema_dict (provisioning/rng2c.awk). Malloc'd, NULL when out of memory. */
+static char *schema_text(size_t *len)
+{
+	const unsigned char *p;
+	size_t n = 0;
+	char *out, *o;
+
+	for (p = (const unsigned char *)cfg_schema_rng; *p; p++)
+		n += *p < 32 ? strlen(utl_field(cfg_schema_dict, *p - 1u)) : 1;
+	out = o = malloc(n + 1);
+	if (!out)
+		return NULL;
+	for (p = (const unsigned char *)cfg_schema_rng; *p; p++) {
+		const char *w;
+
+		if (*p >= 32) {
+			*o++ = (char)*p;
+			continue;
+		}
+		w = utl_field(cfg_schema_dict, *p - 1u);
+		memcpy(o, w, strlen(w));
+		o += strlen(w);
+	}
+	*o = '\0';
+	*len = n;
+	return out;
+}
+
 static xmlRelaxNGPtr get_schema(void)
 {
 	xmlRelaxNGParserCtxtPtr pc;
+	size_t len;
+	char *text;
 
 	if (schema)
 		return schema;
-	pc = xmlRelaxNGNewMemParserCtxt(cfg_schema_rng, (int)strlen(cfg_schema_rng));
-	if (!pc)
+	text = schema_text(&len);
+	if (!text)
 		return NULL;
-	xmlRelaxNGSetParserStructuredErrors(pc, schema_error_cb, NULL);
-	schema = xmlRelaxNGParse(pc);
-	xmlRelaxNGFreeParserCtxt(pc);
+	pc = xmlRelaxNGNewMemParserCtxt(text, (int)len);
+	if (pc) {
+		xmlRelaxNGSetParserStructuredErrors(pc, schema_error_cb, NULL);
+		schema = xmlRelaxNGParse(pc);
+		xmlRelaxNGFreeParserCtxt(pc);
+	}
+	free(text);
 	return schema;
 }
 
@@ -850,33 +898,26 @@ static int line_of(const char *buf, size_t off)
 	return line;
 }
 
-static const char *memfind(const char *hay, size_t n, const char *needle)
-{
-	size_t l = strlen(needle);
-
-	for (size_t i = 0; i + l <= n; i++)
-		if (hay[i] == needle[0] && memcmp(hay + i, needle, l) == 0)
-			return hay + i;
-	return NULL;
-}
-
 /* ------------------------------------------------------------------ encoding */
 
 enum cfg_format cfg_detect(const char *buf, size_t len, size_t *skip, const char **why)
 {
-	static const struct {
-		const char *bom;
-		size_t len;
-		const char *why;
-	} boms[] = {   /* UTF-32 first: its little-endian BOM starts like UTF-16's */
-		{ "\xFF\xFE\0\0", 4, "UTF-32 is not supported: save the file as UTF-8 (it starts with a UTF-32LE byte-order mark)" },
-		{ "\0\0\xFE\xFF", 4, "UTF-32 is not supported: save the file as UTF-8 (it starts with a UTF-32BE byte-order mark)" },
-		{ "\xFF\xFE", 2, "UTF-16 is not supported: save the file as UTF-8 (it starts with a UTF-16LE byte-order mark)" },
-		{ "\xFE\xFF", 2, "UTF-16 is not supported: save the file as UTF-8 (it starts with a UTF-16BE byte-order mark)" },
+	/* One message for the eight wide-encoding cases (BOM or NUL pattern). */
+	static const char tail[][36] = {
+		" byte-order mark", ": NUL bytes around every character",
+		": a NUL byte after every character", ": a NUL byte before every character",
 	};
+	static const struct {
+		char bom[5];
+		unsigned char len;
+	} boms[] = {   /* UTF-32 first: its little-endian BOM starts like UTF-16's */
+		{ "\xFF\xFE\0\0", 4 }, { "\0\0\xFE\xFF", 4 }, { "\xFF\xFE", 2 }, { "\xFE\xFF", 2 },
+	};
+	static char msg[128];           /* the agent is single-threaded */
 	const unsigned char *u = (const unsigned char *)buf;
 	const char *dummy;
 	size_t i, s = 0;
+	int enc = -1, pattern = 0;      /* enc: 0 UTF-32LE, 1 UTF-32BE, 2 UTF-16LE, 3 UTF-16BE */
 
 	if (!skip)
 		skip = &s;
@@ -884,23 +925,31 @@ enum cfg_format cfg_detect(const char *buf, size_t len, size_t *skip, const char
 		why = &dummy;
 	*skip = 0;
 	*why = NULL;
-	for (i = 0; i < ARRAY_SIZE(boms); i++)
-		if (len >= boms[i].len && !memcmp(buf, boms[i].bom, boms[i].len)) {
-			*why = boms[i].why;
-			return CFG_FMT_UNSUPPORTED;
-		}
-	if (memchr(buf, '\0', len)) {
+	for (i = 0; i < ARRAY_SIZE(boms) && enc < 0; i++)
+		if (len >= boms[i].len && !memcmp(buf, boms[i].bom, boms[i].len))
+			enc = (int)i;
+	if (enc < 0 && memchr(buf, '\0', len)) {
 		/* no BOM: tell the wide encodings by where the NULs of ASCII text fall */
 		if (len >= 4 && u[0] && !u[1] && !u[2] && !u[3])
-			*why = "UTF-32 is not supported: save the file as UTF-8 (it looks like UTF-32LE: NUL bytes around every character)";
+			enc = 0, pattern = 1;
 		else if (len >= 4 && !u[0] && !u[1] && !u[2] && u[3])
-			*why = "UTF-32 is not supported: save the file as UTF-8 (it looks like UTF-32BE: NUL bytes around every character)";
+			enc = 1, pattern = 1;
 		else if (len >= 2 && u[0] && !u[1])
-			*why = "UTF-16 is not supported: save the file as UTF-8 (it looks like UTF-16LE: a NUL byte after every character)";
+			enc = 2, pattern = 2;
 		else if (len >= 2 && !u[0] && u[1])
-			*why = "UTF-16 is not supported: save the file as UTF-8 (it looks like UTF-16BE: a NUL byte before every character)";
-		else
+			enc = 3, pattern = 3;
+		else {
 			*why = "the file contains NUL bytes (binary, or a UTF-16/UTF-32 file?); save it as UTF-8 text";
+			return CFG_FMT_UNSUPPORTED;
+		}
+	}
+	if (enc >= 0) {
+		int bits = enc < 2 ? 32 : 16;
+		const char *end = enc & 1 ? "BE" : "LE";
+
+		snprintf(msg, sizeof(msg), "UTF-%d is not supported: save the file as UTF-8 (it %s UTF-%d%s%s)",
+			 bits, pattern ? "looks like" : "starts with a", bits, end, tail[pattern]);
+		*why = msg;
 		return CFG_FMT_UNSUPPORTED;
 	}
 	if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF)
@@ -940,7 +989,7 @@ static bool prescan(const char *buf, size_t len, struct pending *p)
 	case CFG_FMT_XML:
 		break;
 	}
-	if ((hit = memfind(buf, len, "<!DOCTYPE")) || (hit = memfind(buf, len, "<!ENTITY"))) {
+	if ((hit = memmem(buf, len, "<!DOCTYPE", 9)) || (hit = memmem(buf, len, "<!ENTITY", 8))) {
 		pend(p, line_of(buf, (size_t)(hit - buf)), false,
 		     "DOCTYPE/ENTITY declarations are refused (DTDs and entities are not allowed, so no entity is expanded); remove the <!DOCTYPE ...> block");
 		return false;
@@ -1022,7 +1071,7 @@ int cfg_parse_mem(const char *buf, size_t len, const char *name,
 
 	for (unsigned i = 0; i < ARRAY_SIZE(settings); i++) {
 		const struct setting *s = &settings[i];
-		xmlNode *e = find_path(root, s->elem);
+		xmlNode *e = find_path(root, elem_paths[s->elem]);
 
 		if (!e || !(v = attr(e, s->attr)))
 			continue;

@@ -119,7 +119,7 @@ enum cfg_format {
  * skipped (*skip = 3, else 0); CRLF line ends are fine. UTF-16/UTF-32 (by BOM
  * or by their NUL bytes) and other NUL bytes give CFG_FMT_UNSUPPORTED with *why
  * naming the encoding and the fix ("UTF-16 is not supported: save the file as
- * UTF-8 ..."). Pure; skip and why may be NULL. */
+ * UTF-8 ..."; a static buffer, valid until the next call). skip and why may be NULL. */
 enum cfg_format cfg_detect(const char *buf, size_t len, size_t *skip, const char **why);
 
 /* Fill cfg with the documented defaults (no account, no registrars). */

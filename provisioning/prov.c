@@ -88,7 +88,7 @@ int prov_mac12(const char *mac, char out[13])
 			continue;
 		if (!isxdigit((unsigned char)*p) || n >= 12)
 			return -EINVAL;
-		out[n++] = (char)tolower((unsigned char)*p);
+		out[n++] = (char)utl_lower((unsigned char)*p);
 	}
 	if (n != 12)
 		return -EINVAL;

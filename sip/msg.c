@@ -483,6 +483,18 @@ static bool is_multipart(const char *buf, size_t len)
 	return false;
 }
 
+/* A Via port or rport value: 1-65535, else 0 (absent, empty or not a port). */
+static int via_num(const char *v)
+{
+	char *end;
+	unsigned long n;
+
+	if (!v || !isdigit((unsigned char)*v))
+		return 0;
+	n = strtoul(v, &end, 10);
+	return *end == '\0' && n >= 1 && n <= 65535 ? (int)n : 0;
+}
+
 int sip_msg_parse(const char *buf, size_t len, bool stream, struct sip_msg *m, const char **why)
 {
 	osip_message_t *om = NULL;
@@ -622,7 +634,7 @@ int sip_msg_parse(const char *buf, size_t len, bool stream, struct sip_msg *m, c
 		*why = "Via transport or host too long";
 		goto out;
 	}
-	m->via_port = via->port ? atoi(via->port) : 0;
+	m->via_port = via_num(via->port);
 	gp = gparam(&via->via_params, "branch");
 	if (gp &&
 	    copy_field(m->via_branch, sizeof(m->via_branch), gp->gvalue)) {
@@ -638,9 +650,7 @@ int sip_msg_parse(const char *buf, size_t len, bool stream, struct sip_msg *m, c
 	m->via_rport = -1;
 	gp = gparam(&via->via_params, "rport");
 	if (gp) {
-		int rp = gp->gvalue ? atoi(gp->gvalue) : 0;
-
-		m->via_rport = rp > 0 && rp < 65536 ? rp : 0;
+		m->via_rport = via_num(gp->gvalue);
 	}
 	m->expires = header_num(om, "expires", SIP_NUM_EXPIRES);
 	m->min_expires = header_num(om, "min-expires", SIP_NUM_MIN_EXPIRES);
@@ -691,7 +701,7 @@ struct uri_parts {
 
 static int hexval(int c)
 {
-	return isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
+	return isdigit(c) ? c - '0' : isxdigit(c) ? (utl_lower(c) - 'a' + 10) : -1;
 }
 
 /* Copy [s, s+n) into out decoding %HH; lower-cases when fold. false when it does not fit or is broken. */
@@ -716,7 +726,7 @@ static bool unescape(const char *s, size_t n, char *out, size_t size, bool fold)
 		}
 		if (c == 0 || o + 1 >= size)
 			return false;
-		out[o++] = (char)(fold ? tolower(c) : c);
+		out[o++] = (char)(fold ? utl_lower(c) : c);
 	}
 	out[o] = '\0';
 	return true;
@@ -776,7 +786,7 @@ static bool uri_parse(const char *u, struct uri_parts *p)
 	if (!s || s - u >= (ptrdiff_t)sizeof(p->scheme))
 		return false;
 	for (n = 0; u + n < s; n++)
-		p->scheme[n] = (char)tolower((unsigned char)u[n]);
+		p->scheme[n] = (char)utl_lower((unsigned char)u[n]);
 	if (strcmp(p->scheme, "sip") && strcmp(p->scheme, "sips"))
 		return false;
 	s++;
@@ -899,7 +909,7 @@ static void bare_value(const char *v, char *out, size_t size)
 
 	for (; v && *v && o + 1 < size; v++)
 		if (*v != '"' && *v != '<' && *v != '>')
-			out[o++] = (char)tolower((unsigned char)*v);
+			out[o++] = (char)utl_lower((unsigned char)*v);
 	out[o] = '\0';
 }
 
@@ -1102,21 +1112,30 @@ int sip_msg_contact_uri(const struct sip_register_req *r, char *out, size_t size
 	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
 }
 
-int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t size, size_t *len)
+/* The fields REGISTER and OPTIONS share, checked; the Via host ("[v6]") in host. 0 or -EINVAL. */
+static int req_common(const struct sip_register_req *r, char *host, size_t hsize, const char **ua)
 {
-	char host[72], contact[300];
-	int n;
-
 	if (!r->transport || !r->registrar || !r->user || !r->domain || !r->local_host ||
-	    !r->branch || !r->from_tag || !r->call_id || !r->instance || r->expires < 0)
+	    !r->branch || !r->from_tag || !r->call_id)
 		return -EINVAL;
 	if (!sip_header_value_ok(r->registrar, 255) || !sip_header_value_ok(r->user, 128) ||
 	    !sip_header_value_ok(r->domain, 255) || !sip_header_value_ok(r->local_host, 64) ||
 	    strpbrk(r->user, "<>\"@ ;") || strpbrk(r->domain, "<>\" ;") || strpbrk(r->registrar, "<>\" ;"))
 		return -EINVAL;
-	if (sip_msg_contact_uri(r, contact, sizeof(contact)) != 0)
+	snprintf(host, hsize, strchr(r->local_host, ':') ? "[%s]" : "%s", r->local_host);
+	*ua = r->user_agent && sip_header_value_ok(r->user_agent, 128) ? r->user_agent : "dialstack-agent";
+	return 0;
+}
+
+int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t size, size_t *len)
+{
+	char host[72], contact[300];
+	const char *ua;
+	int n;
+
+	if (!r->instance || r->expires < 0 || req_common(r, host, sizeof(host), &ua) < 0 ||
+	    sip_msg_contact_uri(r, contact, sizeof(contact)) != 0)
 		return -EINVAL;
-	snprintf(host, sizeof(host), strchr(r->local_host, ':') ? "[%s]" : "%s", r->local_host);
 	n = snprintf(out, size,
 		     "REGISTER sip:%s SIP/2.0\r\n"
 		     "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%s;rport\r\n"
@@ -1135,8 +1154,7 @@ int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t s
 		     "Content-Length: 0\r\n\r\n",
 		     r->registrar, r->transport, host, r->local_port, r->branch, r->user, r->domain,
 		     r->from_tag, r->user, r->domain, r->call_id, (unsigned)r->cseq, contact, r->instance, r->reg_id > 0 ? r->reg_id : 1, r->expires,
-		     r->user_agent && sip_header_value_ok(r->user_agent, 128) ? r->user_agent : "dialstack-agent",
-		     r->auth_value ? r->auth_header : "", r->auth_value ? ": " : "",
+		     ua, r->auth_value ? r->auth_header : "", r->auth_value ? ": " : "",
 		     r->auth_value ? r->auth_value : "", r->auth_value ? "\r\n" : "",
 		     r->selftest ? "X-Dialstack-Selftest: " : "", r->selftest ? r->selftest : "",
 		     r->selftest ? "\r\n" : "");
@@ -1149,16 +1167,11 @@ int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t s
 int sip_msg_build_options(const struct sip_register_req *r, char *out, size_t size, size_t *len)
 {
 	char host[72];
+	const char *ua;
 	int n;
 
-	if (!r->transport || !r->registrar || !r->user || !r->domain || !r->local_host ||
-	    !r->branch || !r->from_tag || !r->call_id)
+	if (req_common(r, host, sizeof(host), &ua) < 0)
 		return -EINVAL;
-	if (!sip_header_value_ok(r->registrar, 255) || !sip_header_value_ok(r->user, 128) ||
-	    !sip_header_value_ok(r->domain, 255) || !sip_header_value_ok(r->local_host, 64) ||
-	    strpbrk(r->user, "<>\"@ ;") || strpbrk(r->domain, "<>\" ;") || strpbrk(r->registrar, "<>\" ;"))
-		return -EINVAL;
-	snprintf(host, sizeof(host), strchr(r->local_host, ':') ? "[%s]" : "%s", r->local_host);
 	n = snprintf(out, size,
 		     "OPTIONS sip:%s SIP/2.0\r\n"
 		     "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%s;rport\r\n"
@@ -1170,8 +1183,7 @@ int sip_msg_build_options(const struct sip_register_req *r, char *out, size_t si
 		     "User-Agent: %s\r\n"
 		     "Content-Length: 0\r\n\r\n",
 		     r->registrar, r->transport, host, r->local_port, r->branch, r->user, r->domain,
-		     r->from_tag, r->registrar, r->call_id, (unsigned)r->cseq,
-		     r->user_agent && sip_header_value_ok(r->user_agent, 128) ? r->user_agent : "dialstack-agent");
+		     r->from_tag, r->registrar, r->call_id, (unsigned)r->cseq, ua);
 	if (n < 0 || (size_t)n >= size)
 		return -ENOSPC;
 	*len = (size_t)n;
@@ -1197,7 +1209,7 @@ int sip_instance_uuid(const char *mac, char *out, size_t size)
 		if (isxdigit((unsigned char)*p)) {
 			if (nh >= 12)
 				return -EINVAL;
-			hex[nh++] = (char)tolower((unsigned char)*p);
+			hex[nh++] = (char)utl_lower((unsigned char)*p);
 		} else if (*p != ':' && *p != '-' && *p != '.') {
 			return -EINVAL;
 		}

@@ -30,9 +30,10 @@ ul() { "$LAB" exec platform kamcmd -s "$1" ul.dump 2>/dev/null; }
 UUID=$(python3 -c "import uuid; print(uuid.uuid5(uuid.NAMESPACE_URL, 'urn:dialstack:mac:$DSA_LAB_PHONE_MAC_HEX'))")
 has_binding() { ul "$1" | grep -q "$UUID"; }
 wait_target() { # wait_target REGEX SECONDS: registered, and the status target matches
-	local i
+	local i s
 	for i in $(seq 1 $(($2 * 10))); do
-		grep -q '^state=registered$' "$T/st" 2>/dev/null && grep -Eq "^target=$1\$" "$T/st" && return 0
+		s=$(cat "$T/st" 2>/dev/null)    # one snapshot (the driver renames a new file in)
+		grep -q '^state=registered$' <<<"$s" && grep -Eq "^target=$1\$" <<<"$s" && return 0
 		sleep 0.1
 	done
 	return 1

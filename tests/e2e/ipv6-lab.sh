@@ -36,9 +36,10 @@ trap cleanup EXIT INT TERM
 
 ul() { "$LAB" exec platform kamcmd -s "$1" ul.dump 2>/dev/null; }
 wait_target() { # wait_target REGEX SECONDS: registered, and the status target matches
-	local i
+	local i s
 	for i in $(seq 1 $(($2 * 10))); do
-		grep -q '^state=registered$' "$T/st" 2>/dev/null && grep -Eq "^target=$1\$" "$T/st" && return 0
+		s=$(cat "$T/st" 2>/dev/null)    # one snapshot (the driver renames a new file in)
+		grep -q '^state=registered$' <<<"$s" && grep -Eq "^target=$1\$" <<<"$s" && return 0
 		sleep 0.1
 	done
 	return 1

@@ -31,9 +31,10 @@ ul() { "$LAB" exec platform kamcmd -s "$1" ul.dump 2>/dev/null; }
 has_binding() { ul "$1" | grep -q "$UUID"; }
 UUID=$(python3 -c "import uuid; print(uuid.uuid5(uuid.NAMESPACE_URL, 'urn:dialstack:mac:$DSA_LAB_PHONE_MAC_HEX'))")
 wait_reg() {
-	local i
+	local i s
 	for i in $(seq 1 $(($2 * 10))); do
-		grep -q '^state=registered$' "$T/st" 2>/dev/null && grep -q "^region=$1\$" "$T/st" && return 0
+		s=$(cat "$T/st" 2>/dev/null)    # one snapshot (the driver renames a new file in)
+		grep -q '^state=registered$' <<<"$s" && grep -q "^region=$1\$" <<<"$s" && return 0
 		sleep 0.1
 	done
 	return 1

@@ -135,9 +135,10 @@ wait_status() {
 
 # wait_reg FILE REGION SECONDS: registered on REGION per the driver's status.
 wait_reg() {
-	local i n=$(($3 * 10))
+	local i s n=$(($3 * 10))
 	for i in $(seq 1 $n); do
-		grep -q '^state=registered$' "$1" 2>/dev/null && grep -q "^region=$2\$" "$1" && return 0
+		s=$(cat "$1" 2>/dev/null)    # one snapshot (the driver renames a new file in)
+		grep -q '^state=registered$' <<<"$s" && grep -q "^region=$2\$" <<<"$s" && return 0
 		sleep 0.1
 	done
 	return 1

@@ -62,6 +62,14 @@ int utl_random(void *buf, size_t len)
 	return 0;
 }
 
+/* Non-zero: utl_random_range draws from a fixed xorshift64* stream (unit tests only). */
+static uint64_t range_seed;
+
+void utl_random_range_fixed(uint64_t seed)
+{
+	range_seed = seed;
+}
+
 uint32_t utl_random_range(uint32_t lo, uint32_t hi)
 {
 	uint64_t span, r = 0;
@@ -69,8 +77,14 @@ uint32_t utl_random_range(uint32_t lo, uint32_t hi)
 	if (hi <= lo)
 		return lo;
 	span = (uint64_t)hi - lo + 1;
-	if (utl_random(&r, sizeof(r)) < 0)
+	if (range_seed) {
+		range_seed ^= range_seed >> 12;
+		range_seed ^= range_seed << 25;
+		range_seed ^= range_seed >> 27;
+		r = range_seed * 0x2545F4914F6CDD1DULL;
+	} else if (utl_random(&r, sizeof(r)) < 0) {
 		r = (uint64_t)rand();
+	}
 	return lo + (uint32_t)(r % span);
 }
 

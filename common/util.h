@@ -46,6 +46,11 @@ int utl_random(void *buf, size_t len);
 /* A uniformly random integer in [lo, hi] from the kernel's random source. */
 uint32_t utl_random_range(uint32_t lo, uint32_t hi);
 
+/* Unit tests: seed != 0 makes utl_random_range (jitter, spreads; never key material,
+ * which comes from utl_random) a fixed pseudo-random stream, so a test on the virtual
+ * clock gives the same instants on every run; 0 returns to the kernel's source. */
+void utl_random_range_fixed(uint64_t seed);
+
 /* Write data to path atomically: temp file, fsync, rename, fsync of the folder.
  * The file gets the given mode. Returns 0 or -errno; on error path is untouched. */
 int utl_write_atomic(const char *path, const void *data, size_t len, unsigned mode);

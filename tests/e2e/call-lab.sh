@@ -61,13 +61,7 @@ run() {
 		fail "$name: report written" "exit $rc"
 		return
 	fi
-	while IFS= read -r line; do
-		case "$line" in
-		"ok - "*) pass "${line#ok - }" ;;
-		"not ok - "*) fail "${line#not ok - }" ;;
-		"# "*) echo "$line" ;;
-		esac
-	done < <(python3 "$ASSERT" "$WORK/$name.xml" "$name" "${asserts[@]}")
+	tap_relay < <(python3 "$ASSERT" "$WORK/$name.xml" "$name" "${asserts[@]}")
 }
 
 up() {

@@ -73,13 +73,7 @@ scenario() {
 		return
 	fi
 	echo "# $name: $(( (t1 - t0) / 1000000 )) ms"
-	while IFS= read -r line; do
-		case "$line" in
-		"ok - "*) pass "${line#ok - }" ;;
-		"not ok - "*) fail "${line#not ok - }" ;;
-		"# "*) echo "$line" ;;
-		esac
-	done < <(python3 "$ASSERT" "$WORK/$name.xml" "$name" "${asserts[@]}")
+	tap_relay < <(python3 "$ASSERT" "$WORK/$name.xml" "$name" "${asserts[@]}")
 	SCN_RC=$rc
 }
 
@@ -179,13 +173,7 @@ loss_runs() { # loss_runs NAME FAULTS RUNS [assert args...]
 			>"$WORK/$name-$i.out" 2>&1
 		rc=$?
 		grep -E '^(PASS|WARN|FAIL) (Voice|Test call)' "$WORK/$name-$i.out" | sed "s/^/# $name-$i (exit $rc): /"
-		while IFS= read -r line; do
-			case "$line" in
-			"ok - "*) pass "${line#ok - }" ;;
-			"not ok - "*) fail "${line#not ok - }" ;;
-			"# "*) echo "$line" ;;
-			esac
-		done < <(python3 "$ASSERT" "$WORK/$name-$i.xml" "$name-$i" "$@")
+		tap_relay < <(python3 "$ASSERT" "$WORK/$name-$i.xml" "$name-$i" "$@")
 	done
 }
 loss_runs loss-0 "" 1 voice=PASS call=PASS --rest=PASS --value="voice:loss_rating=/^good$/" \

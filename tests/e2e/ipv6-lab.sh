@@ -52,7 +52,7 @@ driver_bg() {
 	D=$!
 }
 selftest() { # selftest NAME [diag-assert args...]: the self-test in the phone namespace, asserts on its report
-	local name=$1 line
+	local name=$1
 	shift
 	# bounded: a hung run must not hold the lab lock
 	timeout -k 5 60 "$LAB" exec-phone "$DIAGRUN" --if "$DSA_LAB_PHONE_IF" --prov-url "$DSA_LAB_PROV_URL" \
@@ -63,13 +63,7 @@ selftest() { # selftest NAME [diag-assert args...]: the self-test in the phone n
 		--xml "$T/$name.xml" >"$T/$name.out" 2>&1
 	sed 's/^/# /' "$T/$name.out"
 	[ -s "$T/$name.xml" ] || { fail "$name: the self-test wrote its report"; return; }
-	while IFS= read -r line; do
-		case "$line" in
-		"ok - "*) pass "${line#ok - }" ;;
-		"not ok - "*) fail "${line#not ok - }" ;;
-		"# "*) echo "$line" ;;
-		esac
-	done < <(python3 "$ASSERT" "$T/$name.xml" "$name" "$@")
+	tap_relay < <(python3 "$ASSERT" "$T/$name.xml" "$name" "$@")
 }
 for _ in $(seq 1 150); do slaac && break; sleep 0.1; done
 ok "the phone has an IPv6 address from the router's RA ($(phone6)) and a default route" slaac

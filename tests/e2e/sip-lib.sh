@@ -122,6 +122,9 @@ capture_stop() {
 }
 # count PCAP DISPLAYFILTER: packets matching
 count() { tshark -r "$T/$1.pcap" -Y "$2" 2>/dev/null | wc -l; }
+# count_txns PCAP DISPLAYFILTER: distinct client transactions (Via branch) among the matching
+# requests: a retransmission (the peer slow to answer on a loaded machine) is not a new attempt
+count_txns() { tshark -r "$T/$1.pcap" -Y "$2" -T fields -e sip.Via.branch 2>/dev/null | sort -u | grep -c .; }
 
 # wait_status FILE REGEX SECONDS: poll the driver's status file.
 wait_status() {

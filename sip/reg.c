@@ -95,6 +95,7 @@ struct binding {
 	char contact_uri[300];        /* the Contact URI of the REGISTER in flight */
 	int stale_run;                /* stale=true challenges answered in a row */
 	bool probing;                 /* an OPTIONS probe of a silent registrar is out */
+	bool refresh_due;             /* the refresh waits for its check's answer */
 	bool resend;                  /* the self-test summary changed while a REGISTER was busy */
 	int ka_ms;                    /* keepalive interval (keepalive_s or Flow-Timer) */
 	char branch[24];
@@ -253,6 +254,7 @@ static void b_stop_timers(struct binding *b)
 	ev_timer_cancel(&b->t_budget);
 	b->queued = false;
 	b->probing = false;
+	b->refresh_due = false;
 }
 
 /* A REGISTER is in flight or waiting for its token. */
@@ -440,11 +442,37 @@ static void b_send_register(struct binding *b)
 	b_register(b, NULL, NULL);
 }
 
+static void ka_send(struct binding *b);
+
+/* The refresh is due: a check first (a keepalive asking for an answer, UDP STUN
+ * or OPTIONS, a CRLF ping on streams), the REGISTER once it is answered
+ * (b_alive). A refresh never starts into a registrar that went silent: its
+ * retransmissions would still be running when the registrar returns, and every
+ * phone whose refresh fell in the last 32 s of an outage would be answered in
+ * the same 4 s (T2) after it, together. The check's miss is a keepalive miss
+ * (retry, then silence: probes at a random phase, docs/sip.md). */
 static void on_t_refresh(struct ev_timer *t)
 {
 	struct binding *b = container_of(t, struct binding, t_refresh);
 
-	if (!b_busy(b) && b->tp)
+	if (b_busy(b) || !b->tp)
+		return;
+	if (b->st != B_REGISTERED) {
+		b_send_register(b);
+		return;
+	}
+	b->refresh_due = true;
+	if (!b->stun_waiting)
+		ka_send(b);
+}
+
+/* The registrar answered a check: a refresh waiting for it goes now. */
+static void b_alive(struct binding *b)
+{
+	if (!b->refresh_due)
+		return;
+	b->refresh_due = false;
+	if (b->st == B_REGISTERED && !b_busy(b) && b->tp)
 		b_send_register(b);
 }
 
@@ -585,8 +613,10 @@ static void tp_pong(struct sip_tp *tp, const struct sockaddr_storage *mapped, vo
 	b->ka_misses = 0;
 	b->heard_ms = b->check_ms;    /* the send time: checks stay in phase with t_ka */
 	ev_timer_cancel(&b->t_kawait);
-	if (!mapped)
+	if (!mapped) {
+		b_alive(b);
 		return;
+	}
 	b->stun = 1;
 	if (b->have_mapped && !sip_sockaddr_equal(mapped, &b->stun_mapped)) {
 		char s[64];
@@ -596,12 +626,14 @@ static void tp_pong(struct sip_tp *tp, const struct sockaddr_storage *mapped, vo
 		learn_public(b, s);
 		log_notice("sip", "NAT mapping towards the %s registrar changed (STUN); re-registering",
 			   region(b));
+		b->refresh_due = false;
 		if (!b_busy(b))
 			b_send_register(b);
 		return;
 	}
 	b->stun_mapped = *mapped;
 	b->have_mapped = true;
+	b_alive(b);
 }
 
 /* When to refresh a binding granted for granted s: a uniformly random point of
@@ -769,9 +801,11 @@ static void handle_response(struct binding *b, const struct sip_msg *m)
 			if (learn_public(b, pub) && !b_busy(b)) {
 				log_notice("sip", "NAT mapping towards the %s registrar changed; "
 					   "re-registering", region(b));
+				b->refresh_due = false;
 				b_send_register(b);
 			}
 		}
+		b_alive(b);
 		return;
 	}
 	if (!b->txn || strcmp(m->cseq_method, "REGISTER") || m->cseq != b->cseq ||

@@ -1200,7 +1200,7 @@ static void test_fleet_outage(void **state)
 	const char *why, *seed_s = getenv("DSA_FLEET_SEED"), *out_s = getenv("DSA_FLEET_OUT_S");
 	char user[16];
 	uint64_t last = 0, seed = 0;
-	int k, c, peak = 0, peak_s = 0, max_txns = 0, sum_txns = 0, regs = 0, late = 0;
+	int k, c, peak = 0, peak_s = 0, max_txns = 0, sum_txns = 0, regs = 0, late = 0, straddle = 0;
 	int out = out_s && atoi(out_s) > 0 && atoi(out_s) <= 600 ? atoi(out_s) : FLEET_OUT_S;
 
 	if (seed_s && *seed_s) {
@@ -1239,11 +1239,13 @@ static void test_fleet_outage(void **state)
 		max_txns = FL.txns_in_outage[k] > max_txns ? FL.txns_in_outage[k] : max_txns;
 		sum_txns += FL.txns_in_outage[k];
 	}
-	for (k = 0; k < FLEET_BINS; k++)
+	for (k = 0; k < FLEET_BINS; k++) {
+		straddle += FL.per_s_cause[k][FC_STRADDLE];
 		if (FL.per_s[k] > peak) {
 			peak = FL.per_s[k];
 			peak_s = k;
 		}
+	}
 	print_message("# %d phones, %d s outage: %d lost their registration (%d noticed after the "
 		      "return), %d REGISTER transactions started during it (at most %d per phone); back: "
 		      "busiest second %d REGISTERs, all registered %.1f s after the registrar returned\n",
@@ -1266,10 +1268,19 @@ static void test_fleet_outage(void **state)
 	for (k = 0; k < FLEET_N; k++)
 		if (FL.st[k] != SIP_REG_REGISTERED)
 			fail_msg("phone %d not registered 150 s after the outage", k);
-	assert_true(max_txns <= 3);
+	/* no REGISTER starts into a silent registrar (a refresh waits for its check's
+	 * answer): none in the outage (the limit asked for is 3 per phone), none
+	 * answered by a retransmission after the return */
+	assert_int_equal(sum_txns, 0);
+	assert_int_equal(straddle, 0);
+	/* each phone's next probe after the return at a uniform phase of 110 s, plus
+	 * the late ones (check retry sent just before the return: +3 s) and the
+	 * spread answer (0-3 s) */
 	assert_true(last <= FL.up_at + 120000);
-	/* mean 18.2/s; the busiest of ~110 seconds is 30-38, over 40 about one run in 20, over 48 one in 1000 */
-	assert_true(peak <= 48);
+	/* ~600 phones noticed: 5.4/s over 110 s, their two REGISTERs independent, plus
+	 * ~1 refresh/s of the others: 12.7 REGISTERs/s on average; the busiest second
+	 * over 200 seeds 19-34 (median 24, p95 28; fleet-sweep.sh, docs/sip.md), here 25 */
+	assert_true(peak <= 40);
 	/* the registrar restarts without its location table and keeps answering
 	 * keepalives: every phone's next REGISTER (the refresh) comes within 510 s */
 	FL.lost_at = ev_now_ms();

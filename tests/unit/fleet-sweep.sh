@@ -27,7 +27,7 @@ awk -v limit="$limit" -v out="$out" '
 		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 		p[++n] = v["peak"] + 0
 		over += (v["peak"] > limit)
-		cp += v["probe"]; cr += v["refresh"]; cs += v["straddle"]; co += v["other"]
+		cp += v["probe"]; cl += v["late"]; cr += v["refresh"]; cs += v["straddle"]; co += v["other"]
 		if (v["max_txns"] > mt) mt = v["max_txns"]
 		if (v["back_s"] > bk) bk = v["back_s"]
 		ot += v["outage_txns"]
@@ -38,6 +38,6 @@ awk -v limit="$limit" -v out="$out" '
 		for (i = 2; i <= n; i++) { x = p[i]; for (j = i - 1; j >= 1 && p[j] > x; j--) p[j + 1] = p[j]; p[j + 1] = x }
 		printf "%d runs (outage %d s): busiest second min %d, median %d, p95 %d, max %d; over %d: %d; ", n, out, p[1], p[int((n + 1) / 2)], p[int(n * 0.95 + 0.999)], p[n], limit, over
 		printf "runs without a result: %d\n", bad + 0
-		printf "busiest seconds by cause (sum over runs): probe %d, refresh %d, straddle %d, other %d\n", cp, cr, cs, co
+		printf "busiest seconds by cause (sum over runs): probe %d, late probe %d, refresh %d, straddle %d, other %d\n", cp, cl, cr, cs, co
 		printf "REGISTER transactions in the outage: %.1f per run, at most %d per phone; all registered again within %.1f s of the return\n", ot / n, mt, bk
 	}' "$tmp"

@@ -1076,12 +1076,13 @@ static void test_hostile(void **state)
  * answer counts with the REGISTER it answers) */
 enum fleet_cause {
 	FC_PROBE = 0,       /* a probe (OPTIONS) was answered: the phone had detected the outage */
+	FC_LATE,            /* the same, by a phone that noticed the silence only after the return */
 	FC_REFRESH,         /* a registered phone's refresh (it never noticed the outage) */
 	FC_STRADDLE,        /* a transaction begun in the outage, answered after the return */
 	FC_OTHER,           /* anything else (failover, NAT change, ...) */
 	FC_N
 };
-static const char *const fleet_cause_names[FC_N] = { "probe", "refresh", "straddle", "other" };
+static const char *const fleet_cause_names[FC_N] = { "probe", "late", "refresh", "straddle", "other" };
 
 static struct {
 	bool down;
@@ -1095,7 +1096,7 @@ static struct {
 	int per_s_cause[FLEET_BINS][FC_N];
 	int per_s_digest[FLEET_BINS];   /* of which digest answers */
 	enum sip_reg_state st[FLEET_N];
-	uint64_t failed_at[FLEET_N];    /* ev ms each phone first left "registered" in the outage */
+	uint64_t failed_at[FLEET_N];    /* ev ms each phone first left "registered" since the outage began */
 	uint64_t lost_at;               /* the registrar lost every binding (restart) */
 	uint64_t first_after[FLEET_N];  /* each phone's first REGISTER after lost_at */
 	int lost_per_s[600];
@@ -1128,7 +1129,7 @@ static void fleet_count(int k, const struct sip_msg *m)
 		if (FL.st[k] == SIP_REG_REGISTERED)
 			FL.cause[k] = FC_REFRESH;
 		else if (FL.opt_at[k] + 1000 >= now && FL.opt_at[k] >= FL.up_at)
-			FL.cause[k] = FC_PROBE;
+			FL.cause[k] = FL.failed_at[k] >= FL.up_at ? FC_LATE : FC_PROBE;
 		else
 			FL.cause[k] = FC_OTHER;
 	} else if (same && FL.up_at && FL.txn_at[k] < FL.up_at) {
@@ -1260,7 +1261,7 @@ static void test_fleet_outage(void **state)
 		print_message("FLEET seed=%llu out=%d peak=%d at=%d", (unsigned long long)seed, out, peak, peak_s);
 		for (c = 0; c < FC_N; c++)
 			print_message(" %s=%d", fleet_cause_names[c], FL.per_s_cause[peak_s][c]);
-		print_message(" outage_txns=%d max_txns=%d back_s=%.1f lost=%d late=%d first20=", sum_txns,
+		print_message(" outage_txns=%d max_txns=%d back_s=%.1f lost=%d noticed_late=%d first20=", sum_txns,
 			      max_txns, last > FL.up_at ? (last - FL.up_at) / 1000.0 : 0.0, regs, late);
 		for (k = 0; k < 20; k++)
 			print_message("%d%s", FL.per_s[k], k < 19 ? "," : "\n");

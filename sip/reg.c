@@ -66,7 +66,7 @@
  * random 0 to 3 s (at most 1/30 of the probe period, so that a short backoff
  * stays quick), so that a fleet's per-second count is that of independent
  * packets, not of pairs (busiest second of 1,000 phones returning over 110 s:
- * over 40 in 0.3 % of runs instead of 5 %, docs/sip.md). */
+ * over 40 in 0.1 % of runs instead of 5 %, docs/sip.md). */
 #define SPREAD_MS(reg)  (PROBE_PERIOD(reg) / 30 < 3000u ? PROBE_PERIOD(reg) / 30 : 3000u)
 /* resync / SIGHUP / provisioning: the pending retry moves to within this */
 #define KICK_JITTER_MS  2000u

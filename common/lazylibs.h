@@ -14,6 +14,7 @@
 	X(curl_global_init) \
 	X(curl_global_cleanup) \
 	X(curl_easy_init) \
+	X(curl_easy_perform) \
 	X(curl_easy_cleanup) \
 	X(curl_easy_setopt) \
 	X(curl_easy_getinfo) \
@@ -47,6 +48,7 @@ extern struct lazy_lib lazy_curl_lib;
 #define curl_global_init (*lazy_curl.curl_global_init)
 #define curl_global_cleanup (*lazy_curl.curl_global_cleanup)
 #define curl_easy_init (*lazy_curl.curl_easy_init)
+#define curl_easy_perform (*lazy_curl.curl_easy_perform)
 #define curl_easy_cleanup (*lazy_curl.curl_easy_cleanup)
 #define curl_easy_setopt (*lazy_curl.curl_easy_setopt)
 #define curl_easy_getinfo (*lazy_curl.curl_easy_getinfo)

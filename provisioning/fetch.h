@@ -1,11 +1,13 @@
-/* fetch.h - HTTPS GET/PUT on the agent's loop (libcurl multi-socket API).
+/* fetch.h - HTTPS GET/PUT for the agent's loop, each run by libcurl in a
+ * short-lived job process (common/job.h): libcurl never enters the agent.
  *
  * HTTPS only, also on redirects; the peer and host are always verified
  * against the configured CA bundle; a client certificate and key are sent
  * when configured (mutual TLS); optional public-key pin; connect and total
  * timeouts, a low-speed abort and a size cap. Failures come back as a class
- * (enum pf_err) and one sentence a technician can act on. Nothing here
- * blocks: name resolution is curl's (threaded or c-ares resolver).
+ * (enum pf_err) and one sentence a technician can act on; a job process
+ * that crashes, hangs past total_timeout_ms + 5 s or answers out of range
+ * gives PF_FAILED/PF_E_OTHER saying so. Nothing here blocks.
  */
 #ifndef DSA_PROVISIONING_FETCH_H
 #define DSA_PROVISIONING_FETCH_H
@@ -84,6 +86,13 @@ void pf_cancel(struct pf_req *req);
 
 /* Number of requests in flight (for tests and status). */
 unsigned pf_active(const struct pf_ctx *ctx);
+
+struct job_msg;
+struct job_buf;
+
+/* The job process's side: run the JOB_HTTP request m (blocking) and put the
+ * JOB_HTTP_REPLY into out. 0 or -errno. */
+int pf_job(const struct job_msg *m, struct job_buf *out);
 
 /* "dialstack-agent/VERSION (MODEL; MAC)" into buf; returns buf. */
 const char *pf_user_agent(char *buf, size_t size, const char *model, const char *mac);

@@ -6,6 +6,7 @@
 #include "provisioning/store.h"
 #include "common/backoff.h"
 #include "common/ev.h"
+#include "common/job.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -28,7 +29,9 @@
 #define PROV_HTTP_IDLE_MS 2000         /* HTTP client (libcurl) freed this long after its last job */
 #define PROV_CLOCK_SAFETY_MS 3600000   /* with the clock event: look again hourly anyway */
 
-enum phase { PH_IDLE = 0, PH_COMMON, PH_MAC };
+enum phase { PH_IDLE = 0, PH_COMMON, PH_MAC, PH_PARSE };
+
+#define PROV_PARSE_DEADLINE_MS 30000   /* a parse job (libxml2, schema) is killed after this */
 
 struct prov {
 	struct prov_opts o;
@@ -51,6 +54,8 @@ struct prov {
 	enum phase phase;
 	struct pf_req *req;
 	struct ps_bundle got;
+	struct job *parse;                 /* the config check in a job process */
+	bool boot_parse, boot_cand;        /* it is the stored config's, at start (from the candidate slot) */
 	bool changed, pending;
 	struct ev_timer fetch_timer, clock_timer;
 	struct ev_fd clock_fd;             /* timerfd: the wall clock was set (no polling) */
@@ -361,7 +366,8 @@ static bool cache_load(struct prov *p, const struct ps_bundle *b, struct cfg_con
 		memcpy(&h, buf, sizeof(h));
 		ok = memcmp(h.magic, CACHE_MAGIC, sizeof(h.magic)) == 0 && h.build == cache_build() &&
 		     h.size == sizeof(*out) && h.key == cache_key(p, b) &&
-		     h.sum == fnv(buf + sizeof(h), sizeof(*out), 0xcbf29ce484222325ull);
+		     h.sum == fnv(buf + sizeof(h), sizeof(*out), 0xcbf29ce484222325ull) &&
+		     cfg_sane((const struct cfg_config *)(const void *)(buf + sizeof(h)));
 	}
 	if (ok)
 		memcpy(out, buf + sizeof(h), sizeof(*out));
@@ -376,39 +382,71 @@ static void start_cycle(struct prov *p);
 static void clock_watch_stop(struct prov *p);
 static void clock_watch_start(struct prov *p);
 
-/* Parse and merge a fetched bundle; 0 or -EINVAL with a summary in why. */
-static int parse_bundle(struct prov *p, const struct ps_bundle *b, struct cfg_config *out,
-			char *why, size_t size)
+/* The job process's side: parse, merge and check the bundle (mac12, common,
+ * per-MAC file); the answer: ok, why (for a technician), every message
+ * (CFG_ERR_LEN bytes each) and the struct. */
+static int parse_job(const struct job_msg *m, struct job_buf *out)
 {
-	struct cfg_config common, mac;
+	struct cfg_config common, mac, cfg;
 	struct cfg_errors *errs = calloc(1, sizeof(*errs));
-	char name_mac[64];
+	char name_mac[64], why[700];
 	int err = 0;
 
 	if (!errs)
 		return -ENOMEM;
-	snprintf(name_mac, sizeof(name_mac), "dialstack-%s.xml", p->mac12);
+	snprintf(name_mac, sizeof(name_mac), "dialstack-%.12s.xml", m->f[0].p);
 	cfg_defaults(&common);
 	cfg_defaults(&mac);
-	if (b->common_len && cfg_parse_mem(b->common, b->common_len, "dialstack.xml", &common, errs) < 0)
+	if (m->f[1].len > 1 && cfg_parse_mem(m->f[1].p, m->f[1].len - 1, "dialstack.xml", &common, errs) < 0)
 		err = -EINVAL;
-	if (b->mac_len && cfg_parse_mem(b->mac, b->mac_len, name_mac, &mac, errs) < 0)
+	if (m->f[2].len > 1 && cfg_parse_mem(m->f[2].p, m->f[2].len - 1, name_mac, &mac, errs) < 0)
 		err = -EINVAL;
 	if (!err) {
-		cfg_merge(out, &common, &mac);
-		if (cfg_complete(out, errs) < 0)
+		cfg_merge(&cfg, &common, &mac);
+		if (cfg_complete(&cfg, errs) < 0)
 			err = -EINVAL;
 	}
-	if (err) {
-		for (unsigned i = 0; i < errs->n; i++)
-			log_err(SUB, "config refused: %s", errs->msg[i]);
-		snprintf(why, size, "config refused, last-known-good stays in force: %s%s",
+	why[0] = '\0';
+	if (err)
+		snprintf(why, sizeof(why), "config refused, last-known-good stays in force: %s%s",
 			 errs->n ? errs->msg[0] : "invalid",
 			 errs->n + errs->dropped > 1 ? " (and more: see the log or check-config)" : "");
-	}
+	job_begin(out, JOB_PARSE_REPLY);
+	job_put_u32(out, !err);
+	job_put_str(out, why);
+	job_put(out, errs->msg, errs->n * sizeof(errs->msg[0]));
+	job_put(out, &cfg, err ? 0 : sizeof(cfg));
 	memset(&common.password, 0, sizeof(common.password));
 	memset(&mac.password, 0, sizeof(mac.password));
+	memset(&cfg.password, 0, sizeof(cfg.password));
 	free(errs);
+	return job_end(out);
+}
+
+int prov_job(const struct job_msg *m, struct job_buf *out)
+{
+	if (m->type == JOB_HTTP)
+		return pf_job(m, out);
+	if (m->type == JOB_PARSE)
+		return parse_job(m, out);
+	return -EINVAL;
+}
+
+static void parse_done(const struct job_msg *m, const char *jwhy, void *arg);
+
+/* Check bundle b in a job process; parse_done goes on. 0 or -errno. */
+static int parse_start(struct prov *p, const struct ps_bundle *b)
+{
+	struct job_buf j = { 0 };
+	int err;
+
+	job_begin(&j, JOB_PARSE);
+	job_put_str(&j, p->mac12);
+	job_put(&j, b->common, b->common_len);
+	job_put(&j, b->mac, b->mac_len);
+	if ((err = job_end(&j)) == 0)
+		err = job_start(&p->parse, &j, JOB_PARSE_REPLY, PROV_PARSE_DEADLINE_MS, parse_done, p);
+	job_buf_free(&j);
 	return err;
 }
 
@@ -436,10 +474,6 @@ static void cycle_done(struct prov *p, bool ok)
 
 static void evaluate(struct prov *p)
 {
-	struct cfg_config next, old;
-	char why[700], chg[128];
-	unsigned mask;
-
 	if (!p->changed && p->have_cur) {
 		log_info(SUB, "config unchanged (ETag match)");
 		if (p->o.on_unchanged)
@@ -453,16 +487,33 @@ static void evaluate(struct prov *p)
 		cycle_done(p, false);
 		return;
 	}
-	if (parse_bundle(p, &p->got, &next, why, sizeof(why)) < 0) {
-		utl_strlcpy(p->rej_common, p->got.etag_common, sizeof(p->rej_common));
-		utl_strlcpy(p->rej_mac, p->got.etag_mac, sizeof(p->rej_mac));
-		p->have_rej = p->got.etag_common[0] || p->got.etag_mac[0];
+	p->phase = PH_PARSE;
+	if (parse_start(p, &p->got) < 0) {
+		set_error(p, "cannot start the config check (out of memory or processes); last-known-good stays in force");
+		cycle_done(p, false);
+	}
+}
+
+/* The fetched bundle checked: next is its config, or NULL (refused says
+ * whether the files themselves are bad, why says what). */
+static void evaluate_parsed(struct prov *p, const struct cfg_config *next, bool refused, const char *why)
+{
+	struct cfg_config old;
+	char chg[128];
+	unsigned mask;
+
+	if (!next) {
+		if (refused) {
+			utl_strlcpy(p->rej_common, p->got.etag_common, sizeof(p->rej_common));
+			utl_strlcpy(p->rej_mac, p->got.etag_mac, sizeof(p->rej_mac));
+			p->have_rej = p->got.etag_common[0] || p->got.etag_mac[0];
+		}
 		set_error(p, why);
 		cycle_done(p, false);
 		return;
 	}
 	p->have_rej = false;
-	mask = p->have_cur ? cfg_diff(&p->cur, &next) : cfg_diff(NULL, &next);
+	mask = p->have_cur ? cfg_diff(&p->cur, next) : cfg_diff(NULL, next);
 	if (mask == 0) {
 		/* same settings under new ETags: remember the ETags, apply nothing */
 		log_info(SUB, "config files changed but no setting did; nothing to apply");
@@ -480,7 +531,7 @@ static void evaluate(struct prov *p)
 	copy_bundle(&p->cur_b, &p->got);
 	old = p->cur;
 	bool had = p->have_cur;
-	p->cur = next;
+	p->cur = *next;
 	p->have_cur = true;
 	p->trial = true;
 	ev_timer_set(&p->trial_timer, p->o.trial_timeout_ms);
@@ -857,44 +908,29 @@ out:
 	return err;
 }
 
-int prov_start(struct prov *p)
+/* The stored config b is in force (cached: it came from the parse cache). */
+static void lkg_in_force(struct prov *p, struct ps_bundle *b, bool from_candidate, bool cached)
 {
-	struct ps_bundle b;
-	char why[700];
-	int err;
+	p->have_cur = p->have_lkg = true;
+	p->lkg = p->cur;
+	p->cur_b = *b;
+	memset(b, 0, sizeof(*b));
+	log_notice(SUB, "running on the last-known-good config from %s", ps_dir(p->ps));
+	/* Register first: the application (the first REGISTER) comes
+	 * before any write or fsync to the state folder. */
+	if (p->o.on_config)
+		p->o.on_config(p, &p->cur, NULL, cfg_diff(NULL, &p->cur), PROV_FROM_LKG, p->o.arg);
+	if (from_candidate)
+		(void)ps_save(p->ps, PS_LKG, &p->cur_b);
+	if (!cached)
+		cache_save(p, &p->cur_b, &p->cur);
+}
+
+/* The rest of the start, once the stored config is in force (or is not). */
+static void start_rest(struct prov *p)
+{
 	uint64_t delay;
-	bool from_candidate = false;
 
-	err = ps_load(p->ps, PS_LKG, &b);
-	if (err == -ENOENT) {
-		/* first boot, or a crash during the very first trial */
-		err = ps_load(p->ps, PS_CANDIDATE, &b);
-		from_candidate = err == 0;
-	}
-	if (err == 0) {
-		bool cached = !from_candidate && cache_load(p, &b, &p->cur);
-
-		if (cached || parse_bundle(p, &b, &p->cur, why, sizeof(why)) == 0) {
-			p->have_cur = p->have_lkg = true;
-			p->lkg = p->cur;
-			p->cur_b = b;
-			log_notice(SUB, "running on the last-known-good config from %s", ps_dir(p->ps));
-			/* Register first: the application (the first REGISTER) comes
-			 * before any write or fsync to the state folder. */
-			if (p->o.on_config)
-				p->o.on_config(p, &p->cur, NULL, cfg_diff(NULL, &p->cur), PROV_FROM_LKG, p->o.arg);
-			if (from_candidate)
-				(void)ps_save(p->ps, PS_LKG, &p->cur_b);
-			if (!cached)
-				cache_save(p, &p->cur_b, &p->cur);
-		} else {
-			log_err(SUB, "the stored config in %s is not valid any more; fetching a new one", ps_dir(p->ps));
-			ps_bundle_free(&b);
-		}
-	} else if (err != -ENOENT) {
-		log_err(SUB, "the stored config in %s is damaged (%s); fetching a new one",
-			ps_dir(p->ps), strerror(-err));
-	}
 	(void)ps_discard(p->ps, PS_CANDIDATE);   /* no write when there is none */
 	if (p->o.boot_delay_ms >= 0)
 		delay = (uint64_t)p->o.boot_delay_ms;
@@ -906,13 +942,91 @@ int prov_start(struct prov *p)
 		p->held_delay_ms = delay;
 		log_info(SUB, "first fetch from %s %llu ms after the first registration answer", p->server,
 			 (unsigned long long)delay);
-		return 0;
+		return;
 	}
 	log_info(SUB, "first fetch from %s in %llu ms", p->server, (unsigned long long)delay);
 	schedule(p, delay);
 	/* Uploads left from before the reboot: spread out. */
 	if (ps_spool_count(p->ps))
 		ev_timer_set(&p->report_timer, utl_random_range(PROV_SPOOL_DELAY_MIN_MS, PROV_SPOOL_DELAY_MAX_MS));
+}
+
+/* The answer of a parse job, checked (the struct as the parser makes it). */
+static void parse_done(const struct job_msg *m, const char *jwhy, void *arg)
+{
+	struct prov *p = arg;
+	struct cfg_config c;
+	char why[700];
+	bool ok = false, refused = false;
+
+	p->parse = NULL;
+	if (m && m->f[2].len % CFG_ERR_LEN == 1) {
+		for (uint32_t i = 0; i + 1 < m->f[2].len; i += CFG_ERR_LEN)
+			if (memchr(m->f[2].p + i, 0, CFG_ERR_LEN))
+				log_err(SUB, "config refused: %s", m->f[2].p + i);
+		refused = !job_u32(m, 0);
+		ok = !refused && m->f[3].len == sizeof(c) + 1;
+		if (ok)
+			memcpy(&c, m->f[3].p, sizeof(c));
+		ok = ok && cfg_sane(&c);
+	}
+	if (refused)
+		utl_strlcpy(why, m->f[1].p, sizeof(why));
+	else if (!ok)
+		snprintf(why, sizeof(why), "config not checked, last-known-good stays in force: %s",
+			 m ? "the job process answered out of range (refused)" : jwhy);
+	if (p->boot_parse) {
+		p->boot_parse = false;
+		if (ok) {
+			p->cur = c;
+			lkg_in_force(p, &p->got, p->boot_cand, false);
+		} else {
+			if (refused)
+				log_err(SUB, "the stored config in %s is not valid any more; fetching a new one", ps_dir(p->ps));
+			else
+				log_err(SUB, "the stored config in %s could not be checked (%s); fetching a new one",
+					ps_dir(p->ps), why);
+			free_got(p);
+		}
+		start_rest(p);
+	} else {
+		evaluate_parsed(p, ok ? &c : NULL, refused, why);
+	}
+	memset(c.password, 0, sizeof(c.password));
+}
+
+int prov_start(struct prov *p)
+{
+	struct ps_bundle b;
+	int err;
+	bool from_candidate = false;
+
+	err = ps_load(p->ps, PS_LKG, &b);
+	if (err == -ENOENT) {
+		/* first boot, or a crash during the very first trial */
+		err = ps_load(p->ps, PS_CANDIDATE, &b);
+		from_candidate = err == 0;
+	}
+	if (err == 0) {
+		if (!from_candidate && cache_load(p, &b, &p->cur)) {
+			lkg_in_force(p, &b, false, true);
+		} else {
+			/* parsed in a job process: start_rest follows its answer */
+			p->got = b;
+			p->boot_cand = from_candidate;
+			p->boot_parse = true;
+			if (parse_start(p, &p->got) == 0)
+				return 0;
+			p->boot_parse = false;
+			log_err(SUB, "cannot check the stored config in %s (out of memory or processes); fetching a new one",
+				ps_dir(p->ps));
+			free_got(p);
+		}
+	} else if (err != -ENOENT) {
+		log_err(SUB, "the stored config in %s is damaged (%s); fetching a new one",
+			ps_dir(p->ps), strerror(-err));
+	}
+	start_rest(p);
 	return 0;
 }
 
@@ -936,6 +1050,7 @@ void prov_free(struct prov *p)
 	ev_timer_cancel(&p->report_timer);
 	ev_timer_cancel(&p->http_idle);
 	pf_free(p->http);             /* cancels requests without callbacks */
+	job_cancel(p->parse);
 	ps_close(p->ps);
 	ps_bundle_free(&p->cur_b);
 	ps_bundle_free(&p->got);

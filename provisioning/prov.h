@@ -106,6 +106,13 @@ bool prov_http_busy(const struct prov *p);
 /* Milliseconds until the next scheduled fetch (0 if none or running). */
 uint64_t prov_next_fetch_ms(const struct prov *p);
 
+struct job_msg;
+struct job_buf;
+
+/* The job process's side (`dialstack-agent --job`, common/job.h): an HTTPS
+ * transfer (fetch.c) or a config check; the answer into out. 0 or -errno. */
+int prov_job(const struct job_msg *m, struct job_buf *out);
+
 /* --- pure helpers (unit-tested) --- */
 
 /* Choose the server base URL (ends in '/'): cmdline, else the first line of

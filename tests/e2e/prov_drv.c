@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include "common/ev.h"
+#include "common/job.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "provisioning/fetch.h"
@@ -234,6 +235,9 @@ int main(int argc, char **argv)
 	struct pf_ctx *ctx;
 	int err = 0;
 
+	/* the transfers run in job processes: this binary with --job */
+	if (argc == 2 && strcmp(argv[1], "--job") == 0)
+		return job_main(prov_job);
 	if (argc == 2 && strcmp(argv[1], "run") == 0) {
 		log_open("prov_drv", false, getenv("PROV_DEBUG") ? LL_DEBUG : LL_WARN);
 		if (ev_init() < 0)

@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 
 #include "common/ev.h"
+#include "common/job.h"
 #include "provisioning/prov.h"
 
 #define BASE_MS 400u
@@ -200,8 +201,11 @@ static void test_backoff_on_virtual_time(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	/* the HTTP transfers run in job processes: this binary with --job */
+	if (argc == 2 && strcmp(argv[1], "--job") == 0)
+		return job_main(prov_job);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backoff_on_virtual_time),
 	};

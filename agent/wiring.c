@@ -109,7 +109,6 @@ static void status_send(struct agent *a)
 	si.selftest_len = a->report_len;
 	if (prov_report(a->prov, &si) < 0)
 		log_warn(SUB, "could not queue the status report");
-	unload_soon(a);
 }
 
 static void status_timer_cb(struct ev_timer *t)
@@ -503,15 +502,13 @@ static void boot_selftest_cb(struct ev_timer *t)
 
 /* ------------------------------------------------------------ resident core */
 
-/* Whether a job that uses the big libraries is running: a fetch or an
- * upload (the HTTP client exists), or a self-test (main phase, or its
- * background measurement still adding to the report). */
+/* Whether a job that uses the big libraries in this process is running: a
+ * self-test (main phase, or its background measurement still adding to the
+ * report). Fetches, uploads and config checks run in job processes. */
 static bool jobs_running(struct agent *a)
 {
 	const struct diag_report *rep;
 
-	if (a->prov && prov_http_busy(a->prov))
-		return true;
 	if (!a->diag)
 		return false;
 	if (diag_runner_busy(a->diag))
@@ -865,7 +862,6 @@ static void prov_on_config(struct prov *p, const struct cfg_config *cfg, const s
 
 	if (a->sm.state == AGT_STOPPING)
 		return;
-	unload_soon(a);                 /* the config was parsed (libxml2) */
 	if (first)
 		changed = ~0u;
 	cfg_change_str(changed, what, sizeof(what));
@@ -917,7 +913,6 @@ static void prov_on_failed(struct prov *p, const char *reason, void *arg)
 
 	if (a->sm.state == AGT_STOPPING)
 		return;
-	unload_soon(a);
 	if (!a->have_config) {
 		snprintf(msg, sizeof(msg), "no configuration yet: %s", reason);
 		agt_sm_go(&a->sm, AGT_DEGRADED, msg);
@@ -929,7 +924,6 @@ static void prov_on_failed(struct prov *p, const char *reason, void *arg)
 static void prov_on_unchanged(struct prov *p, void *arg)
 {
 	log_info(SUB, "provisioning: the configuration on the server is unchanged");
-	unload_soon(arg);
 }
 
 int agt_wiring_start(struct agent *a)

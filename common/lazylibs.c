@@ -6,7 +6,6 @@
 #include <libxml/relaxng.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
-#include <libxml/xmlwriter.h>
 #include <srtp2/srtp.h>
 #ifdef HAVE_ALSA
 #include <alsa/asoundlib.h>

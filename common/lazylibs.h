@@ -77,28 +77,13 @@ extern struct lazy_lib lazy_curl_lib;
 #include <libxml/relaxng.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
-#include <libxml/xmlwriter.h>
 #define LAZY_XML_SYMS(X) \
 	X(xmlCleanupParser) \
 	X(xmlFree) \
-	X(xmlAddChild) \
-	X(xmlBufferContent) \
-	X(xmlBufferCreate) \
-	X(xmlBufferFree) \
-	X(xmlDocCopyNode) \
-	X(xmlDocDumpFormatMemoryEnc) \
 	X(xmlDocGetRootElement) \
-	X(xmlDocSetRootElement) \
 	X(xmlFreeDoc) \
-	X(xmlFreeTextWriter) \
 	X(xmlGetLineNo) \
 	X(xmlGetNoNsProp) \
-	X(xmlNewChild) \
-	X(xmlNewDoc) \
-	X(xmlNewNode) \
-	X(xmlNewProp) \
-	X(xmlNewTextChild) \
-	X(xmlNewTextWriterMemory) \
 	X(xmlReadMemory) \
 	X(xmlRelaxNGFree) \
 	X(xmlRelaxNGFreeParserCtxt) \
@@ -109,17 +94,7 @@ extern struct lazy_lib lazy_curl_lib;
 	X(xmlRelaxNGSetParserStructuredErrors) \
 	X(xmlRelaxNGSetValidStructuredErrors) \
 	X(xmlRelaxNGValidateDoc) \
-	X(xmlSetStructuredErrorFunc) \
-	X(xmlTextWriterEndDocument) \
-	X(xmlTextWriterEndElement) \
-	X(xmlTextWriterSetIndent) \
-	X(xmlTextWriterStartDocument) \
-	X(xmlTextWriterStartElement) \
-	X(xmlTextWriterStartElementNS) \
-	X(xmlTextWriterWriteAttribute) \
-	X(xmlTextWriterWriteElement) \
-	X(xmlTextWriterWriteFormatAttribute) \
-	X(xmlTextWriterWriteString)
+	X(xmlSetStructuredErrorFunc)
 struct lazy_xml_syms {
 #define X(n) __typeof__(&n) n;
 	LAZY_XML_SYMS(X)
@@ -131,24 +106,10 @@ extern struct lazy_lib lazy_xml_lib;
 #undef xmlFree
 #define xmlCleanupParser (*lazy_xml.xmlCleanupParser)
 #define xmlFree (*lazy_xml.xmlFree)
-#define xmlAddChild (*lazy_xml.xmlAddChild)
-#define xmlBufferContent (*lazy_xml.xmlBufferContent)
-#define xmlBufferCreate (*lazy_xml.xmlBufferCreate)
-#define xmlBufferFree (*lazy_xml.xmlBufferFree)
-#define xmlDocCopyNode (*lazy_xml.xmlDocCopyNode)
-#define xmlDocDumpFormatMemoryEnc (*lazy_xml.xmlDocDumpFormatMemoryEnc)
 #define xmlDocGetRootElement (*lazy_xml.xmlDocGetRootElement)
-#define xmlDocSetRootElement (*lazy_xml.xmlDocSetRootElement)
 #define xmlFreeDoc (*lazy_xml.xmlFreeDoc)
-#define xmlFreeTextWriter (*lazy_xml.xmlFreeTextWriter)
 #define xmlGetLineNo (*lazy_xml.xmlGetLineNo)
 #define xmlGetNoNsProp (*lazy_xml.xmlGetNoNsProp)
-#define xmlNewChild (*lazy_xml.xmlNewChild)
-#define xmlNewDoc (*lazy_xml.xmlNewDoc)
-#define xmlNewNode (*lazy_xml.xmlNewNode)
-#define xmlNewProp (*lazy_xml.xmlNewProp)
-#define xmlNewTextChild (*lazy_xml.xmlNewTextChild)
-#define xmlNewTextWriterMemory (*lazy_xml.xmlNewTextWriterMemory)
 #define xmlReadMemory (*lazy_xml.xmlReadMemory)
 #define xmlRelaxNGFree (*lazy_xml.xmlRelaxNGFree)
 #define xmlRelaxNGFreeParserCtxt (*lazy_xml.xmlRelaxNGFreeParserCtxt)
@@ -160,16 +121,6 @@ extern struct lazy_lib lazy_xml_lib;
 #define xmlRelaxNGSetValidStructuredErrors (*lazy_xml.xmlRelaxNGSetValidStructuredErrors)
 #define xmlRelaxNGValidateDoc (*lazy_xml.xmlRelaxNGValidateDoc)
 #define xmlSetStructuredErrorFunc (*lazy_xml.xmlSetStructuredErrorFunc)
-#define xmlTextWriterEndDocument (*lazy_xml.xmlTextWriterEndDocument)
-#define xmlTextWriterEndElement (*lazy_xml.xmlTextWriterEndElement)
-#define xmlTextWriterSetIndent (*lazy_xml.xmlTextWriterSetIndent)
-#define xmlTextWriterStartDocument (*lazy_xml.xmlTextWriterStartDocument)
-#define xmlTextWriterStartElement (*lazy_xml.xmlTextWriterStartElement)
-#define xmlTextWriterStartElementNS (*lazy_xml.xmlTextWriterStartElementNS)
-#define xmlTextWriterWriteAttribute (*lazy_xml.xmlTextWriterWriteAttribute)
-#define xmlTextWriterWriteElement (*lazy_xml.xmlTextWriterWriteElement)
-#define xmlTextWriterWriteFormatAttribute (*lazy_xml.xmlTextWriterWriteFormatAttribute)
-#define xmlTextWriterWriteString (*lazy_xml.xmlTextWriterWriteString)
 #endif
 #endif
 

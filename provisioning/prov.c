@@ -26,7 +26,6 @@
 #define SUB "prov"
 #define PROV_SPOOL_DELAY_MIN_MS 1000   /* spooled uploads after a reboot: 1-10 s */
 #define PROV_SPOOL_DELAY_MAX_MS 10000
-#define PROV_HTTP_IDLE_MS 2000         /* HTTP client (libcurl) freed this long after its last job */
 #define PROV_CLOCK_SAFETY_MS 3600000   /* with the clock event: look again hourly anyway */
 
 enum phase { PH_IDLE = 0, PH_COMMON, PH_MAC, PH_PARSE };
@@ -36,13 +35,10 @@ enum phase { PH_IDLE = 0, PH_COMMON, PH_MAC, PH_PARSE };
 struct prov {
 	struct prov_opts o;
 	char *s_server, *s_boot, *s_dhcp, *s_state, *s_mac, *s_model;
-	char *s_ca, *s_cert, *s_key, *s_pin;    /* copies for hopts */
 	char mac12[13];
 	char server[512];
-	struct pf_ctx *http;               /* only while fetching or uploading (NULL when idle) */
-	struct pf_opts hopts;
+	struct pf_ctx *http;               /* its transfers run in job processes */
 	char ua[200];
-	struct ev_timer http_idle;
 	struct ps_store *ps;
 
 	/* the config in force, and last-known-good for rollback */
@@ -186,33 +182,6 @@ static void pick_server(struct prov *p)
 		log_warn(SUB, "%s", why);
 	free(boot);
 	free(dhcp);
-}
-
-/* The HTTP client, created for a job (libcurl is loaded then). 0 or -errno. */
-static int http(struct prov *p)
-{
-	ev_timer_cancel(&p->http_idle);
-	if (p->http)
-		return 0;
-	return pf_new(&p->http, &p->hopts);
-}
-
-/* No fetch and no upload: free the HTTP client a little later (not from
- * inside its own callback), so the daemon can close libcurl. */
-static void http_maybe_idle(struct prov *p)
-{
-	if (p->http && !p->req && !p->put && p->phase == PH_IDLE)
-		ev_timer_set(&p->http_idle, PROV_HTTP_IDLE_MS);
-}
-
-static void http_idle_cb(struct ev_timer *t)
-{
-	struct prov *p = container_of(t, struct prov, http_idle);
-
-	if (p->http && !p->req && !p->put && p->phase == PH_IDLE) {
-		pf_free(p->http);
-		p->http = NULL;
-	}
 }
 
 static void schedule(struct prov *p, uint64_t ms)
@@ -455,7 +424,6 @@ static void cycle_done(struct prov *p, bool ok)
 	p->phase = PH_IDLE;
 	p->req = NULL;
 	free_got(p);
-	http_maybe_idle(p);
 	if (ok) {
 		bo_reset(&p->bo);
 		p->last_error[0] = '\0';
@@ -591,7 +559,7 @@ static void got_file(const struct pf_reply *r, void *arg)
 		     p->cur_b.common, p->cur_b.common_len, p->cur_b.etag_common);
 		p->phase = PH_MAC;
 		snprintf(url, sizeof(url), "%sdialstack-%s.xml", p->server, p->mac12);
-		if (http(p) < 0 || pf_get(p->http, url, p->cur_b.etag_mac, got_file, p, &p->req) < 0) {
+		if (pf_get(p->http, url, p->cur_b.etag_mac, got_file, p, &p->req) < 0) {
 			set_error(p, "out of memory starting the fetch");
 			cycle_done(p, false);
 		}
@@ -624,8 +592,7 @@ static void start_cycle(struct prov *p)
 	p->phase = PH_COMMON;
 	snprintf(url, sizeof(url), "%sdialstack.xml", p->server);
 	log_info(SUB, "fetching %s", url);
-	if (http(p) < 0 ||
-	    pf_get(p->http, url, p->have_cur ? p->cur_b.etag_common : NULL, got_file, p, &p->req) < 0) {
+	if (pf_get(p->http, url, p->have_cur ? p->cur_b.etag_common : NULL, got_file, p, &p->req) < 0) {
 		set_error(p, "out of memory starting the fetch");
 		cycle_done(p, false);
 	}
@@ -776,12 +743,10 @@ static void put_done(const struct pf_reply *r, void *arg)
 		ps_spool_remove(p->ps, p->put_id);
 		bo_reset(&p->report_bo);
 		drain_spool(p);
-		http_maybe_idle(p);
-		return;
+			return;
 	}
 	log_warn(SUB, "status upload failed, kept for later: %s", r->why);
 	ev_timer_set(&p->report_timer, bo_next(&p->report_bo));
-	http_maybe_idle(p);
 }
 
 static void drain_spool(struct prov *p)
@@ -799,7 +764,7 @@ static void drain_spool(struct prov *p)
 	}
 	if (err < 0)
 		return;
-	if (http(p) < 0 || pf_put(p->http, url, body, len, "application/xml", put_done, p, &p->put) < 0)
+	if (pf_put(p->http, url, body, len, "application/xml", put_done, p, &p->put) < 0)
 		ev_timer_set(&p->report_timer, bo_next(&p->report_bo));
 	free(url);
 	free(body);
@@ -884,18 +849,13 @@ int prov_new(struct prov **out, const struct prov_opts *o)
 	p->clock_timer.cb = clock_timer_cb;
 	p->trial_timer.cb = trial_timer_cb;
 	p->report_timer.cb = report_timer_cb;
-	p->http_idle.cb = http_idle_cb;
-	/* The HTTP client is created for each job (http()): the strings it
-	 * keeps must live as long as the controller. */
-	p->hopts = o->http;
-	if ((o->http.ca_file && !(p->hopts.ca_file = p->s_ca = strdup(o->http.ca_file))) ||
-	    (o->http.cert_file && !(p->hopts.cert_file = p->s_cert = strdup(o->http.cert_file))) ||
-	    (o->http.key_file && !(p->hopts.key_file = p->s_key = strdup(o->http.key_file))) ||
-	    (o->http.pinned_key && !(p->hopts.pinned_key = p->s_pin = strdup(o->http.pinned_key)))) {
-		err = -ENOMEM;
-		goto out;
+	{
+		struct pf_opts h = o->http;
+
+		h.user_agent = pf_user_agent(p->ua, sizeof(p->ua), p->s_model, p->s_mac);
+		if ((err = pf_new(&p->http, &h)) < 0)       /* copies the strings */
+			goto out;
 	}
-	p->hopts.user_agent = pf_user_agent(p->ua, sizeof(p->ua), p->s_model, p->s_mac);
 	if ((err = ps_open(&p->ps, p->s_state)) < 0) {
 		log_err(SUB, "cannot use the state folder %s: %s", p->s_state, strerror(-err));
 		goto out;
@@ -1048,7 +1008,6 @@ void prov_free(struct prov *p)
 	clock_watch_stop(p);
 	ev_timer_cancel(&p->trial_timer);
 	ev_timer_cancel(&p->report_timer);
-	ev_timer_cancel(&p->http_idle);
 	pf_free(p->http);             /* cancels requests without callbacks */
 	job_cancel(p->parse);
 	ps_close(p->ps);
@@ -1062,10 +1021,6 @@ void prov_free(struct prov *p)
 	free(p->s_state);
 	free(p->s_mac);
 	free(p->s_model);
-	free(p->s_ca);
-	free(p->s_cert);
-	free(p->s_key);
-	free(p->s_pin);
 	free(p);
 }
 
@@ -1093,11 +1048,6 @@ int prov_on_trial(const struct prov *p)
 const char *prov_last_error(const struct prov *p)
 {
 	return p->last_error;
-}
-
-bool prov_http_busy(const struct prov *p)
-{
-	return p->http != NULL;
 }
 
 uint64_t prov_next_fetch_ms(const struct prov *p)

@@ -99,10 +99,6 @@ const char *prov_server(const struct prov *p);
 int prov_on_trial(const struct prov *p);
 const char *prov_last_error(const struct prov *p);
 
-/* Whether the HTTP client (libcurl) exists: a fetch or upload is running or
- * has just ended. False when the daemon may close libcurl. */
-bool prov_http_busy(const struct prov *p);
-
 /* Milliseconds until the next scheduled fetch (0 if none or running). */
 uint64_t prov_next_fetch_ms(const struct prov *p);
 

@@ -21,8 +21,9 @@
 
 /* The fields of each type, in order ('u', 's', 'b'); index: enum job_type. */
 static const char kinds[JOB_NTYPES][JOB_MAX_FIELDS + 1] = {
-	[JOB_HTTP] = "uuuuuussssssssb",      /* method, 5 limits, url, etag, type, ca, cert, key, pin, agent, body */
-	[JOB_HTTP_REPLY] = "uuussb",         /* result, err, status, etag, why, body */
+	[JOB_HTTP] = "uuuuuussssssssbss",    /* method, 5 limits, url, etag, type, ca, cert, key, pin, agent, body,
+					      * resolve, interface */
+	[JOB_HTTP_REPLY] = "uuussbuu",       /* result, err, status, etag, why, body, curl code, ms */
 	[JOB_PARSE] = "sbb",                 /* mac12, dialstack.xml, dialstack-<mac>.xml */
 	[JOB_PARSE_REPLY] = "usbb",          /* ok, why, messages, struct cfg_config */
 };
@@ -377,6 +378,10 @@ int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
 	int in = -1, p[2] = { -1, -1 }, err;
 	char *argv[] = { (char *)exe, (char *)"--job", NULL };
 
+	if (getenv("DSA_JOB")) {
+		free(j);
+		return -EPERM;                   /* a job process starts none (no recursion) */
+	}
 	if (!j)
 		return -ENOMEM;
 	j->rd.fd = j->dl.fd = -1;
@@ -390,7 +395,7 @@ int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
 	if (j->pid < 0)
 		goto fail;
 	if (j->pid == 0) {
-		if (dup2(in, 0) == 0 && dup2(p[1], 1) == 1) {
+		if (dup2(in, 0) == 0 && dup2(p[1], 1) == 1 && putenv((char *)"DSA_JOB=1") == 0) {
 			closefrom(3);
 			execv(exe, argv);
 		}

@@ -27,12 +27,12 @@
 
 #define JOB_VERSION     1
 #define JOB_HDR         8
-#define JOB_MAX_FIELDS  15
+#define JOB_MAX_FIELDS  17
 #define JOB_MAX_STR     4096u                  /* an 's' field, with its NUL */
 #define JOB_MAX_MSG     (640u * 1024u)         /* a payload: two 256 KiB configs and the rest */
 
 enum job_type {
-	JOB_HTTP = 1,        /* an HTTPS GET or PUT (provisioning/fetch.c) */
+	JOB_HTTP = 1,        /* an HTTPS GET, PUT, HEAD or handshake (provisioning/fetch.c) */
 	JOB_HTTP_REPLY,
 	JOB_PARSE,           /* a config bundle to parse and check (provisioning/prov.c) */
 	JOB_PARSE_REPLY,

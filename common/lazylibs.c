@@ -29,16 +29,11 @@ static const char curl_names[] =
 	;
 _Static_assert(sizeof(struct lazy_curl_syms) % sizeof(void (*)(void)) == 0, "a table holds pointers only");
 
-static void curl_cleanup(void)
-{
-	lazy_curl.curl_global_cleanup();
-}
-
 struct lazy_lib lazy_curl_lib = {
 	.soname = "libcurl.so.4", .package = "libcurl4",
 	.names = curl_names, .nsyms = sizeof(lazy_curl) / sizeof(void (*)(void)),
 	.table = &lazy_curl, .table_size = sizeof(lazy_curl),
-	.before_close = curl_cleanup,
+	/* opened only in job processes (fetch, upload, the self-test's probes) */
 };
 
 struct lazy_xml_syms lazy_xml;

@@ -11,29 +11,14 @@
 #if defined(CURLINC_CURL_H) && !defined(DSA_LAZY_CURL_H)
 #define DSA_LAZY_CURL_H
 #define LAZY_CURL_SYMS(X) \
-	X(curl_global_init) \
-	X(curl_global_cleanup) \
 	X(curl_easy_init) \
 	X(curl_easy_perform) \
 	X(curl_easy_cleanup) \
 	X(curl_easy_setopt) \
 	X(curl_easy_getinfo) \
 	X(curl_easy_strerror) \
-	X(curl_free) \
-	X(curl_multi_init) \
-	X(curl_multi_cleanup) \
-	X(curl_multi_add_handle) \
-	X(curl_multi_remove_handle) \
-	X(curl_multi_assign) \
-	X(curl_multi_info_read) \
-	X(curl_multi_setopt) \
-	X(curl_multi_socket_action) \
 	X(curl_slist_append) \
-	X(curl_slist_free_all) \
-	X(curl_url) \
-	X(curl_url_cleanup) \
-	X(curl_url_get) \
-	X(curl_url_set)
+	X(curl_slist_free_all)
 struct lazy_curl_syms {
 #define X(n) __typeof__(&n) n;
 	LAZY_CURL_SYMS(X)
@@ -44,30 +29,14 @@ extern struct lazy_lib lazy_curl_lib;
 #ifndef DSA_LAZY_DEFINE
 #undef curl_easy_setopt
 #undef curl_easy_getinfo
-#undef curl_multi_setopt
-#define curl_global_init (*lazy_curl.curl_global_init)
-#define curl_global_cleanup (*lazy_curl.curl_global_cleanup)
 #define curl_easy_init (*lazy_curl.curl_easy_init)
 #define curl_easy_perform (*lazy_curl.curl_easy_perform)
 #define curl_easy_cleanup (*lazy_curl.curl_easy_cleanup)
 #define curl_easy_setopt (*lazy_curl.curl_easy_setopt)
 #define curl_easy_getinfo (*lazy_curl.curl_easy_getinfo)
 #define curl_easy_strerror (*lazy_curl.curl_easy_strerror)
-#define curl_free (*lazy_curl.curl_free)
-#define curl_multi_init (*lazy_curl.curl_multi_init)
-#define curl_multi_cleanup (*lazy_curl.curl_multi_cleanup)
-#define curl_multi_add_handle (*lazy_curl.curl_multi_add_handle)
-#define curl_multi_remove_handle (*lazy_curl.curl_multi_remove_handle)
-#define curl_multi_assign (*lazy_curl.curl_multi_assign)
-#define curl_multi_info_read (*lazy_curl.curl_multi_info_read)
-#define curl_multi_setopt (*lazy_curl.curl_multi_setopt)
-#define curl_multi_socket_action (*lazy_curl.curl_multi_socket_action)
 #define curl_slist_append (*lazy_curl.curl_slist_append)
 #define curl_slist_free_all (*lazy_curl.curl_slist_free_all)
-#define curl_url (*lazy_curl.curl_url)
-#define curl_url_cleanup (*lazy_curl.curl_url_cleanup)
-#define curl_url_get (*lazy_curl.curl_url_get)
-#define curl_url_set (*lazy_curl.curl_url_set)
 #endif
 #endif
 

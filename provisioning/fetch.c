@@ -184,24 +184,22 @@ static CURLcode ssl_ctx_fn(CURL *easy, void *sslctx, void *userp)
 
 /* ------------------------------------------------------------------ results */
 
+/* "host:port" (or "host") of url, for messages. */
 static void host_of(const char *url, char *host, size_t size)
 {
-	CURLU *u = curl_url();
-	char *h = NULL, *port = NULL;
+	const char *h = strstr(url, "://"), *at;
+	size_t n;
 
-	utl_strlcpy(host, "the server", size);
-	if (!u)
-		return;
-	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK) {
-		if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK)
-			snprintf(host, size, "%s:%s", h, port);
-		else
-			utl_strlcpy(host, h, size);
+	h = h ? h + 3 : url;
+	n = strcspn(h, "/?#");
+	if ((at = memchr(h, '@', n))) {
+		n -= (size_t)(at + 1 - h);
+		h = at + 1;
 	}
-	curl_free(h);
-	curl_free(port);
-	curl_url_cleanup(u);
+	if (n)
+		snprintf(host, size, "%.*s", (int)n, h);
+	else
+		utl_strlcpy(host, "the server", size);
 }
 
 static bool clock_not_set(void)
@@ -348,20 +346,23 @@ static void classify(struct xfer *r, CURLcode rc, struct pf_reply *rep, char *wh
 
 /* ------------------------------------------------------------------ the job process */
 
-enum { M_GET = 0, M_PUT };
+enum { M_GET = 0, M_PUT };             /* then PF_HEAD, PF_CONNECT (| PF_V6) */
 
 int pf_job(const struct job_msg *m, struct job_buf *out)
 {
 	struct pf_opts o = { 0 };
 	struct xfer x = { .o = &o };
 	struct pf_reply rep = { 0 };
-	const char *s[8];
+	struct curl_slist *rl = NULL;
+	const char *s[11];
 	char why[1024], h[200];
+	unsigned how = job_u32(m, 0) & 3;
+	double t = 0;
 	CURL *e;
 	CURLcode rc = CURLE_OUT_OF_MEMORY;
 
-	/* fields: method, 5 limits, url, etag, type, ca, cert, key, pin, agent, body */
-	for (unsigned i = 0; i < 8; i++)
+	/* fields: method, 5 limits, url, etag, type, ca, cert, key, pin, agent, body, resolve, interface */
+	for (unsigned i = 0; i < 11; i++)
 		s[i] = m->f[6 + i].len > 1 ? m->f[6 + i].p : NULL;
 	o.connect_timeout_ms = job_u32(m, 1);
 	o.total_timeout_ms = job_u32(m, 2);
@@ -374,7 +375,7 @@ int pf_job(const struct job_msg *m, struct job_buf *out)
 	o.pinned_key = s[6];
 	x.url = m->f[6].p;
 	lazy_need(&lazy_curl_lib);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(e = x.easy = curl_easy_init()))
+	if (!(e = x.easy = curl_easy_init()))        /* initialises libcurl (one thread here) */
 		goto out;
 	curl_easy_setopt(e, CURLOPT_URL, x.url);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x.errbuf);
@@ -386,8 +387,18 @@ int pf_job(const struct job_msg *m, struct job_buf *out)
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTPS);
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)CURLPROTO_HTTPS);
 #endif
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+	if (how < PF_HEAD) {
+		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+	}
+	curl_easy_setopt(e, CURLOPT_NOBODY, (long)(how == PF_HEAD));
+	curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, (long)(how == PF_CONNECT));
+	if (how == PF_CONNECT)
+		curl_easy_setopt(e, CURLOPT_IPRESOLVE, job_u32(m, 0) & PF_V6 ? CURL_IPRESOLVE_V6 : CURL_IPRESOLVE_V4);
+	if (s[9] && (rl = curl_slist_append(NULL, s[9])))
+		curl_easy_setopt(e, CURLOPT_RESOLVE, rl);
+	if (s[10])
+		curl_easy_setopt(e, CURLOPT_INTERFACE, s[10]);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (o.ca_file)
@@ -411,7 +422,7 @@ int pf_job(const struct job_msg *m, struct job_buf *out)
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_fn);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, &x);
-	if (job_u32(m, 0) == M_PUT) {
+	if (how == M_PUT) {
 		x.up = m->f[14].p;
 		x.up_len = m->f[14].len - 1;
 		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
@@ -427,8 +438,18 @@ int pf_job(const struct job_msg *m, struct job_buf *out)
 	}
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x.hdrs);
 	rc = curl_easy_perform(e);
+	curl_easy_getinfo(e, how == PF_CONNECT ? CURLINFO_APPCONNECT_TIME : CURLINFO_TOTAL_TIME, &t);
 out:
-	if (x.easy) {
+	if (x.easy && how >= PF_HEAD) {
+		/* a probe: libcurl's own code and words */
+		long code = 0;
+
+		curl_easy_getinfo(x.easy, CURLINFO_RESPONSE_CODE, &code);
+		rep.http_status = (int)code;
+		rep.result = rc ? PF_FAILED : PF_OK;
+		rep.err = rc ? PF_E_OTHER : PF_E_NONE;
+		utl_strlcpy(why, x.errbuf[0] ? x.errbuf : curl_easy_strerror(rc), sizeof(why));
+	} else if (x.easy) {
 		classify(&x, rc, &rep, why, sizeof(why));
 	} else {
 		rep.result = PF_FAILED;
@@ -442,7 +463,10 @@ out:
 	job_put_str(out, x.etag);
 	job_put_str(out, why);
 	job_put(out, x.body, x.len);
+	job_put_u32(out, rc);
+	job_put_u32(out, (uint32_t)(t * 1000));
 	curl_slist_free_all(x.hdrs);
+	curl_slist_free_all(rl);
 	curl_easy_cleanup(x.easy);
 	free(x.body);
 	return job_end(out);
@@ -493,6 +517,8 @@ static void job_done(const struct job_msg *m, const char *jwhy, void *arg)
 		rep.why = m->f[4].p;
 		rep.body = m->f[5].p;
 		rep.len = m->f[5].len - 1;
+		rep.rc = (int)job_u32(m, 6);
+		rep.time_ms = job_u32(m, 7);
 	} else {
 		snprintf(why, sizeof(why), "transfer of %.100s failed: %s", r->url,
 			 m ? "the job process answered out of range (refused)" : jwhy);
@@ -558,8 +584,8 @@ unsigned pf_active(const struct pf_ctx *ctx)
 }
 
 static int start(struct pf_ctx *ctx, unsigned method, const char *url, const char *etag,
-		 const char *body, size_t len, const char *type, pf_done_cb cb, void *arg,
-		 struct pf_req **out)
+		 const char *body, size_t len, const char *type, const char *resolve, const char *ifname,
+		 unsigned ms, pf_done_cb cb, void *arg, struct pf_req **out)
 {
 	const struct pf_opts *o = &ctx->o;
 	struct pf_req *r = calloc(1, sizeof(*r));
@@ -577,8 +603,8 @@ static int start(struct pf_ctx *ctx, unsigned method, const char *url, const cha
 	} else {
 		job_begin(&b, JOB_HTTP);
 		job_put_u32(&b, method);
-		job_put_u32(&b, o->connect_timeout_ms);
-		job_put_u32(&b, o->total_timeout_ms);
+		job_put_u32(&b, ms ? ms : o->connect_timeout_ms);
+		job_put_u32(&b, ms = ms ? ms : o->total_timeout_ms);
 		job_put_u32(&b, o->low_speed_bytes);
 		job_put_u32(&b, o->low_speed_s);
 		job_put_u32(&b, (uint32_t)o->max_bytes);
@@ -591,9 +617,11 @@ static int start(struct pf_ctx *ctx, unsigned method, const char *url, const cha
 		job_put_str(&b, o->pinned_key);
 		job_put_str(&b, o->user_agent);
 		job_put(&b, body, len);
+		job_put_str(&b, resolve);
+		job_put_str(&b, ifname);
 		/* the child's own timeouts end it first; the deadline is for a hang */
 		if ((err = job_end(&b)) < 0 ||
-		    (err = job_start(&r->job, &b, JOB_HTTP_REPLY, o->total_timeout_ms + 5000, job_done, r)) < 0)
+		    (err = job_start(&r->job, &b, JOB_HTTP_REPLY, ms + 5000, job_done, r)) < 0)
 			goto out;
 		job_buf_free(&b);
 	}
@@ -614,13 +642,19 @@ out:
 int pf_get(struct pf_ctx *ctx, const char *url, const char *etag,
 	   pf_done_cb cb, void *arg, struct pf_req **out)
 {
-	return start(ctx, M_GET, url, etag, NULL, 0, NULL, cb, arg, out);
+	return start(ctx, M_GET, url, etag, NULL, 0, NULL, NULL, NULL, 0, cb, arg, out);
 }
 
 int pf_put(struct pf_ctx *ctx, const char *url, const char *body, size_t len,
 	   const char *content_type, pf_done_cb cb, void *arg, struct pf_req **out)
 {
-	return start(ctx, M_PUT, url, NULL, body, len, content_type, cb, arg, out);
+	return start(ctx, M_PUT, url, NULL, body, len, content_type, NULL, NULL, 0, cb, arg, out);
+}
+
+int pf_probe(struct pf_ctx *ctx, unsigned how, const char *url, const char *resolve, const char *ifname,
+	     unsigned ms, pf_done_cb cb, void *arg, struct pf_req **out)
+{
+	return start(ctx, how, url, NULL, NULL, 0, NULL, resolve, ifname, ms, cb, arg, out);
 }
 
 void pf_cancel(struct pf_req *r)

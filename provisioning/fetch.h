@@ -60,7 +60,10 @@ struct pf_reply {
 	size_t len;
 	const char *etag;           /* ETag of the answer ("" if none) */
 	const char *url;            /* the URL asked for */
-	const char *why;            /* one sentence for a technician ("" on success) */
+	const char *why;            /* one sentence for a technician ("" on success);
+				     * pf_probe: libcurl's own words */
+	int rc;                     /* pf_probe: libcurl's result code (CURLE_OK 0) */
+	unsigned time_ms;           /* pf_probe: handshake (PF_CONNECT) or total time */
 };
 
 typedef void (*pf_done_cb)(const struct pf_reply *r, void *arg);
@@ -80,6 +83,20 @@ int pf_get(struct pf_ctx *ctx, const char *url, const char *etag,
 /* PUT body (copied) to url with the given Content-Type; as pf_get(). */
 int pf_put(struct pf_ctx *ctx, const char *url, const char *body, size_t len,
 	   const char *content_type, pf_done_cb cb, void *arg, struct pf_req **out);
+
+/* What pf_probe does. */
+enum pf_probe_how {
+	PF_HEAD = 2,                /* a HEAD request, redirects not followed */
+	PF_CONNECT = 3,             /* the TLS handshake only (verified) */
+	PF_V6 = 4,                  /* with PF_CONNECT: over IPv6 (else IPv4) */
+};
+
+/* The self-test's probes: how (enum pf_probe_how) to url, connecting to the
+ * address resolve gives ("host:port:addr", libcurl's CURLOPT_RESOLVE) from
+ * interface ifname ("" or NULL: any); ms bounds it all. The reply carries
+ * rc, time_ms and http_status. As pf_get(). */
+int pf_probe(struct pf_ctx *ctx, unsigned how, const char *url, const char *resolve, const char *ifname,
+	     unsigned ms, pf_done_cb cb, void *arg, struct pf_req **out);
 
 /* Abort a request before its callback ran; its callback never runs. */
 void pf_cancel(struct pf_req *req);

@@ -353,6 +353,8 @@ static int wrong(const struct job_msg *m, struct job_buf *out)
 	job_put_str(out, "");
 	job_put_str(out, "");
 	job_put(out, NULL, 0);
+	job_put_u32(out, 0);
+	job_put_u32(out, 0);
 	return job_end(out);
 }
 

@@ -64,7 +64,6 @@ struct agent {
 
 	/* resident core: libcurl, libxml2, libsrtp2, ALSA closed when idle */
 	struct ev_timer unload_timer;
-	unsigned unloads;
 };
 
 /* wiring.c: start provisioning (after the boot delay the controller applies). */

@@ -517,12 +517,11 @@ static bool jobs_running(struct agent *a)
 	return rep && !rep->complete;
 }
 
-/* Idle: free the self-test runner and close libcurl, libxml2, libsrtp2 and
- * ALSA (their ~40 libraries leave the process), then give the heap back. */
+/* Idle: free the self-test runner and give the heap back. (libcurl and
+ * libxml2 never enter this process: their work runs in job processes.) */
 static void unload_cb(struct ev_timer *t)
 {
 	struct agent *a = container_of(t, struct agent, unload_timer);
-	unsigned n;
 
 	if (a->sm.state == AGT_STOPPING)
 		return;
@@ -534,15 +533,9 @@ static void unload_cb(struct ev_timer *t)
 		diag_runner_free(a->diag);
 		a->diag = NULL;
 	}
-	cfg_cleanup();                  /* the cached schema lives in libxml2 */
-	n = lazy_unload_all();
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif
-	if (n) {
-		a->unloads++;
-		log_debug(SUB, "idle: %u libraries closed", n);
-	}
 }
 
 /* A job ended or started: look again in UNLOAD_IDLE_MS. */
@@ -1045,7 +1038,6 @@ void agt_wiring_free(struct agent *a)
 	a->prov = NULL;
 	free(a->report_xml);
 	a->report_xml = NULL;
-	cfg_cleanup();
 }
 
 /* ------------------------------------------------------------ status */

@@ -54,18 +54,6 @@ void lazy_traps(struct lazy_lib *l)
 		memcpy((char *)l->table + i * sizeof(t), &t, sizeof(t));
 }
 
-void lazy_unload(struct lazy_lib *l)
-{
-	if (!l->h)
-		return;
-	if (l->before_close)
-		l->before_close();
-	lazy_traps(l);
-	dlclose(l->h);
-	l->h = NULL;
-	log_debug("lazy", "%s closed", l->soname);
-}
-
 bool lazy_loaded(const struct lazy_lib *l)
 {
 	return l->h != NULL;

@@ -47,7 +47,6 @@ extern struct lazy_lib lazy_curl_lib;
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 #define LAZY_XML_SYMS(X) \
-	X(xmlCleanupParser) \
 	X(xmlFree) \
 	X(xmlDocGetRootElement) \
 	X(xmlFreeDoc) \
@@ -73,7 +72,6 @@ extern struct lazy_xml_syms lazy_xml;
 extern struct lazy_lib lazy_xml_lib;
 #ifndef DSA_LAZY_DEFINE
 #undef xmlFree
-#define xmlCleanupParser (*lazy_xml.xmlCleanupParser)
 #define xmlFree (*lazy_xml.xmlFree)
 #define xmlDocGetRootElement (*lazy_xml.xmlDocGetRootElement)
 #define xmlFreeDoc (*lazy_xml.xmlFreeDoc)
@@ -97,7 +95,6 @@ extern struct lazy_lib lazy_xml_lib;
 #define DSA_LAZY_SRTP_H
 #define LAZY_SRTP_SYMS(X) \
 	X(srtp_init) \
-	X(srtp_shutdown) \
 	X(srtp_create) \
 	X(srtp_dealloc) \
 	X(srtp_protect) \
@@ -114,7 +111,6 @@ extern struct lazy_srtp_syms lazy_srtp;
 extern struct lazy_lib lazy_srtp_lib;
 #ifndef DSA_LAZY_DEFINE
 #define srtp_init (*lazy_srtp.srtp_init)
-#define srtp_shutdown (*lazy_srtp.srtp_shutdown)
 #define srtp_create (*lazy_srtp.srtp_create)
 #define srtp_dealloc (*lazy_srtp.srtp_dealloc)
 #define srtp_protect (*lazy_srtp.srtp_protect)
@@ -128,7 +124,6 @@ extern struct lazy_lib lazy_srtp_lib;
 #if defined(__ASOUNDLIB_H) && !defined(DSA_LAZY_ALSA_H)
 #define DSA_LAZY_ALSA_H
 #define LAZY_ALSA_SYMS(X) \
-	X(snd_config_update_free_global) \
 	X(snd_config_delete) \
 	X(snd_config_load) \
 	X(snd_config_top) \
@@ -154,7 +149,6 @@ struct lazy_alsa_syms {
 extern struct lazy_alsa_syms lazy_alsa;
 extern struct lazy_lib lazy_alsa_lib;
 #ifndef DSA_LAZY_DEFINE
-#define snd_config_update_free_global (*lazy_alsa.snd_config_update_free_global)
 #define snd_config_delete (*lazy_alsa.snd_config_delete)
 #define snd_config_load (*lazy_alsa.snd_config_load)
 #define snd_config_top (*lazy_alsa.snd_config_top)

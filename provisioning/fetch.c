@@ -1,12 +1,12 @@
-/* fetch.c - HTTPS GET/PUT in a job process (common/job.h).
+/* fetch.c - HTTPS GET/PUT (and the self-test's probes) in a job process
+ * (common/job.h).
  *
- * The agent's side (pf_new, pf_get, pf_put) sends each request to a child,
- * its own executable in job mode, and reads the answer from the loop; the
- * child (pf_job) runs the transfer with libcurl's easy API, blocking, and
- * classifies the result. So libcurl, OpenSSL's TLS state and the libraries
- * under libcurl never enter the resident process. A request refused before
- * it starts (non-HTTPS URL) completes through a zero timer so the callback
- * never runs re-entrantly.
+ * The agent's side (pf_new, pf_get, pf_put, pf_probe) sends each request to
+ * a child, its own executable in job mode, and reads the answer from the
+ * loop, so the callback never runs re-entrantly; the child (pf_job) refuses
+ * a URL that is not HTTPS, runs the transfer with libcurl's easy API,
+ * blocking, and classifies the result. So libcurl, OpenSSL's TLS state and
+ * the libraries under libcurl never enter the resident process.
  */
 #include "config.h"
 
@@ -46,8 +46,6 @@ struct pf_req {
 	pf_done_cb cb;
 	void *arg;
 	char *url;
-	/* refused before start */
-	struct ev_timer refuse;
 };
 
 /* A transfer in the job process. */
@@ -374,6 +372,13 @@ int pf_job(const struct job_msg *m, struct job_buf *out)
 	o.key_file = s[5];
 	o.pinned_key = s[6];
 	x.url = m->f[6].p;
+	rep.result = PF_FAILED;
+	rep.err = PF_E_HTTPS_ONLY;
+	snprintf(why, sizeof(why), "HTTP URL refused: HTTPS only (%.400s)", x.url);
+	if (strncasecmp(x.url, "https://", 8) != 0)
+		goto out;
+	rep.err = PF_E_OTHER;
+	snprintf(why, sizeof(why), "the HTTP client could not be set up (out of memory)");
 	lazy_need(&lazy_curl_lib);
 	if (!(e = x.easy = curl_easy_init()))        /* initialises libcurl (one thread here) */
 		goto out;
@@ -451,10 +456,6 @@ out:
 		utl_strlcpy(why, x.errbuf[0] ? x.errbuf : curl_easy_strerror(rc), sizeof(why));
 	} else if (x.easy) {
 		classify(&x, rc, &rep, why, sizeof(why));
-	} else {
-		rep.result = PF_FAILED;
-		rep.err = PF_E_OTHER;
-		snprintf(why, sizeof(why), "the HTTP client could not be set up (out of memory)");
 	}
 	job_begin(out, JOB_HTTP_REPLY);
 	job_put_u32(out, rep.result);
@@ -485,7 +486,6 @@ static void req_free(struct pf_req *r)
 			ctx->n--;
 			break;
 		}
-	ev_timer_cancel(&r->refuse);
 	job_cancel(r->job);
 	free(r->url);
 	free(r);
@@ -524,17 +524,6 @@ static void job_done(const struct job_msg *m, const char *jwhy, void *arg)
 			 m ? "the job process answered out of range (refused)" : jwhy);
 		rep.why = why;
 	}
-	deliver(r, &rep);
-}
-
-static void refuse_cb(struct ev_timer *t)
-{
-	struct pf_req *r = container_of(t, struct pf_req, refuse);
-	struct pf_reply rep = { .result = PF_FAILED, .err = PF_E_HTTPS_ONLY, .body = "", .etag = "" };
-	char why[500];
-
-	snprintf(why, sizeof(why), "HTTP URL refused: HTTPS only (%.400s)", r->url);
-	rep.why = why;
 	deliver(r, &rep);
 }
 
@@ -597,10 +586,7 @@ static int start(struct pf_ctx *ctx, unsigned method, const char *url, const cha
 	r->ctx = ctx;
 	r->cb = cb;
 	r->arg = arg;
-	r->refuse.cb = refuse_cb;
-	if (strncasecmp(url, "https://", 8) != 0) {
-		ev_timer_set(&r->refuse, 0);    /* refused; completes from the loop */
-	} else {
+	{
 		job_begin(&b, JOB_HTTP);
 		job_put_u32(&b, method);
 		job_put_u32(&b, ms ? ms : o->connect_timeout_ms);

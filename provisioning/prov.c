@@ -403,20 +403,19 @@ int prov_job(const struct job_msg *m, struct job_buf *out)
 
 static void parse_done(const struct job_msg *m, const char *jwhy, void *arg);
 
-/* Check bundle b in a job process; parse_done goes on. 0 or -errno. */
-static int parse_start(struct prov *p, const struct ps_bundle *b)
+/* Check bundle b in a job process; parse_done goes on (at once when the
+ * job cannot start). */
+static void parse_start(struct prov *p, const struct ps_bundle *b)
 {
 	struct job_buf j = { 0 };
-	int err;
 
 	job_begin(&j, JOB_PARSE);
 	job_put_str(&j, p->mac12);
 	job_put(&j, b->common, b->common_len);
 	job_put(&j, b->mac, b->mac_len);
-	if ((err = job_end(&j)) == 0)
-		err = job_start(&p->parse, &j, JOB_PARSE_REPLY, PROV_PARSE_DEADLINE_MS, parse_done, p);
+	if (job_end(&j) < 0 || job_start(&p->parse, &j, JOB_PARSE_REPLY, PROV_PARSE_DEADLINE_MS, parse_done, p) < 0)
+		parse_done(NULL, "the job process could not be started (out of memory or processes)", p);
 	job_buf_free(&j);
-	return err;
 }
 
 static void cycle_done(struct prov *p, bool ok)
@@ -456,10 +455,7 @@ static void evaluate(struct prov *p)
 		return;
 	}
 	p->phase = PH_PARSE;
-	if (parse_start(p, &p->got) < 0) {
-		set_error(p, "cannot start the config check (out of memory or processes); last-known-good stays in force");
-		cycle_done(p, false);
-	}
+	parse_start(p, &p->got);
 }
 
 /* The fetched bundle checked: next is its config, or NULL (refused says
@@ -941,11 +937,7 @@ static void parse_done(const struct job_msg *m, const char *jwhy, void *arg)
 			p->cur = c;
 			lkg_in_force(p, &p->got, p->boot_cand, false);
 		} else {
-			if (refused)
-				log_err(SUB, "the stored config in %s is not valid any more; fetching a new one", ps_dir(p->ps));
-			else
-				log_err(SUB, "the stored config in %s could not be checked (%s); fetching a new one",
-					ps_dir(p->ps), why);
+			log_err(SUB, "the stored config in %s cannot be used (%s); fetching a new one", ps_dir(p->ps), why);
 			free_got(p);
 		}
 		start_rest(p);
@@ -975,12 +967,8 @@ int prov_start(struct prov *p)
 			p->got = b;
 			p->boot_cand = from_candidate;
 			p->boot_parse = true;
-			if (parse_start(p, &p->got) == 0)
-				return 0;
-			p->boot_parse = false;
-			log_err(SUB, "cannot check the stored config in %s (out of memory or processes); fetching a new one",
-				ps_dir(p->ps));
-			free_got(p);
+			parse_start(p, &p->got);
+			return 0;
 		}
 	} else if (err != -ENOENT) {
 		log_err(SUB, "the stored config in %s is damaged (%s); fetching a new one",

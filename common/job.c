@@ -193,28 +193,20 @@ static int write_all(int fd, const char *p, size_t n)
 
 int job_main(job_handler h)
 {
-	struct job_buf in = { 0 }, out = { 0 };
+	struct job_buf out = { 0 };
 	struct job_msg m;
-	size_t used;
-	char chunk[16384];
-	ssize_t r;
+	size_t used, len;
+	char *in = NULL;
 	int err = 1;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((r = read(0, chunk, sizeof(chunk))) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 || (grow(&in, chunk, (size_t)r), in.err))
-			goto out;
-	}
-	if (!in.p || job_decode(in.p, in.len, &m, &used) < 0 || used != in.len) {
+	/* stdin is the request's memfd: opened again, it reads from the start */
+	if (utl_read_file("/dev/stdin", JOB_HDR + JOB_MAX_MSG, &in, &len) < 0 ||
+	    job_decode(in, len, &m, &used) < 0 || used != len)
 		fprintf(stderr, "dialstack-agent --job: malformed request\n");
-		goto out;
-	}
-	if (h(&m, &out) == 0 && write_all(1, out.p, out.len) == 0)
+	else if (h(&m, &out) == 0 && write_all(1, out.p, out.len) == 0)
 		err = 0;
-out:
-	job_buf_free(&in);
+	free(in);
 	job_buf_free(&out);
 	return err;
 }
@@ -342,7 +334,7 @@ static void rd_cb(struct ev_fd *f, unsigned events)
 	j->buf = b;
 	r = read(f->fd, b + j->len, 65536);
 	if (r < 0)
-		return;                          /* EAGAIN, EINTR: again from the loop */
+		return;                          /* EINTR: again from the loop */
 	j->len += (size_t)r;
 	err = job_decode(b, j->len, &m, &used);
 	if (err == -EAGAIN && r)
@@ -385,18 +377,19 @@ int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
 	if (!j)
 		return -ENOMEM;
 	j->rd.fd = j->dl.fd = -1;
+	/* the answer's pipe stays blocking: it is read once per readiness */
 	in = memfd_create("dsa-job", MFD_CLOEXEC);
-	if (in < 0 || write_all(in, req->p, req->len) < 0 || lseek(in, 0, SEEK_SET) < 0 ||
-	    pipe2(p, O_CLOEXEC) < 0 ||
+	if (in < 0 || write_all(in, req->p, req->len) < 0 || pipe2(p, O_CLOEXEC) < 0 ||
 	    (j->dl.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0 ||
-	    timerfd_settime(j->dl.fd, 0, &its, NULL) < 0 || fcntl(p[0], F_SETFL, O_NONBLOCK) < 0)
+	    timerfd_settime(j->dl.fd, 0, &its, NULL) < 0)
 		goto fail;
 	j->pid = fork();
 	if (j->pid < 0)
 		goto fail;
 	if (j->pid == 0) {
 		if (dup2(in, 0) == 0 && dup2(p[1], 1) == 1 && putenv((char *)"DSA_JOB=1") == 0) {
-			closefrom(3);
+			for (int fd = 3; fd < 1024; fd++)    /* nothing of the agent's but stderr */
+				close(fd);
 			execv(exe, argv);
 		}
 		_exit(127);

@@ -250,7 +250,7 @@ void utl_xml_put(FILE *f, const char *pre, const char *s, const char *post)
 		else if (c == '"')
 			fputs("&quot;", f);
 		else
-			fputc(c >= 0x20 && c < 0x7f ? c : '?', f);
+			fputs((char[2]){ c >= 0x20 && c < 0x7f ? (char)c : '?', 0 }, f);
 	}
 	fputs(post, f);
 }

@@ -346,6 +346,20 @@ static void classify(struct xfer *r, CURLcode rc, struct pf_reply *rep, char *wh
 
 enum { M_GET = 0, M_PUT };             /* then PF_HEAD, PF_CONNECT (| PF_V6) */
 
+/* libcurl options from the request's fields (index f; strings when given),
+ * or fixed values (v, when f is 0) */
+static const struct {
+	uint16_t opt;
+	uint8_t f, v;
+} str_opts[] = {
+	{ CURLOPT_URL, 6, 0 }, { CURLOPT_CAINFO, 9, 0 }, { CURLOPT_SSLCERT, 10, 0 }, { CURLOPT_SSLKEY, 11, 0 },
+	{ CURLOPT_PINNEDPUBLICKEY, 12, 0 }, { CURLOPT_USERAGENT, 13, 0 }, { CURLOPT_INTERFACE, 16, 0 },
+}, num_opts[] = {
+	{ CURLOPT_CONNECTTIMEOUT_MS, 1, 0 }, { CURLOPT_TIMEOUT_MS, 2, 0 }, { CURLOPT_LOW_SPEED_LIMIT, 3, 0 },
+	{ CURLOPT_LOW_SPEED_TIME, 4, 0 }, { CURLOPT_NOSIGNAL, 0, 1 }, { CURLOPT_SSL_VERIFYPEER, 0, 1 },
+	{ CURLOPT_SSL_VERIFYHOST, 0, 2 },
+};
+
 int pf_job(const struct job_msg *m, struct job_buf *out)
 {
 	struct pf_opts o = { 0 };
@@ -362,15 +376,8 @@ int pf_job(const struct job_msg *m, struct job_buf *out)
 	/* fields: method, 5 limits, url, etag, type, ca, cert, key, pin, agent, body, resolve, interface */
 	for (unsigned i = 0; i < 11; i++)
 		s[i] = m->f[6 + i].len > 1 ? m->f[6 + i].p : NULL;
-	o.connect_timeout_ms = job_u32(m, 1);
-	o.total_timeout_ms = job_u32(m, 2);
-	o.low_speed_bytes = job_u32(m, 3);
-	o.low_speed_s = job_u32(m, 4);
 	o.max_bytes = job_u32(m, 5);
-	o.ca_file = s[3];
 	o.cert_file = s[4];
-	o.key_file = s[5];
-	o.pinned_key = s[6];
 	x.url = m->f[6].p;
 	rep.result = PF_FAILED;
 	rep.err = PF_E_HTTPS_ONLY;
@@ -382,9 +389,13 @@ int pf_job(const struct job_msg *m, struct job_buf *out)
 	lazy_need(&lazy_curl_lib);
 	if (!(e = x.easy = curl_easy_init()))        /* initialises libcurl (one thread here) */
 		goto out;
-	curl_easy_setopt(e, CURLOPT_URL, x.url);
+	for (unsigned i = 0; i < ARRAY_SIZE(str_opts); i++)
+		if (s[str_opts[i].f - 6])
+			curl_easy_setopt(e, (CURLoption)str_opts[i].opt, s[str_opts[i].f - 6]);
+	for (unsigned i = 0; i < ARRAY_SIZE(num_opts); i++)
+		curl_easy_setopt(e, (CURLoption)num_opts[i].opt,
+				 (long)(num_opts[i].f ? job_u32(m, num_opts[i].f) : num_opts[i].v));
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x.errbuf);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
@@ -402,27 +413,9 @@ int pf_job(const struct job_msg *m, struct job_buf *out)
 		curl_easy_setopt(e, CURLOPT_IPRESOLVE, job_u32(m, 0) & PF_V6 ? CURL_IPRESOLVE_V6 : CURL_IPRESOLVE_V4);
 	if (s[9] && (rl = curl_slist_append(NULL, s[9])))
 		curl_easy_setopt(e, CURLOPT_RESOLVE, rl);
-	if (s[10])
-		curl_easy_setopt(e, CURLOPT_INTERFACE, s[10]);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (o.ca_file)
-		curl_easy_setopt(e, CURLOPT_CAINFO, o.ca_file);
-	if (o.cert_file)
-		curl_easy_setopt(e, CURLOPT_SSLCERT, o.cert_file);
-	if (o.key_file)
-		curl_easy_setopt(e, CURLOPT_SSLKEY, o.key_file);
-	if (o.pinned_key)
-		curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, o.pinned_key);
 	curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_fn);
 	curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, &x);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o.connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o.total_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, (long)o.low_speed_bytes);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)o.low_speed_s);
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o.max_bytes);
-	if (s[7])
-		curl_easy_setopt(e, CURLOPT_USERAGENT, s[7]);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_fn);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_fn);

@@ -104,7 +104,7 @@ int status_build(const struct status_info *si, char **out, size_t *len)
 		if (si->selftest_xml && !(body = report_body(si->selftest_xml, si->selftest_len, &blen)))
 			set(f, "error", "the self-test report was not well-formed XML and is left out");
 		fputs(">\n", f);
-		fwrite(body ? body : "", 1, blen, f);
+		fprintf(f, "%.*s", (int)blen, body ? body : "");
 		fputs(body ? "\n  </selftest>\n" : "  </selftest>\n", f);
 	}
 	fputs("</status>\n", f);

@@ -328,7 +328,7 @@ static void rd_cb(struct ev_fd *f, unsigned events)
 
 	(void)events;
 	if (!(b = realloc(j->buf, j->len + 65536))) {
-		finish(j, NULL, "could not be read (out of memory)");
+		finish(j, NULL, "ran out of memory");
 		return;
 	}
 	j->buf = b;
@@ -343,10 +343,8 @@ static void rd_cb(struct ev_fd *f, unsigned events)
 		err = -EBADMSG;
 	if (!err)
 		finish(j, &m, "");
-	else if (err == -EAGAIN && !j->len)
-		finish(j, NULL, "ended without an answer");
 	else if (err == -EAGAIN)
-		finish(j, NULL, "ended in the middle of its answer");
+		finish(j, NULL, "ended without an answer");
 	else
 		finish(j, NULL, err == -EPROTO ? "answered in another protocol version"
 					       : "sent a malformed answer (refused)");
@@ -378,7 +376,7 @@ int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
 		return -ENOMEM;
 	j->rd.fd = j->dl.fd = -1;
 	/* the answer's pipe stays blocking: it is read once per readiness */
-	in = memfd_create("dsa-job", MFD_CLOEXEC);
+	in = memfd_create("job", MFD_CLOEXEC);
 	if (in < 0 || write_all(in, req->p, req->len) < 0 || pipe2(p, O_CLOEXEC) < 0 ||
 	    (j->dl.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0 ||
 	    timerfd_settime(j->dl.fd, 0, &its, NULL) < 0)

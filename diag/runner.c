@@ -687,12 +687,14 @@ int diag_runner_start(struct diag_runner *r, const struct diag_opts *o, struct d
 		run->opts.checks |= DIAG_CHECK_BIT(DIAG_C_FAMILY);
 	ctx_init(run);
 	{
-		/* the probes' TLS settings: verification on, CA, optional client certificate */
-		struct pf_opts h = { .ca_file = o->ca_file[0] ? o->ca_file : NULL };
+		/* the probes' TLS settings: verification on, CA, optional client
+		 * certificate (strings of the run's own copy of the options) */
+		const struct diag_opts *ro = &run->opts;
+		struct pf_opts h = { .ca_file = ro->ca_file[0] ? ro->ca_file : NULL };
 
-		if (o->cert_file[0] && o->key_file[0]) {
-			h.cert_file = o->cert_file;
-			h.key_file = o->key_file;
+		if (ro->cert_file[0] && ro->key_file[0]) {
+			h.cert_file = ro->cert_file;
+			h.key_file = ro->key_file;
 		}
 		if (pf_new(&run->ctx.http, &h) < 0) {
 			free(run);

@@ -34,7 +34,7 @@
 #define SUB "fetch"
 
 struct pf_ctx {
-	struct pf_opts o;            /* strings owned */
+	struct pf_opts o;            /* its strings are the caller's */
 	struct pf_req *reqs;         /* in flight */
 	unsigned n;
 };
@@ -67,11 +67,6 @@ struct xfer {
 	char issuer[160];
 	char errbuf[CURL_ERROR_SIZE];
 };
-
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
 
 const char *pf_err_name(enum pf_err e)
 {
@@ -288,14 +283,10 @@ static void classify(struct xfer *r, CURLcode rc, struct pf_reply *rep, char *wh
 		snprintf(why, size, "the device's client certificate or key cannot be used: %s",
 			 r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
 		return;
-	case CURLE_UNSUPPORTED_PROTOCOL: {
-		long redirects = 0;
-
-		curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_COUNT, &redirects);
+	case CURLE_UNSUPPORTED_PROTOCOL:
 		rep->err = PF_E_REDIRECT;
 		snprintf(why, size, "redirect to non-HTTPS refused (from %s): only https:// is followed", host);
 		return;
-	}
 	case CURLE_FILESIZE_EXCEEDED:
 		rep->err = PF_E_TOO_BIG;
 		snprintf(why, size, "config larger than %zu bytes refused (from %s)", r->o->max_bytes, host);
@@ -527,11 +518,6 @@ int pf_new(struct pf_ctx **out, const struct pf_opts *opts)
 	if (!ctx)
 		return -ENOMEM;
 	ctx->o = *opts;
-	ctx->o.ca_file = dup_or_null(opts->ca_file);
-	ctx->o.cert_file = dup_or_null(opts->cert_file);
-	ctx->o.key_file = dup_or_null(opts->key_file);
-	ctx->o.pinned_key = dup_or_null(opts->pinned_key);
-	ctx->o.user_agent = dup_or_null(opts->user_agent);
 	if (!ctx->o.connect_timeout_ms)
 		ctx->o.connect_timeout_ms = 10000;
 	if (!ctx->o.total_timeout_ms)
@@ -552,11 +538,6 @@ void pf_free(struct pf_ctx *ctx)
 		return;
 	while (ctx->reqs)
 		req_free(ctx->reqs);
-	free((char *)ctx->o.ca_file);
-	free((char *)ctx->o.cert_file);
-	free((char *)ctx->o.key_file);
-	free((char *)ctx->o.pinned_key);
-	free((char *)ctx->o.user_agent);
 	free(ctx);
 }
 
@@ -580,27 +561,22 @@ static int start(struct pf_ctx *ctx, unsigned method, const char *url, const cha
 	r->cb = cb;
 	r->arg = arg;
 	{
+		const uint32_t u[6] = { method, ms ? ms : o->connect_timeout_ms, ms ? ms : o->total_timeout_ms,
+					o->low_speed_bytes, o->low_speed_s, (uint32_t)o->max_bytes };
+		const char *str[8] = { url, etag, type, o->ca_file, o->cert_file, o->key_file, o->pinned_key,
+				       o->user_agent };
+
 		job_begin(&b, JOB_HTTP);
-		job_put_u32(&b, method);
-		job_put_u32(&b, ms ? ms : o->connect_timeout_ms);
-		job_put_u32(&b, ms = ms ? ms : o->total_timeout_ms);
-		job_put_u32(&b, o->low_speed_bytes);
-		job_put_u32(&b, o->low_speed_s);
-		job_put_u32(&b, (uint32_t)o->max_bytes);
-		job_put_str(&b, url);
-		job_put_str(&b, etag);
-		job_put_str(&b, type);
-		job_put_str(&b, o->ca_file);
-		job_put_str(&b, o->cert_file);
-		job_put_str(&b, o->key_file);
-		job_put_str(&b, o->pinned_key);
-		job_put_str(&b, o->user_agent);
+		for (unsigned i = 0; i < 6; i++)
+			job_put_u32(&b, u[i]);
+		for (unsigned i = 0; i < 8; i++)
+			job_put_str(&b, str[i]);
 		job_put(&b, body, len);
 		job_put_str(&b, resolve);
 		job_put_str(&b, ifname);
 		/* the child's own timeouts end it first; the deadline is for a hang */
 		if ((err = job_end(&b)) < 0 ||
-		    (err = job_start(&r->job, &b, JOB_HTTP_REPLY, ms + 5000, job_done, r)) < 0)
+		    (err = job_start(&r->job, &b, JOB_HTTP_REPLY, u[2] + 5000, job_done, r)) < 0)
 			goto out;
 		job_buf_free(&b);
 	}

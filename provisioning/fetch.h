@@ -69,7 +69,7 @@ struct pf_reply {
 typedef void (*pf_done_cb)(const struct pf_reply *r, void *arg);
 
 /* Create a fetch context on the (initialised) ev loop; 0 or -errno.
- * The strings in opts are copied. */
+ * The strings in opts are not copied: they must outlive the context. */
 int pf_new(struct pf_ctx **out, const struct pf_opts *opts);
 
 /* Cancel every request (no callbacks) and free the context. */

@@ -849,7 +849,7 @@ int prov_new(struct prov **out, const struct prov_opts *o)
 		struct pf_opts h = o->http;
 
 		h.user_agent = pf_user_agent(p->ua, sizeof(p->ua), p->s_model, p->s_mac);
-		if ((err = pf_new(&p->http, &h)) < 0)       /* copies the strings */
+		if ((err = pf_new(&p->http, &h)) < 0)
 			goto out;
 	}
 	if ((err = ps_open(&p->ps, p->s_state)) < 0) {

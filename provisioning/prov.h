@@ -41,7 +41,8 @@ struct prov_opts {
 	const char *state_dir;        /* NULL: DSA_STATEDIR */
 	const char *mac;              /* "02:00:5e:10:00:01" (required) */
 	const char *model;
-	struct pf_opts http;          /* CA, client cert/key, pin, timeouts (user_agent is set here) */
+	struct pf_opts http;          /* CA, client cert/key, pin, timeouts (user_agent is set here);
+				       * its strings must outlive the controller */
 	int boot_delay_ms;            /* -1: random 0..config boot-delay; else exactly this */
 	uint32_t retry_base_ms;       /* first retry after a failure (default 30000) */
 	uint32_t retry_cap_ms;        /* longest (default 1800000) */

@@ -51,7 +51,7 @@ static struct pf_ctx *make_ctx(void)
 {
 	struct pf_opts o = { 0 };
 	struct pf_ctx *ctx;
-	char ua[160];
+	static char ua[160];           /* pf_new keeps the pointer */
 	const char *v;
 
 	o.ca_file = getenv("PROV_CA");

@@ -293,7 +293,7 @@ static void test_job_garbage(void **state)
 		{ "wrongtype", "the job process sent a malformed answer (refused)" },
 		{ "twice", "the job process sent a malformed answer (refused)" },
 		{ "version", "the job process answered in another protocol version" },
-		{ "half", "the job process ended in the middle of its answer" },
+		{ "half", "the job process ended without an answer" },
 		{ "silent", "the job process ended without an answer" },
 		{ "exit3", "the job process ended without an answer (exit status 3)" },
 	};

@@ -201,10 +201,10 @@ int job_main(job_handler h)
 
 	signal(SIGPIPE, SIG_IGN);
 	/* stdin is the request's memfd: opened again, it reads from the start */
-	if (utl_read_file("/dev/stdin", JOB_HDR + JOB_MAX_MSG, &in, &len) < 0 ||
-	    job_decode(in, len, &m, &used) < 0 || used != len)
-		fprintf(stderr, "dialstack-agent --job: malformed request\n");
-	else if (h(&m, &out) == 0 && write_all(1, out.p, out.len) == 0)
+	/* a request that cannot be read: exit status 1, the agent says so */
+	if (utl_read_file("/dev/stdin", JOB_HDR + JOB_MAX_MSG, &in, &len) == 0 &&
+	    job_decode(in, len, &m, &used) == 0 && used == len && h(&m, &out) == 0 &&
+	    write_all(1, out.p, out.len) == 0)
 		err = 0;
 	free(in);
 	job_buf_free(&out);
@@ -328,7 +328,7 @@ static void rd_cb(struct ev_fd *f, unsigned events)
 
 	(void)events;
 	if (!(b = realloc(j->buf, j->len + 65536))) {
-		finish(j, NULL, "ran out of memory");
+		finish(j, NULL, "ended without an answer");     /* here: out of memory */
 		return;
 	}
 	j->buf = b;

@@ -376,7 +376,7 @@ int pf_job(const struct job_msg *m, struct job_buf *out)
 	if (strncasecmp(x.url, "https://", 8) != 0)
 		goto out;
 	rep.err = PF_E_OTHER;
-	snprintf(why, sizeof(why), "the HTTP client could not be set up (out of memory)");
+	snprintf(why, sizeof(why), "out of memory");
 	lazy_need(&lazy_curl_lib);
 	if (!(e = x.easy = curl_easy_init()))        /* initialises libcurl (one thread here) */
 		goto out;
@@ -418,7 +418,7 @@ int pf_job(const struct job_msg *m, struct job_buf *out)
 		curl_easy_setopt(e, CURLOPT_READFUNCTION, read_fn);
 		curl_easy_setopt(e, CURLOPT_READDATA, &x);
 		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x.up_len);
-		snprintf(h, sizeof(h), "Content-Type: %s", s[2] ? s[2] : "application/octet-stream");
+		snprintf(h, sizeof(h), "Content-Type: %s", s[2]);
 		x.hdrs = curl_slist_append(x.hdrs, h);
 		x.hdrs = curl_slist_append(x.hdrs, "Expect:");
 	} else if (s[1]) {

@@ -80,7 +80,7 @@ void pf_free(struct pf_ctx *ctx);
 int pf_get(struct pf_ctx *ctx, const char *url, const char *etag,
 	   pf_done_cb cb, void *arg, struct pf_req **out);
 
-/* PUT body (copied) to url with the given Content-Type; as pf_get(). */
+/* PUT body (copied) to url with the given Content-Type (required); as pf_get(). */
 int pf_put(struct pf_ctx *ctx, const char *url, const char *body, size_t len,
 	   const char *content_type, pf_done_cb cb, void *arg, struct pf_req **out);
 

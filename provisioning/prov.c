@@ -335,8 +335,7 @@ static bool cache_load(struct prov *p, const struct ps_bundle *b, struct cfg_con
 		memcpy(&h, buf, sizeof(h));
 		ok = memcmp(h.magic, CACHE_MAGIC, sizeof(h.magic)) == 0 && h.build == cache_build() &&
 		     h.size == sizeof(*out) && h.key == cache_key(p, b) &&
-		     h.sum == fnv(buf + sizeof(h), sizeof(*out), 0xcbf29ce484222325ull) &&
-		     cfg_sane((const struct cfg_config *)(const void *)(buf + sizeof(h)));
+		     h.sum == fnv(buf + sizeof(h), sizeof(*out), 0xcbf29ce484222325ull);
 	}
 	if (ok)
 		memcpy(out, buf + sizeof(h), sizeof(*out));
@@ -414,7 +413,7 @@ static void parse_start(struct prov *p, const struct ps_bundle *b)
 	job_put(&j, b->common, b->common_len);
 	job_put(&j, b->mac, b->mac_len);
 	if (job_end(&j) < 0 || job_start(&p->parse, &j, JOB_PARSE_REPLY, PROV_PARSE_DEADLINE_MS, parse_done, p) < 0)
-		parse_done(NULL, "the job process could not be started (out of memory or processes)", p);
+		parse_done(NULL, "the job process could not be started", p);
 	job_buf_free(&j);
 }
 
@@ -937,7 +936,7 @@ static void parse_done(const struct job_msg *m, const char *jwhy, void *arg)
 			p->cur = c;
 			lkg_in_force(p, &p->got, p->boot_cand, false);
 		} else {
-			log_err(SUB, "the stored config in %s cannot be used (%s); fetching a new one", ps_dir(p->ps), why);
+			log_err(SUB, "the stored config in %s is damaged (%s); fetching a new one", ps_dir(p->ps), why);
 			free_got(p);
 		}
 		start_rest(p);

@@ -199,7 +199,6 @@ int job_main(job_handler h)
 	char *in = NULL;
 	int err = 1;
 
-	signal(SIGPIPE, SIG_IGN);
 	/* stdin is the request's memfd: opened again, it reads from the start */
 	/* a request that cannot be read: exit status 1, the agent says so */
 	if (utl_read_file("/dev/stdin", JOB_HDR + JOB_MAX_MSG, &in, &len) == 0 &&

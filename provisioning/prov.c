@@ -911,7 +911,8 @@ static void parse_done(const struct job_msg *m, const char *jwhy, void *arg)
 {
 	struct prov *p = arg;
 	struct cfg_config c;
-	char why[700];
+	char buf[700];
+	const char *why = buf;
 	bool ok = false, refused = false;
 
 	p->parse = NULL;
@@ -926,9 +927,9 @@ static void parse_done(const struct job_msg *m, const char *jwhy, void *arg)
 		ok = ok && cfg_sane(&c);
 	}
 	if (refused)
-		utl_strlcpy(why, m->f[1].p, sizeof(why));
+		why = m->f[1].p;
 	else if (!ok)
-		snprintf(why, sizeof(why), "config not checked, last-known-good stays in force: %s",
+		snprintf(buf, sizeof(buf), "config not checked, last-known-good stays in force: %s",
 			 m ? "the job process answered out of range (refused)" : jwhy);
 	if (p->boot_parse) {
 		p->boot_parse = false;

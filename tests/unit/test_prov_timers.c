@@ -587,6 +587,7 @@ static int job_child(void)
 		/* well-formed, but the struct is not one the parser makes */
 		struct job_buf b = { 0 };
 		struct cfg_config c;
+		int r;
 
 		memset(&c, 0xff, sizeof(c));
 		job_begin(&b, JOB_PARSE_REPLY);
@@ -594,7 +595,9 @@ static int job_child(void)
 		job_put_str(&b, "");
 		job_put(&b, "", 0);
 		job_put(&b, &c, sizeof(c));
-		return job_end(&b) == 0 && write(1, b.p, b.len) == (ssize_t)b.len ? 0 : 1;
+		r = job_end(&b) == 0 && write(1, b.p, b.len) == (ssize_t)b.len ? 0 : 1;
+		job_buf_free(&b);
+		return r;
 	}
 	return 3;                                      /* "silent" */
 }

@@ -25,5 +25,5 @@ test_stun_LDADD = $(UNIT_LIBS)
 # job processes: the message codec and children that crash, hang or send garbage (this binary with --job)
 check_PROGRAMS += test_job
 TESTS += test_job
-test_job_SOURCES = test_job.c
+test_job_SOURCES = test_job.c jobexe.h
 test_job_LDADD = $(UNIT_LIBS)

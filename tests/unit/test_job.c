@@ -25,6 +25,7 @@
 
 #include "common/ev.h"
 #include "common/job.h"
+#include "jobexe.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -225,7 +226,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	unsetenv("DSA_TEST_JOB");
-	job_set_exe("/proc/self/exe");
+	job_set_exe(jobexe_script[0] ? jobexe_script : "/proc/self/exe");
 	ev_done();
 	return 0;
 }
@@ -426,6 +427,7 @@ int main(int argc, char **argv)
 
 	if (argc == 2 && strcmp(argv[1], "--job") == 0)
 		return child();
+	jobexe_setup();
 	log_open("test_job", false, LL_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

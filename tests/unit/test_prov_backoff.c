@@ -23,6 +23,7 @@
 
 #include "common/ev.h"
 #include "common/job.h"
+#include "jobexe.h"
 #include "provisioning/prov.h"
 
 #define BASE_MS 400u
@@ -206,6 +207,7 @@ int main(int argc, char **argv)
 	/* the HTTP transfers run in job processes: this binary with --job */
 	if (argc == 2 && strcmp(argv[1], "--job") == 0)
 		return job_main(prov_job);
+	jobexe_setup();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backoff_on_virtual_time),
 	};

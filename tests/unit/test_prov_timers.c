@@ -28,6 +28,7 @@
 
 #include "common/ev.h"
 #include "common/job.h"
+#include "jobexe.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "provisioning/fetch.h"
@@ -558,7 +559,7 @@ static void test_parse_job_failures(void **state)
 	assert_true(ev_clock_advance_ms(prov_next_fetch_ms(P)) > 0);
 	assert_non_null(strstr(prov_last_error(P), "ended without an answer (exit status 127)"));
 	assert_int_equal(nconfig, 1);
-	job_set_exe("/proc/self/exe");
+	job_set_exe(jobexe_script[0] ? jobexe_script : "/proc/self/exe");
 	/* the job works again: the new config arrives */
 	assert_true(ev_clock_advance_ms(prov_next_fetch_ms(P)) > 0);
 	assert_int_equal(nconfig, 2);
@@ -614,6 +615,7 @@ int main(int argc, char **argv)
 
 	if (argc == 2 && strcmp(argv[1], "--job") == 0)
 		return job_child();
+	jobexe_setup();
 
 	log_open("test_prov_timers", false, LL_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);

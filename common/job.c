@@ -199,9 +199,10 @@ int job_main(job_handler h)
 	char *in = NULL;
 	int err = 1;
 
-	/* stdin is the request's memfd: opened again, it reads from the start */
-	/* a request that cannot be read: exit status 1, the agent says so */
-	if (utl_read_file("/dev/stdin", JOB_HDR + JOB_MAX_MSG, &in, &len) == 0 &&
+	/* stdin is the request's memfd: opened again, it reads from the start
+	 * (through /proc: a phone may have no /dev/stdin); a request that cannot
+	 * be read: exit status 1, the agent says so */
+	if (utl_read_file("/proc/self/fd/0", JOB_HDR + JOB_MAX_MSG, &in, &len) == 0 &&
 	    job_decode(in, len, &m, &used) == 0 && used == len && h(&m, &out) == 0 &&
 	    write_all(1, out.p, out.len) == 0)
 		err = 0;

@@ -62,7 +62,7 @@ struct agent {
 
 	unsigned resyncs, reloads;
 
-	/* resident core: libcurl, libxml2, libsrtp2, ALSA closed when idle */
+	/* resident core: the self-test runner freed (and the heap trimmed) when idle */
 	struct ev_timer unload_timer;
 };
 

@@ -14,7 +14,6 @@
 
 #include "agent/agent_int.h"
 #include "agent/ctl.h"
-#include "common/lazy.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "diag/report.h"

@@ -2,18 +2,22 @@
  * process (it dispatches "--job"); under qemu-user (tests/cross/cross.sh sets
  * DSA_EXEC_WRAPPER="qemu-arm-static -L SYSROOT") an emulated program cannot
  * exec an ARM binary without binfmt_misc, so the child is started through a
- * small script that runs this binary under the same wrapper. */
+ * small script that runs this binary under the same wrapper. Under valgrind
+ * /proc/self/exe is valgrind's tool: the child is this binary by its path
+ * (readlink gives the program's own), run natively. */
 #ifndef DSA_TEST_JOBEXE_H
 #define DSA_TEST_JOBEXE_H
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/job.h"
 
 static char jobexe_script[64];
+static char jobexe_cur[512] = "/proc/self/exe";   /* what the children run */
 
 static void jobexe_cleanup(void)
 {
@@ -30,9 +34,16 @@ static inline void jobexe_setup(void)
 	FILE *f;
 	int fd;
 
-	if (!wrap || !*wrap || (n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
 		return;
 	self[n] = '\0';
+	if ((!wrap || !*wrap) && getenv("LD_PRELOAD") && strstr(getenv("LD_PRELOAD"), "vgpreload")) {
+		snprintf(jobexe_cur, sizeof(jobexe_cur), "%s", self);
+		job_set_exe(jobexe_cur);
+		return;
+	}
+	if (!wrap || !*wrap)
+		return;
 	snprintf(jobexe_script, sizeof(jobexe_script), "/tmp/dsa-jobexe.XXXXXX");
 	if ((fd = mkstemp(jobexe_script)) < 0 || !(f = fdopen(fd, "w"))) {
 		jobexe_script[0] = '\0';
@@ -42,7 +53,14 @@ static inline void jobexe_setup(void)
 	fclose(f);
 	chmod(jobexe_script, 0700);
 	atexit(jobexe_cleanup);
-	job_set_exe(jobexe_script);
+	snprintf(jobexe_cur, sizeof(jobexe_cur), "%s", jobexe_script);
+	job_set_exe(jobexe_cur);
+}
+
+/* What job_set_exe was given (the tests that change it set it back). */
+static inline const char *jobexe_path(void)
+{
+	return jobexe_cur;
 }
 
 #endif

@@ -226,7 +226,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	unsetenv("DSA_TEST_JOB");
-	job_set_exe(jobexe_script[0] ? jobexe_script : "/proc/self/exe");
+	job_set_exe(jobexe_path());
 	ev_done();
 	return 0;
 }

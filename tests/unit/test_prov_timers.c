@@ -559,7 +559,7 @@ static void test_parse_job_failures(void **state)
 	assert_true(ev_clock_advance_ms(prov_next_fetch_ms(P)) > 0);
 	assert_non_null(strstr(prov_last_error(P), "ended without an answer (exit status 127)"));
 	assert_int_equal(nconfig, 1);
-	job_set_exe(jobexe_script[0] ? jobexe_script : "/proc/self/exe");
+	job_set_exe(jobexe_path());
 	/* the job works again: the new config arrives */
 	assert_true(ev_clock_advance_ms(prov_next_fetch_ms(P)) > 0);
 	assert_int_equal(nconfig, 2);

@@ -738,7 +738,7 @@ static void put_done(const struct pf_reply *r, void *arg)
 		ps_spool_remove(p->ps, p->put_id);
 		bo_reset(&p->report_bo);
 		drain_spool(p);
-			return;
+		return;
 	}
 	log_warn(SUB, "status upload failed, kept for later: %s", r->why);
 	ev_timer_set(&p->report_timer, bo_next(&p->report_bo));

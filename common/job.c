@@ -375,8 +375,11 @@ int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
 	if (!j)
 		return -ENOMEM;
 	j->rd.fd = j->dl.fd = -1;
-	/* the answer's pipe stays blocking: it is read once per readiness */
-	in = memfd_create("job", MFD_CLOEXEC);
+	/* the answer's pipe stays blocking: it is read once per readiness. The
+	 * memfd is not close-on-exec: when the agent runs with stdin closed it
+	 * is fd 0 itself, which dup2 leaves as it is (it is closed in the agent
+	 * right after the fork; nothing else runs in between) */
+	in = memfd_create("job", 0);
 	if (in < 0 || write_all(in, req->p, req->len) < 0 || pipe2(p, O_CLOEXEC) < 0 ||
 	    (j->dl.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0 ||
 	    timerfd_settime(j->dl.fd, 0, &its, NULL) < 0)

@@ -7,6 +7,7 @@
 #include "agent/ctl.h"
 #include "agent/state.h"
 #include "common/ev.h"
+#include "common/job.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -199,7 +200,8 @@ static void on_chld(struct ev_signal *s)
 	int st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-		agt_child_exited(a, pid, st);
+		if (!job_exited(pid, st))      /* a job process: its owner reports it */
+			agt_child_exited(a, pid, st);
 }
 
 static void on_pipe(struct ev_signal *s)

@@ -14,7 +14,6 @@
 
 #include "agent/agent_int.h"
 #include "agent/ctl.h"
-#include "common/lazy.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "diag/report.h"
@@ -109,7 +108,6 @@ static void status_send(struct agent *a)
 	si.selftest_len = a->report_len;
 	if (prov_report(a->prov, &si) < 0)
 		log_warn(SUB, "could not queue the status report");
-	unload_soon(a);
 }
 
 static void status_timer_cb(struct ev_timer *t)
@@ -503,15 +501,13 @@ static void boot_selftest_cb(struct ev_timer *t)
 
 /* ------------------------------------------------------------ resident core */
 
-/* Whether a job that uses the big libraries is running: a fetch or an
- * upload (the HTTP client exists), or a self-test (main phase, or its
- * background measurement still adding to the report). */
+/* Whether a job that uses the big libraries in this process is running: a
+ * self-test (main phase, or its background measurement still adding to the
+ * report). Fetches, uploads and config checks run in job processes. */
 static bool jobs_running(struct agent *a)
 {
 	const struct diag_report *rep;
 
-	if (a->prov && prov_http_busy(a->prov))
-		return true;
 	if (!a->diag)
 		return false;
 	if (diag_runner_busy(a->diag))
@@ -520,12 +516,11 @@ static bool jobs_running(struct agent *a)
 	return rep && !rep->complete;
 }
 
-/* Idle: free the self-test runner and close libcurl, libxml2, libsrtp2 and
- * ALSA (their ~40 libraries leave the process), then give the heap back. */
+/* Idle: free the self-test runner and give the heap back. (libcurl and
+ * libxml2 never enter this process: their work runs in job processes.) */
 static void unload_cb(struct ev_timer *t)
 {
 	struct agent *a = container_of(t, struct agent, unload_timer);
-	unsigned n;
 
 	if (a->sm.state == AGT_STOPPING)
 		return;
@@ -537,15 +532,9 @@ static void unload_cb(struct ev_timer *t)
 		diag_runner_free(a->diag);
 		a->diag = NULL;
 	}
-	cfg_cleanup();                  /* the cached schema lives in libxml2 */
-	n = lazy_unload_all();
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif
-	if (n) {
-		a->unloads++;
-		log_debug(SUB, "idle: %u libraries closed", n);
-	}
 }
 
 /* A job ended or started: look again in UNLOAD_IDLE_MS. */
@@ -865,7 +854,6 @@ static void prov_on_config(struct prov *p, const struct cfg_config *cfg, const s
 
 	if (a->sm.state == AGT_STOPPING)
 		return;
-	unload_soon(a);                 /* the config was parsed (libxml2) */
 	if (first)
 		changed = ~0u;
 	cfg_change_str(changed, what, sizeof(what));
@@ -917,7 +905,6 @@ static void prov_on_failed(struct prov *p, const char *reason, void *arg)
 
 	if (a->sm.state == AGT_STOPPING)
 		return;
-	unload_soon(a);
 	if (!a->have_config) {
 		snprintf(msg, sizeof(msg), "no configuration yet: %s", reason);
 		agt_sm_go(&a->sm, AGT_DEGRADED, msg);
@@ -929,7 +916,6 @@ static void prov_on_failed(struct prov *p, const char *reason, void *arg)
 static void prov_on_unchanged(struct prov *p, void *arg)
 {
 	log_info(SUB, "provisioning: the configuration on the server is unchanged");
-	unload_soon(arg);
 }
 
 int agt_wiring_start(struct agent *a)
@@ -1051,7 +1037,6 @@ void agt_wiring_free(struct agent *a)
 	a->prov = NULL;
 	free(a->report_xml);
 	a->report_xml = NULL;
-	cfg_cleanup();
 }
 
 /* ------------------------------------------------------------ status */

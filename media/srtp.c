@@ -40,7 +40,7 @@ static bool srtp_ready;
 
 int msrtp_global_init(void)
 {
-	if (srtp_ready && lazy_loaded(&lazy_srtp_lib))
+	if (srtp_ready)
 		return 0;
 	lazy_need(&lazy_srtp_lib);
 	if (srtp_init() != srtp_err_status_ok)

@@ -249,6 +249,38 @@ void cfg_defaults(struct cfg_config *cfg)
 	cfg->selftest_checks = CFG_CHECK_ALL;
 }
 
+bool cfg_sane(const struct cfg_config *c)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(settings); i++) {
+		const struct setting *s = &settings[i];
+		const char *p = (const char *)c + s->off;
+		double x;
+
+		if (s->kind >= V_TOKEN) {
+			if (!memchr(p, 0, s->size))
+				return false;
+			continue;
+		}
+		x = s->kind == V_DEC ? *(const double *)(const void *)p : *(const uint32_t *)(const void *)p;
+		if (!(x >= s->min && x <= s->max) && !(s->kind != V_UINT && s->kind != V_DEC && x == 0))
+			return false;
+	}
+	if (c->n_registrars > CFG_MAX_REGISTRARS || c->n_codecs > CFG_MAX_CODECS ||
+	    (c->selftest_checks & ~(uint32_t)CFG_CHECK_ALL))
+		return false;
+	for (unsigned i = 0; i < CFG_MAX_REGISTRARS; i++) {
+		const struct cfg_registrar *r = &c->registrars[i];
+
+		if (!memchr(r->name, 0, sizeof(r->name)) || !memchr(r->host, 0, sizeof(r->host)) ||
+		    (unsigned)r->transport > CFG_TP_TLS)
+			return false;
+	}
+	for (unsigned i = 0; i < CFG_MAX_CODECS; i++)
+		if ((unsigned)c->codecs[i] > CFG_CODEC_PCMA)
+			return false;
+	return true;
+}
+
 /* --------------------------------------------------------------- value parsing */
 
 /* Quote a value for a message: cut long ones, show control bytes as '?'. */

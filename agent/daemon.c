@@ -39,7 +39,7 @@ static int take_lock(struct agent *a)
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		n = (int)pread(fd, buf, sizeof(buf) - 1, 0);
+		n = (int)read(fd, buf, sizeof(buf) - 1);   /* just opened: offset 0 */
 		buf[n > 0 ? n : 0] = '\0';
 		buf[strcspn(buf, "\n")] = '\0';
 		fprintf(stderr, "dialstack-agent: another agent is already running (pid %s); "
@@ -56,8 +56,9 @@ static void write_pid(struct agent *a)
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 
+	/* Written once, on the fd take_lock opened: its offset is still 0. */
 	if (ftruncate(a->lock_fd, 0) == 0)
-		(void)!pwrite(a->lock_fd, buf, (size_t)n, 0);
+		(void)!write(a->lock_fd, buf, (size_t)n);
 }
 
 static void release_lock(struct agent *a)

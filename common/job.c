@@ -388,7 +388,7 @@ int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
 	if (j->pid < 0)
 		goto fail;
 	if (j->pid == 0) {
-		if (dup2(in, 0) == 0 && dup2(p[1], 1) == 1 && putenv((char *)"DSA_JOB=1") == 0) {
+		if (dup2(in, 0) == 0 && dup2(p[1], 1) == 1 && setenv("DSA_JOB", "1", 1) == 0) {
 			for (int fd = 3; fd < 1024; fd++)    /* nothing of the agent's but stderr */
 				close(fd);
 			execv(exe, argv);

@@ -4,6 +4,7 @@
 #include "agent/proto.h"
 #include "common/util.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ int ctl_parse_request(const char *line, size_t len, struct ctl_request *req,
 {
 	struct json_tokener *tok = NULL;
 	struct json_object *obj = NULL, *v, *cmd, *args;
+	int64_t ver;
 	int err = -1;
 
 	memset(req, 0, sizeof(*req));
@@ -57,7 +59,8 @@ int ctl_parse_request(const char *line, size_t len, struct ctl_request *req,
 		*why = "request has no integer \"v\" (protocol version)";
 		goto out;
 	}
-	req->version = json_object_get_int(v);
+	ver = json_object_get_int64(v);   /* clamped to int as json_object_get_int does */
+	req->version = ver > INT_MAX ? INT_MAX : ver < INT_MIN ? INT_MIN : (int)ver;
 	if (req->version != CTL_VERSION) {
 		*code = CTL_E_VERSION;
 		*why = "this daemon speaks control protocol version 1";

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
 
 #include "common/backoff.h"
 #include "common/budget.h"
@@ -789,7 +788,7 @@ static void handle_challenge(struct binding *b, const struct sip_msg *m)
 		b->defer_ms = utl_random_range(0, SPREAD_MS(reg));
 	}
 	b_register(b, ch->proxy ? "Proxy-Authorization" : "Authorization", val);
-	OPENSSL_cleanse(val, sizeof(val));
+	explicit_bzero(val, sizeof(val));
 }
 
 static void handle_response(struct binding *b, const struct sip_msg *m)
@@ -1660,7 +1659,7 @@ void sip_reg_free(struct sip_reg *reg)
 	ev_timer_cancel(&reg->t_failback);
 	ev_timer_cancel(&reg->t_stop);
 	if (reg->password) {
-		OPENSSL_cleanse(reg->password, strlen(reg->password));
+		explicit_bzero(reg->password, strlen(reg->password));
 		free(reg->password);
 	}
 	free(reg->user);

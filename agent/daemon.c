@@ -221,7 +221,7 @@ static struct json_object *status_json(struct agent *a)
 	json_object_object_add(st, "since", json_object_new_int64((int64_t)a->sm.since));
 	json_object_object_add(st, "in_state_s",
 			       json_object_new_int64((int64_t)((ev_now_ms() - a->sm.since_mono_ms) / 1000u)));
-	json_object_object_add(st, "pid", json_object_new_int((int)getpid()));
+	json_object_object_add(st, "pid", json_object_new_int64((int)getpid()));
 	json_object_object_add(st, "version", json_object_new_string(PACKAGE_VERSION));
 	json_object_object_add(st, "mac", json_object_new_string(a->mac));
 	agt_status_modules(a, st);
@@ -238,7 +238,7 @@ static void cmd_version(struct ctl_client *c, const struct ctl_request *req, voi
 	struct json_object *r = ctl_reply_new("result");
 
 	json_object_object_add(r, "version", json_object_new_string(PACKAGE_VERSION));
-	json_object_object_add(r, "protocol", json_object_new_int(CTL_VERSION));
+	json_object_object_add(r, "protocol", json_object_new_int64(CTL_VERSION));
 	ctl_client_finish(c, r);
 }
 

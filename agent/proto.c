@@ -115,7 +115,7 @@ char *ctl_encode_request(const char *cmd, struct json_object *args)
 	struct json_object *obj = json_object_new_object();
 	char *line;
 
-	json_object_object_add(obj, "v", json_object_new_int(CTL_VERSION));
+	json_object_object_add(obj, "v", json_object_new_int64(CTL_VERSION));
 	json_object_object_add(obj, "cmd", json_object_new_string(cmd));
 	if (args)
 		json_object_object_add(obj, "args", json_object_get(args));
@@ -128,7 +128,7 @@ struct json_object *ctl_reply_new(const char *type)
 {
 	struct json_object *obj = json_object_new_object();
 
-	json_object_object_add(obj, "v", json_object_new_int(CTL_VERSION));
+	json_object_object_add(obj, "v", json_object_new_int64(CTL_VERSION));
 	json_object_object_add(obj, "type", json_object_new_string(type));
 	return obj;
 }

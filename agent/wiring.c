@@ -1054,7 +1054,7 @@ void agt_status_modules(struct agent *a, struct json_object *st)
 	if (a->vlan_note[0])
 		json_object_object_add(p, "vlan", json_object_new_string(a->vlan_note));
 	else if (a->vlan_up)
-		json_object_object_add(p, "vlan", json_object_new_int((int)a->vlan_up));
+		json_object_object_add(p, "vlan", json_object_new_int64((int)a->vlan_up));
 	json_object_object_add(st, "provisioning", p);
 
 	if (a->reg) {
@@ -1069,7 +1069,7 @@ void agt_status_modules(struct agent *a, struct json_object *st)
 		json_object_object_add(s, "transport", json_object_new_string(rs.transport ? rs.transport : ""));
 		json_object_object_add(s, "since", json_object_new_int64((int64_t)rs.since));
 		json_object_object_add(s, "public_address", json_object_new_string(rs.public_addr));
-		json_object_object_add(s, "expires", json_object_new_int(rs.expires));
+		json_object_object_add(s, "expires", json_object_new_int64(rs.expires));
 		json_object_object_add(s, "last_error", json_object_new_string(rs.last_error));
 		json_object_object_add(st, "sip", s);
 	}
@@ -1077,7 +1077,7 @@ void agt_status_modules(struct agent *a, struct json_object *st)
 		struct json_object *d = json_object_new_object();
 
 		json_object_object_add(d, "summary", json_object_new_string(a->summary));
-		json_object_object_add(d, "runs", json_object_new_int((int)a->selftests));
+		json_object_object_add(d, "runs", json_object_new_int64((int)a->selftests));
 		json_object_object_add(st, "selftest", d);
 	}
 }

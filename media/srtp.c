@@ -511,7 +511,8 @@ static int kat_one(const struct msrtp_kat_vector *v, char *why, size_t whylen)
 		goto out;
 	}
 	err = -EPROTO;
-	if (v->plain_len > sizeof(pkt) - MSRTP_MAX_TRAILER || v->plain_len > sizeof(v->plain)) {
+	if (v->plain_len > sizeof(pkt) - MSRTP_MAX_TRAILER || v->plain_len > sizeof(v->plain) ||
+	    v->cipher_len > sizeof(v->cipher)) {
 		snprintf(why, whylen, "%s: vector too long", v->name);
 		goto out;
 	}

@@ -914,9 +914,10 @@ static void reply(struct binding *b, const struct sip_msg *m, const struct socka
 static void handle_request(struct binding *b, const struct sip_msg *m,
 			   const struct sockaddr_storage *from, bool from_registrar)
 {
-	static const char *known[] = { "INVITE", "BYE", "CANCEL", "MESSAGE", "SUBSCRIBE", "INFO",
-				       "UPDATE", "REFER", "PRACK", "PUBLISH", "REGISTER" };
-	size_t i;
+	/* NUL-separated (utl_field's rows): no pointer table to relocate */
+	static const char known[] = "INVITE\0BYE\0CANCEL\0MESSAGE\0SUBSCRIBE\0INFO\0"
+				    "UPDATE\0REFER\0PRACK\0PUBLISH\0REGISTER\0";
+	const char *k;
 
 	if (!strcmp(m->method, "ACK"))
 		return;
@@ -964,8 +965,8 @@ static void handle_request(struct binding *b, const struct sip_msg *m,
 			b->reg->o.on_check_sync(b->reg, b->reg->o.arg);
 		return;
 	}
-	for (i = 0; i < ARRAY_SIZE(known); i++)
-		if (!strcmp(m->method, known[i])) {
+	for (k = known; *k; k += strlen(k) + 1)
+		if (!strcmp(m->method, k)) {
 			reply(b, m, from, 405, "Method Not Allowed", ALLOW);
 			return;
 		}

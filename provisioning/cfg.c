@@ -1248,19 +1248,19 @@ unsigned cfg_diff(const struct cfg_config *o, const struct cfg_config *n)
 
 const char *cfg_change_str(unsigned mask, char *buf, size_t size)
 {
-	static const char *const names[] = {
-		"account", "registrars", "vlan", "dscp", "keepalive", "media",
-		"resync", "status", "selftest",
-	};
+	/* bit i's name is the i-th, NUL-separated (utl_field) */
+	static const char names[] = "account\0registrars\0vlan\0dscp\0keepalive\0media\0"
+				    "resync\0status\0selftest\0";
+	const char *name = names;
 	size_t used = 0;
 
 	if (!size)
 		return buf;
 	buf[0] = '\0';
-	for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
+	for (unsigned i = 0; *name; i++, name += strlen(name) + 1) {
 		if (!(mask & (1u << i)))
 			continue;
-		int w = snprintf(buf + used, size - used, "%s%s", used ? "," : "", names[i]);
+		int w = snprintf(buf + used, size - used, "%s%s", used ? "," : "", name);
 		if (w < 0 || (size_t)w >= size - used)
 			break;
 		used += (size_t)w;

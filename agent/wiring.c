@@ -347,27 +347,32 @@ static void st_client_check(const struct diag_result *r, void *arg)
 
 /* The final result: the report with every check (or the main phase's, when the client
  * asked for it to end there: it hangs up after the "partial" event, see agent/cli.c). */
+/* The word for diag_report_exit_status's value (anything but 0 or 1 fails). */
+static const char *ex_verdict(int ex)
+{
+	return ex == 0 ? "pass" : ex == 1 ? "warn" : "fail";
+}
+
 static void st_client_final(const struct diag_report *rep, void *arg)
 {
 	struct st_client *sc = arg;
 	struct json_object *res;
 	char text[256], *xml = NULL;
-	size_t len = 0;
-	static const char *const names[] = { "pass", "warn", "fail" };
 	int ex = diag_report_exit_status(rep);
 
 	ev_timer_cancel(&sc->progress);
 	if (sc->c) {
 		res = ctl_reply_new("result");
-		json_object_object_add(res, "verdict", json_object_new_string(names[ex < 0 || ex > 2 ? 2 : ex]));
+		json_object_object_add(res, "verdict", json_object_new_string(ex_verdict(ex)));
 		json_object_object_add(res, "complete", json_object_new_boolean(rep->complete));
 		if (diag_report_summary(rep, text, sizeof(text)) >= 0)
 			json_object_object_add(res, "register_summary", json_object_new_string(text));
 		snprintf(text, sizeof(text), "overall: %s%s", diag_verdict_name(rep->overall),
 			 rep->complete ? "" : " (UDP mapping lifetime still being measured; it joins the report)");
 		json_object_object_add(res, "summary", json_object_new_string(text));
-		if (diag_report_xml(rep, &xml, &len) == 0) {
-			json_object_object_add(res, "xml", json_object_new_string_len(xml, (int)len));
+		/* the report is text from open_memstream: NUL-terminated, no NUL inside */
+		if (diag_report_xml(rep, &xml, NULL) == 0) {
+			json_object_object_add(res, "xml", json_object_new_string(xml));
 			free(xml);
 		}
 		ctl_client_finish(sc->c, res);
@@ -401,7 +406,6 @@ static void st_client_done(const struct diag_report *rep, void *arg)
 {
 	struct st_client *sc = arg;
 	struct json_object *ev;
-	static const char *const names[] = { "pass", "warn", "fail" };
 	int ex = diag_report_exit_status(rep);
 
 	if (rep->complete || !sc->c) {
@@ -410,7 +414,7 @@ static void st_client_done(const struct diag_report *rep, void *arg)
 	}
 	ev = ctl_reply_new("progress");
 	json_object_object_add(ev, "partial", json_object_new_boolean(true));
-	json_object_object_add(ev, "verdict", json_object_new_string(names[ex < 0 || ex > 2 ? 2 : ex]));
+	json_object_object_add(ev, "verdict", json_object_new_string(ex_verdict(ex)));
 	json_object_object_add(ev, "line",
 			       json_object_new_string("...  UDP lifetime   waiting (--quick: no)"));
 	ctl_client_event(sc->c, ev);

@@ -164,19 +164,13 @@ struct sip_reg {
 	void *stop_arg;
 };
 
-static const char *state_names[] = {
-	[SIP_REG_IDLE] = "idle",
-	[SIP_REG_REGISTERING] = "registering",
-	[SIP_REG_REGISTERED] = "registered",
-	[SIP_REG_FAILING] = "failing",
-	[SIP_REG_AUTH_FAILED] = "authentication failed",
-	[SIP_REG_STOPPING] = "unregistering",
-	[SIP_REG_STOPPED] = "stopped",
-};
+/* In enum order, NUL-separated (utl_field): no pointer table to relocate. */
+static const char state_names[] = "idle\0registering\0registered\0failing\0"
+				  "authentication failed\0unregistering\0stopped";
 
 const char *sip_reg_state_name(enum sip_reg_state s)
 {
-	return (unsigned)s < ARRAY_SIZE(state_names) ? state_names[s] : "?";
+	return (unsigned)s <= SIP_REG_STOPPED ? utl_field(state_names, s) : "?";
 }
 
 void sip_reg_opts_init(struct sip_reg_opts *o)

@@ -62,9 +62,8 @@ struct agent {
 
 	unsigned resyncs, reloads;
 
-	/* resident core: libcurl, libxml2, libsrtp2, ALSA closed when idle */
+	/* resident core: the self-test runner freed (and the heap trimmed) when idle */
 	struct ev_timer unload_timer;
-	unsigned unloads;
 };
 
 /* wiring.c: start provisioning (after the boot delay the controller applies). */

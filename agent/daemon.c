@@ -7,6 +7,7 @@
 #include "agent/ctl.h"
 #include "agent/state.h"
 #include "common/ev.h"
+#include "common/job.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -38,7 +39,7 @@ static int take_lock(struct agent *a)
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		n = (int)pread(fd, buf, sizeof(buf) - 1, 0);
+		n = (int)read(fd, buf, sizeof(buf) - 1);   /* just opened: offset 0 */
 		buf[n > 0 ? n : 0] = '\0';
 		buf[strcspn(buf, "\n")] = '\0';
 		fprintf(stderr, "dialstack-agent: another agent is already running (pid %s); "
@@ -55,8 +56,9 @@ static void write_pid(struct agent *a)
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 
+	/* Written once, on the fd take_lock opened: its offset is still 0. */
 	if (ftruncate(a->lock_fd, 0) == 0)
-		(void)!pwrite(a->lock_fd, buf, (size_t)n, 0);
+		(void)!write(a->lock_fd, buf, (size_t)n);
 }
 
 static void release_lock(struct agent *a)
@@ -199,7 +201,8 @@ static void on_chld(struct ev_signal *s)
 	int st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-		agt_child_exited(a, pid, st);
+		if (!job_exited(pid, st))      /* a job process: its owner reports it */
+			agt_child_exited(a, pid, st);
 }
 
 static void on_pipe(struct ev_signal *s)
@@ -218,7 +221,7 @@ static struct json_object *status_json(struct agent *a)
 	json_object_object_add(st, "since", json_object_new_int64((int64_t)a->sm.since));
 	json_object_object_add(st, "in_state_s",
 			       json_object_new_int64((int64_t)((ev_now_ms() - a->sm.since_mono_ms) / 1000u)));
-	json_object_object_add(st, "pid", json_object_new_int((int)getpid()));
+	json_object_object_add(st, "pid", json_object_new_int64((int)getpid()));
 	json_object_object_add(st, "version", json_object_new_string(PACKAGE_VERSION));
 	json_object_object_add(st, "mac", json_object_new_string(a->mac));
 	agt_status_modules(a, st);
@@ -235,7 +238,7 @@ static void cmd_version(struct ctl_client *c, const struct ctl_request *req, voi
 	struct json_object *r = ctl_reply_new("result");
 
 	json_object_object_add(r, "version", json_object_new_string(PACKAGE_VERSION));
-	json_object_object_add(r, "protocol", json_object_new_int(CTL_VERSION));
+	json_object_object_add(r, "protocol", json_object_new_int64(CTL_VERSION));
 	ctl_client_finish(c, r);
 }
 

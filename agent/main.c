@@ -2,7 +2,9 @@
 #include "config.h"
 
 #include "agent/agent.h"
+#include "common/job.h"
 #include "common/log.h"
+#include "provisioning/prov.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -69,6 +71,9 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int c, nargs;
 
+	/* a job process started by the agent itself (common/job.h) */
+	if (argc == 2 && strcmp(argv[1], "--job") == 0)
+		return job_main(prov_job);
 	agt_options_default(&o);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":fjs:c:i:l:h", longopts, NULL)) != -1) {

@@ -4,6 +4,7 @@
 #include "agent/proto.h"
 #include "common/util.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ int ctl_parse_request(const char *line, size_t len, struct ctl_request *req,
 {
 	struct json_tokener *tok = NULL;
 	struct json_object *obj = NULL, *v, *cmd, *args;
+	int64_t ver;
 	int err = -1;
 
 	memset(req, 0, sizeof(*req));
@@ -57,7 +59,8 @@ int ctl_parse_request(const char *line, size_t len, struct ctl_request *req,
 		*why = "request has no integer \"v\" (protocol version)";
 		goto out;
 	}
-	req->version = json_object_get_int(v);
+	ver = json_object_get_int64(v);   /* clamped to int as json_object_get_int does */
+	req->version = ver > INT_MAX ? INT_MAX : ver < INT_MIN ? INT_MIN : (int)ver;
 	if (req->version != CTL_VERSION) {
 		*code = CTL_E_VERSION;
 		*why = "this daemon speaks control protocol version 1";
@@ -112,7 +115,7 @@ char *ctl_encode_request(const char *cmd, struct json_object *args)
 	struct json_object *obj = json_object_new_object();
 	char *line;
 
-	json_object_object_add(obj, "v", json_object_new_int(CTL_VERSION));
+	json_object_object_add(obj, "v", json_object_new_int64(CTL_VERSION));
 	json_object_object_add(obj, "cmd", json_object_new_string(cmd));
 	if (args)
 		json_object_object_add(obj, "args", json_object_get(args));
@@ -125,7 +128,7 @@ struct json_object *ctl_reply_new(const char *type)
 {
 	struct json_object *obj = json_object_new_object();
 
-	json_object_object_add(obj, "v", json_object_new_int(CTL_VERSION));
+	json_object_object_add(obj, "v", json_object_new_int64(CTL_VERSION));
 	json_object_object_add(obj, "type", json_object_new_string(type));
 	return obj;
 }

@@ -14,7 +14,6 @@
 
 #include "agent/agent_int.h"
 #include "agent/ctl.h"
-#include "common/lazy.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "diag/report.h"
@@ -109,7 +108,6 @@ static void status_send(struct agent *a)
 	si.selftest_len = a->report_len;
 	if (prov_report(a->prov, &si) < 0)
 		log_warn(SUB, "could not queue the status report");
-	unload_soon(a);
 }
 
 static void status_timer_cb(struct ev_timer *t)
@@ -349,27 +347,32 @@ static void st_client_check(const struct diag_result *r, void *arg)
 
 /* The final result: the report with every check (or the main phase's, when the client
  * asked for it to end there: it hangs up after the "partial" event, see agent/cli.c). */
+/* The word for diag_report_exit_status's value (anything but 0 or 1 fails). */
+static const char *ex_verdict(int ex)
+{
+	return ex == 0 ? "pass" : ex == 1 ? "warn" : "fail";
+}
+
 static void st_client_final(const struct diag_report *rep, void *arg)
 {
 	struct st_client *sc = arg;
 	struct json_object *res;
 	char text[256], *xml = NULL;
-	size_t len = 0;
-	static const char *const names[] = { "pass", "warn", "fail" };
 	int ex = diag_report_exit_status(rep);
 
 	ev_timer_cancel(&sc->progress);
 	if (sc->c) {
 		res = ctl_reply_new("result");
-		json_object_object_add(res, "verdict", json_object_new_string(names[ex < 0 || ex > 2 ? 2 : ex]));
+		json_object_object_add(res, "verdict", json_object_new_string(ex_verdict(ex)));
 		json_object_object_add(res, "complete", json_object_new_boolean(rep->complete));
 		if (diag_report_summary(rep, text, sizeof(text)) >= 0)
 			json_object_object_add(res, "register_summary", json_object_new_string(text));
 		snprintf(text, sizeof(text), "overall: %s%s", diag_verdict_name(rep->overall),
 			 rep->complete ? "" : " (UDP mapping lifetime still being measured; it joins the report)");
 		json_object_object_add(res, "summary", json_object_new_string(text));
-		if (diag_report_xml(rep, &xml, &len) == 0) {
-			json_object_object_add(res, "xml", json_object_new_string_len(xml, (int)len));
+		/* the report is text from open_memstream: NUL-terminated, no NUL inside */
+		if (diag_report_xml(rep, &xml, NULL) == 0) {
+			json_object_object_add(res, "xml", json_object_new_string(xml));
 			free(xml);
 		}
 		ctl_client_finish(sc->c, res);
@@ -403,7 +406,6 @@ static void st_client_done(const struct diag_report *rep, void *arg)
 {
 	struct st_client *sc = arg;
 	struct json_object *ev;
-	static const char *const names[] = { "pass", "warn", "fail" };
 	int ex = diag_report_exit_status(rep);
 
 	if (rep->complete || !sc->c) {
@@ -412,7 +414,7 @@ static void st_client_done(const struct diag_report *rep, void *arg)
 	}
 	ev = ctl_reply_new("progress");
 	json_object_object_add(ev, "partial", json_object_new_boolean(true));
-	json_object_object_add(ev, "verdict", json_object_new_string(names[ex < 0 || ex > 2 ? 2 : ex]));
+	json_object_object_add(ev, "verdict", json_object_new_string(ex_verdict(ex)));
 	json_object_object_add(ev, "line",
 			       json_object_new_string("...  UDP lifetime   waiting (--quick: no)"));
 	ctl_client_event(sc->c, ev);
@@ -503,15 +505,13 @@ static void boot_selftest_cb(struct ev_timer *t)
 
 /* ------------------------------------------------------------ resident core */
 
-/* Whether a job that uses the big libraries is running: a fetch or an
- * upload (the HTTP client exists), or a self-test (main phase, or its
- * background measurement still adding to the report). */
+/* Whether a job that uses the big libraries in this process is running: a
+ * self-test (main phase, or its background measurement still adding to the
+ * report). Fetches, uploads and config checks run in job processes. */
 static bool jobs_running(struct agent *a)
 {
 	const struct diag_report *rep;
 
-	if (a->prov && prov_http_busy(a->prov))
-		return true;
 	if (!a->diag)
 		return false;
 	if (diag_runner_busy(a->diag))
@@ -520,12 +520,11 @@ static bool jobs_running(struct agent *a)
 	return rep && !rep->complete;
 }
 
-/* Idle: free the self-test runner and close libcurl, libxml2, libsrtp2 and
- * ALSA (their ~40 libraries leave the process), then give the heap back. */
+/* Idle: free the self-test runner and give the heap back. (libcurl and
+ * libxml2 never enter this process: their work runs in job processes.) */
 static void unload_cb(struct ev_timer *t)
 {
 	struct agent *a = container_of(t, struct agent, unload_timer);
-	unsigned n;
 
 	if (a->sm.state == AGT_STOPPING)
 		return;
@@ -537,15 +536,9 @@ static void unload_cb(struct ev_timer *t)
 		diag_runner_free(a->diag);
 		a->diag = NULL;
 	}
-	cfg_cleanup();                  /* the cached schema lives in libxml2 */
-	n = lazy_unload_all();
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif
-	if (n) {
-		a->unloads++;
-		log_debug(SUB, "idle: %u libraries closed", n);
-	}
 }
 
 /* A job ended or started: look again in UNLOAD_IDLE_MS. */
@@ -865,7 +858,6 @@ static void prov_on_config(struct prov *p, const struct cfg_config *cfg, const s
 
 	if (a->sm.state == AGT_STOPPING)
 		return;
-	unload_soon(a);                 /* the config was parsed (libxml2) */
 	if (first)
 		changed = ~0u;
 	cfg_change_str(changed, what, sizeof(what));
@@ -917,7 +909,6 @@ static void prov_on_failed(struct prov *p, const char *reason, void *arg)
 
 	if (a->sm.state == AGT_STOPPING)
 		return;
-	unload_soon(a);
 	if (!a->have_config) {
 		snprintf(msg, sizeof(msg), "no configuration yet: %s", reason);
 		agt_sm_go(&a->sm, AGT_DEGRADED, msg);
@@ -929,7 +920,6 @@ static void prov_on_failed(struct prov *p, const char *reason, void *arg)
 static void prov_on_unchanged(struct prov *p, void *arg)
 {
 	log_info(SUB, "provisioning: the configuration on the server is unchanged");
-	unload_soon(arg);
 }
 
 int agt_wiring_start(struct agent *a)
@@ -1051,7 +1041,6 @@ void agt_wiring_free(struct agent *a)
 	a->prov = NULL;
 	free(a->report_xml);
 	a->report_xml = NULL;
-	cfg_cleanup();
 }
 
 /* ------------------------------------------------------------ status */
@@ -1069,7 +1058,7 @@ void agt_status_modules(struct agent *a, struct json_object *st)
 	if (a->vlan_note[0])
 		json_object_object_add(p, "vlan", json_object_new_string(a->vlan_note));
 	else if (a->vlan_up)
-		json_object_object_add(p, "vlan", json_object_new_int((int)a->vlan_up));
+		json_object_object_add(p, "vlan", json_object_new_int64((int)a->vlan_up));
 	json_object_object_add(st, "provisioning", p);
 
 	if (a->reg) {
@@ -1084,7 +1073,7 @@ void agt_status_modules(struct agent *a, struct json_object *st)
 		json_object_object_add(s, "transport", json_object_new_string(rs.transport ? rs.transport : ""));
 		json_object_object_add(s, "since", json_object_new_int64((int64_t)rs.since));
 		json_object_object_add(s, "public_address", json_object_new_string(rs.public_addr));
-		json_object_object_add(s, "expires", json_object_new_int(rs.expires));
+		json_object_object_add(s, "expires", json_object_new_int64(rs.expires));
 		json_object_object_add(s, "last_error", json_object_new_string(rs.last_error));
 		json_object_object_add(st, "sip", s);
 	}
@@ -1092,7 +1081,7 @@ void agt_status_modules(struct agent *a, struct json_object *st)
 		struct json_object *d = json_object_new_object();
 
 		json_object_object_add(d, "summary", json_object_new_string(a->summary));
-		json_object_object_add(d, "runs", json_object_new_int((int)a->selftests));
+		json_object_object_add(d, "runs", json_object_new_int64((int)a->selftests));
 		json_object_object_add(st, "selftest", d);
 	}
 }

@@ -26,6 +26,7 @@ static struct {
 	struct epoll_event *batch;     /* events being dispatched, for ev_fd_del */
 	int batch_len;
 	bool virt;                     /* tests: time moves only when the loop is idle */
+	unsigned hold;                 /* tests: real work outside (a child) holds virtual time */
 	uint64_t virt_us;
 	uint64_t still_us;             /* the instant of the rounds counted in still_rounds */
 	unsigned still_rounds;         /* busy rounds at that instant: time held still */
@@ -236,6 +237,14 @@ bool ev_clock_is_virtual(void)
 	return loop.virt;
 }
 
+void ev_clock_hold(bool on)
+{
+	if (on)
+		loop.hold++;
+	else if (loop.hold)
+		loop.hold--;
+}
+
 /* A callback that re-arms itself with no delay, or an fd that is always
  * ready, would hold virtual time still: bound the rounds at one instant. */
 #define EV_VIRT_MAX_ROUNDS 100000
@@ -255,7 +264,8 @@ static int virt_drain(int *n)
 {
 	int r;
 
-	while ((r = ev_run_once(0)) > 0)
+	/* a child at work (ev_clock_hold): wait for it in real time */
+	while ((r = ev_run_once(loop.hold ? -1 : 0)) > 0 || (r == 0 && loop.hold))
 		*n += r;
 	return r;
 }
@@ -409,6 +419,8 @@ static int poll_timeout_ms(int max_wait_ms)
 {
 	if (!loop.virt)
 		return next_timeout_ms(max_wait_ms);
+	if (loop.hold)
+		return max_wait_ms;
 	return !loop.timers && max_wait_ms < 0 ? -1 : 0;
 }
 
@@ -451,7 +463,7 @@ int ev_run_once(int max_wait_ms)
 	loop.batch_len = 0;
 	/* Virtual time moves only when nothing is ready: to the first timer, or
 	 * by max_wait_ms when that comes first. */
-	if (loop.virt && n == 0)
+	if (loop.virt && n == 0 && !loop.hold)
 		virt_step(max_wait_ms);
 	else if (loop.virt && virt_busy_round() < 0)
 		return -ELOOP;

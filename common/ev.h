@@ -117,6 +117,12 @@ void ev_clock_virtual(uint64_t start_us);
 /* Whether the loop runs on the virtual clock. */
 bool ev_clock_is_virtual(void);
 
+/* Real work outside the loop began (on) or ended: while any is running (a
+ * job's child process) the virtual clock stands still and the loop waits for
+ * real fds, as the real clock would (ev_clock_advance_ms waits first). No
+ * effect on the real clock. */
+void ev_clock_hold(bool on);
+
 /* Tests: advance the virtual clock by ms, firing every timer at its own
  * deadline in order and running ready fds between them (timers armed by a
  * callback for the same instant run at that instant). Callbacks run, or

@@ -18,8 +18,8 @@ void lazy_load(struct lazy_lib *l)
 		return;
 	h = dlopen(l->soname, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
+		/* to stderr too unless the daemon logs to syslog */
 		log_err("lazy", "cannot load %s (%s): reinstall the package %s", l->soname, dlerror(), l->package);
-		fprintf(stderr, "dialstack-agent: cannot load %s: reinstall the package %s\n", l->soname, l->package);
 		exit(1);
 	}
 	for (unsigned i = 0; i < l->nsyms; i++, name += strlen(name) + 1) {
@@ -27,8 +27,6 @@ void lazy_load(struct lazy_lib *l)
 
 		if (!p) {
 			log_err("lazy", "%s has no %s: update the package %s", l->soname, name, l->package);
-			fprintf(stderr, "dialstack-agent: %s has no %s: update the package %s\n", l->soname, name,
-				l->package);
 			exit(1);
 		}
 		memcpy((char *)l->table + i * sizeof(p), &p, sizeof(p));
@@ -52,18 +50,6 @@ void lazy_traps(struct lazy_lib *l)
 
 	for (unsigned i = 0; i < l->nsyms; i++)
 		memcpy((char *)l->table + i * sizeof(t), &t, sizeof(t));
-}
-
-void lazy_unload(struct lazy_lib *l)
-{
-	if (!l->h)
-		return;
-	if (l->before_close)
-		l->before_close();
-	lazy_traps(l);
-	dlclose(l->h);
-	l->h = NULL;
-	log_debug("lazy", "%s closed", l->soname);
 }
 
 bool lazy_loaded(const struct lazy_lib *l)

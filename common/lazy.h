@@ -1,14 +1,15 @@
-/* lazy.h - a shared library opened on first use and closed when idle.
+/* lazy.h - a shared library opened on first use.
  *
- * The resident daemon links only what registration needs (libc, libosip2,
+ * The executable links only what registration needs (libc, libosip2,
  * OpenSSL, json-c). libcurl, libxml2, libsrtp2 and ALSA, with the ~40
- * libraries they pull in, are dlopen()ed when a fetch, a parse, a status
- * report or the self-test first calls them, and dlclose()d by the agent when
- * none of those jobs is running (see DESIGN.md, "Resident core"). Calls go
- * through a table of pointers filled by dlsym (common/lazylibs.h); each
- * module calls lazy_need() at its entry points (pf_new, cfg_parse_mem,
- * status_build, diag_report_xml, diag_curl_new, msrtp_global_init, the
- * audio check), which costs less code than a check at every call site.
+ * libraries they pull in, are dlopen()ed when their first user calls them:
+ * libcurl and libxml2 only in job processes (common/job.h: fetch, upload,
+ * config check, the self-test's HTTPS/TLS probes), libsrtp2 and ALSA by the
+ * self-test in the agent, where they stay (see DESIGN.md, "Resident core").
+ * Calls go through a table of pointers filled by dlsym (common/lazylibs.h);
+ * each module calls lazy_need() at its entry points (pf_job, cfg_parse_mem,
+ * msrtp_global_init, the audio check), which costs less code than a check
+ * at every call site.
  */
 #ifndef DSA_COMMON_LAZY_H
 #define DSA_COMMON_LAZY_H
@@ -23,8 +24,6 @@ struct lazy_lib {
 	unsigned nsyms;
 	void *table;                 /* struct of nsyms function pointers */
 	size_t table_size;
-	void (*before_close)(void);  /* library clean-up before dlclose (or NULL) */
-	bool keep;                   /* once opened, stays: its clean-up is not complete */
 	void *h;
 	unsigned loads;              /* how many times it was opened (status, bench) */
 };
@@ -44,15 +43,8 @@ static inline void lazy_need(struct lazy_lib *l)
  * message instead of jumping to NULL). */
 void lazy_traps(struct lazy_lib *l);
 
-/* Run l's clean-up and close it (nothing of it may be in use). */
-void lazy_unload(struct lazy_lib *l);
-
 /* Whether l is open now. */
 bool lazy_loaded(const struct lazy_lib *l);
-
-/* Close every lazily opened library but those marked keep (common/lazylibs.c);
- * how many were closed. */
-unsigned lazy_unload_all(void);
 
 /* How many of the libraries are open now. */
 unsigned lazy_open_count(void);

@@ -1,4 +1,6 @@
-/* lazylibs.c - the tables of common/lazylibs.h and closing them all. */
+/* lazylibs.c - the tables of common/lazylibs.h. Nothing is closed again: libcurl
+ * and libxml2 are opened only in job processes, libsrtp2 and ALSA stay once
+ * the self-test used them (see DESIGN.md, "Resident core"). */
 #include "config.h"
 
 #include <curl/curl.h>
@@ -6,7 +8,6 @@
 #include <libxml/relaxng.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
-#include <libxml/xmlwriter.h>
 #include <srtp2/srtp.h>
 #ifdef HAVE_ALSA
 #include <alsa/asoundlib.h>
@@ -15,11 +16,6 @@
 
 #define DSA_LAZY_DEFINE
 #include "common/lazylibs.h"
-
-static void lazy_srtp_shutdown(void)
-{
-	lazy_srtp.srtp_shutdown();
-}
 
 struct lazy_curl_syms lazy_curl;
 /* the names, NUL-separated, in the order of the table's slots */
@@ -30,16 +26,11 @@ static const char curl_names[] =
 	;
 _Static_assert(sizeof(struct lazy_curl_syms) % sizeof(void (*)(void)) == 0, "a table holds pointers only");
 
-static void curl_cleanup(void)
-{
-	lazy_curl.curl_global_cleanup();
-}
-
 struct lazy_lib lazy_curl_lib = {
 	.soname = "libcurl.so.4", .package = "libcurl4",
 	.names = curl_names, .nsyms = sizeof(lazy_curl) / sizeof(void (*)(void)),
 	.table = &lazy_curl, .table_size = sizeof(lazy_curl),
-	.before_close = curl_cleanup,
+	/* opened only in job processes (fetch, upload, the self-test's probes) */
 };
 
 struct lazy_xml_syms lazy_xml;
@@ -51,16 +42,10 @@ static const char xml_names[] =
 	;
 _Static_assert(sizeof(struct lazy_xml_syms) % sizeof(void (*)(void)) == 0, "a table holds pointers only");
 
-static void xml_cleanup(void)
-{
-	lazy_xml.xmlCleanupParser();
-}
-
 struct lazy_lib lazy_xml_lib = {
 	.soname = "libxml2.so.2", .package = "libxml2",
 	.names = xml_names, .nsyms = sizeof(lazy_xml) / sizeof(void (*)(void)),
 	.table = &lazy_xml, .table_size = sizeof(lazy_xml),
-	.before_close = xml_cleanup,
 };
 
 struct lazy_srtp_syms lazy_srtp;
@@ -76,10 +61,8 @@ struct lazy_lib lazy_srtp_lib = {
 	.soname = "libsrtp2.so.1", .package = "libsrtp2-1",
 	.names = srtp_names, .nsyms = sizeof(lazy_srtp) / sizeof(void (*)(void)),
 	.table = &lazy_srtp, .table_size = sizeof(lazy_srtp),
-	.before_close = lazy_srtp_shutdown,
-	/* libsrtp2 (on NSS in Debian) leaves ~6.5 kB of state that srtp_shutdown
-	 * does not free: closing it would lose that at every self-test. */
-	.keep = true,
+	/* once the self-test used it (with NSS under it in Debian), it stays:
+	 * srtp_shutdown leaves ~6.5 kB of state, lost at every dlclose */
 };
 #ifdef HAVE_ALSA
 
@@ -92,16 +75,10 @@ static const char alsa_names[] =
 	;
 _Static_assert(sizeof(struct lazy_alsa_syms) % sizeof(void (*)(void)) == 0, "a table holds pointers only");
 
-static void lazy_alsa_cleanup(void)
-{
-	lazy_alsa.snd_config_update_free_global();
-}
-
 struct lazy_lib lazy_alsa_lib = {
 	.soname = "libasound.so.2", .package = "libasound2",
 	.names = alsa_names, .nsyms = sizeof(lazy_alsa) / sizeof(void (*)(void)),
 	.table = &lazy_alsa, .table_size = sizeof(lazy_alsa),
-	.before_close = lazy_alsa_cleanup,
 };
 #endif
 
@@ -117,19 +94,6 @@ __attribute__((constructor)) static void lazy_traps_all(void)
 {
 	for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		lazy_traps(all[i]);
-}
-
-unsigned lazy_unload_all(void)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		if (lazy_loaded(all[i]) && !all[i]->keep) {
-			lazy_unload(all[i]);
-			n++;
-		}
-	}
-	return n;
 }
 
 unsigned lazy_open_count(void)

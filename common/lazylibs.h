@@ -11,28 +11,14 @@
 #if defined(CURLINC_CURL_H) && !defined(DSA_LAZY_CURL_H)
 #define DSA_LAZY_CURL_H
 #define LAZY_CURL_SYMS(X) \
-	X(curl_global_init) \
-	X(curl_global_cleanup) \
 	X(curl_easy_init) \
+	X(curl_easy_perform) \
 	X(curl_easy_cleanup) \
 	X(curl_easy_setopt) \
 	X(curl_easy_getinfo) \
 	X(curl_easy_strerror) \
-	X(curl_free) \
-	X(curl_multi_init) \
-	X(curl_multi_cleanup) \
-	X(curl_multi_add_handle) \
-	X(curl_multi_remove_handle) \
-	X(curl_multi_assign) \
-	X(curl_multi_info_read) \
-	X(curl_multi_setopt) \
-	X(curl_multi_socket_action) \
 	X(curl_slist_append) \
-	X(curl_slist_free_all) \
-	X(curl_url) \
-	X(curl_url_cleanup) \
-	X(curl_url_get) \
-	X(curl_url_set)
+	X(curl_slist_free_all)
 struct lazy_curl_syms {
 #define X(n) __typeof__(&n) n;
 	LAZY_CURL_SYMS(X)
@@ -43,29 +29,14 @@ extern struct lazy_lib lazy_curl_lib;
 #ifndef DSA_LAZY_DEFINE
 #undef curl_easy_setopt
 #undef curl_easy_getinfo
-#undef curl_multi_setopt
-#define curl_global_init (*lazy_curl.curl_global_init)
-#define curl_global_cleanup (*lazy_curl.curl_global_cleanup)
 #define curl_easy_init (*lazy_curl.curl_easy_init)
+#define curl_easy_perform (*lazy_curl.curl_easy_perform)
 #define curl_easy_cleanup (*lazy_curl.curl_easy_cleanup)
 #define curl_easy_setopt (*lazy_curl.curl_easy_setopt)
 #define curl_easy_getinfo (*lazy_curl.curl_easy_getinfo)
 #define curl_easy_strerror (*lazy_curl.curl_easy_strerror)
-#define curl_free (*lazy_curl.curl_free)
-#define curl_multi_init (*lazy_curl.curl_multi_init)
-#define curl_multi_cleanup (*lazy_curl.curl_multi_cleanup)
-#define curl_multi_add_handle (*lazy_curl.curl_multi_add_handle)
-#define curl_multi_remove_handle (*lazy_curl.curl_multi_remove_handle)
-#define curl_multi_assign (*lazy_curl.curl_multi_assign)
-#define curl_multi_info_read (*lazy_curl.curl_multi_info_read)
-#define curl_multi_setopt (*lazy_curl.curl_multi_setopt)
-#define curl_multi_socket_action (*lazy_curl.curl_multi_socket_action)
 #define curl_slist_append (*lazy_curl.curl_slist_append)
 #define curl_slist_free_all (*lazy_curl.curl_slist_free_all)
-#define curl_url (*lazy_curl.curl_url)
-#define curl_url_cleanup (*lazy_curl.curl_url_cleanup)
-#define curl_url_get (*lazy_curl.curl_url_get)
-#define curl_url_set (*lazy_curl.curl_url_set)
 #endif
 #endif
 
@@ -75,28 +46,12 @@ extern struct lazy_lib lazy_curl_lib;
 #include <libxml/relaxng.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
-#include <libxml/xmlwriter.h>
 #define LAZY_XML_SYMS(X) \
-	X(xmlCleanupParser) \
 	X(xmlFree) \
-	X(xmlAddChild) \
-	X(xmlBufferContent) \
-	X(xmlBufferCreate) \
-	X(xmlBufferFree) \
-	X(xmlDocCopyNode) \
-	X(xmlDocDumpFormatMemoryEnc) \
 	X(xmlDocGetRootElement) \
-	X(xmlDocSetRootElement) \
 	X(xmlFreeDoc) \
-	X(xmlFreeTextWriter) \
 	X(xmlGetLineNo) \
 	X(xmlGetNoNsProp) \
-	X(xmlNewChild) \
-	X(xmlNewDoc) \
-	X(xmlNewNode) \
-	X(xmlNewProp) \
-	X(xmlNewTextChild) \
-	X(xmlNewTextWriterMemory) \
 	X(xmlReadMemory) \
 	X(xmlRelaxNGFree) \
 	X(xmlRelaxNGFreeParserCtxt) \
@@ -107,17 +62,7 @@ extern struct lazy_lib lazy_curl_lib;
 	X(xmlRelaxNGSetParserStructuredErrors) \
 	X(xmlRelaxNGSetValidStructuredErrors) \
 	X(xmlRelaxNGValidateDoc) \
-	X(xmlSetStructuredErrorFunc) \
-	X(xmlTextWriterEndDocument) \
-	X(xmlTextWriterEndElement) \
-	X(xmlTextWriterSetIndent) \
-	X(xmlTextWriterStartDocument) \
-	X(xmlTextWriterStartElement) \
-	X(xmlTextWriterStartElementNS) \
-	X(xmlTextWriterWriteAttribute) \
-	X(xmlTextWriterWriteElement) \
-	X(xmlTextWriterWriteFormatAttribute) \
-	X(xmlTextWriterWriteString)
+	X(xmlSetStructuredErrorFunc)
 struct lazy_xml_syms {
 #define X(n) __typeof__(&n) n;
 	LAZY_XML_SYMS(X)
@@ -127,26 +72,11 @@ extern struct lazy_xml_syms lazy_xml;
 extern struct lazy_lib lazy_xml_lib;
 #ifndef DSA_LAZY_DEFINE
 #undef xmlFree
-#define xmlCleanupParser (*lazy_xml.xmlCleanupParser)
 #define xmlFree (*lazy_xml.xmlFree)
-#define xmlAddChild (*lazy_xml.xmlAddChild)
-#define xmlBufferContent (*lazy_xml.xmlBufferContent)
-#define xmlBufferCreate (*lazy_xml.xmlBufferCreate)
-#define xmlBufferFree (*lazy_xml.xmlBufferFree)
-#define xmlDocCopyNode (*lazy_xml.xmlDocCopyNode)
-#define xmlDocDumpFormatMemoryEnc (*lazy_xml.xmlDocDumpFormatMemoryEnc)
 #define xmlDocGetRootElement (*lazy_xml.xmlDocGetRootElement)
-#define xmlDocSetRootElement (*lazy_xml.xmlDocSetRootElement)
 #define xmlFreeDoc (*lazy_xml.xmlFreeDoc)
-#define xmlFreeTextWriter (*lazy_xml.xmlFreeTextWriter)
 #define xmlGetLineNo (*lazy_xml.xmlGetLineNo)
 #define xmlGetNoNsProp (*lazy_xml.xmlGetNoNsProp)
-#define xmlNewChild (*lazy_xml.xmlNewChild)
-#define xmlNewDoc (*lazy_xml.xmlNewDoc)
-#define xmlNewNode (*lazy_xml.xmlNewNode)
-#define xmlNewProp (*lazy_xml.xmlNewProp)
-#define xmlNewTextChild (*lazy_xml.xmlNewTextChild)
-#define xmlNewTextWriterMemory (*lazy_xml.xmlNewTextWriterMemory)
 #define xmlReadMemory (*lazy_xml.xmlReadMemory)
 #define xmlRelaxNGFree (*lazy_xml.xmlRelaxNGFree)
 #define xmlRelaxNGFreeParserCtxt (*lazy_xml.xmlRelaxNGFreeParserCtxt)
@@ -158,16 +88,6 @@ extern struct lazy_lib lazy_xml_lib;
 #define xmlRelaxNGSetValidStructuredErrors (*lazy_xml.xmlRelaxNGSetValidStructuredErrors)
 #define xmlRelaxNGValidateDoc (*lazy_xml.xmlRelaxNGValidateDoc)
 #define xmlSetStructuredErrorFunc (*lazy_xml.xmlSetStructuredErrorFunc)
-#define xmlTextWriterEndDocument (*lazy_xml.xmlTextWriterEndDocument)
-#define xmlTextWriterEndElement (*lazy_xml.xmlTextWriterEndElement)
-#define xmlTextWriterSetIndent (*lazy_xml.xmlTextWriterSetIndent)
-#define xmlTextWriterStartDocument (*lazy_xml.xmlTextWriterStartDocument)
-#define xmlTextWriterStartElement (*lazy_xml.xmlTextWriterStartElement)
-#define xmlTextWriterStartElementNS (*lazy_xml.xmlTextWriterStartElementNS)
-#define xmlTextWriterWriteAttribute (*lazy_xml.xmlTextWriterWriteAttribute)
-#define xmlTextWriterWriteElement (*lazy_xml.xmlTextWriterWriteElement)
-#define xmlTextWriterWriteFormatAttribute (*lazy_xml.xmlTextWriterWriteFormatAttribute)
-#define xmlTextWriterWriteString (*lazy_xml.xmlTextWriterWriteString)
 #endif
 #endif
 
@@ -175,7 +95,6 @@ extern struct lazy_lib lazy_xml_lib;
 #define DSA_LAZY_SRTP_H
 #define LAZY_SRTP_SYMS(X) \
 	X(srtp_init) \
-	X(srtp_shutdown) \
 	X(srtp_create) \
 	X(srtp_dealloc) \
 	X(srtp_protect) \
@@ -192,7 +111,6 @@ extern struct lazy_srtp_syms lazy_srtp;
 extern struct lazy_lib lazy_srtp_lib;
 #ifndef DSA_LAZY_DEFINE
 #define srtp_init (*lazy_srtp.srtp_init)
-#define srtp_shutdown (*lazy_srtp.srtp_shutdown)
 #define srtp_create (*lazy_srtp.srtp_create)
 #define srtp_dealloc (*lazy_srtp.srtp_dealloc)
 #define srtp_protect (*lazy_srtp.srtp_protect)
@@ -206,7 +124,6 @@ extern struct lazy_lib lazy_srtp_lib;
 #if defined(__ASOUNDLIB_H) && !defined(DSA_LAZY_ALSA_H)
 #define DSA_LAZY_ALSA_H
 #define LAZY_ALSA_SYMS(X) \
-	X(snd_config_update_free_global) \
 	X(snd_config_delete) \
 	X(snd_config_load) \
 	X(snd_config_top) \
@@ -232,7 +149,6 @@ struct lazy_alsa_syms {
 extern struct lazy_alsa_syms lazy_alsa;
 extern struct lazy_lib lazy_alsa_lib;
 #ifndef DSA_LAZY_DEFINE
-#define snd_config_update_free_global (*lazy_alsa.snd_config_update_free_global)
 #define snd_config_delete (*lazy_alsa.snd_config_delete)
 #define snd_config_load (*lazy_alsa.snd_config_load)
 #define snd_config_top (*lazy_alsa.snd_config_top)

@@ -234,3 +234,23 @@ int utl_mkdir_p(const char *dir, unsigned mode)
 		return -errno;
 	return 0;
 }
+
+void utl_xml_put(FILE *f, const char *pre, const char *s, const char *post)
+{
+	fputs(pre, f);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '&')
+			fputs("&amp;", f);
+		else if (c == '<')
+			fputs("&lt;", f);
+		else if (c == '>')
+			fputs("&gt;", f);
+		else if (c == '"')
+			fputs("&quot;", f);
+		else
+			fputs((char[2]){ c >= 0x20 && c < 0x7f ? (char)c : '?', 0 }, f);
+	}
+	fputs(post, f);
+}

@@ -3,6 +3,7 @@
 #define DSA_CORE_UTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 /* The enclosing object of an embedded member (timers, fd watchers). */
@@ -61,5 +62,10 @@ int utl_read_file(const char *path, size_t max, char **out, size_t *outlen);
 
 /* Create dir and its parents with the given mode; 0 or -errno. */
 int utl_mkdir_p(const char *dir, unsigned mode);
+
+/* Write pre, then s as XML text or attribute value (& < > " escaped, bytes
+ * outside printable ASCII as '?'; NULL is ""), then post, to f. The status
+ * document and the self-test report are written with it, without libxml2. */
+void utl_xml_put(FILE *f, const char *pre, const char *s, const char *post);
 
 #endif

@@ -18,7 +18,7 @@
 enum diag_host { DIAG_H_PROV = 0, DIAG_H_EAST, DIAG_H_WEST, DIAG_H_STUN, DIAG_H_REFLECTOR,
 		 DIAG_H_COUNT, DIAG_H_NONE = -1 };
 
-struct diag_curl;
+struct pf_ctx;
 
 /* Shared by the checks of one run; filled by the link, address and DNS checks. */
 struct diag_ctx {
@@ -39,7 +39,7 @@ struct diag_ctx {
 					      * IPv6, probed over IPv6 (the SIP checks) */
 	const struct diag_result *results;   /* the run's results so far (the family check) */
 	char sip_title[6][24];               /* the SIP rows' titles with the provisioned ports */
-	struct diag_curl *curl;              /* libcurl multi on the loop */
+	struct pf_ctx *http;                 /* HTTPS and TLS probes, each in a job process */
 	uint64_t deadline_us;                /* ev_now_us() when the main phase's budget ends */
 	/* the test call's own packets, once its verdict is known (the voice check pools them) */
 	bool call_media;

@@ -14,15 +14,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
+#include <curl/curl.h>                /* the result codes only: libcurl runs in job processes */
 
 #include "common/ev.h"
 #include "diag/check.h"
 #include "diag/famverdict.h"
 #include "diag/probe.h"
 #include "diag/sipprobe.h"
+#include "provisioning/fetch.h"
 #include "system/system.h"
-#include "common/lazylibs.h"          /* last: the libraries are loaded on use */
 
 #define UDP_T1_MS 500
 #define UDP_BUDGET_MS 4000
@@ -56,10 +56,8 @@ struct sip_state {
 	size_t rxlen;
 	bool connected;
 	uint64_t sent_ms;
-	CURL *easy;
-	char curl_err[CURL_ERROR_SIZE];
+	struct pf_req *tls;       /* the TLS handshake, in a job process */
 	char resolve[DIAG_HOST_MAX + 32];
-	struct curl_slist *rlist;
 };
 
 /* The check: the IPv4 probe and, when possible, the IPv6 one. */
@@ -79,12 +77,8 @@ static void sip_release(struct sip_state *st)
 		close(st->w.fd);
 		st->w.fd = -1;
 	}
-	if (st->easy) {
-		diag_curl_remove(st->c->ctx->curl, st->easy);
-		st->easy = NULL;
-	}
-	curl_slist_free_all(st->rlist);
-	st->rlist = NULL;
+	pf_cancel(st->tls);
+	st->tls = NULL;
 }
 
 static void sip_finish(struct sip_state *st, enum diag_verdict v, const char *fmt, ...) DSA_PRINTF(3, 4);
@@ -272,7 +266,7 @@ static void tcp_on_io(struct ev_fd *w, unsigned ev)
 		sip_finish(st, DIAG_FAIL, "%s to %s answers with something that is not SIP", st->tname, host_of(st));
 }
 
-static const char *curl_cause(CURLcode rc)
+static const char *curl_cause(int rc, const char *words)
 {
 	switch (rc) {
 	case CURLE_PEER_FAILED_VERIFICATION:
@@ -290,65 +284,30 @@ static const char *curl_cause(CURLcode rc)
 	case CURLE_COULDNT_RESOLVE_HOST:
 		return "name does not resolve";
 	default:
-		return curl_easy_strerror(rc);
+		return words;
 	}
 }
 
-static void tls_done(CURL *e, CURLcode rc, void *arg)
+static void tls_done(const struct pf_reply *p, void *arg)
 {
 	struct sip_state *st = arg;
 	struct diag_result *r = &st->res;
-	double t = 0;
+	const char *cause = curl_cause(p->rc, p->why);
 
-	curl_easy_getinfo(e, CURLINFO_APPCONNECT_TIME, &t);
-	curl_easy_cleanup(e);
-	st->easy = NULL;
-	if (rc == CURLE_OK) {
-		diag_value_add(r, "handshake", "ms", "%.0f", t * 1000);
-		snprintf(r->brief, sizeof(r->brief), "verified, %.0f ms", t * 1000);
+	st->tls = NULL;
+	if (p->rc == CURLE_OK) {
+		diag_value_add(r, "handshake", "ms", "%u", p->time_ms);
+		snprintf(r->brief, sizeof(r->brief), "verified, %u ms", p->time_ms);
 		sip_finish(st, DIAG_PASS, "%s: %s handshake verified", host_of(st), st->tname);
 		return;
 	}
-	diag_value_add(r, "error", "", "%s", st->curl_err[0] ? st->curl_err : curl_easy_strerror(rc));
-	snprintf(r->brief, sizeof(r->brief), "%s", curl_cause(rc));
-	if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE)
+	diag_value_add(r, "error", "", "%s", p->why);
+	snprintf(r->brief, sizeof(r->brief), "%s", cause);
+	if (p->rc == CURLE_PEER_FAILED_VERIFICATION || p->rc == CURLE_SSL_CACERT_BADFILE)
 		sip_finish(st, DIAG_FAIL, "%s to %s: %s (check the clock and that nothing intercepts TLS)",
-			   st->tname, host_of(st), curl_cause(rc));
+			   st->tname, host_of(st), cause);
 	else
-		sip_finish(st, DIAG_FAIL, "no %s connection to %s (%s)", st->tname, host_of(st), curl_cause(rc));
-}
-
-/* Common TLS settings: verification on, CA, optional client certificate, our own address. */
-static CURL *tls_easy(struct diag_ctx *x, const char *url, char *errbuf, struct curl_slist *rl, long ms)
-{
-	const struct diag_opts *o = x->opts;
-	CURL *e = (lazy_need(&lazy_curl_lib), curl_easy_init());
-
-	if (!e)
-		return NULL;
-	curl_easy_setopt(e, CURLOPT_URL, url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-#endif
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ms);
-	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-	if (rl)
-		curl_easy_setopt(e, CURLOPT_RESOLVE, rl);
-	if (o->ca_file[0])
-		curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
-	if (o->cert_file[0] && o->key_file[0]) {
-		curl_easy_setopt(e, CURLOPT_SSLCERT, o->cert_file);
-		curl_easy_setopt(e, CURLOPT_SSLKEY, o->key_file);
-	}
-	if (x->ifname[0])
-		curl_easy_setopt(e, CURLOPT_INTERFACE, x->ifname);
-	return e;
+		sip_finish(st, DIAG_FAIL, "no %s connection to %s (%s)", st->tname, host_of(st), cause);
 }
 
 /* The outcome of one family's probe in a few words: "answered (200 in 3 ms)". */
@@ -494,19 +453,10 @@ static int probe_start(struct sip_state *st)
 			snprintf(st->resolve, sizeof(st->resolve), "%s:%u:[%s]", host_of(st), port, ip);
 		else
 			snprintf(st->resolve, sizeof(st->resolve), "%s:%u:%s", host_of(st), port, ip);
-		st->rlist = curl_slist_append(NULL, st->resolve);
 		snprintf(url, sizeof(url), "https://%s:%u/", host_of(st), port);
-		st->easy = tls_easy(x, url, st->curl_err, st->rlist, TLS_BUDGET_MS);
-		if (!st->easy)
-			return -ENOMEM;
-		curl_easy_setopt(st->easy, CURLOPT_CONNECT_ONLY, 1L);
-		curl_easy_setopt(st->easy, CURLOPT_IPRESOLVE,
-				 st->family == F_V6 ? CURL_IPRESOLVE_V6 : CURL_IPRESOLVE_V4);
-		if (diag_curl_add(x->curl, st->easy, tls_done, st) < 0) {
-			curl_easy_cleanup(st->easy);
-			st->easy = NULL;
+		if (pf_probe(x->http, PF_CONNECT | (st->family == F_V6 ? PF_V6 : 0), url, st->resolve, x->ifname,
+			     TLS_BUDGET_MS, tls_done, st, &st->tls) < 0)
 			return -EIO;
-		}
 		st->sent_ms = ev_now_ms();
 		return 0;
 	}
@@ -651,53 +601,35 @@ void diag_sip_reach_advise(const struct diag_opts *o, struct diag_result *res[6]
 
 struct https_state {
 	struct diag_check *c;
-	CURL *easy;
-	struct curl_slist *rlist;
+	struct pf_req *req;       /* the HEAD request, in a job process */
 	char resolve[DIAG_HOST_MAX + 32];
-	char err[CURL_ERROR_SIZE];
 };
 
-static void https_release(struct https_state *st)
-{
-	if (st->easy)
-		diag_curl_remove(st->c->ctx->curl, st->easy);
-	st->easy = NULL;
-	curl_slist_free_all(st->rlist);
-	st->rlist = NULL;
-}
-
-static void https_done(CURL *e, CURLcode rc, void *arg)
+static void https_done(const struct pf_reply *p, void *arg)
 {
 	struct https_state *st = arg;
 	struct diag_check *c = st->c;
 	struct diag_result *r = &c->res;
-	const char *host = c->ctx->host[DIAG_H_PROV];
-	long code = 0;
-	double t = 0;
+	const char *host = c->ctx->host[DIAG_H_PROV], *cause = curl_cause(p->rc, p->why);
 
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_getinfo(e, CURLINFO_TOTAL_TIME, &t);
-	curl_easy_cleanup(e);
-	st->easy = NULL;
-	if (rc == CURLE_OK) {
-		diag_value_add(r, "http_status", "", "%ld", code);
-		diag_value_add(r, "time", "ms", "%.0f", t * 1000);
-		snprintf(r->brief, sizeof(r->brief), "TLS ok, HTTP %ld", code);
+	if (p->rc == CURLE_OK) {
+		diag_value_add(r, "http_status", "", "%d", p->http_status);
+		diag_value_add(r, "time", "ms", "%u", p->time_ms);
+		snprintf(r->brief, sizeof(r->brief), "TLS ok, HTTP %d", p->http_status);
 		diag_verdict_set(r, DIAG_PASS, "%s answers over HTTPS (TLS verified)", host);
 	} else {
-		diag_value_add(r, "error", "", "%s", st->err[0] ? st->err : curl_easy_strerror(rc));
-		snprintf(r->brief, sizeof(r->brief), "%s", curl_cause(rc));
-		if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
-		    rc == CURLE_SSL_CONNECT_ERROR)
+		diag_value_add(r, "error", "", "%s", p->why);
+		snprintf(r->brief, sizeof(r->brief), "%s", cause);
+		if (p->rc == CURLE_PEER_FAILED_VERIFICATION || p->rc == CURLE_SSL_CACERT_BADFILE ||
+		    p->rc == CURLE_SSL_CONNECT_ERROR)
 			diag_verdict_set(r, DIAG_FAIL,
 					 "HTTPS to %s: %s; check the clock and that no firewall intercepts TLS", host,
-					 curl_cause(rc));
+					 cause);
 		else
 			diag_verdict_set(r, DIAG_FAIL,
 					 "no HTTPS connection to %s (%s): allow outbound HTTPS (TCP 443) to %s", host,
-					 curl_cause(rc), host);
+					 cause, host);
 	}
-	https_release(st);
 	c->priv = NULL;
 	free(st);
 	diag_check_done(c);
@@ -721,17 +653,8 @@ static int https_start(struct diag_check *c)
 	diag_threshold_set(&c->res, "a verified TLS connection and an HTTP answer within %d s",
 			   HTTPS_BUDGET_MS / 1000);
 	snprintf(st->resolve, sizeof(st->resolve), "%s:%u:%s", x->host[DIAG_H_PROV], port, ip);
-	st->rlist = curl_slist_append(NULL, st->resolve);
-	st->easy = tls_easy(x, url, st->err, st->rlist, HTTPS_BUDGET_MS);
-	if (!st->easy)
-		return -ENOMEM;
-	curl_easy_setopt(st->easy, CURLOPT_NOBODY, 1L);
-	if (diag_curl_add(x->curl, st->easy, https_done, st) < 0) {
-		curl_easy_cleanup(st->easy);
-		st->easy = NULL;
-		return -EIO;
-	}
-	return 0;
+	return pf_probe(x->http, PF_HEAD, url, st->resolve, x->ifname, HTTPS_BUDGET_MS, https_done, st, &st->req) < 0
+	       ? -EIO : 0;
 }
 
 static void https_cancel(struct diag_check *c)
@@ -740,7 +663,7 @@ static void https_cancel(struct diag_check *c)
 
 	if (!st)
 		return;
-	https_release(st);
+	pf_cancel(st->req);
 	free(st);
 	c->priv = NULL;
 }

@@ -8,8 +8,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <curl/curl.h>
-
 /* The reflector's reply header (tests/lab/reflector.c, 32 bytes). */
 #define DIAG_REFL_HDR 32
 #define DIAG_REFL_MAX_ECHO 1400
@@ -74,21 +72,5 @@ bool diag_ip_cgnat(struct in_addr a);
 
 /* The local address of a connected socket fd. 0 or -errno. */
 int diag_local_addr(int fd, struct sockaddr_in *out);
-
-/* ---- libcurl multi on the loop ---- */
-struct diag_curl;
-typedef void (*diag_curl_cb)(CURL *easy, CURLcode rc, void *arg);
-
-/* A multi handle driven by the loop; NULL on failure. */
-struct diag_curl *diag_curl_new(void);
-
-/* Run easy (configured by the caller) and call cb when it finishes; 0 or -EIO. */
-int diag_curl_add(struct diag_curl *dc, CURL *easy, diag_curl_cb cb, void *arg);
-
-/* Abort easy without calling its callback and clean it up. */
-void diag_curl_remove(struct diag_curl *dc, CURL *easy);
-
-/* Free the multi handle (all transfers must have been removed). */
-void diag_curl_free(struct diag_curl *dc);
 
 #endif

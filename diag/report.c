@@ -9,12 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <libxml/xmlwriter.h>
-
 #include "common/util.h"
 #include "diag/report.h"
 #include "diag/runner.h"
-#include "common/lazylibs.h"          /* last: the libraries are loaded on use */
 
 /* Short tokens for the summary, by check. */
 static const char tokens[DIAG_C_COUNT][6] = {
@@ -46,20 +43,6 @@ const char *diag_result_value(const struct diag_result *r, const char *name)
 	return NULL;
 }
 
-/* XML text: ASCII printable only (values may come from servers). */
-static const xmlChar *clean(const char *s, char *buf, size_t cap)
-{
-	size_t i;
-
-	for (i = 0; s && s[i] && i + 1 < cap; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		buf[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	buf[i] = '\0';
-	return (const xmlChar *)buf;
-}
-
 static const char *lower_verdict(enum diag_verdict v)
 {
 	static const char *const n[] = { "pass", "warn", "fail", "skip", "inconclusive" };
@@ -67,88 +50,56 @@ static const char *lower_verdict(enum diag_verdict v)
 	return n[v];
 }
 
+/* Written by hand (common/util.h utl_xml_put: text escaped, printable ASCII
+ * only, as values may come from servers): no libxml2 in the agent. */
 int diag_report_xml(const struct diag_report *rep, char **out, size_t *len)
 {
-	xmlBufferPtr buf = (lazy_need(&lazy_xml_lib), xmlBufferCreate());
-	xmlTextWriterPtr w = NULL;
-	char tmp[512], ts[32], sum[DIAG_SUMMARY_MAX];
+	char ts[32], sum[DIAG_SUMMARY_MAX];
 	struct tm tm;
-	int err = -EIO;
+	size_t n;
+	FILE *f = open_memstream(out, &n);
 
-	*out = NULL;
-	if (!buf)
+	if (!f)
 		return -ENOMEM;
-	w = xmlNewTextWriterMemory(buf, 0);
-	if (!w) {
-		err = -ENOMEM;
-		goto out;
-	}
 	gmtime_r(&rep->started, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (diag_report_summary(rep, sum, sizeof(sum)) < 0)
 		sum[0] = '\0';
-	xmlTextWriterSetIndent(w, 1);
-	if (xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL) < 0 ||
-	    xmlTextWriterStartElementNS(w, NULL, BAD_CAST "selftest", BAD_CAST DIAG_REPORT_NS) < 0 ||
-	    xmlTextWriterWriteAttribute(w, BAD_CAST "version", BAD_CAST "1") < 0 ||
-	    xmlTextWriterWriteFormatAttribute(w, BAD_CAST "run", "%llu", (unsigned long long)rep->run_id) < 0 ||
-	    xmlTextWriterWriteAttribute(w, BAD_CAST "started", BAD_CAST ts) < 0 ||
-	    xmlTextWriterWriteFormatAttribute(w, BAD_CAST "duration-ms", "%llu",
-					      (unsigned long long)rep->duration_ms) < 0 ||
-	    xmlTextWriterWriteAttribute(w, BAD_CAST "verdict", BAD_CAST diag_verdict_name(rep->overall)) < 0 ||
-	    xmlTextWriterWriteAttribute(w, BAD_CAST "complete", BAD_CAST(rep->complete ? "true" : "false")) < 0 ||
-	    xmlTextWriterWriteElement(w, BAD_CAST "summary", clean(sum, tmp, sizeof(tmp))) < 0)
-		goto out;
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<selftest xmlns=\"" DIAG_REPORT_NS
+		"\" version=\"1\" run=\"%llu\" started=\"%s\" duration-ms=\"%llu\" verdict=\"%s\" complete=\"%s\">\n",
+		(unsigned long long)rep->run_id, ts, (unsigned long long)rep->duration_ms,
+		diag_verdict_name(rep->overall), rep->complete ? "true" : "false");
+	utl_xml_put(f, " <summary>", sum, "</summary>\n");
 	for (int i = 0; i < DIAG_C_COUNT; i++) {
 		const struct diag_result *r = &rep->results[i];
 
 		if (!rep->present[i])
 			continue;
-		if (xmlTextWriterStartElement(w, BAD_CAST "check") < 0 ||
-		    xmlTextWriterWriteAttribute(w, BAD_CAST "id", BAD_CAST(r->id ? r->id : diag_check_id_name((enum diag_check_id)i))) < 0 ||
-		    xmlTextWriterWriteAttribute(w, BAD_CAST "title", BAD_CAST(r->title ? r->title : "")) < 0 ||
-		    xmlTextWriterWriteAttribute(w, BAD_CAST "verdict",
-						BAD_CAST(r->done ? diag_verdict_name(r->verdict) : "PENDING")) < 0 ||
-		    xmlTextWriterWriteFormatAttribute(w, BAD_CAST "duration-ms", "%llu",
-						      (unsigned long long)r->duration_ms) < 0 ||
-		    (r->background &&
-		     xmlTextWriterWriteAttribute(w, BAD_CAST "background", BAD_CAST "true") < 0))
-			goto out;
+		utl_xml_put(f, " <check id=\"", r->id ? r->id : diag_check_id_name((enum diag_check_id)i), "\"");
+		utl_xml_put(f, " title=\"", r->title, "\"");
+		fprintf(f, " verdict=\"%s\" duration-ms=\"%llu\"%s>\n", r->done ? diag_verdict_name(r->verdict) : "PENDING",
+			(unsigned long long)r->duration_ms, r->background ? " background=\"true\"" : "");
 		for (unsigned v = 0; v < r->nvalues; v++) {
 			const struct diag_value *dv = &r->values[v];
 
-			if (xmlTextWriterStartElement(w, BAD_CAST "value") < 0 ||
-			    xmlTextWriterWriteAttribute(w, BAD_CAST "name", clean(dv->name, tmp, sizeof(tmp))) < 0 ||
-			    (dv->unit[0] &&
-			     xmlTextWriterWriteAttribute(w, BAD_CAST "unit", clean(dv->unit, tmp, sizeof(tmp))) < 0) ||
-			    xmlTextWriterWriteString(w, clean(dv->value, tmp, sizeof(tmp))) < 0 ||
-			    xmlTextWriterEndElement(w) < 0)
-				goto out;
+			utl_xml_put(f, "  <value name=\"", dv->name, "\"");
+			if (dv->unit[0])
+				utl_xml_put(f, " unit=\"", dv->unit, "\"");
+			utl_xml_put(f, ">", dv->value, "</value>\n");
 		}
-		if (r->threshold[0] &&
-		    xmlTextWriterWriteElement(w, BAD_CAST "threshold", clean(r->threshold, tmp, sizeof(tmp))) < 0)
-			goto out;
-		if (xmlTextWriterWriteElement(w, BAD_CAST "advice", clean(r->advice, tmp, sizeof(tmp))) < 0 ||
-		    xmlTextWriterEndElement(w) < 0)
-			goto out;
+		if (r->threshold[0])
+			utl_xml_put(f, "  <threshold>", r->threshold, "</threshold>\n");
+		utl_xml_put(f, "  <advice>", r->advice, "</advice>\n </check>\n");
 	}
-	if (xmlTextWriterEndElement(w) < 0 || xmlTextWriterEndDocument(w) < 0)
-		goto out;
-	xmlFreeTextWriter(w);
-	w = NULL;
-	*out = strdup((const char *)xmlBufferContent(buf));
-	if (!*out) {
-		err = -ENOMEM;
-		goto out;
+	fputs("</selftest>\n", f);
+	if (fclose(f) != 0) {
+		free(*out);
+		*out = NULL;
+		return -ENOMEM;
 	}
 	if (len)
-		*len = strlen(*out);
-	err = 0;
-out:
-	if (w)
-		xmlFreeTextWriter(w);
-	xmlBufferFree(buf);
-	return err;
+		*len = n;
+	return 0;
 }
 
 static int append(char *buf, size_t cap, size_t *pos, const char *fmt, ...) DSA_PRINTF(4, 5);

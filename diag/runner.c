@@ -17,6 +17,7 @@
 #include "diag/runner.h"
 #include "diag/rtpstats.h"
 #include "diag/stats.h"
+#include "provisioning/fetch.h"
 
 #define SUB "diag"
 
@@ -548,7 +549,7 @@ static void run_free(struct diag_run *run)
 			if (r->older[i] == run)
 				r->older[i] = NULL;
 	}
-	diag_curl_free(run->ctx.curl);
+	pf_free(run->ctx.http);
 	diag_load_free(run->load);
 	free(run);
 }
@@ -685,10 +686,20 @@ int diag_runner_start(struct diag_runner *r, const struct diag_opts *o, struct d
 				DIAG_CHECK_BIT(DIAG_C_WEST_TCP) | DIAG_CHECK_BIT(DIAG_C_WEST_TLS)))
 		run->opts.checks |= DIAG_CHECK_BIT(DIAG_C_FAMILY);
 	ctx_init(run);
-	run->ctx.curl = diag_curl_new();
-	if (!run->ctx.curl) {
-		free(run);
-		return -ENOMEM;
+	{
+		/* the probes' TLS settings: verification on, CA, optional client
+		 * certificate (strings of the run's own copy of the options) */
+		const struct diag_opts *ro = &run->opts;
+		struct pf_opts h = { .ca_file = ro->ca_file[0] ? ro->ca_file : NULL };
+
+		if (ro->cert_file[0] && ro->key_file[0]) {
+			h.cert_file = ro->cert_file;
+			h.key_file = ro->key_file;
+		}
+		if (pf_new(&run->ctx.http, &h) < 0) {
+			free(run);
+			return -ENOMEM;
+		}
 	}
 	run->deadline.cb = on_deadline;
 	run->reaper.cb = on_reap;

@@ -40,7 +40,7 @@ static bool srtp_ready;
 
 int msrtp_global_init(void)
 {
-	if (srtp_ready && lazy_loaded(&lazy_srtp_lib))
+	if (srtp_ready)
 		return 0;
 	lazy_need(&lazy_srtp_lib);
 	if (srtp_init() != srtp_err_status_ok)
@@ -511,7 +511,8 @@ static int kat_one(const struct msrtp_kat_vector *v, char *why, size_t whylen)
 		goto out;
 	}
 	err = -EPROTO;
-	if (v->plain_len > sizeof(pkt) - MSRTP_MAX_TRAILER || v->plain_len > sizeof(v->plain)) {
+	if (v->plain_len > sizeof(pkt) - MSRTP_MAX_TRAILER || v->plain_len > sizeof(v->plain) ||
+	    v->cipher_len > sizeof(v->cipher)) {
 		snprintf(why, whylen, "%s: vector too long", v->name);
 		goto out;
 	}

@@ -85,10 +85,10 @@ struct msrtp_kat_vector {
 	const char *name;
 	enum msrtp_suite suite;
 	uint8_t key[MSRTP_MAX_KEY_LEN];   /* master key || salt */
-	uint8_t plain[64];
-	size_t plain_len;
-	uint8_t cipher[80];               /* expected protected packet, tag included */
-	size_t cipher_len;
+	uint8_t plain_len;
+	uint8_t cipher_len;
+	uint8_t plain[44];                /* one RTP packet, as long as the built-in ones */
+	uint8_t cipher[44 + MSRTP_MAX_TRAILER];   /* expected protected packet, tag included */
 };
 
 struct msrtp_kat_result {

@@ -198,35 +198,37 @@ static const struct setting settings[] = {
 #define SET_CODECS     (1ull << 61)
 #define SET_CHECKS     (1ull << 62)
 
-static const char *const transport_names[] = { "udp", "tcp", "tls" };
-static const char *const codec_names[] = { "PCMU", "PCMA" };
-static const char *const check_names[] = {
-	"link", "address", "clock", "dns", "reachability", "nat",
-	"udp-mapping", "alg", "quality", "dscp", "mtu",
-};
+/* Name lists as NUL-separated strings read with utl_field (no pointer table
+ * to relocate); the index of a name is its enum value (its bit for checks). */
+static const char transport_names[] = "udp\0tcp\0tls";
+static const char codec_names[] = "PCMU\0PCMA";
+static const char check_names[] = "link\0address\0clock\0dns\0reachability\0nat\0"
+				  "udp-mapping\0alg\0quality\0dscp\0mtu";
+#define N_CHECKS 11
 
 const char *cfg_transport_name(enum cfg_transport t)
 {
-	return (unsigned)t < ARRAY_SIZE(transport_names) ? transport_names[t] : "?";
+	return (unsigned)t <= CFG_TP_TLS ? utl_field(transport_names, t) : "?";
 }
 
 const char *cfg_codec_name(enum cfg_codec c)
 {
-	return (unsigned)c < ARRAY_SIZE(codec_names) ? codec_names[c] : "?";
+	return (unsigned)c <= CFG_CODEC_PCMA ? utl_field(codec_names, c) : "?";
 }
 
 const char *cfg_check_name(enum cfg_check c)
 {
-	for (unsigned i = 0; i < ARRAY_SIZE(check_names); i++)
+	for (unsigned i = 0; i < N_CHECKS; i++)
 		if ((unsigned)c == 1u << i)
-			return check_names[i];
+			return utl_field(check_names, i);
 	return "?";
 }
 
-static int name_index(const char *const *names, unsigned n, const char *s)
+/* The index of s among the n NUL-separated names, or -1. */
+static int name_index(const char *names, unsigned n, const char *s)
 {
-	for (unsigned i = 0; i < n; i++)
-		if (strcmp(names[i], s) == 0)
+	for (unsigned i = 0; i < n; i++, names += strlen(names) + 1)
+		if (strcmp(names, s) == 0)
 			return (int)i;
 	return -1;
 }
@@ -247,6 +249,38 @@ void cfg_defaults(struct cfg_config *cfg)
 	cfg->codecs[1] = CFG_CODEC_PCMA;
 	cfg->n_codecs = 2;
 	cfg->selftest_checks = CFG_CHECK_ALL;
+}
+
+bool cfg_sane(const struct cfg_config *c)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(settings); i++) {
+		const struct setting *s = &settings[i];
+		const char *p = (const char *)c + s->off;
+		double x;
+
+		if (s->kind >= V_TOKEN) {
+			if (!memchr(p, 0, s->size))
+				return false;
+			continue;
+		}
+		x = s->kind == V_DEC ? *(const double *)(const void *)p : *(const uint32_t *)(const void *)p;
+		if (!(x >= s->min && x <= s->max) && !(s->kind != V_UINT && s->kind != V_DEC && x == 0))
+			return false;
+	}
+	if (c->n_registrars > CFG_MAX_REGISTRARS || c->n_codecs > CFG_MAX_CODECS ||
+	    (c->selftest_checks & ~(uint32_t)CFG_CHECK_ALL))
+		return false;
+	for (unsigned i = 0; i < CFG_MAX_REGISTRARS; i++) {
+		const struct cfg_registrar *r = &c->registrars[i];
+
+		if (!memchr(r->name, 0, sizeof(r->name)) || !memchr(r->host, 0, sizeof(r->host)) ||
+		    (unsigned)r->transport > CFG_TP_TLS)
+			return false;
+	}
+	for (unsigned i = 0; i < CFG_MAX_CODECS; i++)
+		if ((unsigned)c->codecs[i] > CFG_CODEC_PCMA)
+			return false;
+	return true;
 }
 
 /* --------------------------------------------------------------- value parsing */
@@ -537,7 +571,7 @@ static void walk_registrars(xmlNode *root, struct cfg_config *cfg, struct pendin
 			xmlFree(v);
 		}
 		if ((v = attr(r, "transport"))) {
-			int t = name_index(transport_names, ARRAY_SIZE(transport_names), v);
+			int t = name_index(transport_names, CFG_TP_TLS + 1, v);
 
 			if (t < 0) {
 				pend(p, line, false, "<registrar transport=%s>: unknown transport; allowed udp, tcp, tls",
@@ -602,7 +636,7 @@ static void walk_codecs(xmlNode *root, struct cfg_config *cfg, struct pending *p
 
 		if (!is_elem(c, "codec") || !(v = attr(c, "name")))
 			continue;
-		i = name_index(codec_names, ARRAY_SIZE(codec_names), v);
+		i = name_index(codec_names, CFG_CODEC_PCMA + 1, v);
 		if (i < 0) {
 			pend(p, (int)xmlGetLineNo(c), false, "<codec name=%s>: unsupported codec; allowed PCMU, PCMA (G.711)",
 			     shown(v, q, sizeof(q)));
@@ -638,7 +672,7 @@ static void walk_checks(xmlNode *root, struct cfg_config *cfg, struct pending *p
 			cfg->set_mask |= SET_CHECKS;
 			any = true;
 		}
-		i = name_index(check_names, ARRAY_SIZE(check_names), v);
+		i = name_index(check_names, N_CHECKS, v);
 		if (i < 0)
 			pend(p, (int)xmlGetLineNo(c), false,
 			     "<check name=%s>: unknown check; allowed link, address, clock, dns, reachability, nat, udp-mapping, alg, quality, dscp, mtu",
@@ -1214,19 +1248,19 @@ unsigned cfg_diff(const struct cfg_config *o, const struct cfg_config *n)
 
 const char *cfg_change_str(unsigned mask, char *buf, size_t size)
 {
-	static const char *const names[] = {
-		"account", "registrars", "vlan", "dscp", "keepalive", "media",
-		"resync", "status", "selftest",
-	};
+	/* bit i's name is the i-th, NUL-separated (utl_field) */
+	static const char names[] = "account\0registrars\0vlan\0dscp\0keepalive\0media\0"
+				    "resync\0status\0selftest\0";
+	const char *name = names;
 	size_t used = 0;
 
 	if (!size)
 		return buf;
 	buf[0] = '\0';
-	for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
+	for (unsigned i = 0; *name; i++, name += strlen(name) + 1) {
 		if (!(mask & (1u << i)))
 			continue;
-		int w = snprintf(buf + used, size - used, "%s%s", used ? "," : "", names[i]);
+		int w = snprintf(buf + used, size - used, "%s%s", used ? "," : "", name);
 		if (w < 0 || (size_t)w >= size - used)
 			break;
 		used += (size_t)w;

@@ -10,6 +10,7 @@
 #ifndef DSA_PROVISIONING_CFG_H
 #define DSA_PROVISIONING_CFG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -139,6 +140,11 @@ void cfg_merge(struct cfg_config *out, const struct cfg_config *base,
 /* Checks the merged config can be used (account and a registrar present).
  * 0 or -EINVAL with the reasons appended to errs. */
 int cfg_complete(const struct cfg_config *cfg, struct cfg_errors *errs);
+
+/* Whether cfg is a struct the parser could have made: every string ends
+ * inside its array, every number and count within its range (a parse from a
+ * job process or the cache is checked so before use). */
+bool cfg_sane(const struct cfg_config *cfg);
 
 /* Bitmask of enum cfg_change between two configs (old may be NULL: all). */
 unsigned cfg_diff(const struct cfg_config *old, const struct cfg_config *cur);

@@ -1,15 +1,18 @@
-/* fetch.c - libcurl multi-socket driven by common/ev.h.
+/* fetch.c - HTTPS GET/PUT (and the self-test's probes) in a job process
+ * (common/job.h).
  *
- * curl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION -> ev_fd) and
- * when to call it back (CURLMOPT_TIMERFUNCTION -> ev_timer); we hand events
- * back with curl_multi_socket_action() and collect finished transfers with
- * curl_multi_info_read(). A request refused before it starts (non-HTTPS URL)
- * completes through a zero timer so the callback never runs re-entrantly.
+ * The agent's side (pf_new, pf_get, pf_put, pf_probe) sends each request to
+ * a child, its own executable in job mode, and reads the answer from the
+ * loop, so the callback never runs re-entrantly; the child (pf_job) refuses
+ * a URL that is not HTTPS, runs the transfer with libcurl's easy API,
+ * blocking, and classifies the result. So libcurl, OpenSSL's TLS state and
+ * the libraries under libcurl never enter the resident process.
  */
 #include "config.h"
 
 #include "provisioning/fetch.h"
 #include "common/ev.h"
+#include "common/job.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -31,47 +34,39 @@
 #define SUB "fetch"
 
 struct pf_ctx {
-	CURLM *multi;
-	struct ev_timer timer;
-	struct pf_opts o;            /* strings owned */
+	struct pf_opts o;            /* its strings are the caller's */
 	struct pf_req *reqs;         /* in flight */
 	unsigned n;
-};
-
-struct pf_sock {
-	struct ev_fd f;
-	struct pf_ctx *ctx;
 };
 
 struct pf_req {
 	struct pf_ctx *ctx;
 	struct pf_req *next;
-	CURL *easy;
-	struct curl_slist *hdrs;
+	struct job *job;
 	pf_done_cb cb;
 	void *arg;
 	char *url;
+};
+
+/* A transfer in the job process. */
+struct xfer {
+	const struct pf_opts *o;
+	const char *url;
+	CURL *easy;
+	struct curl_slist *hdrs;
 	/* answer */
 	char *body;
 	size_t len, cap;
 	bool too_big;
 	char etag[160];
 	/* upload */
-	char *up;
+	const char *up;
 	size_t up_len, up_off;
-	/* refused before start */
-	struct ev_timer refuse;
-	enum pf_err refuse_err;
 	/* TLS verification detail, from the verify callback */
 	int verify_err;
 	char issuer[160];
 	char errbuf[CURL_ERROR_SIZE];
 };
-
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
 
 const char *pf_err_name(enum pf_err e)
 {
@@ -90,86 +85,14 @@ const char *pf_user_agent(char *buf, size_t size, const char *model, const char 
 	return buf;
 }
 
-/* ------------------------------------------------------------------ loop glue */
-
-static void check_done(struct pf_ctx *ctx);
-
-static void sock_cb(struct ev_fd *f, unsigned events)
-{
-	struct pf_sock *s = container_of(f, struct pf_sock, f);
-	struct pf_ctx *ctx = s->ctx;
-	int flags = 0, running;
-
-	if (events & EV_READ)
-		flags |= CURL_CSELECT_IN;
-	if (events & EV_WRITE)
-		flags |= CURL_CSELECT_OUT;
-	if (events & EV_ERROR)
-		flags |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(ctx->multi, f->fd, flags, &running);
-	check_done(ctx);
-}
-
-static int socket_fn(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
-{
-	struct pf_ctx *ctx = userp;
-	struct pf_sock *s = socketp;
-	unsigned ev = 0;
-
-	if (what == CURL_POLL_REMOVE) {
-		if (s) {
-			ev_fd_del(&s->f);
-			curl_multi_assign(ctx->multi, fd, NULL);
-			free(s);
-		}
-		return 0;
-	}
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return -1;
-		s->ctx = ctx;
-		s->f.fd = fd;
-		s->f.cb = sock_cb;
-		curl_multi_assign(ctx->multi, fd, s);
-	}
-	if (what & CURL_POLL_IN)
-		ev |= EV_READ;
-	if (what & CURL_POLL_OUT)
-		ev |= EV_WRITE;
-	if (ev_fd_add(&s->f, ev) < 0)
-		return -1;
-	return 0;
-}
-
-static void timer_cb(struct ev_timer *t)
-{
-	struct pf_ctx *ctx = container_of(t, struct pf_ctx, timer);
-	int running;
-
-	curl_multi_socket_action(ctx->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_done(ctx);
-}
-
-static int timer_fn(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct pf_ctx *ctx = userp;
-
-	if (timeout_ms < 0)
-		ev_timer_cancel(&ctx->timer);
-	else
-		ev_timer_set(&ctx->timer, (uint64_t)timeout_ms);
-	return 0;
-}
-
 /* ------------------------------------------------------------------ transfer callbacks */
 
 static size_t write_fn(char *data, size_t size, size_t n, void *userp)
 {
-	struct pf_req *r = userp;
+	struct xfer *r = userp;
 	size_t len = size * n;
 
-	if (r->len + len > r->ctx->o.max_bytes) {
+	if (r->len + len > r->o->max_bytes) {
 		r->too_big = true;
 		return 0;                     /* aborts the transfer */
 	}
@@ -193,7 +116,7 @@ static size_t write_fn(char *data, size_t size, size_t n, void *userp)
 
 static size_t header_fn(char *data, size_t size, size_t n, void *userp)
 {
-	struct pf_req *r = userp;
+	struct xfer *r = userp;
 	size_t len = size * n;
 
 	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
@@ -216,7 +139,7 @@ static size_t header_fn(char *data, size_t size, size_t n, void *userp)
 
 static size_t read_fn(char *buf, size_t size, size_t n, void *userp)
 {
-	struct pf_req *r = userp;
+	struct xfer *r = userp;
 	size_t want = size * n, left = r->up_len - r->up_off;
 
 	if (want > left)
@@ -231,7 +154,7 @@ static size_t read_fn(char *buf, size_t size, size_t n, void *userp)
 static int verify_cb(int ok, X509_STORE_CTX *xs)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
-	struct pf_req *r = ssl ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
+	struct xfer *r = ssl ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
 
 	if (!ok && r && !r->verify_err) {
 		X509 *cert = X509_STORE_CTX_get_current_cert(xs);
@@ -254,24 +177,22 @@ static CURLcode ssl_ctx_fn(CURL *easy, void *sslctx, void *userp)
 
 /* ------------------------------------------------------------------ results */
 
+/* "host:port" (or "host") of url, for messages. */
 static void host_of(const char *url, char *host, size_t size)
 {
-	CURLU *u = curl_url();
-	char *h = NULL, *port = NULL;
+	const char *h = strstr(url, "://"), *at;
+	size_t n;
 
-	utl_strlcpy(host, "the server", size);
-	if (!u)
-		return;
-	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK) {
-		if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK)
-			snprintf(host, size, "%s:%s", h, port);
-		else
-			utl_strlcpy(host, h, size);
+	h = h ? h + 3 : url;
+	n = strcspn(h, "/?#");
+	if ((at = memchr(h, '@', n))) {
+		n -= (size_t)(at + 1 - h);
+		h = at + 1;
 	}
-	curl_free(h);
-	curl_free(port);
-	curl_url_cleanup(u);
+	if (n)
+		snprintf(host, size, "%.*s", (int)n, h);
+	else
+		utl_strlcpy(host, "the server", size);
 }
 
 static bool clock_not_set(void)
@@ -280,7 +201,7 @@ static bool clock_not_set(void)
 }
 
 /* Translate a finished transfer into a reply (why written into buf). */
-static void classify(struct pf_req *r, CURLcode rc, struct pf_reply *rep, char *why, size_t size)
+static void classify(struct xfer *r, CURLcode rc, struct pf_reply *rep, char *why, size_t size)
 {
 	char host[256];
 	long status = 0, oserr = 0;
@@ -310,7 +231,7 @@ static void classify(struct pf_req *r, CURLcode rc, struct pf_reply *rep, char *
 		}
 		if (status == 400 && r->body && strstr(r->body, "SSL certificate")) {
 			rep->err = PF_E_CLIENT_CERT;
-			if (!r->ctx->o.cert_file)
+			if (!r->o->cert_file)
 				snprintf(why, size, "client certificate refused by the server (HTTP 400): this device has none configured");
 			else
 				snprintf(why, size, "client certificate refused by the server (HTTP 400): it is not signed by a CA the server trusts");
@@ -362,22 +283,18 @@ static void classify(struct pf_req *r, CURLcode rc, struct pf_reply *rep, char *
 		snprintf(why, size, "the device's client certificate or key cannot be used: %s",
 			 r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
 		return;
-	case CURLE_UNSUPPORTED_PROTOCOL: {
-		long redirects = 0;
-
-		curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_COUNT, &redirects);
+	case CURLE_UNSUPPORTED_PROTOCOL:
 		rep->err = PF_E_REDIRECT;
 		snprintf(why, size, "redirect to non-HTTPS refused (from %s): only https:// is followed", host);
 		return;
-	}
 	case CURLE_FILESIZE_EXCEEDED:
 		rep->err = PF_E_TOO_BIG;
-		snprintf(why, size, "config larger than %zu bytes refused (from %s)", r->ctx->o.max_bytes, host);
+		snprintf(why, size, "config larger than %zu bytes refused (from %s)", r->o->max_bytes, host);
 		return;
 	case CURLE_WRITE_ERROR:
 		if (r->too_big) {
 			rep->err = PF_E_TOO_BIG;
-			snprintf(why, size, "config larger than %zu bytes refused (from %s)", r->ctx->o.max_bytes, host);
+			snprintf(why, size, "config larger than %zu bytes refused (from %s)", r->o->max_bytes, host);
 			return;
 		}
 		break;
@@ -415,6 +332,133 @@ static void classify(struct pf_req *r, CURLcode rc, struct pf_reply *rep, char *
 		 r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
 }
 
+
+/* ------------------------------------------------------------------ the job process */
+
+enum { M_GET = 0, M_PUT };             /* then PF_HEAD, PF_CONNECT (| PF_V6) */
+
+/* libcurl options from the request's fields (index f; strings when given),
+ * or fixed values (v, when f is 0) */
+static const struct {
+	uint16_t opt;
+	uint8_t f, v;
+} str_opts[] = {
+	{ CURLOPT_URL, 6, 0 }, { CURLOPT_CAINFO, 9, 0 }, { CURLOPT_SSLCERT, 10, 0 }, { CURLOPT_SSLKEY, 11, 0 },
+	{ CURLOPT_PINNEDPUBLICKEY, 12, 0 }, { CURLOPT_USERAGENT, 13, 0 }, { CURLOPT_INTERFACE, 16, 0 },
+}, num_opts[] = {
+	{ CURLOPT_CONNECTTIMEOUT_MS, 1, 0 }, { CURLOPT_TIMEOUT_MS, 2, 0 }, { CURLOPT_LOW_SPEED_LIMIT, 3, 0 },
+	{ CURLOPT_LOW_SPEED_TIME, 4, 0 }, { CURLOPT_NOSIGNAL, 0, 1 }, { CURLOPT_SSL_VERIFYPEER, 0, 1 },
+	{ CURLOPT_SSL_VERIFYHOST, 0, 2 },
+};
+
+int pf_job(const struct job_msg *m, struct job_buf *out)
+{
+	struct pf_opts o = { 0 };
+	struct xfer x = { .o = &o };
+	struct pf_reply rep = { 0 };
+	struct curl_slist *rl = NULL;
+	const char *s[11];
+	char why[1024], h[200];
+	unsigned how = job_u32(m, 0) & 3;
+	double t = 0;
+	CURL *e;
+	CURLcode rc = CURLE_OUT_OF_MEMORY;
+
+	/* fields: method, 5 limits, url, etag, type, ca, cert, key, pin, agent, body, resolve, interface */
+	for (unsigned i = 0; i < 11; i++)
+		s[i] = m->f[6 + i].len > 1 ? m->f[6 + i].p : NULL;
+	o.max_bytes = job_u32(m, 5);
+	o.cert_file = s[4];
+	x.url = m->f[6].p;
+	rep.result = PF_FAILED;
+	rep.err = PF_E_HTTPS_ONLY;
+	snprintf(why, sizeof(why), "HTTP URL refused: HTTPS only (%.400s)", x.url);
+	if (strncasecmp(x.url, "https://", 8) != 0)
+		goto out;
+	rep.err = PF_E_OTHER;
+	snprintf(why, sizeof(why), "out of memory");
+	lazy_need(&lazy_curl_lib);
+	if (!(e = x.easy = curl_easy_init()))        /* initialises libcurl (one thread here) */
+		goto out;
+	for (unsigned i = 0; i < ARRAY_SIZE(str_opts); i++)
+		if (s[str_opts[i].f - 6])
+			curl_easy_setopt(e, (CURLoption)str_opts[i].opt, s[str_opts[i].f - 6]);
+	for (unsigned i = 0; i < ARRAY_SIZE(num_opts); i++)
+		curl_easy_setopt(e, (CURLoption)num_opts[i].opt,
+				 (long)(num_opts[i].f ? job_u32(m, num_opts[i].f) : num_opts[i].v));
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x.errbuf);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+#else
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTPS);
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)CURLPROTO_HTTPS);
+#endif
+	if (how < PF_HEAD) {
+		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+	}
+	curl_easy_setopt(e, CURLOPT_NOBODY, (long)(how == PF_HEAD));
+	curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, (long)(how == PF_CONNECT));
+	if (how == PF_CONNECT)
+		curl_easy_setopt(e, CURLOPT_IPRESOLVE, job_u32(m, 0) & PF_V6 ? CURL_IPRESOLVE_V6 : CURL_IPRESOLVE_V4);
+	if (s[9] && (rl = curl_slist_append(NULL, s[9])))
+		curl_easy_setopt(e, CURLOPT_RESOLVE, rl);
+	curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_fn);
+	curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, &x);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o.max_bytes);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_fn);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_fn);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, &x);
+	if (how == M_PUT) {
+		x.up = m->f[14].p;
+		x.up_len = m->f[14].len - 1;
+		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(e, CURLOPT_READFUNCTION, read_fn);
+		curl_easy_setopt(e, CURLOPT_READDATA, &x);
+		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x.up_len);
+		snprintf(h, sizeof(h), "Content-Type: %s", s[2]);
+		x.hdrs = curl_slist_append(x.hdrs, h);
+		x.hdrs = curl_slist_append(x.hdrs, "Expect:");
+	} else if (s[1]) {
+		snprintf(h, sizeof(h), "If-None-Match: %s", s[1]);
+		x.hdrs = curl_slist_append(x.hdrs, h);
+	}
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x.hdrs);
+	rc = curl_easy_perform(e);
+	curl_easy_getinfo(e, how == PF_CONNECT ? CURLINFO_APPCONNECT_TIME : CURLINFO_TOTAL_TIME, &t);
+out:
+	if (x.easy && how >= PF_HEAD) {
+		/* a probe: libcurl's own code and words */
+		long code = 0;
+
+		curl_easy_getinfo(x.easy, CURLINFO_RESPONSE_CODE, &code);
+		rep.http_status = (int)code;
+		rep.result = rc ? PF_FAILED : PF_OK;
+		rep.err = rc ? PF_E_OTHER : PF_E_NONE;
+		utl_strlcpy(why, x.errbuf[0] ? x.errbuf : curl_easy_strerror(rc), sizeof(why));
+	} else if (x.easy) {
+		classify(&x, rc, &rep, why, sizeof(why));
+	}
+	job_begin(out, JOB_HTTP_REPLY);
+	job_put_u32(out, rep.result);
+	job_put_u32(out, rep.err);
+	job_put_u32(out, (uint32_t)rep.http_status);
+	job_put_str(out, x.etag);
+	job_put_str(out, why);
+	job_put(out, x.body, x.len);
+	job_put_u32(out, rc);
+	job_put_u32(out, (uint32_t)(t * 1000));
+	curl_slist_free_all(x.hdrs);
+	curl_slist_free_all(rl);
+	curl_easy_cleanup(x.easy);
+	free(x.body);
+	return job_end(out);
+}
+
+/* ------------------------------------------------------------------ the agent's side */
+
 static void req_free(struct pf_req *r)
 {
 	struct pf_ctx *ctx = r->ctx;
@@ -426,92 +470,54 @@ static void req_free(struct pf_req *r)
 			ctx->n--;
 			break;
 		}
-	ev_timer_cancel(&r->refuse);
-	if (r->easy) {
-		struct curl_tlssessioninfo *ti = NULL;
-
-		/* the connection may outlive r in curl's cache: unhook the
-		 * verify callback's pointer to r */
-		if (curl_easy_getinfo(r->easy, CURLINFO_TLS_SSL_PTR, &ti) == CURLE_OK && ti &&
-		    ti->backend == CURLSSLBACKEND_OPENSSL && ti->internals) {
-			SSL_CTX *sc = SSL_get_SSL_CTX(ti->internals);
-
-			if (sc && SSL_CTX_get_app_data(sc) == r)
-				SSL_CTX_set_app_data(sc, NULL);
-		}
-		curl_multi_remove_handle(ctx->multi, r->easy);
-		curl_easy_cleanup(r->easy);
-	}
-	curl_slist_free_all(r->hdrs);
-	free(r->body);
-	free(r->up);
+	job_cancel(r->job);
 	free(r->url);
 	free(r);
 }
 
-static void finish(struct pf_req *r, CURLcode rc)
+static void deliver(struct pf_req *r, struct pf_reply *rep)
 {
-	struct pf_reply rep = { 0 };
-	char why[1024];
-
-	if (r->refuse_err) {
-		rep.result = PF_FAILED;
-		rep.err = r->refuse_err;
-		snprintf(why, sizeof(why), "HTTP URL refused: HTTPS only (%.400s)", r->url);
-	} else {
-		classify(r, rc, &rep, why, sizeof(why));
-	}
-	rep.body = r->body ? r->body : "";
-	rep.len = r->len;
-	rep.etag = r->etag;
-	rep.url = r->url;
-	rep.why = why;
-	if (rep.result == PF_FAILED)
-		log_info(SUB, "%s: %s", r->url, why);
-	r->cb(&rep, r->arg);
+	rep->url = r->url;
+	if (rep->result == PF_FAILED)
+		log_info(SUB, "%s: %s", r->url, rep->why);
+	r->cb(rep, r->arg);
 	req_free(r);
 }
 
-static void check_done(struct pf_ctx *ctx)
+/* The job's answer, checked: every number in range, the body within the cap. */
+static void job_done(const struct job_msg *m, const char *jwhy, void *arg)
 {
-	CURLMsg *m;
-	int left;
+	struct pf_req *r = arg;
+	struct pf_reply rep = { .result = PF_FAILED, .err = PF_E_OTHER, .body = "", .etag = "" };
+	char why[300];
 
-	while ((m = curl_multi_info_read(ctx->multi, &left))) {
-		struct pf_req *r = NULL;
-
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-		if (r)
-			finish(r, m->data.result);
+	r->job = NULL;
+	if (m && job_u32(m, 0) <= PF_FAILED && job_u32(m, 1) <= PF_E_OTHER && job_u32(m, 2) < 1000 &&
+	    m->f[3].len <= 160 && m->f[5].len - 1 <= r->ctx->o.max_bytes) {
+		rep.result = job_u32(m, 0);
+		rep.err = job_u32(m, 1);
+		rep.http_status = (int)job_u32(m, 2);
+		rep.etag = m->f[3].p;
+		rep.why = m->f[4].p;
+		rep.body = m->f[5].p;
+		rep.len = m->f[5].len - 1;
+		rep.rc = (int)job_u32(m, 6);
+		rep.time_ms = job_u32(m, 7);
+	} else {
+		snprintf(why, sizeof(why), "transfer of %.100s failed: %s", r->url,
+			 m ? "the job process answered out of range (refused)" : jwhy);
+		rep.why = why;
 	}
+	deliver(r, &rep);
 }
-
-static void refuse_cb(struct ev_timer *t)
-{
-	finish(container_of(t, struct pf_req, refuse), CURLE_OK);
-}
-
-/* ------------------------------------------------------------------ API */
 
 int pf_new(struct pf_ctx **out, const struct pf_opts *opts)
 {
-	struct pf_ctx *ctx;
-	int err = -ENOMEM;
+	struct pf_ctx *ctx = calloc(1, sizeof(*ctx));
 
-	lazy_need(&lazy_curl_lib);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return -EIO;
-	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
-		goto out;
+		return -ENOMEM;
 	ctx->o = *opts;
-	ctx->o.ca_file = dup_or_null(opts->ca_file);
-	ctx->o.cert_file = dup_or_null(opts->cert_file);
-	ctx->o.key_file = dup_or_null(opts->key_file);
-	ctx->o.pinned_key = dup_or_null(opts->pinned_key);
-	ctx->o.user_agent = dup_or_null(opts->user_agent);
 	if (!ctx->o.connect_timeout_ms)
 		ctx->o.connect_timeout_ms = 10000;
 	if (!ctx->o.total_timeout_ms)
@@ -522,22 +528,8 @@ int pf_new(struct pf_ctx **out, const struct pf_opts *opts)
 		ctx->o.low_speed_s = 20;
 	if (!ctx->o.max_bytes)
 		ctx->o.max_bytes = 256 * 1024;
-	ctx->timer.cb = timer_cb;
-	ctx->multi = curl_multi_init();
-	if (!ctx->multi)
-		goto out;
-	curl_multi_setopt(ctx->multi, CURLMOPT_SOCKETFUNCTION, socket_fn);
-	curl_multi_setopt(ctx->multi, CURLMOPT_SOCKETDATA, ctx);
-	curl_multi_setopt(ctx->multi, CURLMOPT_TIMERFUNCTION, timer_fn);
-	curl_multi_setopt(ctx->multi, CURLMOPT_TIMERDATA, ctx);
 	*out = ctx;
 	return 0;
-out:
-	if (ctx)
-		pf_free(ctx);
-	else
-		curl_global_cleanup();
-	return err;
 }
 
 void pf_free(struct pf_ctx *ctx)
@@ -546,16 +538,7 @@ void pf_free(struct pf_ctx *ctx)
 		return;
 	while (ctx->reqs)
 		req_free(ctx->reqs);
-	ev_timer_cancel(&ctx->timer);
-	if (ctx->multi)
-		curl_multi_cleanup(ctx->multi);   /* removes the remaining sockets */
-	free((char *)ctx->o.ca_file);
-	free((char *)ctx->o.cert_file);
-	free((char *)ctx->o.key_file);
-	free((char *)ctx->o.pinned_key);
-	free((char *)ctx->o.user_agent);
 	free(ctx);
-	curl_global_cleanup();
 }
 
 unsigned pf_active(const struct pf_ctx *ctx)
@@ -563,131 +546,70 @@ unsigned pf_active(const struct pf_ctx *ctx)
 	return ctx->n;
 }
 
-static int start(struct pf_ctx *ctx, const char *url, pf_done_cb cb, void *arg,
-		 struct pf_req **out, struct pf_req **rp)
+static int start(struct pf_ctx *ctx, unsigned method, const char *url, const char *etag,
+		 const char *body, size_t len, const char *type, const char *resolve, const char *ifname,
+		 unsigned ms, pf_done_cb cb, void *arg, struct pf_req **out)
 {
-	struct pf_req *r = calloc(1, sizeof(*r));
 	const struct pf_opts *o = &ctx->o;
-	CURL *e;
+	struct pf_req *r = calloc(1, sizeof(*r));
+	struct job_buf b = { 0 };
+	int err = -ENOMEM;
 
-	if (!r)
-		return -ENOMEM;
+	if (!r || !(r->url = strdup(url)))
+		goto out;
 	r->ctx = ctx;
 	r->cb = cb;
 	r->arg = arg;
-	r->refuse.cb = refuse_cb;
-	r->url = strdup(url);
-	if (!r->url) {
-		free(r);
-		return -ENOMEM;
+	{
+		const uint32_t u[6] = { method, ms ? ms : o->connect_timeout_ms, ms ? ms : o->total_timeout_ms,
+					o->low_speed_bytes, o->low_speed_s, (uint32_t)o->max_bytes };
+		const char *str[8] = { url, etag, type, o->ca_file, o->cert_file, o->key_file, o->pinned_key,
+				       o->user_agent };
+
+		job_begin(&b, JOB_HTTP);
+		for (unsigned i = 0; i < 6; i++)
+			job_put_u32(&b, u[i]);
+		for (unsigned i = 0; i < 8; i++)
+			job_put_str(&b, str[i]);
+		job_put(&b, body, len);
+		job_put_str(&b, resolve);
+		job_put_str(&b, ifname);
+		/* the child's own timeouts end it first; the deadline is for a hang */
+		if ((err = job_end(&b)) < 0 ||
+		    (err = job_start(&r->job, &b, JOB_HTTP_REPLY, u[2] + 5000, job_done, r)) < 0)
+			goto out;
+		job_buf_free(&b);
 	}
 	r->next = ctx->reqs;
 	ctx->reqs = r;
 	ctx->n++;
 	if (out)
 		*out = r;
-	*rp = r;
-	if (strncasecmp(url, "https://", 8) != 0) {
-		r->refuse_err = PF_E_HTTPS_ONLY;
-		ev_timer_set(&r->refuse, 0);
-		return 1;                     /* refused; completes from the loop */
-	}
-	e = r->easy = curl_easy_init();
-	if (!e) {
-		req_free(r);
-		return -ENOMEM;
-	}
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)r);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-#else
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTPS);
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)CURLPROTO_HTTPS);
-#endif
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (o->ca_file)
-		curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
-	if (o->cert_file)
-		curl_easy_setopt(e, CURLOPT_SSLCERT, o->cert_file);
-	if (o->key_file)
-		curl_easy_setopt(e, CURLOPT_SSLKEY, o->key_file);
-	if (o->pinned_key)
-		curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, o->pinned_key);
-	curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_fn);
-	curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, r);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->total_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, (long)o->low_speed_bytes);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)o->low_speed_s);
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_bytes);
-	if (o->user_agent)
-		curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_fn);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_fn);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
 	return 0;
-}
-
-static int launch(struct pf_req *r)
-{
-	if (r->hdrs)
-		curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->hdrs);
-	if (curl_multi_add_handle(r->ctx->multi, r->easy) != CURLM_OK) {
-		req_free(r);
-		return -EIO;
-	}
-	return 0;
+out:
+	job_buf_free(&b);
+	if (r)
+		free(r->url);
+	free(r);
+	return err;
 }
 
 int pf_get(struct pf_ctx *ctx, const char *url, const char *etag,
 	   pf_done_cb cb, void *arg, struct pf_req **out)
 {
-	struct pf_req *r;
-	int err = start(ctx, url, cb, arg, out, &r);
-
-	if (err)
-		return err < 0 ? err : 0;
-	if (etag && *etag) {
-		char h[200];
-
-		snprintf(h, sizeof(h), "If-None-Match: %s", etag);
-		r->hdrs = curl_slist_append(r->hdrs, h);
-	}
-	return launch(r);
+	return start(ctx, M_GET, url, etag, NULL, 0, NULL, NULL, NULL, 0, cb, arg, out);
 }
 
 int pf_put(struct pf_ctx *ctx, const char *url, const char *body, size_t len,
 	   const char *content_type, pf_done_cb cb, void *arg, struct pf_req **out)
 {
-	struct pf_req *r;
-	char h[160];
-	int err = start(ctx, url, cb, arg, out, &r);
+	return start(ctx, M_PUT, url, NULL, body, len, content_type, NULL, NULL, 0, cb, arg, out);
+}
 
-	if (err)
-		return err < 0 ? err : 0;
-	r->up = malloc(len ? len : 1);
-	if (!r->up) {
-		req_free(r);
-		return -ENOMEM;
-	}
-	memcpy(r->up, body, len);
-	r->up_len = len;
-	curl_easy_setopt(r->easy, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(r->easy, CURLOPT_READFUNCTION, read_fn);
-	curl_easy_setopt(r->easy, CURLOPT_READDATA, r);
-	curl_easy_setopt(r->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-	snprintf(h, sizeof(h), "Content-Type: %s", content_type ? content_type : "application/octet-stream");
-	r->hdrs = curl_slist_append(r->hdrs, h);
-	r->hdrs = curl_slist_append(r->hdrs, "Expect:");
-	return launch(r);
+int pf_probe(struct pf_ctx *ctx, unsigned how, const char *url, const char *resolve, const char *ifname,
+	     unsigned ms, pf_done_cb cb, void *arg, struct pf_req **out)
+{
+	return start(ctx, how, url, NULL, NULL, 0, NULL, resolve, ifname, ms, cb, arg, out);
 }
 
 void pf_cancel(struct pf_req *r)

@@ -6,6 +6,7 @@
 #include "provisioning/store.h"
 #include "common/backoff.h"
 #include "common/ev.h"
+#include "common/job.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -25,21 +26,19 @@
 #define SUB "prov"
 #define PROV_SPOOL_DELAY_MIN_MS 1000   /* spooled uploads after a reboot: 1-10 s */
 #define PROV_SPOOL_DELAY_MAX_MS 10000
-#define PROV_HTTP_IDLE_MS 2000         /* HTTP client (libcurl) freed this long after its last job */
 #define PROV_CLOCK_SAFETY_MS 3600000   /* with the clock event: look again hourly anyway */
 
-enum phase { PH_IDLE = 0, PH_COMMON, PH_MAC };
+enum phase { PH_IDLE = 0, PH_COMMON, PH_MAC, PH_PARSE };
+
+#define PROV_PARSE_DEADLINE_MS 30000   /* a parse job (libxml2, schema) is killed after this */
 
 struct prov {
 	struct prov_opts o;
 	char *s_server, *s_boot, *s_dhcp, *s_state, *s_mac, *s_model;
-	char *s_ca, *s_cert, *s_key, *s_pin;    /* copies for hopts */
 	char mac12[13];
 	char server[512];
-	struct pf_ctx *http;               /* only while fetching or uploading (NULL when idle) */
-	struct pf_opts hopts;
+	struct pf_ctx *http;               /* its transfers run in job processes */
 	char ua[200];
-	struct ev_timer http_idle;
 	struct ps_store *ps;
 
 	/* the config in force, and last-known-good for rollback */
@@ -51,6 +50,8 @@ struct prov {
 	enum phase phase;
 	struct pf_req *req;
 	struct ps_bundle got;
+	struct job *parse;                 /* the config check in a job process */
+	bool boot_parse, boot_cand;        /* it is the stored config's, at start (from the candidate slot) */
 	bool changed, pending;
 	struct ev_timer fetch_timer, clock_timer;
 	struct ev_fd clock_fd;             /* timerfd: the wall clock was set (no polling) */
@@ -181,33 +182,6 @@ static void pick_server(struct prov *p)
 		log_warn(SUB, "%s", why);
 	free(boot);
 	free(dhcp);
-}
-
-/* The HTTP client, created for a job (libcurl is loaded then). 0 or -errno. */
-static int http(struct prov *p)
-{
-	ev_timer_cancel(&p->http_idle);
-	if (p->http)
-		return 0;
-	return pf_new(&p->http, &p->hopts);
-}
-
-/* No fetch and no upload: free the HTTP client a little later (not from
- * inside its own callback), so the daemon can close libcurl. */
-static void http_maybe_idle(struct prov *p)
-{
-	if (p->http && !p->req && !p->put && p->phase == PH_IDLE)
-		ev_timer_set(&p->http_idle, PROV_HTTP_IDLE_MS);
-}
-
-static void http_idle_cb(struct ev_timer *t)
-{
-	struct prov *p = container_of(t, struct prov, http_idle);
-
-	if (p->http && !p->req && !p->put && p->phase == PH_IDLE) {
-		pf_free(p->http);
-		p->http = NULL;
-	}
 }
 
 static void schedule(struct prov *p, uint64_t ms)
@@ -376,40 +350,71 @@ static void start_cycle(struct prov *p);
 static void clock_watch_stop(struct prov *p);
 static void clock_watch_start(struct prov *p);
 
-/* Parse and merge a fetched bundle; 0 or -EINVAL with a summary in why. */
-static int parse_bundle(struct prov *p, const struct ps_bundle *b, struct cfg_config *out,
-			char *why, size_t size)
+/* The job process's side: parse, merge and check the bundle (mac12, common,
+ * per-MAC file); the answer: ok, why (for a technician), every message
+ * (CFG_ERR_LEN bytes each) and the struct. */
+static int parse_job(const struct job_msg *m, struct job_buf *out)
 {
-	struct cfg_config common, mac;
+	struct cfg_config common, mac, cfg;
 	struct cfg_errors *errs = calloc(1, sizeof(*errs));
-	char name_mac[64];
+	char name_mac[64], why[700];
 	int err = 0;
 
 	if (!errs)
 		return -ENOMEM;
-	snprintf(name_mac, sizeof(name_mac), "dialstack-%s.xml", p->mac12);
+	snprintf(name_mac, sizeof(name_mac), "dialstack-%.12s.xml", m->f[0].p);
 	cfg_defaults(&common);
 	cfg_defaults(&mac);
-	if (b->common_len && cfg_parse_mem(b->common, b->common_len, "dialstack.xml", &common, errs) < 0)
+	if (m->f[1].len > 1 && cfg_parse_mem(m->f[1].p, m->f[1].len - 1, "dialstack.xml", &common, errs) < 0)
 		err = -EINVAL;
-	if (b->mac_len && cfg_parse_mem(b->mac, b->mac_len, name_mac, &mac, errs) < 0)
+	if (m->f[2].len > 1 && cfg_parse_mem(m->f[2].p, m->f[2].len - 1, name_mac, &mac, errs) < 0)
 		err = -EINVAL;
 	if (!err) {
-		cfg_merge(out, &common, &mac);
-		if (cfg_complete(out, errs) < 0)
+		cfg_merge(&cfg, &common, &mac);
+		if (cfg_complete(&cfg, errs) < 0)
 			err = -EINVAL;
 	}
-	if (err) {
-		for (unsigned i = 0; i < errs->n; i++)
-			log_err(SUB, "config refused: %s", errs->msg[i]);
-		snprintf(why, size, "config refused, last-known-good stays in force: %s%s",
+	why[0] = '\0';
+	if (err)
+		snprintf(why, sizeof(why), "config refused, last-known-good stays in force: %s%s",
 			 errs->n ? errs->msg[0] : "invalid",
 			 errs->n + errs->dropped > 1 ? " (and more: see the log or check-config)" : "");
-	}
+	job_begin(out, JOB_PARSE_REPLY);
+	job_put_u32(out, !err);
+	job_put_str(out, why);
+	job_put(out, errs->msg, errs->n * sizeof(errs->msg[0]));
+	job_put(out, &cfg, err ? 0 : sizeof(cfg));
 	memset(&common.password, 0, sizeof(common.password));
 	memset(&mac.password, 0, sizeof(mac.password));
+	memset(&cfg.password, 0, sizeof(cfg.password));
 	free(errs);
-	return err;
+	return job_end(out);
+}
+
+int prov_job(const struct job_msg *m, struct job_buf *out)
+{
+	if (m->type == JOB_HTTP)
+		return pf_job(m, out);
+	if (m->type == JOB_PARSE)
+		return parse_job(m, out);
+	return -EINVAL;
+}
+
+static void parse_done(const struct job_msg *m, const char *jwhy, void *arg);
+
+/* Check bundle b in a job process; parse_done goes on (at once when the
+ * job cannot start). */
+static void parse_start(struct prov *p, const struct ps_bundle *b)
+{
+	struct job_buf j = { 0 };
+
+	job_begin(&j, JOB_PARSE);
+	job_put_str(&j, p->mac12);
+	job_put(&j, b->common, b->common_len);
+	job_put(&j, b->mac, b->mac_len);
+	if (job_end(&j) < 0 || job_start(&p->parse, &j, JOB_PARSE_REPLY, PROV_PARSE_DEADLINE_MS, parse_done, p) < 0)
+		parse_done(NULL, "the job process could not be started", p);
+	job_buf_free(&j);
 }
 
 static void cycle_done(struct prov *p, bool ok)
@@ -417,7 +422,6 @@ static void cycle_done(struct prov *p, bool ok)
 	p->phase = PH_IDLE;
 	p->req = NULL;
 	free_got(p);
-	http_maybe_idle(p);
 	if (ok) {
 		bo_reset(&p->bo);
 		p->last_error[0] = '\0';
@@ -436,10 +440,6 @@ static void cycle_done(struct prov *p, bool ok)
 
 static void evaluate(struct prov *p)
 {
-	struct cfg_config next, old;
-	char why[700], chg[128];
-	unsigned mask;
-
 	if (!p->changed && p->have_cur) {
 		log_info(SUB, "config unchanged (ETag match)");
 		if (p->o.on_unchanged)
@@ -453,16 +453,30 @@ static void evaluate(struct prov *p)
 		cycle_done(p, false);
 		return;
 	}
-	if (parse_bundle(p, &p->got, &next, why, sizeof(why)) < 0) {
-		utl_strlcpy(p->rej_common, p->got.etag_common, sizeof(p->rej_common));
-		utl_strlcpy(p->rej_mac, p->got.etag_mac, sizeof(p->rej_mac));
-		p->have_rej = p->got.etag_common[0] || p->got.etag_mac[0];
+	p->phase = PH_PARSE;
+	parse_start(p, &p->got);
+}
+
+/* The fetched bundle checked: next is its config, or NULL (refused says
+ * whether the files themselves are bad, why says what). */
+static void evaluate_parsed(struct prov *p, const struct cfg_config *next, bool refused, const char *why)
+{
+	struct cfg_config old;
+	char chg[128];
+	unsigned mask;
+
+	if (!next) {
+		if (refused) {
+			utl_strlcpy(p->rej_common, p->got.etag_common, sizeof(p->rej_common));
+			utl_strlcpy(p->rej_mac, p->got.etag_mac, sizeof(p->rej_mac));
+			p->have_rej = p->got.etag_common[0] || p->got.etag_mac[0];
+		}
 		set_error(p, why);
 		cycle_done(p, false);
 		return;
 	}
 	p->have_rej = false;
-	mask = p->have_cur ? cfg_diff(&p->cur, &next) : cfg_diff(NULL, &next);
+	mask = p->have_cur ? cfg_diff(&p->cur, next) : cfg_diff(NULL, next);
 	if (mask == 0) {
 		/* same settings under new ETags: remember the ETags, apply nothing */
 		log_info(SUB, "config files changed but no setting did; nothing to apply");
@@ -480,7 +494,7 @@ static void evaluate(struct prov *p)
 	copy_bundle(&p->cur_b, &p->got);
 	old = p->cur;
 	bool had = p->have_cur;
-	p->cur = next;
+	p->cur = *next;
 	p->have_cur = true;
 	p->trial = true;
 	ev_timer_set(&p->trial_timer, p->o.trial_timeout_ms);
@@ -540,7 +554,7 @@ static void got_file(const struct pf_reply *r, void *arg)
 		     p->cur_b.common, p->cur_b.common_len, p->cur_b.etag_common);
 		p->phase = PH_MAC;
 		snprintf(url, sizeof(url), "%sdialstack-%s.xml", p->server, p->mac12);
-		if (http(p) < 0 || pf_get(p->http, url, p->cur_b.etag_mac, got_file, p, &p->req) < 0) {
+		if (pf_get(p->http, url, p->cur_b.etag_mac, got_file, p, &p->req) < 0) {
 			set_error(p, "out of memory starting the fetch");
 			cycle_done(p, false);
 		}
@@ -573,8 +587,7 @@ static void start_cycle(struct prov *p)
 	p->phase = PH_COMMON;
 	snprintf(url, sizeof(url), "%sdialstack.xml", p->server);
 	log_info(SUB, "fetching %s", url);
-	if (http(p) < 0 ||
-	    pf_get(p->http, url, p->have_cur ? p->cur_b.etag_common : NULL, got_file, p, &p->req) < 0) {
+	if (pf_get(p->http, url, p->have_cur ? p->cur_b.etag_common : NULL, got_file, p, &p->req) < 0) {
 		set_error(p, "out of memory starting the fetch");
 		cycle_done(p, false);
 	}
@@ -725,12 +738,10 @@ static void put_done(const struct pf_reply *r, void *arg)
 		ps_spool_remove(p->ps, p->put_id);
 		bo_reset(&p->report_bo);
 		drain_spool(p);
-		http_maybe_idle(p);
 		return;
 	}
 	log_warn(SUB, "status upload failed, kept for later: %s", r->why);
 	ev_timer_set(&p->report_timer, bo_next(&p->report_bo));
-	http_maybe_idle(p);
 }
 
 static void drain_spool(struct prov *p)
@@ -748,7 +759,7 @@ static void drain_spool(struct prov *p)
 	}
 	if (err < 0)
 		return;
-	if (http(p) < 0 || pf_put(p->http, url, body, len, "application/xml", put_done, p, &p->put) < 0)
+	if (pf_put(p->http, url, body, len, "application/xml", put_done, p, &p->put) < 0)
 		ev_timer_set(&p->report_timer, bo_next(&p->report_bo));
 	free(url);
 	free(body);
@@ -833,18 +844,13 @@ int prov_new(struct prov **out, const struct prov_opts *o)
 	p->clock_timer.cb = clock_timer_cb;
 	p->trial_timer.cb = trial_timer_cb;
 	p->report_timer.cb = report_timer_cb;
-	p->http_idle.cb = http_idle_cb;
-	/* The HTTP client is created for each job (http()): the strings it
-	 * keeps must live as long as the controller. */
-	p->hopts = o->http;
-	if ((o->http.ca_file && !(p->hopts.ca_file = p->s_ca = strdup(o->http.ca_file))) ||
-	    (o->http.cert_file && !(p->hopts.cert_file = p->s_cert = strdup(o->http.cert_file))) ||
-	    (o->http.key_file && !(p->hopts.key_file = p->s_key = strdup(o->http.key_file))) ||
-	    (o->http.pinned_key && !(p->hopts.pinned_key = p->s_pin = strdup(o->http.pinned_key)))) {
-		err = -ENOMEM;
-		goto out;
+	{
+		struct pf_opts h = o->http;
+
+		h.user_agent = pf_user_agent(p->ua, sizeof(p->ua), p->s_model, p->s_mac);
+		if ((err = pf_new(&p->http, &h)) < 0)
+			goto out;
 	}
-	p->hopts.user_agent = pf_user_agent(p->ua, sizeof(p->ua), p->s_model, p->s_mac);
 	if ((err = ps_open(&p->ps, p->s_state)) < 0) {
 		log_err(SUB, "cannot use the state folder %s: %s", p->s_state, strerror(-err));
 		goto out;
@@ -857,44 +863,29 @@ out:
 	return err;
 }
 
-int prov_start(struct prov *p)
+/* The stored config b is in force (cached: it came from the parse cache). */
+static void lkg_in_force(struct prov *p, struct ps_bundle *b, bool from_candidate, bool cached)
 {
-	struct ps_bundle b;
-	char why[700];
-	int err;
+	p->have_cur = p->have_lkg = true;
+	p->lkg = p->cur;
+	p->cur_b = *b;
+	memset(b, 0, sizeof(*b));
+	log_notice(SUB, "running on the last-known-good config from %s", ps_dir(p->ps));
+	/* Register first: the application (the first REGISTER) comes
+	 * before any write or fsync to the state folder. */
+	if (p->o.on_config)
+		p->o.on_config(p, &p->cur, NULL, cfg_diff(NULL, &p->cur), PROV_FROM_LKG, p->o.arg);
+	if (from_candidate)
+		(void)ps_save(p->ps, PS_LKG, &p->cur_b);
+	if (!cached)
+		cache_save(p, &p->cur_b, &p->cur);
+}
+
+/* The rest of the start, once the stored config is in force (or is not). */
+static void start_rest(struct prov *p)
+{
 	uint64_t delay;
-	bool from_candidate = false;
 
-	err = ps_load(p->ps, PS_LKG, &b);
-	if (err == -ENOENT) {
-		/* first boot, or a crash during the very first trial */
-		err = ps_load(p->ps, PS_CANDIDATE, &b);
-		from_candidate = err == 0;
-	}
-	if (err == 0) {
-		bool cached = !from_candidate && cache_load(p, &b, &p->cur);
-
-		if (cached || parse_bundle(p, &b, &p->cur, why, sizeof(why)) == 0) {
-			p->have_cur = p->have_lkg = true;
-			p->lkg = p->cur;
-			p->cur_b = b;
-			log_notice(SUB, "running on the last-known-good config from %s", ps_dir(p->ps));
-			/* Register first: the application (the first REGISTER) comes
-			 * before any write or fsync to the state folder. */
-			if (p->o.on_config)
-				p->o.on_config(p, &p->cur, NULL, cfg_diff(NULL, &p->cur), PROV_FROM_LKG, p->o.arg);
-			if (from_candidate)
-				(void)ps_save(p->ps, PS_LKG, &p->cur_b);
-			if (!cached)
-				cache_save(p, &p->cur_b, &p->cur);
-		} else {
-			log_err(SUB, "the stored config in %s is not valid any more; fetching a new one", ps_dir(p->ps));
-			ps_bundle_free(&b);
-		}
-	} else if (err != -ENOENT) {
-		log_err(SUB, "the stored config in %s is damaged (%s); fetching a new one",
-			ps_dir(p->ps), strerror(-err));
-	}
 	(void)ps_discard(p->ps, PS_CANDIDATE);   /* no write when there is none */
 	if (p->o.boot_delay_ms >= 0)
 		delay = (uint64_t)p->o.boot_delay_ms;
@@ -906,13 +897,84 @@ int prov_start(struct prov *p)
 		p->held_delay_ms = delay;
 		log_info(SUB, "first fetch from %s %llu ms after the first registration answer", p->server,
 			 (unsigned long long)delay);
-		return 0;
+		return;
 	}
 	log_info(SUB, "first fetch from %s in %llu ms", p->server, (unsigned long long)delay);
 	schedule(p, delay);
 	/* Uploads left from before the reboot: spread out. */
 	if (ps_spool_count(p->ps))
 		ev_timer_set(&p->report_timer, utl_random_range(PROV_SPOOL_DELAY_MIN_MS, PROV_SPOOL_DELAY_MAX_MS));
+}
+
+/* The answer of a parse job, checked (the struct as the parser makes it). */
+static void parse_done(const struct job_msg *m, const char *jwhy, void *arg)
+{
+	struct prov *p = arg;
+	struct cfg_config c;
+	char buf[700];
+	const char *why = buf;
+	bool ok = false, refused = false;
+
+	p->parse = NULL;
+	if (m && m->f[2].len % CFG_ERR_LEN == 1) {
+		for (uint32_t i = 0; i + 1 < m->f[2].len; i += CFG_ERR_LEN)
+			if (memchr(m->f[2].p + i, 0, CFG_ERR_LEN))
+				log_err(SUB, "config refused: %s", m->f[2].p + i);
+		refused = !job_u32(m, 0);
+		ok = !refused && m->f[3].len == sizeof(c) + 1;
+		if (ok)
+			memcpy(&c, m->f[3].p, sizeof(c));
+		ok = ok && cfg_sane(&c);
+	}
+	if (refused)
+		why = m->f[1].p;
+	else if (!ok)
+		snprintf(buf, sizeof(buf), "config not checked, last-known-good stays in force: %s",
+			 m ? "the job process answered out of range (refused)" : jwhy);
+	if (p->boot_parse) {
+		p->boot_parse = false;
+		if (ok) {
+			p->cur = c;
+			lkg_in_force(p, &p->got, p->boot_cand, false);
+		} else {
+			log_err(SUB, "the stored config in %s is damaged (%s); fetching a new one", ps_dir(p->ps), why);
+			free_got(p);
+		}
+		start_rest(p);
+	} else {
+		evaluate_parsed(p, ok ? &c : NULL, refused, why);
+	}
+	memset(c.password, 0, sizeof(c.password));
+}
+
+int prov_start(struct prov *p)
+{
+	struct ps_bundle b;
+	int err;
+	bool from_candidate = false;
+
+	err = ps_load(p->ps, PS_LKG, &b);
+	if (err == -ENOENT) {
+		/* first boot, or a crash during the very first trial */
+		err = ps_load(p->ps, PS_CANDIDATE, &b);
+		from_candidate = err == 0;
+	}
+	if (err == 0) {
+		if (!from_candidate && cache_load(p, &b, &p->cur)) {
+			lkg_in_force(p, &b, false, true);
+		} else {
+			/* parsed in a job process: start_rest follows its answer */
+			p->got = b;
+			p->boot_cand = from_candidate;
+			p->boot_parse = true;
+			parse_start(p, &p->got);
+			return 0;
+		}
+	} else if (err != -ENOENT) {
+		log_err(SUB, "the stored config in %s is damaged (%s); fetching a new one",
+			ps_dir(p->ps), strerror(-err));
+	}
+	start_rest(p);
 	return 0;
 }
 
@@ -934,8 +996,8 @@ void prov_free(struct prov *p)
 	clock_watch_stop(p);
 	ev_timer_cancel(&p->trial_timer);
 	ev_timer_cancel(&p->report_timer);
-	ev_timer_cancel(&p->http_idle);
 	pf_free(p->http);             /* cancels requests without callbacks */
+	job_cancel(p->parse);
 	ps_close(p->ps);
 	ps_bundle_free(&p->cur_b);
 	ps_bundle_free(&p->got);
@@ -947,10 +1009,6 @@ void prov_free(struct prov *p)
 	free(p->s_state);
 	free(p->s_mac);
 	free(p->s_model);
-	free(p->s_ca);
-	free(p->s_cert);
-	free(p->s_key);
-	free(p->s_pin);
 	free(p);
 }
 
@@ -978,11 +1036,6 @@ int prov_on_trial(const struct prov *p)
 const char *prov_last_error(const struct prov *p)
 {
 	return p->last_error;
-}
-
-bool prov_http_busy(const struct prov *p)
-{
-	return p->http != NULL;
 }
 
 uint64_t prov_next_fetch_ms(const struct prov *p)

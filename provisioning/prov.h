@@ -41,7 +41,8 @@ struct prov_opts {
 	const char *state_dir;        /* NULL: DSA_STATEDIR */
 	const char *mac;              /* "02:00:5e:10:00:01" (required) */
 	const char *model;
-	struct pf_opts http;          /* CA, client cert/key, pin, timeouts (user_agent is set here) */
+	struct pf_opts http;          /* CA, client cert/key, pin, timeouts (user_agent is set here);
+				       * its strings must outlive the controller */
 	int boot_delay_ms;            /* -1: random 0..config boot-delay; else exactly this */
 	uint32_t retry_base_ms;       /* first retry after a failure (default 30000) */
 	uint32_t retry_cap_ms;        /* longest (default 1800000) */
@@ -99,12 +100,15 @@ const char *prov_server(const struct prov *p);
 int prov_on_trial(const struct prov *p);
 const char *prov_last_error(const struct prov *p);
 
-/* Whether the HTTP client (libcurl) exists: a fetch or upload is running or
- * has just ended. False when the daemon may close libcurl. */
-bool prov_http_busy(const struct prov *p);
-
 /* Milliseconds until the next scheduled fetch (0 if none or running). */
 uint64_t prov_next_fetch_ms(const struct prov *p);
+
+struct job_msg;
+struct job_buf;
+
+/* The job process's side (`dialstack-agent --job`, common/job.h): an HTTPS
+ * transfer (fetch.c) or a config check; the answer into out. 0 or -errno. */
+int prov_job(const struct job_msg *m, struct job_buf *out);
 
 /* --- pure helpers (unit-tested) --- */
 

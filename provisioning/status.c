@@ -1,17 +1,15 @@
-/* status.c - build the status document with libxml2's tree API. */
+/* status.c - build the status document, written by hand (no libxml2 in the
+ * agent; values escaped by utl_xml_put). */
 #include "config.h"
 
 #include "provisioning/status.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-#include "common/lazylibs.h"          /* last: the libraries are loaded on use */
 
 const char *status_state_name(enum status_state s)
 {
@@ -20,115 +18,100 @@ const char *status_state_name(enum status_state s)
 	return (unsigned)s < 4 ? names[s] : "unknown";
 }
 
-static void iso_time(time_t t, char *buf, size_t size)
+static const char *iso_time(time_t t, char *buf, size_t size)
 {
 	struct tm tm;
 
 	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		snprintf(buf, size, "unknown");
+	return buf;
 }
 
-static void set(xmlNode *n, const char *name, const char *v)
+/* An attribute when v is set. */
+static void set(FILE *f, const char *name, const char *v)
 {
-	if (v && *v)
-		xmlNewProp(n, (const xmlChar *)name, (const xmlChar *)v);
+	if (v && *v) {
+		fprintf(f, " %s=\"", name);
+		utl_xml_put(f, "", v, "\"");
+	}
 }
 
-static void silent(void *ctx, xmlErrorPtr e)
+/* The self-test report to embed: this agent's own diag_report_xml() text
+ * without its XML declaration; NULL when it is refused (a DOCTYPE, an
+ * entity, a NUL, over 256 KiB, or not an element). */
+static const char *report_body(const char *xml, size_t len, size_t *blen)
 {
-	(void)ctx;
-	(void)e;
-}
+	const char *e = xml + len;
 
-/* Embed the self-test report (parsed safely) under parent; false if refused. */
-static bool embed_report(xmlDoc *doc, xmlNode *parent, const char *xml, size_t len)
-{
-	xmlDoc *rep;
-	xmlNode *root;
+	if (len > 256 * 1024 || memchr(xml, '\0', len) || memmem(xml, len, "<!DOCTYPE", 9) || memmem(xml, len, "<!ENTITY", 8))
+		return NULL;
+	if (len > 5 && strncmp(xml, "<?xml", 5) == 0) {
+		const char *q = memmem(xml, len, "?>", 2);
 
-	if (len > 256 * 1024 || memchr(xml, '\0', len) || strstr(xml, "<!DOCTYPE") || strstr(xml, "<!ENTITY"))
-		return false;
-	xmlSetStructuredErrorFunc(NULL, silent);
-	rep = xmlReadMemory(xml, (int)len, "selftest.xml", NULL, XML_PARSE_NONET);
-	xmlSetStructuredErrorFunc(NULL, NULL);
-	if (!rep)
-		return false;
-	root = xmlDocGetRootElement(rep);
-	if (root)
-		xmlAddChild(parent, xmlDocCopyNode(root, doc, 1));
-	xmlFreeDoc(rep);
-	return root != NULL;
+		if (!q)
+			return NULL;
+		xml = q + 2;
+	}
+	while (xml < e && strchr(" \t\r\n", *xml))
+		xml++;
+	while (e > xml && strchr(" \t\r\n", e[-1]))
+		e--;
+	if (e - xml < 4 || *xml != '<' || e[-1] != '>')
+		return NULL;
+	*blen = (size_t)(e - xml);
+	return xml;
 }
 
 int status_build(const struct status_info *si, char **out, size_t *len)
 {
-	xmlDoc *doc;
-	xmlNode *root, *n;
-	xmlChar *buf = NULL;
-	char t[32], ver[64];
-	int size = 0, err = -ENOMEM;
+	char t[32], t2[32];
+	const char *body = NULL;
+	size_t blen = 0;
+	FILE *f;
 
-	lazy_need(&lazy_xml_lib);
 	if (!si || !si->mac)
 		return -EINVAL;
-	doc = xmlNewDoc((const xmlChar *)"1.0");
-	if (!doc)
+	if (!(f = open_memstream(out, len)))
 		return -ENOMEM;
-	root = xmlNewNode(NULL, (const xmlChar *)"status");
-	xmlDocSetRootElement(doc, root);
-	xmlNewProp(root, (const xmlChar *)"version", (const xmlChar *)"1");
-	iso_time(si->now ? si->now : time(NULL), t, sizeof(t));
-	xmlNewProp(root, (const xmlChar *)"time", (const xmlChar *)t);
-
-	n = xmlNewChild(root, NULL, (const xmlChar *)"device", NULL);
-	set(n, "mac", si->mac);
-	set(n, "model", si->model);
-	snprintf(ver, sizeof(ver), "%s", si->version ? si->version : PACKAGE_VERSION);
-	set(n, "agent", PACKAGE_NAME);
-	set(n, "version", ver);
-
-	n = xmlNewChild(root, NULL, (const xmlChar *)"config", NULL);
-	set(n, "etag-common", si->etag_common);
-	set(n, "etag-mac", si->etag_mac);
-
-	n = xmlNewChild(root, NULL, (const xmlChar *)"state", NULL);
-	xmlNewProp(n, (const xmlChar *)"name", (const xmlChar *)status_state_name(si->state));
-	if (si->since) {
-		iso_time(si->since, t, sizeof(t));
-		set(n, "since", t);
-	}
-	set(n, "reason", si->reason);
-
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<status version=\"1\" time=\"%s\">\n  <device",
+		iso_time(si->now ? si->now : time(NULL), t, sizeof(t)));
+	set(f, "mac", si->mac);
+	set(f, "model", si->model);
+	set(f, "agent", PACKAGE_NAME);
+	set(f, "version", si->version ? si->version : PACKAGE_VERSION);
+	fputs("/>\n  <config", f);
+	set(f, "etag-common", si->etag_common);
+	set(f, "etag-mac", si->etag_mac);
+	fprintf(f, "/>\n  <state name=\"%s\"", status_state_name(si->state));
+	if (si->since)
+		set(f, "since", iso_time(si->since, t2, sizeof(t2)));
+	set(f, "reason", si->reason);
+	fputs("/>\n", f);
 	if (si->registrar || si->registrar_host) {
-		n = xmlNewChild(root, NULL, (const xmlChar *)"registration", NULL);
-		set(n, "registrar", si->registrar);
-		set(n, "host", si->registrar_host);
-		set(n, "transport", si->transport);
+		fputs("  <registration", f);
+		set(f, "registrar", si->registrar);
+		set(f, "host", si->registrar_host);
+		set(f, "transport", si->transport);
+		fputs("/>\n", f);
 	}
-
-	n = xmlNewChild(root, NULL, (const xmlChar *)"addresses", NULL);
+	fputs("  <addresses>\n", f);
 	for (unsigned i = 0; i < STATUS_MAX_ADDRS && si->addrs[i]; i++)
-		xmlNewTextChild(n, NULL, (const xmlChar *)"address", (const xmlChar *)si->addrs[i]);
-
+		utl_xml_put(f, "    <address>", si->addrs[i], "</address>\n");
+	fputs("  </addresses>\n", f);
 	if (si->selftest_xml || si->selftest_href) {
-		n = xmlNewChild(root, NULL, (const xmlChar *)"selftest", NULL);
-		set(n, "href", si->selftest_href);
-		if (si->selftest_xml && !embed_report(doc, n, si->selftest_xml, si->selftest_len))
-			set(n, "error", "the self-test report was not well-formed XML and is left out");
+		fputs("  <selftest", f);
+		set(f, "href", si->selftest_href);
+		if (si->selftest_xml && !(body = report_body(si->selftest_xml, si->selftest_len, &blen)))
+			set(f, "error", "the self-test report was not well-formed XML and is left out");
+		fputs(">\n", f);
+		fprintf(f, "%.*s", (int)blen, body ? body : "");
+		fputs(body ? "\n  </selftest>\n" : "  </selftest>\n", f);
 	}
-
-	xmlDocDumpFormatMemoryEnc(doc, &buf, &size, "UTF-8", 1);
-	if (!buf)
-		goto out;
-	*out = malloc((size_t)size + 1);
-	if (!*out)
-		goto out;
-	memcpy(*out, buf, (size_t)size);
-	(*out)[size] = '\0';
-	*len = (size_t)size;
-	err = 0;
-out:
-	xmlFree(buf);
-	xmlFreeDoc(doc);
-	return err;
+	fputs("</status>\n", f);
+	if (fclose(f) != 0) {
+		free(*out);
+		*out = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }

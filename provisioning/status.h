@@ -1,5 +1,5 @@
 /* status.h - the status document the agent PUTs to the provisioning server
- * (<status-url>status.xml). Format: docs/status.md. Pure: no I/O. */
+ * (<status-url>status.xml). Format: docs/status.md. Pure: no I/O, no libxml2. */
 #ifndef DSA_PROVISIONING_STATUS_H
 #define DSA_PROVISIONING_STATUS_H
 
@@ -37,9 +37,11 @@ struct status_info {
 /* Name of a state ("provisioning", "provisioned", "registered", "failed"). */
 const char *status_state_name(enum status_state s);
 
-/* Build the document (malloc'd, NUL-terminated) into out and len. A self-test
- * report that is not well-formed XML (or has a DOCTYPE) is left out and
- * noted in the document. 0 or -ENOMEM/-EINVAL. */
+/* Build the document (malloc'd, NUL-terminated) into out and len, without
+ * libxml2. The self-test report is this agent's own diag_report_xml() text,
+ * embedded as it is less its XML declaration; one with a DOCTYPE, an entity,
+ * a NUL, over 256 KiB or not an element is left out and noted in the
+ * document. 0 or -ENOMEM/-EINVAL. */
 int status_build(const struct status_info *si, char **out, size_t *len);
 
 #endif

@@ -252,7 +252,7 @@ int sip_digest_compute(const struct sip_challenge *ch, const char *user, const c
 	else
 		err = hash_hex(ch->alg, out, outsize, (const char *const[]){ ha1, ch->nonce, ha2, NULL });
 out:
-	OPENSSL_cleanse(ha1, sizeof(ha1));
+	explicit_bzero(ha1, sizeof(ha1));
 	return err;
 }
 

@@ -14,10 +14,12 @@
 #include <string.h>
 
 #include "common/ev.h"
+#include "common/job.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "diag/report.h"
 #include "diag/runner.h"
+#include "provisioning/prov.h"
 
 static const char *xml_path;
 static bool wait_background;
@@ -138,6 +140,10 @@ int main(int argc, char **argv)
 	uint32_t mask;
 	int c, err;
 	bool verbose = false;
+
+	/* the HTTPS and TLS probes run in job processes: this binary with --job */
+	if (argc == 2 && strcmp(argv[1], "--job") == 0)
+		return job_main(prov_job);
 
 	diag_opts_default(&o);
 	while ((c = getopt_long(argc, argv, "v", lo, NULL)) != -1) {

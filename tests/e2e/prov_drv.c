@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include "common/ev.h"
+#include "common/job.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "provisioning/fetch.h"
@@ -50,7 +51,7 @@ static struct pf_ctx *make_ctx(void)
 {
 	struct pf_opts o = { 0 };
 	struct pf_ctx *ctx;
-	char ua[160];
+	static char ua[160];           /* pf_new keeps the pointer */
 	const char *v;
 
 	o.ca_file = getenv("PROV_CA");
@@ -234,6 +235,9 @@ int main(int argc, char **argv)
 	struct pf_ctx *ctx;
 	int err = 0;
 
+	/* the transfers run in job processes: this binary with --job */
+	if (argc == 2 && strcmp(argv[1], "--job") == 0)
+		return job_main(prov_job);
 	if (argc == 2 && strcmp(argv[1], "run") == 0) {
 		log_open("prov_drv", false, getenv("PROV_DEBUG") ? LL_DEBUG : LL_WARN);
 		if (ev_init() < 0)

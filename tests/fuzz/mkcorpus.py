@@ -158,4 +158,22 @@ put('fuzz_nl_addr', 'dump', v4 + v6 + ll + DONE)
 put('fuzz_nl_addr', 'v6-only', v6 + DONE)
 put('fuzz_nl_addr', 'error', struct.pack('=IHHIIi', 36, 2, 0, 1, 0, -19) + b'\0' * 16)
 
+# ------------------------------------------------------------------ job answers (common/job.h)
+def jmsg(t, fields):
+    """One job message: 'DJ', version 1, type, u32 payload length, fields
+    (an int: a 4-byte 'u'; bytes: an 's'/'b' field with its NUL)."""
+    body = b''
+    for f in fields:
+        if isinstance(f, int):
+            body += struct.pack('<II', 4, f)
+        else:
+            body += struct.pack('<I', len(f) + 1) + f + b'\0'
+    return b'DJ' + bytes([1, t]) + struct.pack('<I', len(body)) + body
+
+HTTP_REPLY, PARSE_REPLY = 2, 4
+put('fuzz_job', 'http-200', b'\x0f' + jmsg(HTTP_REPLY, [0, 0, 200, b'"c1"', b'', common, 0, 12]))
+put('fuzz_job', 'http-failed', b'\x00' + jmsg(HTTP_REPLY, [3, 8, 0, b'', b'connection refused by 127.0.0.1:8443', b'', 7, 0]))
+put('fuzz_job', 'parse-refused', b'\x40' + jmsg(PARSE_REPLY, [0, b'config refused: x', b'dialstack.xml:3: bad'.ljust(240, b'\0')[:239], b'']))
+put('fuzz_job', 'two', b'\xff' + jmsg(PARSE_REPLY, [1, b'', b'', b'x' * 8]) * 2)
+
 print('corpus written under', OUT)

@@ -22,3 +22,8 @@ test_resolv_SOURCES = test_resolv.c dnszone.c dnszone.h
 test_resolv_LDADD = $(UNIT_LIBS)
 test_stun_SOURCES = test_stun.c
 test_stun_LDADD = $(UNIT_LIBS)
+# job processes: the message codec and children that crash, hang or send garbage (this binary with --job)
+check_PROGRAMS += test_job
+TESTS += test_job
+test_job_SOURCES = test_job.c jobexe.h
+test_job_LDADD = $(UNIT_LIBS)

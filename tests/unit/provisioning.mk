@@ -20,13 +20,13 @@ test_prov_misc_LDADD = $(UNIT_LIBS)
 # the controller's timers on virtual time; HTTP and the random source replaced at link time
 check_PROGRAMS += test_prov_timers
 TESTS += test_prov_timers
-test_prov_timers_SOURCES = test_prov_timers.c
+test_prov_timers_SOURCES = test_prov_timers.c jobexe.h
 test_prov_timers_LDADD = $(UNIT_LIBS)
 test_prov_timers_LDFLAGS = -Wl,--wrap=pf_new -Wl,--wrap=pf_free -Wl,--wrap=pf_get -Wl,--wrap=pf_put \
 	-Wl,--wrap=pf_cancel -Wl,--wrap=utl_random_range
 check_PROGRAMS += test_prov_backoff
 TESTS += test_prov_backoff
-test_prov_backoff_SOURCES = test_prov_backoff.c
+test_prov_backoff_SOURCES = test_prov_backoff.c jobexe.h
 test_prov_backoff_LDADD = $(UNIT_LIBS)
 # One way to read a file's format: cfg_detect, the daemon's parser and check-config agree
 check_PROGRAMS += test_cfg_format

@@ -1,7 +1,8 @@
 /* test_prov_backoff.c - the provisioning controller's retry back-off on
  * virtual time: a real loopback listener that accepts and hangs up plays the
  * broken server; every wait lies in 50-100 % of min(cap, base * 2^k) and the
- * next attempt reaches the listener at the exact instant the wait ends.
+ * next attempt reaches the listener at the exact instant the wait ends; a
+ * fetch whose job process crashes is a failure like any other.
  */
 #include "config.h"
 
@@ -16,12 +17,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
 
 #include "common/ev.h"
+#include "common/job.h"
+#include "jobexe.h"
 #include "provisioning/prov.h"
 
 #define BASE_MS 400u
@@ -200,10 +204,70 @@ static void test_backoff_on_virtual_time(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
-int main(void)
+/* A fetch whose job process crashes: the failure names the cause, the
+ * attempt ended at the instant it began (the virtual clock held while the
+ * child ran), the next one backs off as after any failed fetch, and no child
+ * is left behind. */
+static void test_fetch_job_crash(void **state)
+{
+	char dir[] = "/tmp/dsa-prov-crash.XXXXXX", cmd[96];
+	struct prov_opts o = { 0 };
+	struct prov *p = NULL;
+	uint64_t t0, wait;
+
+	memset(&R, 0, sizeof(R));
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(ev_init(), 0);
+	ev_clock_virtual(5000000);
+	t0 = ev_now_ms();
+	setenv("DSA_TEST_JOB", "crash", 1);
+	o.server = "https://127.0.0.1:9/";     /* never reached: the child dies first */
+	o.bootstrap_file = "/nonexistent";
+	o.dhcp_file = "/nonexistent";
+	o.state_dir = dir;
+	o.mac = "02:00:5e:10:00:01";
+	o.model = "unit-test";
+	o.boot_delay_ms = 100;
+	o.retry_base_ms = BASE_MS;
+	o.retry_cap_ms = CAP_MS;
+	o.on_failed = on_failed;
+	assert_int_equal(prov_new(&p, &o), 0);
+	assert_int_equal(prov_start(p), 0);
+	for (unsigned i = 0; i < 1000 && !R.nfailed; i++)
+		assert_true(ev_run_once(1000) >= 0);
+	print_message("# reason: %s\n", R.reason);
+	assert_int_equal(R.nfailed, 1);
+	assert_int_equal(R.failed[0], t0 + 100);
+	assert_non_null(strstr(R.reason, "https://127.0.0.1:9/dialstack.xml"));
+	assert_non_null(strstr(R.reason, "the job process crashed (signal 6)"));
+	assert_int_equal(job_count(), 0);
+	wait = prov_next_fetch_ms(p);
+	assert_true(wait >= BASE_MS / 2 && wait <= BASE_MS);
+	unsetenv("DSA_TEST_JOB");
+	prov_free(p);
+	ev_done();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backoff_on_virtual_time),
+		cmocka_unit_test(test_fetch_job_crash),
 	};
+
+	/* the HTTP transfers run in job processes: this binary with --job
+	 * (DSA_TEST_JOB=crash: one that dies) */
+	if (argc == 2 && strcmp(argv[1], "--job") == 0) {
+		if (getenv("DSA_TEST_JOB")) {
+			struct rlimit no_core = { 0, 0 };
+
+			setrlimit(RLIMIT_CORE, &no_core);
+			abort();
+		}
+		return job_main(prov_job);
+	}
+	jobexe_setup();
 	return cmocka_run_group_tests_name("prov_backoff", tests, NULL, NULL);
 }

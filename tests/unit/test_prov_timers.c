@@ -23,9 +23,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "common/ev.h"
+#include "common/job.h"
+#include "jobexe.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "provisioning/fetch.h"
@@ -511,14 +514,108 @@ static void test_trial_rollback_window(void **state)
 	assert_int_equal(prov_next_fetch_ms(P), 60000);
 }
 
-int main(void)
+/* The config check runs in a job process (this binary with --job): when it
+ * crashes, answers garbage or fails to start, the fetched config is not
+ * applied, the last-known-good stays in force, the reason names the cause,
+ * and the next attempt backs off; once the job works again the config comes. */
+static void test_parse_job_failures(void **state)
+{
+	static const struct {
+		const char *mode, *why;
+	} bad[] = {
+		{ "crash", "the job process crashed (signal 6)" },
+		{ "garbage", "the job process sent a malformed answer (refused)" },
+		{ "silent", "the job process ended without an answer (exit status 3)" },
+		{ "range", "the job process answered out of range (refused)" },
+	};
+	char exe[96];
+
+	S.script = always_ok;
+	start(0);
+	assert_true(ev_clock_advance_ms(0) > 0);
+	assert_int_equal(nconfig, 1);
+	assert_string_equal(prov_config(P)->user, "100");
+	S.body_common = CONFIG("600", "60", "0", "200");
+	S.etag_common = "\"c2\"";
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		unsigned n = S.n, f = nfailed;
+
+		setenv("DSA_TEST_JOB", bad[i].mode, 1);
+		assert_true(ev_clock_advance_ms(prov_next_fetch_ms(P)) > 0);
+		assert_int_equal(S.n, n + 2);
+		assert_int_equal(nfailed, f + 1);
+		assert_int_equal(nconfig, 1);                  /* nothing applied */
+		assert_string_equal(prov_config(P)->user, "100");
+		assert_false(prov_on_trial(P));
+		print_message("# %s: %s\n", bad[i].mode, prov_last_error(P));
+		assert_non_null(strstr(prov_last_error(P), "config not checked, last-known-good stays in force"));
+		assert_non_null(strstr(prov_last_error(P), bad[i].why));
+		assert_int_equal(job_count(), 0);              /* reaped */
+	}
+	/* no executable at all */
+	unsetenv("DSA_TEST_JOB");
+	snprintf(exe, sizeof(exe), "%s/no-such-agent", dir);
+	job_set_exe(exe);
+	assert_true(ev_clock_advance_ms(prov_next_fetch_ms(P)) > 0);
+	assert_non_null(strstr(prov_last_error(P), "ended without an answer (exit status 127)"));
+	assert_int_equal(nconfig, 1);
+	job_set_exe(jobexe_path());
+	/* the job works again: the new config arrives */
+	assert_true(ev_clock_advance_ms(prov_next_fetch_ms(P)) > 0);
+	assert_int_equal(nconfig, 2);
+	assert_string_equal(prov_config(P)->user, "200");
+}
+
+/* This binary in job mode; DSA_TEST_JOB plays a broken job process. */
+static int job_child(void)
+{
+	const char *m = getenv("DSA_TEST_JOB");
+
+	if (!m)
+		return job_main(prov_job);
+	if (strcmp(m, "crash") == 0) {
+		struct rlimit no_core = { 0, 0 };
+
+		setrlimit(RLIMIT_CORE, &no_core);
+		abort();
+	}
+	if (strcmp(m, "garbage") == 0) {
+		static const char junk[] = "DJ\1\4garbage!";
+
+		return write(1, junk, sizeof(junk) - 1) == (ssize_t)sizeof(junk) - 1 ? 0 : 1;
+	}
+	if (strcmp(m, "range") == 0) {
+		/* well-formed, but the struct is not one the parser makes */
+		struct job_buf b = { 0 };
+		struct cfg_config c;
+		int r;
+
+		memset(&c, 0xff, sizeof(c));
+		job_begin(&b, JOB_PARSE_REPLY);
+		job_put_u32(&b, 1);
+		job_put_str(&b, "");
+		job_put(&b, "", 0);
+		job_put(&b, &c, sizeof(c));
+		r = job_end(&b) == 0 && write(1, b.p, b.len) == (ssize_t)b.len ? 0 : 1;
+		job_buf_free(&b);
+		return r;
+	}
+	return 3;                                      /* "silent" */
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_boot_delay_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backoff_instants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resync_jitter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trial_rollback_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_job_failures, setup, teardown),
 	};
+
+	if (argc == 2 && strcmp(argv[1], "--job") == 0)
+		return job_child();
+	jobexe_setup();
 
 	log_open("test_prov_timers", false, LL_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -450,9 +450,11 @@ out:
 	job_put(out, x.body, x.len);
 	job_put_u32(out, rc);
 	job_put_u32(out, (uint32_t)(t * 1000));
-	curl_slist_free_all(x.hdrs);
-	curl_slist_free_all(rl);
-	curl_easy_cleanup(x.easy);
+	if (x.easy) {   /* libcurl is loaded only past the HTTPS-only refusal */
+		curl_slist_free_all(x.hdrs);
+		curl_slist_free_all(rl);
+		curl_easy_cleanup(x.easy);
+	}
 	free(x.body);
 	return job_end(out);
 }

@@ -250,11 +250,47 @@ static void test_fetch_job_crash(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static void on_http_reply(const struct pf_reply *r, void *arg)
+{
+	struct pf_reply *got = arg;
+
+	*got = *r;
+	got->why = strdup(r->why);
+	got->body = NULL;
+	got->etag = got->url = NULL;
+}
+
+/* An http:// URL: the job refuses it before libcurl is loaded, with the
+ * HTTPS-only reason, and exits cleanly (it aborted in its clean-up once:
+ * libcurl's free functions called through the lazy table before the load). */
+static void test_http_url_refused_in_job(void **state)
+{
+	struct pf_opts o = { 0 };
+	struct pf_ctx *ctx = NULL;
+	struct pf_reply got = { .result = -1 };
+
+	assert_int_equal(ev_init(), 0);
+	ev_clock_virtual(5000000);
+	assert_int_equal(pf_new(&ctx, &o), 0);
+	assert_int_equal(pf_get(ctx, "http://127.0.0.1:9/dialstack.xml", NULL, on_http_reply, &got, NULL), 0);
+	for (unsigned i = 0; i < 1000 && got.result == (enum pf_result)-1; i++)
+		assert_true(ev_run_once(1000) >= 0);
+	print_message("# %s\n", got.why ? got.why : "(no reply)");
+	assert_int_equal(got.result, PF_FAILED);
+	assert_int_equal(got.err, PF_E_HTTPS_ONLY);
+	assert_non_null(strstr(got.why, "HTTP URL refused: HTTPS only"));
+	assert_int_equal(job_count(), 0);
+	free((char *)got.why);
+	pf_free(ctx);
+	ev_done();
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backoff_on_virtual_time),
 		cmocka_unit_test(test_fetch_job_crash),
+		cmocka_unit_test(test_http_url_refused_in_job),
 	};
 
 	/* the HTTP transfers run in job processes: this binary with --job

@@ -391,7 +391,7 @@ static void sip_settle(struct sip_check *k)
 		diag_value_add(r, "ipv6", "", "not probed (%s)",
 			       x->v6 != DIAG_V6_GLOBAL ? "no global IPv6 address" : "no AAAA record");
 	}
-	if (v4->res.verdict == DIAG_PASS || !v6 || v6->res.verdict != DIAG_PASS) {
+	if (v4->res.verdict == DIAG_PASS || !v6 || (v6->res.verdict != DIAG_PASS && v4->res.verdict != DIAG_SKIP)) {
 		/* IPv4 decides, as on an IPv4-only site; IPv6 is named beside it */
 		enum diag_verdict v = v4->res.verdict;
 
@@ -405,9 +405,9 @@ static void sip_settle(struct sip_check *k)
 		else
 			diag_verdict_set(r, v, "%.280s over IPv4 and IPv6", v4->res.advice);
 	} else {
-		/* only IPv6 answers: the phone registers over it (see family) */
+		/* only IPv6 answers (or only IPv6 was probed): the phone registers over it (see family) */
 		snprintf(r->brief, sizeof(r->brief), "IPv6 %.40s", v6->res.brief);
-		diag_verdict_set(r, DIAG_PASS, "%.100s over IPv6 only; over IPv4: %.180s", v6->res.advice,
+		diag_verdict_set(r, v6->res.verdict, "%.100s over IPv6 only; over IPv4: %.180s", v6->res.advice,
 				 v4->res.advice);
 	}
 	for (int f = 0; f < 2; f++)
@@ -562,7 +562,9 @@ static int sip_start(struct diag_check *c)
 
 		if (!st)
 			continue;
-		if ((err = probe_start(st)) < 0)
+		if (f == F_V4 && !(x->have_addr && x->resolved[h]))  /* IPv6 only (phone or name) */
+			sip_finish(st, DIAG_SKIP, "not probed: %s", x->have_addr ? "no A record" : "no IPv4 address");
+		else if ((err = probe_start(st)) < 0)
 			sip_finish(st, DIAG_FAIL, "the %s probe could not run: %s", f == F_V6 ? "IPv6" : "IPv4",
 				   strerror(-err));
 		if (c->priv != k)

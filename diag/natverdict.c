@@ -144,3 +144,44 @@ void diag_nat_judge(const struct diag_nat_evidence *ev, unsigned keepalive_s, st
 		expand(j->advice, sizeof(j->advice), utl_field(rows[j->kind].text, 2), vars, ARRAY_SIZE(vars));
 	}
 }
+
+/* IPv6: one row per situation; {public} the mapped address, {port} the STUN port. */
+static const struct {
+	enum diag_verdict verdict;
+	const char *text;            /* "name\0brief\0advice" */
+} rows6[DIAG_NAT6_KIND_COUNT] = {
+	{ DIAG_PASS, "native\0native IPv6\0no NAT (native IPv6): the phone's address {public} is public; "
+	  "nothing to change" },
+	{ DIAG_PASS, "nptv6\0NPTv6 {public}\0NPTv6: the router translates the IPv6 prefix (to {public}), "
+	  "ports kept; SIP works as behind one NAT; nothing to change" },
+	{ DIAG_WARN, "nat66\0NAT66\0NAT66: the router rewrites IPv6 addresses and ports (to {public}), a "
+	  "stateful NAT like IPv4's; route the IPv6 prefix to the phones without NAT66" },
+	{ DIAG_WARN, "unknown\0STUN no answer (IPv6)\0the STUN server does not answer over IPv6: allow "
+	  "outbound UDP {port} over IPv6; IPv6 NAT unknown" },
+};
+
+const char *diag_nat6_kind_name(enum diag_nat6_kind k)
+{
+	return (unsigned)k < DIAG_NAT6_KIND_COUNT ? rows6[k].text : "?";
+}
+
+void diag_nat6_judge(const struct sockaddr_in6 *local, const struct sockaddr_in6 *mapped, unsigned stun_port,
+		     struct diag_nat6_judgement *j)
+{
+	char pub[INET6_ADDRSTRLEN] = "?", port[12];
+	const char *const vars[][2] = { { "public", pub }, { "port", port } };
+
+	memset(j, 0, sizeof(*j));
+	if (!mapped)
+		j->kind = DIAG_NAT6_UNKNOWN;
+	else if (!memcmp(&mapped->sin6_addr, &local->sin6_addr, 16))
+		j->kind = mapped->sin6_port == local->sin6_port ? DIAG_NAT6_NATIVE : DIAG_NAT6_NAT66;
+	else
+		j->kind = mapped->sin6_port == local->sin6_port ? DIAG_NAT6_NPT : DIAG_NAT6_NAT66;
+	if (mapped)
+		inet_ntop(AF_INET6, &mapped->sin6_addr, pub, sizeof(pub));
+	snprintf(port, sizeof(port), "%u", stun_port);
+	j->verdict = rows6[j->kind].verdict;
+	expand(j->brief, sizeof(j->brief), utl_field(rows6[j->kind].text, 1), vars, ARRAY_SIZE(vars));
+	expand(j->advice, sizeof(j->advice), utl_field(rows6[j->kind].text, 2), vars, ARRAY_SIZE(vars));
+}

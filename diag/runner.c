@@ -11,6 +11,7 @@
 #include "common/ev.h"
 #include "common/log.h"
 #include "diag/check.h"
+#include "diag/famverdict.h"
 #include "diag/load.h"
 #include "diag/probe.h"
 #include "diag/report.h"
@@ -358,6 +359,12 @@ static void check_skip(struct diag_check *c, const char *why)
 	diag_check_done(c);
 }
 
+#define V6_CHECKS                                                                                        \
+	(DIAG_CHECK_BIT(DIAG_C_EAST_UDP) | DIAG_CHECK_BIT(DIAG_C_EAST_TCP) | DIAG_CHECK_BIT(DIAG_C_EAST_TLS) |    \
+	 DIAG_CHECK_BIT(DIAG_C_WEST_UDP) | DIAG_CHECK_BIT(DIAG_C_WEST_TCP) | DIAG_CHECK_BIT(DIAG_C_WEST_TLS) |    \
+	 DIAG_CHECK_BIT(DIAG_C_RTP_PORTS) | DIAG_CHECK_BIT(DIAG_C_NAT) | DIAG_CHECK_BIT(DIAG_C_VOICE) |          \
+	 DIAG_CHECK_BIT(DIAG_C_DSCP) | DIAG_CHECK_BIT(DIAG_C_MTU) | DIAG_CHECK_BIT(DIAG_C_UDP_LIFETIME))
+
 static void start_check(struct diag_run *run, struct diag_check *c)
 {
 	const struct diag_check_type *t = c->type;
@@ -365,11 +372,17 @@ static void start_check(struct diag_run *run, struct diag_check *c)
 	int err;
 
 	if (t->phase == 2) {
-		if (!run->ctx.have_addr) {
-			check_skip(c, "not tested: the phone has no network address (see address)");
+		/* the checks that run over IPv6 too: an IPv6-only phone, or a name with AAAA only */
+		bool v6 = run->ctx.v6 == DIAG_V6_GLOBAL && (DIAG_CHECK_BIT(t->id) & V6_CHECKS);
+
+		if (!run->ctx.have_addr && !v6) {
+			check_skip(c, run->ctx.v6 == DIAG_V6_GLOBAL ?
+					      "not tested: this check runs over IPv4 only, the phone has IPv6 only (see address)" :
+					      "not tested: the phone has no network address (see address)");
 			return;
 		}
-		if (t->needs != DIAG_H_NONE && !run->ctx.resolved[t->needs]) {
+		if (t->needs != DIAG_H_NONE && !(run->ctx.have_addr && run->ctx.resolved[t->needs]) &&
+		    !(v6 && run->ctx.resolved6[t->needs])) {
 			snprintf(why, sizeof(why), "not tested: %s has no address (see dns)",
 				 run->ctx.host[t->needs][0] ? run->ctx.host[t->needs] : "the server");
 			check_skip(c, why);

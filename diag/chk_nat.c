@@ -142,6 +142,7 @@ static void nat_end(struct nat_state *st)
 		ev.stun = true;
 		ev.mapped = st->b[0].mapped.sin_addr;
 	}
+	diag_threshold_set(r, "one NAT between the phone and the internet, no carrier-grade NAT");
 	if (!st->v4)
 		goto v6;
 	diag_nat_judge(&ev, x->opts->keepalive_s, &j);
@@ -158,7 +159,6 @@ static void nat_end(struct nat_state *st)
 		       j.customer);
 	diag_value_add(r, "double_nat", "", "%s", j.customer_hops >= 2 ? "yes" : "no");
 	diag_value_add(r, "cgnat", "", "%s%s", j.cgnat[0] ? "yes: " : "no", j.cgnat);
-	diag_threshold_set(r, "one NAT between the phone and the internet, no carrier-grade NAT");
 	snprintf(r->brief, sizeof(r->brief), "%s", j.brief);
 	if (j.kind == DIAG_NAT_UNKNOWN)
 		diag_verdict_set(r, j.verdict, "STUN server %s:%u does not answer: allow outbound UDP %u; "
@@ -182,7 +182,6 @@ v6:
 			snprintf(r->advice + l, sizeof(r->advice) - l, "; over IPv6: %s", j6.advice);
 			r->verdict = diag_verdict_worst(r->verdict, j6.verdict);
 		} else {
-			diag_threshold_set(r, "native IPv6 (no NAT66), the STUN server answers");
 			utl_strlcpy(r->brief, j6.brief, sizeof(r->brief));
 			diag_verdict_set(r, j6.verdict, "%s", j6.advice);
 		}

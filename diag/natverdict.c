@@ -150,14 +150,11 @@ static const struct {
 	enum diag_verdict verdict;
 	const char *text;            /* "name\0brief\0advice" */
 } rows6[DIAG_NAT6_KIND_COUNT] = {
-	{ DIAG_PASS, "native\0native IPv6\0no NAT (native IPv6): the phone's address {public} is public; "
-	  "nothing to change" },
-	{ DIAG_PASS, "nptv6\0NPTv6 {public}\0NPTv6: the router translates the IPv6 prefix (to {public}), "
-	  "ports kept; SIP works as behind one NAT; nothing to change" },
-	{ DIAG_WARN, "nat66\0NAT66\0NAT66: the router rewrites IPv6 addresses and ports (to {public}), a "
-	  "stateful NAT like IPv4's; route the IPv6 prefix to the phones without NAT66" },
+	{ DIAG_PASS, "native\0native IPv6\0no NAT (native IPv6): nothing to change" },
+	{ DIAG_PASS, "nptv6\0NPTv6\0NPTv6 (prefix translated to {public}, ports kept): works as one NAT" },
+	{ DIAG_WARN, "nat66\0NAT66\0NAT66 (to {public}, ports rewritten): route IPv6 to the phones without it" },
 	{ DIAG_WARN, "unknown\0STUN no answer (IPv6)\0the STUN server does not answer over IPv6: allow "
-	  "outbound UDP {port} over IPv6; IPv6 NAT unknown" },
+	  "outbound UDP {port} over IPv6" },
 };
 
 const char *diag_nat6_kind_name(enum diag_nat6_kind k)

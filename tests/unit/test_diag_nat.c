@@ -145,13 +145,14 @@ static void test_ipv6_rows(void **state)
 		const char *brief, *advice_has;
 	} rows[] = {
 		{ "2001:db8:1::50", "2001:db8:1::50", DIAG_NAT6_NATIVE, DIAG_PASS, "native IPv6",
-		  "no NAT (native IPv6): the phone's address 2001:db8:1::50 is public" },
-		{ "fd00:1::50", "2001:db8:1::50", DIAG_NAT6_NPT, DIAG_PASS, "NPTv6 2001:db8:1::50",
-		  "NPTv6: the router translates the IPv6 prefix (to 2001:db8:1::50), ports kept" },
-		{ "fd00:1::50", "2001:db8:1::9", DIAG_NAT6_NAT66, DIAG_WARN, "NAT66", "without NAT66" },
-		{ "2001:db8:1::50", "2001:db8:1::50", DIAG_NAT6_NAT66, DIAG_WARN, "NAT66", "ports" },
+		  "no NAT (native IPv6)" },
+		{ "fd00:1::50", "2001:db8:1::50", DIAG_NAT6_NPT, DIAG_PASS, "NPTv6",
+		  "NPTv6 (prefix translated to 2001:db8:1::50, ports kept)" },
+		{ "fd00:1::50", "2001:db8:1::9", DIAG_NAT6_NAT66, DIAG_WARN, "NAT66",
+		  "NAT66 (to 2001:db8:1::9, ports rewritten): route IPv6 to the phones without it" },
+		{ "2001:db8:1::50", "2001:db8:1::50", DIAG_NAT6_NAT66, DIAG_WARN, "NAT66", "ports rewritten" },
 		{ "2001:db8:1::50", NULL, DIAG_NAT6_UNKNOWN, DIAG_WARN, "STUN no answer (IPv6)",
-		  "allow outbound UDP 3478 over IPv6; IPv6 NAT unknown" },
+		  "does not answer over IPv6: allow outbound UDP 3478 over IPv6" },
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {

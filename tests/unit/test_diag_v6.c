@@ -275,6 +275,14 @@ static const char *value(const struct diag_report *rep, enum diag_check_id id, c
 	return v;
 }
 
+/* Free the runner after one more loop turn: a superseded run is freed from the loop (its reaper). */
+static void runner_done(struct diag_runner *r)
+{
+	for (int i = 0; i < 3; i++)
+		ev_run_once(20);
+	diag_runner_free(r);
+}
+
 static void show(const struct diag_report *rep, enum diag_check_id id)
 {
 	const struct diag_result *r = diag_report_result(rep, id);
@@ -328,7 +336,7 @@ static void test_ipv6_only_phone(void **state)
 	res = diag_report_result(rep, DIAG_C_SIP_ALG);
 	assert_int_equal(res->verdict, DIAG_SKIP);
 	assert_non_null(strstr(res->advice, "runs over IPv4 only, the phone has IPv6 only"));
-	diag_runner_free(r);
+	runner_done(r);
 }
 
 /* Dual stack: NAT on both families (IPv4's situation, IPv6's beside it), voice over IPv4 (the
@@ -370,7 +378,7 @@ static void test_dual_stack_nat(void **state)
 	res = diag_report_result(rep, DIAG_C_NAT);
 	assert_int_equal(res->verdict, DIAG_WARN);
 	assert_string_equal(value(rep, DIAG_C_NAT, "ipv6_nat"), "nat66");
-	assert_non_null(strstr(res->advice, "without NAT66"));
+	assert_non_null(strstr(res->advice, "over IPv6: NAT66 (to 2001:db8:99::7, ports rewritten)"));
 
 	mode6 = M_SILENT;
 	peers[P_STUN][1].got = 0;
@@ -389,7 +397,7 @@ static void test_dual_stack_nat(void **state)
 		assert_non_null(strstr(res->advice, want));
 	}
 	assert_true(res->duration_ms <= 5000);
-	diag_runner_free(r);
+	runner_done(r);
 }
 
 /* An IPv6-only phone whose STUN server is silent over IPv6: the IPv4 logic's WARN, named. */
@@ -408,7 +416,7 @@ static void test_ipv6_only_stun_silent(void **state)
 	assert_int_equal(res->verdict, DIAG_WARN);
 	assert_string_equal(res->brief, "STUN no answer (IPv6)");
 	assert_string_equal(value(rep, DIAG_C_NAT, "ipv6_nat"), "unknown");
-	diag_runner_free(r);
+	runner_done(r);
 }
 
 /* The probe sockets on ::1 with the Linux backend: the traffic class is set and read back

@@ -205,13 +205,14 @@ static void nat_on_read6(struct ev_fd *w, unsigned ev)
 	struct diag_rx rx;
 	ssize_t n;
 
-	for (int guard = 0; guard < 16 && st->v6 == 1; guard++) {
+	/* drained even when answered (a retransmission's second answer): never left readable */
+	for (int guard = 0; guard < 16; guard++) {
 		struct stun_binding b;
 
 		if ((n = diag_udp_recv(w->fd, buf, sizeof(buf), &rx)) == -EAGAIN)
 			break;
-		if (n < 0 || stun_parse_binding(buf, (size_t)n, st->txid6, &b) < 0 || !b.have_mapped ||
-		    b.mapped_ss.ss_family != AF_INET6)
+		if (n < 0 || st->v6 != 1 || stun_parse_binding(buf, (size_t)n, st->txid6, &b) < 0 ||
+		    !b.have_mapped || b.mapped_ss.ss_family != AF_INET6)
 			continue;
 		st->mapped6 = b.mapped6;
 		st->v6 = 2;
@@ -406,16 +407,16 @@ static int nat_start(struct diag_check *c)
 					   .sin6_port = htons((uint16_t)x->opts->stun_port) };
 		socklen_t l = sizeof(st->local6);
 
+		/* the address the kernel chose for the platform is the one STUN maps; no IPv6
+		 * route (connect fails) is judged like no answer, IPv4 still runs */
 		st->w6.fd = diag_udp_open(&d6, -1, 0);
-		if (st->w6.fd < 0)
-			return st->w6.fd;
-		/* the address the kernel chose for the platform is the one STUN maps */
-		if (getsockname(st->w6.fd, (struct sockaddr *)&st->local6, &l) < 0)
-			return -errno;
-		ev_fd_add(&st->w6, EV_READ);
-		st->v6 = 1;
-		utl_random(st->txid6, sizeof(st->txid6));
-		stun_send6(st);
+		st->v6 = 3;
+		if (st->w6.fd >= 0 && getsockname(st->w6.fd, (struct sockaddr *)&st->local6, &l) == 0) {
+			ev_fd_add(&st->w6, EV_READ);
+			st->v6 = 1;
+			utl_random(st->txid6, sizeof(st->txid6));
+			stun_send6(st);
+		}
 	}
 	st->v4 = x->have_addr && x->resolved[DIAG_H_STUN];
 	if (!st->v4) {

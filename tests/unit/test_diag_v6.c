@@ -301,7 +301,7 @@ static void test_ipv6_only_phone(void **state)
 	plant_addrs(false);
 	rep = run(r, "dsa-v6only0", "stun6.dsa.test", "refl6.dsa.test", "sip6.dsa.test",
 		  DIAG_CHECK_BIT(DIAG_C_NAT) | DIAG_CHECK_BIT(DIAG_C_VOICE) | DIAG_CHECK_BIT(DIAG_C_EAST_UDP) |
-			  DIAG_CHECK_BIT(DIAG_C_SIP_ALG));
+			  DIAG_CHECK_BIT(DIAG_C_SIP_ALG) | DIAG_CHECK_BIT(DIAG_C_MTU) | DIAG_CHECK_BIT(DIAG_C_RTP_PORTS));
 	for (int id = DIAG_C_DNS; id < DIAG_C_COUNT; id++)
 		if (diag_report_result(rep, (enum diag_check_id)id))
 			show(rep, (enum diag_check_id)id);
@@ -326,6 +326,12 @@ static void test_ipv6_only_phone(void **state)
 	assert_true(peers[P_REFL][1].got >= 100);
 	assert_int_equal(peers[P_REFL][0].got, 0);
 	assert_string_equal(value(rep, DIAG_C_VOICE, "timestamps"), "kernel TX and RX (SO_TIMESTAMPING software)");
+
+	/* the reflector's other probes: a 1400-byte datagram over IPv6, the RTP port sample */
+	assert_int_equal(diag_report_result(rep, DIAG_C_MTU)->verdict, DIAG_PASS);
+	assert_string_equal(value(rep, DIAG_C_MTU, "fam"), "6");
+	assert_int_equal(diag_report_result(rep, DIAG_C_RTP_PORTS)->verdict, DIAG_PASS);
+	assert_string_equal(value(rep, DIAG_C_RTP_PORTS, "fam"), "6");
 
 	res = diag_report_result(rep, DIAG_C_EAST_UDP);
 	assert_int_equal(res->verdict, DIAG_PASS);
@@ -397,6 +403,27 @@ static void test_dual_stack_nat(void **state)
 		assert_non_null(strstr(res->advice, want));
 	}
 	assert_true(res->duration_ms <= 5000);
+	runner_done(r);
+}
+
+/* A dual-stack phone and a reflector with an AAAA record only: its checks probe it over IPv6,
+ * the DNS check passes (the phone can reach it), nothing goes to 127.0.0.1. */
+static void test_dual_stack_aaaa_only_host(void **state)
+{
+	struct diag_runner *r = diag_runner_new();
+	const struct diag_report *rep;
+
+	(void)state;
+	plant_addrs(true);
+	rep = run(r, "lo", "stun.dsa.test", "refl6.dsa.test", "sip6.dsa.test",
+		  DIAG_CHECK_BIT(DIAG_C_VOICE) | DIAG_CHECK_BIT(DIAG_C_MTU));
+	show(rep, DIAG_C_VOICE);
+	assert_int_equal(diag_report_result(rep, DIAG_C_DNS)->verdict, DIAG_PASS);
+	assert_string_equal(value(rep, DIAG_C_VOICE, "fam"), "6");
+	assert_string_equal(value(rep, DIAG_C_MTU, "fam"), "6");
+	assert_int_equal(diag_report_result(rep, DIAG_C_VOICE)->verdict, DIAG_PASS);
+	assert_true(peers[P_REFL][1].got >= 100);
+	assert_int_equal(peers[P_REFL][0].got, 0);
 	runner_done(r);
 }
 
@@ -484,6 +511,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ipv6_only_phone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dual_stack_nat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_only_stun_silent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dual_stack_aaaa_only_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_socket_v6, setup, teardown),
 	};
 

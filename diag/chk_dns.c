@@ -185,12 +185,6 @@ static int dns_start(struct diag_check *c)
 			q->done = true;
 			continue;
 		}
-		if (inet_pton(AF_INET6, x->host[h], &x->addr6[h]) == 1) {
-			x->resolved6[h] = true;
-			utl_strlcpy(q->v6, x->host[h], sizeof(q->v6));
-			q->done = true;
-			continue;
-		}
 		st->pending++;
 	}
 	if (!st->pending) {

@@ -171,7 +171,6 @@ v6:
 		size_t l = strlen(r->advice);
 
 		diag_nat6_judge(&st->local6, st->v6 == 2 ? &st->mapped6 : NULL, x->opts->stun_port, &j6);
-		diag_value_add(r, "ipv6_local", "", "%s", inet_ntop(AF_INET6, &st->local6.sin6_addr, ip, sizeof(ip)));
 		if (st->v6 == 2)
 			diag_value_add(r, "ipv6_public", "", "[%s]:%u",
 				       inet_ntop(AF_INET6, &st->mapped6.sin6_addr, ip, sizeof(ip)),

@@ -145,16 +145,16 @@ void diag_nat_judge(const struct diag_nat_evidence *ev, unsigned keepalive_s, st
 	}
 }
 
-/* IPv6: one row per situation; {public} the mapped address, {port} the STUN port. */
+/* IPv6: one row per situation; the advice ends with the mapped address (the STUN port when silent). */
 static const struct {
 	enum diag_verdict verdict;
 	const char *text;            /* "name\0brief\0advice" */
 } rows6[DIAG_NAT6_KIND_COUNT] = {
 	{ DIAG_PASS, "native\0native IPv6\0no NAT (native IPv6): nothing to change" },
-	{ DIAG_PASS, "nptv6\0NPTv6\0NPTv6 (prefix translated to {public}, ports kept): works as one NAT" },
-	{ DIAG_WARN, "nat66\0NAT66\0NAT66 (to {public}, ports rewritten): route IPv6 to the phones without it" },
+	{ DIAG_PASS, "nptv6\0NPTv6\0NPTv6 (prefix translated, ports kept): works as one NAT; public " },
+	{ DIAG_WARN, "nat66\0NAT66\0NAT66 (ports rewritten): route IPv6 to the phones without it; public " },
 	{ DIAG_WARN, "unknown\0STUN no answer (IPv6)\0the STUN server does not answer over IPv6: allow "
-	  "outbound UDP {port} over IPv6" },
+	  "outbound UDP over IPv6 to port " },
 };
 
 const char *diag_nat6_kind_name(enum diag_nat6_kind k)
@@ -165,20 +165,21 @@ const char *diag_nat6_kind_name(enum diag_nat6_kind k)
 void diag_nat6_judge(const struct sockaddr_in6 *local, const struct sockaddr_in6 *mapped, unsigned stun_port,
 		     struct diag_nat6_judgement *j)
 {
-	char pub[INET6_ADDRSTRLEN] = "?", port[12];
-	const char *const vars[][2] = { { "public", pub }, { "port", port } };
+	char tail[INET6_ADDRSTRLEN] = "";
 
 	memset(j, 0, sizeof(*j));
-	if (!mapped)
+	if (!mapped) {
 		j->kind = DIAG_NAT6_UNKNOWN;
-	else if (!memcmp(&mapped->sin6_addr, &local->sin6_addr, 16))
-		j->kind = mapped->sin6_port == local->sin6_port ? DIAG_NAT6_NATIVE : DIAG_NAT6_NAT66;
-	else
-		j->kind = mapped->sin6_port == local->sin6_port ? DIAG_NAT6_NPT : DIAG_NAT6_NAT66;
-	if (mapped)
-		inet_ntop(AF_INET6, &mapped->sin6_addr, pub, sizeof(pub));
-	snprintf(port, sizeof(port), "%u", stun_port);
+		snprintf(tail, sizeof(tail), "%u", stun_port);
+	} else {
+		if (mapped->sin6_port != local->sin6_port)
+			j->kind = DIAG_NAT6_NAT66;
+		else if (memcmp(&mapped->sin6_addr, &local->sin6_addr, 16))
+			j->kind = DIAG_NAT6_NPT;
+		if (j->kind)
+			inet_ntop(AF_INET6, &mapped->sin6_addr, tail, sizeof(tail));
+	}
 	j->verdict = rows6[j->kind].verdict;
-	expand(j->brief, sizeof(j->brief), utl_field(rows6[j->kind].text, 1), vars, ARRAY_SIZE(vars));
-	expand(j->advice, sizeof(j->advice), utl_field(rows6[j->kind].text, 2), vars, ARRAY_SIZE(vars));
+	utl_strlcpy(j->brief, utl_field(rows6[j->kind].text, 1), sizeof(j->brief));
+	snprintf(j->advice, sizeof(j->advice), "%s%s", utl_field(rows6[j->kind].text, 2), tail);
 }

@@ -376,9 +376,7 @@ static void start_check(struct diag_run *run, struct diag_check *c)
 		bool v6 = run->ctx.v6 == DIAG_V6_GLOBAL && (DIAG_CHECK_BIT(t->id) & V6_CHECKS);
 
 		if (!run->ctx.have_addr && !v6) {
-			check_skip(c, run->ctx.v6 == DIAG_V6_GLOBAL ?
-					      "not tested: this check runs over IPv4 only, the phone has IPv6 only (see address)" :
-					      "not tested: the phone has no network address (see address)");
+			check_skip(c, "not tested: the phone has no IPv4 address (see address)");
 			return;
 		}
 		if (t->needs != DIAG_H_NONE && !(run->ctx.have_addr && run->ctx.resolved[t->needs]) &&

@@ -147,12 +147,12 @@ static void test_ipv6_rows(void **state)
 		{ "2001:db8:1::50", "2001:db8:1::50", DIAG_NAT6_NATIVE, DIAG_PASS, "native IPv6",
 		  "no NAT (native IPv6)" },
 		{ "fd00:1::50", "2001:db8:1::50", DIAG_NAT6_NPT, DIAG_PASS, "NPTv6",
-		  "NPTv6 (prefix translated to 2001:db8:1::50, ports kept)" },
+		  "NPTv6 (prefix translated, ports kept): works as one NAT; public 2001:db8:1::50" },
 		{ "fd00:1::50", "2001:db8:1::9", DIAG_NAT6_NAT66, DIAG_WARN, "NAT66",
-		  "NAT66 (to 2001:db8:1::9, ports rewritten): route IPv6 to the phones without it" },
+		  "NAT66 (ports rewritten): route IPv6 to the phones without it; public 2001:db8:1::9" },
 		{ "2001:db8:1::50", "2001:db8:1::50", DIAG_NAT6_NAT66, DIAG_WARN, "NAT66", "ports rewritten" },
 		{ "2001:db8:1::50", NULL, DIAG_NAT6_UNKNOWN, DIAG_WARN, "STUN no answer (IPv6)",
-		  "does not answer over IPv6: allow outbound UDP 3478 over IPv6" },
+		  "does not answer over IPv6: allow outbound UDP over IPv6 to port 3478" },
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {

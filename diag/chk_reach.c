@@ -376,6 +376,8 @@ static void sip_settle(struct sip_check *k)
 		r->values[r->nvalues++] = v4->res.values[i];
 	fam_words(v4, w, sizeof(w));
 	diag_value_add(r, "ipv4", "", "%s", w);
+	if (v4->res.verdict != DIAG_SKIP)   /* SKIP: no IPv4 address or no A record */
+		x->tried4 |= bit;
 	if (v4->res.verdict == DIAG_PASS)
 		x->reach4 |= bit;
 	if (v6) {

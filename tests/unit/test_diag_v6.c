@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <poll.h>
 #include <unistd.h>
 #include <linux/rtnetlink.h>
@@ -167,6 +168,43 @@ static void peer_open(enum peer_kind k)
 	fail_msg("no port >= 25060 free on both 127.0.0.1 and ::1");
 }
 
+/* A sysfs tree with the IPv6-only phone's interface (carrier up, 1000 Mb/s full duplex). */
+static char sysfs[64];
+
+static void sysfs_make(void)
+{
+	static const char *const attrs[][2] = { { "operstate", "up" }, { "carrier", "1" }, { "speed", "1000" },
+						 { "duplex", "full" } };
+	char path[160];
+
+	utl_strlcpy(sysfs, "/tmp/dsa-v6-sysfs-XXXXXX", sizeof(sysfs));
+	assert_non_null(mkdtemp(sysfs));
+	snprintf(path, sizeof(path), "%s/dsa-v6only0", sysfs);
+	assert_int_equal(mkdir(path, 0700), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(attrs); i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/dsa-v6only0/%s", sysfs, attrs[i][0]);
+		assert_non_null(f = fopen(path, "w"));
+		fprintf(f, "%s\n", attrs[i][1]);
+		fclose(f);
+	}
+}
+
+static void sysfs_remove(void)
+{
+	static const char *const attrs[] = { "operstate", "carrier", "speed", "duplex" };
+	char path[160];
+
+	for (size_t i = 0; i < ARRAY_SIZE(attrs); i++) {
+		snprintf(path, sizeof(path), "%s/dsa-v6only0/%s", sysfs, attrs[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/dsa-v6only0", sysfs);
+	rmdir(path);
+	rmdir(sysfs);
+}
+
 static int setup(void **state)
 {
 	static char servers[32];
@@ -179,6 +217,7 @@ static int setup(void **state)
 		return -1;
 	snprintf(servers, sizeof(servers), "127.0.0.1:%d", dz.port);
 	setenv("DSA_DNS_SERVERS", servers, 1);
+	sysfs_make();
 	sys_dummy_reset();
 	sys_use(&sys_dummy_ops);
 	for (int k = 0; k < P_COUNT; k++)
@@ -197,6 +236,7 @@ static int teardown(void **state)
 		}
 	}
 	sys_use(NULL);
+	sysfs_remove();
 	unsetenv("DSA_DNS_SERVERS");
 	dz_stop();
 	ev_done();
@@ -242,6 +282,8 @@ static const struct diag_report *run(struct diag_runner *r, const char *ifname, 
 
 	diag_opts_default(&o);
 	utl_strlcpy(o.ifname, ifname, sizeof(o.ifname));
+	if (strcmp(ifname, "lo"))
+		utl_strlcpy(o.sysfs_net, sysfs, sizeof(o.sysfs_net));   /* its link: wired, up */
 	utl_strlcpy(o.stun_host, stun, sizeof(o.stun_host));
 	utl_strlcpy(o.reflector_host, refl, sizeof(o.reflector_host));
 	utl_strlcpy(o.sip_host[0], sip, sizeof(o.sip_host[0]));
@@ -343,7 +385,75 @@ static void test_ipv6_only_phone(void **state)
 	res = diag_report_result(rep, DIAG_C_SIP_ALG);
 	assert_int_equal(res->verdict, DIAG_SKIP);
 	assert_non_null(strstr(res->advice, "the phone has no IPv4 address"));
+
+	/* the address and family verdicts say what is true: no IPv4, IPv6 works, what was not checked */
+	for (int id = DIAG_C_LINK; id < DIAG_C_DNS; id++)
+		if (diag_report_result(rep, (enum diag_check_id)id))
+			show(rep, (enum diag_check_id)id);
+	res = diag_report_result(rep, DIAG_C_ADDRESS);
+	assert_int_equal(res->verdict, DIAG_PASS);
+	assert_string_equal(res->brief, "IPv6 only");
+	assert_non_null(strstr(res->advice, "IPv6 only: the phone has no IPv4 address on dsa-v6only0"));
+	assert_null(strstr(res->advice, "DHCP"));
+	assert_string_equal(value(rep, DIAG_C_ADDRESS, "ipv6"), "::1/128 (DHCPv6)");
+	res = diag_report_result(rep, DIAG_C_FAMILY);
+	show(rep, DIAG_C_FAMILY);
+	assert_int_equal(res->verdict, DIAG_WARN);
+	assert_string_equal(value(rep, DIAG_C_FAMILY, "uses"), "IPv6");
+	assert_string_equal(value(rep, DIAG_C_FAMILY, "situation"), "no-ipv4");
+	assert_string_equal(value(rep, DIAG_C_FAMILY, "ipv4"), "not probed (no IPv4 address)");
+	assert_string_equal(value(rep, DIAG_C_FAMILY, "ipv6"), "1 of 1 SIP rows answered");
+	assert_string_equal(res->advice, "IPv6 only: the phone has no IPv4 address; it registers over IPv6; "
+			    "IPv4-only services (test call, HTTPS probe, SIP ALG probe) were not checked");
+	assert_null(strstr(res->advice, "over IPv4 too"));
+	assert_int_equal(diag_report_result(rep, DIAG_C_LINK)->verdict, DIAG_PASS);
+	assert_int_equal(rep->overall, DIAG_WARN);           /* not FAIL "no IPv4" */
 	runner_done(r);
+}
+
+/* Neither family (no IPv4, link-local IPv6 only, or nothing at all): the address check FAILs with
+ * the DHCP/SLAAC advice, the network checks SKIP, the family check has nothing to judge. */
+static void test_no_address_phone(void **state)
+{
+	static const struct {
+		bool linklocal;
+		const char *ipv6;
+	} rows[] = {
+		{ false, "none" },
+		{ true, "link-local only (no router advertises a prefix)" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct diag_runner *r = diag_runner_new();
+		const struct diag_report *rep;
+		const struct diag_result *res;
+
+		memset(sys_dummy_last.addrs, 0, sizeof(sys_dummy_last.addrs));
+		sys_dummy_last.naddrs = 0;
+		if (rows[i].linklocal) {
+			sys_dummy_last.addrs[0].family = AF_INET6;
+			inet_pton(AF_INET6, "fe80::1", sys_dummy_last.addrs[0].addr);
+			sys_dummy_last.addrs[0].prefixlen = 64;
+			sys_dummy_last.addrs[0].scope = RT_SCOPE_LINK;
+			sys_dummy_last.naddrs = 1;
+		}
+		rep = run(r, "dsa-v6only0", "stun6.dsa.test", "refl6.dsa.test", "sip6.dsa.test",
+			  DIAG_CHECK_BIT(DIAG_C_NAT) | DIAG_CHECK_BIT(DIAG_C_EAST_UDP));
+		res = diag_report_result(rep, DIAG_C_ADDRESS);
+		show(rep, DIAG_C_ADDRESS);
+		assert_int_equal(res->verdict, DIAG_FAIL);
+		assert_non_null(strstr(res->advice, "no IPv4 or global IPv6 address on dsa-v6only0: the phone is "
+					"not getting DHCP"));
+		assert_non_null(strstr(res->advice, "SLAAC"));
+		assert_string_equal(value(rep, DIAG_C_ADDRESS, "ipv6"), rows[i].ipv6);
+		assert_int_equal(diag_report_result(rep, DIAG_C_DNS)->verdict, DIAG_SKIP);
+		assert_int_equal(diag_report_result(rep, DIAG_C_EAST_UDP)->verdict, DIAG_SKIP);
+		assert_int_equal(diag_report_result(rep, DIAG_C_NAT)->verdict, DIAG_SKIP);
+		assert_int_equal(rep->overall, DIAG_FAIL);
+		assert_int_equal(peers[P_SIP][1].got + peers[P_SIP][0].got, 0);
+		runner_done(r);
+	}
 }
 
 /* Dual stack: NAT on both families (IPv4's situation, IPv6's beside it), voice over IPv4 (the
@@ -509,6 +619,7 @@ static void test_probe_socket_v6(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_no_address_phone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_only_phone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dual_stack_nat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_only_stun_silent, setup, teardown),

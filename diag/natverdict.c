@@ -146,20 +146,19 @@ void diag_nat_judge(const struct diag_nat_evidence *ev, unsigned keepalive_s, st
 }
 
 /* IPv6: one row per situation; the advice ends with the mapped address (the STUN port when silent). */
-static const struct {
-	enum diag_verdict verdict;
-	const char *text;            /* "name\0brief\0advice" */
-} rows6[DIAG_NAT6_KIND_COUNT] = {
-	{ DIAG_PASS, "native\0native IPv6\0no NAT (native IPv6): nothing to change" },
-	{ DIAG_PASS, "nptv6\0NPTv6\0NPTv6 (prefix translated, ports kept): works as one NAT; public " },
-	{ DIAG_WARN, "nat66\0NAT66\0NAT66 (ports rewritten): route IPv6 to the phones without it; public " },
-	{ DIAG_WARN, "unknown\0STUN no answer (IPv6)\0the STUN server does not answer over IPv6: allow "
-	  "outbound UDP over IPv6 to port " },
-};
+/* Per kind (enum diag_nat6_kind): its verdict, and "name\0brief\0advice" as fields 3k..3k+2
+ * of text6 (no pointers: a relocation each). */
+static const unsigned char verdict6[DIAG_NAT6_KIND_COUNT] = { DIAG_PASS, DIAG_PASS, DIAG_WARN, DIAG_WARN };
+static const char text6[] =
+	"native\0native IPv6\0no NAT (native IPv6): nothing to change\0"
+	"nptv6\0NPTv6\0NPTv6 (prefix translated, ports kept): works as one NAT; public \0"
+	"nat66\0NAT66\0NAT66 (ports rewritten): route IPv6 to the phones without it; public \0"
+	"unknown\0STUN no answer (IPv6)\0the STUN server does not answer over IPv6: allow "
+	"outbound UDP over IPv6 to port ";
 
 const char *diag_nat6_kind_name(enum diag_nat6_kind k)
 {
-	return (unsigned)k < DIAG_NAT6_KIND_COUNT ? rows6[k].text : "?";
+	return (unsigned)k < DIAG_NAT6_KIND_COUNT ? utl_field(text6, 3 * k) : "?";
 }
 
 void diag_nat6_judge(const struct sockaddr_in6 *local, const struct sockaddr_in6 *mapped, unsigned stun_port,
@@ -179,7 +178,7 @@ void diag_nat6_judge(const struct sockaddr_in6 *local, const struct sockaddr_in6
 		if (j->kind)
 			inet_ntop(AF_INET6, &mapped->sin6_addr, tail, sizeof(tail));
 	}
-	j->verdict = rows6[j->kind].verdict;
-	utl_strlcpy(j->brief, utl_field(rows6[j->kind].text, 1), sizeof(j->brief));
-	snprintf(j->advice, sizeof(j->advice), "%s%s", utl_field(rows6[j->kind].text, 2), tail);
+	j->verdict = verdict6[j->kind];
+	utl_strlcpy(j->brief, utl_field(text6, 3 * j->kind + 1), sizeof(j->brief));
+	snprintf(j->advice, sizeof(j->advice), "%s%s", utl_field(text6, 3 * j->kind + 2), tail);
 }

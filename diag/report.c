@@ -172,10 +172,10 @@ int diag_report_summary(const struct diag_report *rep, char *buf, size_t cap)
 {
 	const struct diag_result *voice = &rep->results[DIAG_C_VOICE];
 	static const struct {
-		const char *key, *value;
+		char key[5], value[8];           /* inline: a pointer costs a relocation too */
 	} nums[] = { { "mos", "mos" }, { "rtt", "rtt_avg" }, { "jit", "jitter" }, { "loss", "loss" } };
-	static const enum diag_verdict lists[] = { DIAG_FAIL, DIAG_WARN, DIAG_INCONCLUSIVE };
-	static const char *const list_key[] = { ";fail=", ";warn=", ";inc=" };
+	static const unsigned char lists[] = { DIAG_FAIL, DIAG_WARN, DIAG_INCONCLUSIVE };
+	static const char list_key[][7] = { ";fail=", ";warn=", ";inc=" };
 	size_t pos = 0;
 
 	if (cap == 0)

@@ -514,7 +514,7 @@ static int probe_start(struct sip_state *st)
 	}
 }
 
-static const char *const tp_names[] = { "UDP", "TCP", "TLS" };
+static const char tp_names[][4] = { "UDP", "TCP", "TLS" };
 
 static int sip_start(struct diag_check *c)
 {

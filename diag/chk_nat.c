@@ -472,8 +472,8 @@ const struct diag_check_type diag_chk_nat = {
 #define ALG_LEGS 4                      /* {UDP, TCP} x {east, west} */
 
 enum alg_tp { ALG_UDP = 0, ALG_TCP, ALG_NTP };
-static const char *const alg_tp_name[ALG_NTP] = { "UDP", "TCP" };
-static const char *const alg_tp_key[ALG_NTP] = { "udp", "tcp" };
+static const char alg_tp_name[ALG_NTP][4] = { "UDP", "TCP" };   /* no pointers */
+static const char alg_tp_key[ALG_NTP][4] = { "udp", "tcp" };
 
 enum alg_outcome { AO_NONE = 0, AO_CLEAN, AO_REWRITTEN, AO_NO_ECHO, AO_UNREADABLE };
 

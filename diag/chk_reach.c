@@ -609,11 +609,10 @@ const struct diag_check_type diag_chk_sip[6] = {
 
 void diag_sip_reach_advise(const struct diag_opts *o, struct diag_result *res[6])
 {
-	static const char *const prov[] = { "UDP", "TCP", "TLS" };
 	char allow[3][16];
 
 	for (int t = 0; t < 3; t++)
-		snprintf(allow[t], sizeof(allow[t]), "%s %u", prov[t], t == T_TLS ? o->sip_tls_port : o->sip_port);
+		snprintf(allow[t], sizeof(allow[t]), "%s %u", tp_names[t], t == T_TLS ? o->sip_tls_port : o->sip_port);
 
 	for (int i = 0; i < 6; i++) {
 		struct diag_result *r = res[i];
@@ -628,7 +627,7 @@ void diag_sip_reach_advise(const struct diag_opts *o, struct diag_result *res[6]
 				size_t l = strlen(works), lp = strlen(pv);
 
 				snprintf(works + l, sizeof(works) - l, "%s%s", nworks ? " and " : "", allow[t]);
-				snprintf(pv + lp, sizeof(pv) - lp, "%s%s", nworks ? "/" : "", prov[t]);
+				snprintf(pv + lp, sizeof(pv) - lp, "%s%s", nworks ? "/" : "", tp_names[t]);
 				nworks++;
 			}
 			if (res[other * 3 + t]->done && res[other * 3 + t]->verdict == DIAG_PASS)

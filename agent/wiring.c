@@ -355,7 +355,7 @@ static void st_client_final(const struct diag_report *rep, void *arg)
 	struct json_object *res;
 	char text[256], *xml = NULL;
 	size_t len = 0;
-	static const char *const names[] = { "pass", "warn", "fail" };
+	static const char names[][5] = { "pass", "warn", "fail" };
 	int ex = diag_report_exit_status(rep);
 
 	ev_timer_cancel(&sc->progress);
@@ -403,7 +403,7 @@ static void st_client_done(const struct diag_report *rep, void *arg)
 {
 	struct st_client *sc = arg;
 	struct json_object *ev;
-	static const char *const names[] = { "pass", "warn", "fail" };
+	static const char names[][5] = { "pass", "warn", "fail" };
 	int ex = diag_report_exit_status(rep);
 
 	if (rep->complete || !sc->c) {

@@ -2,9 +2,9 @@
  *
  * Cortex-A8/A9 (the armhf baseline, -march=armv7-a) have no udiv/sdiv, so the compiler calls
  * the run-time ABI's __aeabi_uidiv(mod) / __aeabi_idiv(mod) and, for 64 bits,
- * __aeabi_uldivmod / __aeabi_ldivmod. libgcc's are unrolled for speed: 1,264 bytes for 32
+ * __aeabi_uldivmod / __aeabi_ldivmod. libgcc's are unrolled for speed: 1,316 bytes for 32
  * bits, 482 for 64. These are shift-and-subtract loops (32 bits: at most 32 steps, CLZ skips
- * the leading zeros; 64 bits: 64 steps): about 230 bytes, fast enough for a phone daemon's
+ * the leading zeros; 64 bits: 64 steps): 198 bytes, fast enough for a phone daemon's
  * few divisions (a 64-bit one is under 1 us at 1 GHz). Same results as libgcc for every
  * divisor but 0 (undefined in C: here quotient and remainder 0, no __aeabi_idiv0 call). Built
  * only where the target has Thumb-2 and no hardware divide; empty elsewhere.

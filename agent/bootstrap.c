@@ -11,26 +11,37 @@
 
 enum bst_type { T_PATH, T_URL, T_IFACE, T_MAC, T_TEXT, T_UINT };
 
+/* No pointers (a relocation each): the name inline, what is allowed as a field of allowed_text. */
 struct bst_key {
-	const char *name;
-	enum bst_type type;
-	size_t off, size;
-	unsigned max;                  /* T_UINT */
-	const char *allowed;           /* said in errors */
+	char name[14];
+	unsigned char type;            /* enum bst_type */
+	unsigned char allowed;         /* said in errors: field n of allowed_text */
+	unsigned short off, size;
+	unsigned short max;            /* T_UINT */
 };
 
+static const char allowed_text[] =
+	"an https:// URL\0"
+	"an absolute path\0"
+	"a curl public-key pin such as sha256//BASE64=\0"
+	"an interface name (letters, digits, . - _; at most 15)\0"
+	"a MAC address aa:bb:cc:dd:ee:ff\0"
+	"printable text without quotes\0"
+	"seconds from 0 to 3600";
+
+_Static_assert(sizeof(struct bst_config) <= 65535, "bst_key's offsets are 16-bit");
 #define F(field) offsetof(struct bst_config, field), sizeof(((struct bst_config *)0)->field)
 static const struct bst_key keys[] = {
-	{ "server", T_URL, F(server), 0, "an https:// URL" },
-	{ "ca", T_PATH, F(ca), 0, "an absolute path" },
-	{ "cert", T_PATH, F(cert), 0, "an absolute path" },
-	{ "key", T_PATH, F(key), 0, "an absolute path" },
-	{ "pin", T_TEXT, F(pin), 0, "a curl public-key pin such as sha256//BASE64=" },
-	{ "interface", T_IFACE, F(iface), 0, "an interface name (letters, digits, . - _; at most 15)" },
-	{ "mac", T_MAC, F(mac), 0, "a MAC address aa:bb:cc:dd:ee:ff" },
-	{ "model", T_TEXT, F(model), 0, "printable text without quotes" },
-	{ "dhcp-url-file", T_PATH, F(dhcp_url_file), 0, "an absolute path" },
-	{ "boot-delay", T_UINT, F(boot_delay_max), 3600, "seconds from 0 to 3600" },
+	{ "server", T_URL, 0, F(server), 0 },
+	{ "ca", T_PATH, 1, F(ca), 0 },
+	{ "cert", T_PATH, 1, F(cert), 0 },
+	{ "key", T_PATH, 1, F(key), 0 },
+	{ "pin", T_TEXT, 2, F(pin), 0 },
+	{ "interface", T_IFACE, 3, F(iface), 0 },
+	{ "mac", T_MAC, 4, F(mac), 0 },
+	{ "model", T_TEXT, 5, F(model), 0 },
+	{ "dhcp-url-file", T_PATH, 1, F(dhcp_url_file), 0 },
+	{ "boot-delay", T_UINT, 6, F(boot_delay_max), 3600 },
 };
 #undef F
 
@@ -180,7 +191,8 @@ int bst_parse(const char *text, size_t len, const char *name, struct bst_config 
 		}
 		why = check_value(k, val);
 		if (why) {
-			fprintf(err, "%s:%d: %s: %s; allowed: %s\n", name, lineno, k->name, why, k->allowed);
+			fprintf(err, "%s:%d: %s: %s; allowed: %s\n", name, lineno, k->name, why,
+				utl_field(allowed_text, k->allowed));
 			errors++;
 			goto next;
 		}

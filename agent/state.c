@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-static const char *const names[AGT_NSTATES] = {
+static const char names[AGT_NSTATES][13] = {   /* no pointers: a relocation each */
 	[AGT_BOOT] = "boot",
 	[AGT_PROVISIONING] = "provisioning",
 	[AGT_APPLYING] = "applying",

@@ -10,7 +10,7 @@
 #include <syslog.h>
 #include <time.h>
 
-static const char *const level_names[] = { "error", "warn", "notice", "info", "debug" };
+static const char level_names[][7] = { "error", "warn", "notice", "info", "debug" };   /* no pointers */
 static const int level_prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 
 static struct {

@@ -293,7 +293,7 @@ size_t rsv_srv_order(struct rsv_srv *rr, size_t n, rsv_rng rng, void *rng_arg)
 size_t rsv_naptr_pick(const struct rsv_naptr *rr, size_t n, unsigned tp_mask, size_t *idx,
 		      enum rsv_tp *tp, size_t max)
 {
-	static const struct { const char *svc; enum rsv_tp tp; } svcs[] = {
+	static const struct { char svc[9]; unsigned char tp; } svcs[] = {   /* no pointers */
 		{ "SIP+D2U", RSV_TP_UDP }, { "SIP+D2T", RSV_TP_TCP }, { "SIPS+D2T", RSV_TP_TLS },
 	};
 	size_t i, j, m = 0;
@@ -1003,7 +1003,7 @@ static void sip_on_lookup(struct rsv_query *q, const struct rsv_result *r, void 
 		}
 		if (!s->n_srvq) {
 			/* RFC 3263 4.1: no usable NAPTR: SRV for each transport, the provisioned first */
-			static const char *const pfx[] = { "_sip._udp.", "_sip._tcp.", "_sips._tcp." };
+			static const char pfx[][12] = { "_sip._udp.", "_sip._tcp.", "_sips._tcp." };
 			unsigned seen = 0;
 			int k;
 

@@ -35,8 +35,8 @@ struct diag_ctx {
 	struct in6_addr local6;              /* its global IPv6 address (v6 == DIAG_V6_GLOBAL) */
 	bool resolved6[DIAG_H_COUNT];        /* the name has an AAAA record (DNS check) */
 	struct in6_addr addr6[DIAG_H_COUNT]; /* its first AAAA */
-	unsigned reach4, reach6, tried6;     /* bit registrar*3+transport: answered over IPv4 / over
-					      * IPv6, probed over IPv6 (the SIP checks) */
+	unsigned reach4, reach6, tried4, tried6; /* bit registrar*3+transport: answered over IPv4 /
+					      * over IPv6, probed over IPv4 / IPv6 (the SIP checks) */
 	const struct diag_result *results;   /* the run's results so far (the family check) */
 	char sip_title[6][24];               /* the SIP rows' titles with the provisioned ports */
 	struct pf_ctx *http;                 /* HTTPS and TLS probes, each in a job process */

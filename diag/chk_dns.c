@@ -19,6 +19,7 @@
 #include "common/ev.h"
 #include "common/resolv.h"
 #include "diag/check.h"
+#include "diag/famverdict.h"
 #include "diag/probe.h"
 
 #define DNS_TRY_MS 1000
@@ -78,9 +79,9 @@ static void dns_finish(struct dns_state *st)
 		q_close(q);
 		if (!x->host[h][0])
 			continue;
-		if (x->resolved[h]) {
-			diag_value_add(r, x->host[h], "", "%s%s%s", diag_ntoa(x->addr[h], ip),
-				       q->v6[0] ? ", " : "", q->v6);
+		if (x->resolved[h] || (x->resolved6[h] && x->v6 == DIAG_V6_GLOBAL)) {
+			diag_value_add(r, x->host[h], "", "%s%s%s", x->resolved[h] ? diag_ntoa(x->addr[h], ip) : "",
+				       x->resolved[h] && q->v6[0] ? ", " : "", q->v6);
 			nok++;
 			continue;
 		}
@@ -159,7 +160,7 @@ static int dns_start(struct diag_check *c)
 	struct diag_ctx *x = c->ctx;
 	struct dns_state *st;
 
-	if (!x->have_addr) {
+	if (!x->have_addr && x->v6 != DIAG_V6_GLOBAL) {   /* an IPv6-only phone asks over IPv6 */
 		diag_verdict_set(&c->res, DIAG_SKIP, "not tested: the phone has no network address (see address)");
 		diag_check_done(c);
 		return 0;

@@ -21,14 +21,20 @@ static enum diag_nat_kind nat_kind(const struct diag_result *r)
 	return DIAG_NAT_KIND_COUNT;
 }
 
-/* "3 of 6 answered" over a family's SIP rows (bit mask of answered, of probed). */
+/* The bits set in a mask of SIP rows (a loop: libgcc's popcount is 40 bytes on armhf). */
+static int nbits(unsigned m)
+{
+	int n = 0;
+
+	for (; m; m &= m - 1)
+		n++;
+	return n;
+}
+
+/* "3 of 6 answered" over a family's SIP rows (bit masks of answered, of probed; probed != 0). */
 static void rows_words(unsigned answered, unsigned probed, char *buf, size_t cap)
 {
-	if (!probed)
-		snprintf(buf, cap, "not probed");
-	else
-		snprintf(buf, cap, "%d of %d SIP rows answered", __builtin_popcount(answered),
-			 __builtin_popcount(probed));
+	snprintf(buf, cap, "%d of %d SIP rows answered", nbits(answered), nbits(probed));
 }
 
 static int family_start(struct diag_check *c)
@@ -37,25 +43,21 @@ static int family_start(struct diag_check *c)
 	struct diag_result *r = &c->res;
 	struct diag_fam_evidence ev = { 0 };
 	struct diag_fam_judgement j;
-	unsigned tried4 = 0;
 	char w[72];
 
-	for (int i = 0; i < 6; i++) {
-		const struct diag_result *s = &x->results[DIAG_C_EAST_UDP + i];
-
-		if (s->done && s->verdict != DIAG_SKIP)
-			tried4 |= 1u << i;
-	}
 	ev.v4 = x->have_addr;
 	ev.v6 = (enum diag_fam_v6)x->v6;
 	ev.aaaa = x->resolved6[DIAG_H_EAST] || x->resolved6[DIAG_H_WEST];
 	ev.nat = nat_kind(&x->results[DIAG_C_NAT]);
-	ev.reach4 = x->reach4 ? DIAG_REACH_OK : tried4 ? DIAG_REACH_NONE : DIAG_REACH_UNTESTED;
+	ev.reach4 = x->reach4 ? DIAG_REACH_OK : x->tried4 ? DIAG_REACH_NONE : DIAG_REACH_UNTESTED;
 	ev.reach6 = x->reach6 ? DIAG_REACH_OK : x->tried6 ? DIAG_REACH_NONE : DIAG_REACH_UNTESTED;
 	diag_fam_judge(&ev, &j);
 	diag_value_add(r, "uses", "", "%s", diag_fam_name(j.family));
 	diag_value_add(r, "situation", "", "%s", diag_fam_kind_name(j.kind));
-	rows_words(x->reach4, tried4, w, sizeof(w));
+	if (x->tried4)
+		rows_words(x->reach4, x->tried4, w, sizeof(w));
+	else
+		snprintf(w, sizeof(w), "not probed (%s)", x->have_addr ? "no A record" : "no IPv4 address");
 	diag_value_add(r, "ipv4", "", "%s", w);
 	if (x->tried6)
 		rows_words(x->reach6, x->tried6, w, sizeof(w));

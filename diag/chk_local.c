@@ -170,7 +170,7 @@ int diag_read_resolv(struct diag_ctx *x, const char *path)
 
 /* The addresses of the interface per family (the kernel's flags through system/): the origin of
  * the IPv4 address into v4src, the phone's IPv6 into x->v6 / x->local6 and a value. Facts, not
- * failures: the platform needs IPv4 only. */
+ * failures; a global IPv6 address without IPv4 makes an IPv6-only phone. */
 static void address_families(struct diag_ctx *x, char *v4src, size_t cap, char *v6, size_t v6cap)
 {
 	struct sys_addr a[16];
@@ -214,8 +214,8 @@ static void address_families(struct diag_ctx *x, char *v4src, size_t cap, char *
 }
 
 /* One message (one string) for both ways of not getting an address by DHCP. */
-#define NO_DHCP "%s %s: the phone is not getting DHCP; make sure the network has DHCP available on " \
-		"the segment the phones are on"
+#define NO_DHCP "%s %s: the phone is not getting DHCP; make sure the network has DHCP (or IPv6 " \
+		"router advertisements, SLAAC) available on the segment the phones are on"
 
 static int address_start(struct diag_check *c)
 {
@@ -242,8 +242,14 @@ static int address_start(struct diag_check *c)
 	address_families(x, v4src, sizeof(v4src), v6, sizeof(v6));
 	if (!found || x->local.s_addr == 0) {
 		diag_value_add(r, "ipv4", "", "0.0.0.0");
+		if (x->v6 == DIAG_V6_GLOBAL) {   /* an IPv6-only phone: its checks run over IPv6 */
+			snprintf(r->brief, sizeof(r->brief), "IPv6 only");
+			diag_verdict_set(r, DIAG_PASS, "IPv6 only: the phone has no IPv4 address on %s, its "
+					 "checks run over IPv6 (see family)", x->ifname);
+			goto out;
+		}
 		snprintf(r->brief, sizeof(r->brief), "no address");
-		diag_verdict_set(r, DIAG_FAIL, NO_DHCP, "no IPv4 address on", x->ifname);
+		diag_verdict_set(r, DIAG_FAIL, NO_DHCP, "no IPv4 or global IPv6 address on", x->ifname);
 		goto out;
 	}
 	diag_ntoa(x->local, ip);

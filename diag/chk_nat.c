@@ -3,7 +3,9 @@
  * Double NAT / CGNAT: STUN requests with TTL 1..6 (IP_RECVERR, read from
  * MSG_ERRQUEUE): each hop that answers "time exceeded" names itself; the
  * situation (no NAT, one NAT, double NAT, CGNAT, CGNAT + double NAT) is
- * judged from those hops and the STUN mapping by diag/natverdict.c. SIP ALG: an OPTIONS with known Via, Contact and SDP and the
+ * judged from those hops and the STUN mapping by diag/natverdict.c. IPv6 (a global address and
+ * an AAAA for the STUN server): one Binding from the phone's address; mapped == local is native
+ * IPv6, else NPTv6 or NAT66 (diag_nat6_judge). An IPv6-only phone gets the IPv6 part alone. SIP ALG: an OPTIONS with known Via, Contact and SDP and the
  * echo header; the registrar returns what it received, base64-encoded.
  */
 #include "config.h"
@@ -20,6 +22,7 @@
 
 #include "common/ev.h"
 #include "diag/check.h"
+#include "diag/famverdict.h"
 #include "diag/natverdict.h"
 #include "diag/probe.h"
 #include "diag/sipprobe.h"
@@ -54,6 +57,13 @@ struct nat_state {
 	bool have[3];
 	struct ttl_probe tp[TTL_PROBES];
 	unsigned ttl_tries;
+	bool v4;                        /* the IPv4 part runs (an IPv4 address and an A record) */
+	/* IPv6: one Binding on a connected socket, retransmitted with the IPv4 one */
+	struct ev_fd w6;
+	int v6;                         /* 0 not probed, 1 asking, 2 answered, 3 silent */
+	unsigned tries6;
+	uint8_t txid6[12];
+	struct sockaddr_in6 local6, mapped6;
 };
 
 static void nat_release(struct nat_state *st)
@@ -72,6 +82,11 @@ static void nat_release(struct nat_state *st)
 			st->tp[i].w.fd = -1;
 		}
 	}
+	if (st->w6.fd >= 0) {
+		ev_fd_del(&st->w6);
+		close(st->w6.fd);
+		st->w6.fd = -1;
+	}
 }
 
 static const char *mapping_name(const struct nat_state *st)
@@ -89,6 +104,8 @@ static const char *mapping_name(const struct nat_state *st)
 	return "address-and-port-dependent";
 }
 
+static bool nat_all_done(const struct nat_state *st);
+
 static void nat_end(struct nat_state *st)
 {
 	struct diag_check *c = st->c;
@@ -96,10 +113,11 @@ static void nat_end(struct nat_state *st)
 	struct diag_result *r = &c->res;
 	struct diag_nat_evidence ev = { .local = x->local };
 	struct diag_nat_judgement j;
-	char ip[INET_ADDRSTRLEN], hops[128] = "";
+	char ip[INET6_ADDRSTRLEN], hops[128] = "";
 
 	nat_release(st);
-	for (int i = 0; i < TTL_PROBES; i++) {
+	diag_value_add(r, "fam", "", "%s", st->v4 && st->v6 ? "4,6" : st->v4 ? "4" : "6");
+	for (int i = 0; i < TTL_PROBES && st->v4; i++) {
 		const struct ttl_probe *p = &st->tp[i];
 		size_t l = strlen(hops);
 
@@ -124,6 +142,9 @@ static void nat_end(struct nat_state *st)
 		ev.stun = true;
 		ev.mapped = st->b[0].mapped.sin_addr;
 	}
+	diag_threshold_set(r, "one NAT between the phone and the internet, no carrier-grade NAT");
+	if (!st->v4)
+		goto v6;
 	diag_nat_judge(&ev, x->opts->keepalive_s, &j);
 	diag_value_add(r, "local", "", "%s", diag_ntoa(x->local, ip));
 	diag_value_add(r, "hops", "", "%s", hops);
@@ -138,16 +159,65 @@ static void nat_end(struct nat_state *st)
 		       j.customer);
 	diag_value_add(r, "double_nat", "", "%s", j.customer_hops >= 2 ? "yes" : "no");
 	diag_value_add(r, "cgnat", "", "%s%s", j.cgnat[0] ? "yes: " : "no", j.cgnat);
-	diag_threshold_set(r, "one NAT between the phone and the internet, no carrier-grade NAT");
 	snprintf(r->brief, sizeof(r->brief), "%s", j.brief);
 	if (j.kind == DIAG_NAT_UNKNOWN)
 		diag_verdict_set(r, j.verdict, "STUN server %s:%u does not answer: allow outbound UDP %u; "
 				 "NAT type unknown", x->host[DIAG_H_STUN], x->opts->stun_port, x->opts->stun_port);
 	else
 		diag_verdict_set(r, j.verdict, "%s", j.advice);
+v6:
+	if (st->v6) {
+		struct diag_nat6_judgement j6;
+		size_t l = strlen(r->advice);
+
+		diag_nat6_judge(&st->local6, st->v6 == 2 ? &st->mapped6 : NULL, x->opts->stun_port, &j6);
+		if (st->v6 == 2)
+			diag_value_add(r, "ipv6_public", "", "[%s]:%u",
+				       inet_ntop(AF_INET6, &st->mapped6.sin6_addr, ip, sizeof(ip)),
+				       ntohs(st->mapped6.sin6_port));
+		diag_value_add(r, "ipv6_nat", "", "%s", diag_nat6_kind_name(j6.kind));
+		if (st->v4) {
+			/* both families: IPv4's situation first, IPv6's after it; the worse verdict */
+			snprintf(r->advice + l, sizeof(r->advice) - l, "; over IPv6: %s", j6.advice);
+			r->verdict = diag_verdict_worst(r->verdict, j6.verdict);
+		} else {
+			utl_strlcpy(r->brief, j6.brief, sizeof(r->brief));
+			diag_verdict_set(r, j6.verdict, "%s", j6.advice);
+		}
+	}
 	c->priv = NULL;
 	free(st);
 	diag_check_done(c);
+}
+
+static void stun_send6(struct nat_state *st)
+{
+	uint8_t buf[STUN_HDR];
+
+	(void)send(st->w6.fd, buf, stun_build_binding(buf, st->txid6), 0);
+}
+
+static void nat_on_read6(struct ev_fd *w, unsigned ev)
+{
+	struct nat_state *st = container_of(w, struct nat_state, w6);
+	uint8_t buf[STUN_MAX];
+	struct diag_rx rx;
+	ssize_t n;
+
+	/* drained even when answered (a retransmission's second answer): never left readable */
+	for (int guard = 0; guard < 16; guard++) {
+		struct stun_binding b;
+
+		if ((n = diag_udp_recv(w->fd, buf, sizeof(buf), &rx)) == -EAGAIN)
+			break;
+		if (n < 0 || st->v6 != 1 || stun_parse_binding(buf, (size_t)n, st->txid6, &b) < 0 ||
+		    !b.have_mapped || b.mapped_ss.ss_family != AF_INET6)
+			continue;
+		st->mapped6 = b.mapped6;
+		st->v6 = 2;
+	}
+	if (nat_all_done(st))
+		nat_end(st);
 }
 
 static void stun_send(struct nat_state *st)
@@ -160,8 +230,10 @@ static void stun_send(struct nat_state *st)
 
 static bool nat_all_done(const struct nat_state *st)
 {
-	if (st->step != ST_DONE)
+	if (st->v6 == 1 || st->step != ST_DONE)
 		return false;
+	if (!st->v4)
+		return true;
 	for (int i = 0; i < TTL_PROBES; i++) {
 		if (st->tp[i].reached)
 			return true;
@@ -287,11 +359,17 @@ static void nat_on_retx(struct ev_timer *t)
 		else
 			stun_send(st);
 	}
-	if (++st->ttl_tries < STUN_TRIES)
+	if (st->v6 == 1) {
+		if (++st->tries6 >= STUN_TRIES)
+			st->v6 = 3; /* silent over IPv6 */
+		else
+			stun_send6(st);
+	}
+	if (++st->ttl_tries < STUN_TRIES && st->v4)
 		for (int i = 0; i < TTL_PROBES; i++)
 			if (!st->tp[i].hop_known && !st->tp[i].reached)
 				ttl_send(&st->tp[i]);
-	if (nat_all_done(st) || (st->step == ST_DONE && st->ttl_tries >= STUN_TRIES)) {
+	if (nat_all_done(st) || (st->step == ST_DONE && st->ttl_tries >= STUN_TRIES && st->v6 != 1)) {
 		nat_end(st);
 		return;
 	}
@@ -314,12 +392,36 @@ static int nat_start(struct diag_check *c)
 		return -ENOMEM;
 	st->c = c;
 	c->priv = st;
-	st->w.fd = -1;
+	st->w.fd = st->w6.fd = -1;
 	for (int i = 0; i < TTL_PROBES; i++)
 		st->tp[i].w.fd = -1;
 	st->w.cb = nat_on_read;
+	st->w6.cb = nat_on_read6;
 	st->retx.cb = nat_on_retx;
 	st->budget.cb = nat_on_budget;
+	ev_timer_set(&st->retx, STUN_RETX_MS);
+	ev_timer_set(&st->budget, NAT_BUDGET_MS);
+	if (x->v6 == DIAG_V6_GLOBAL && x->resolved6[DIAG_H_STUN]) {
+		struct sockaddr_in6 d6 = { .sin6_family = AF_INET6, .sin6_addr = x->addr6[DIAG_H_STUN],
+					   .sin6_port = htons((uint16_t)x->opts->stun_port) };
+		socklen_t l = sizeof(st->local6);
+
+		/* the address the kernel chose for the platform is the one STUN maps; no IPv6
+		 * route (connect fails) is judged like no answer, IPv4 still runs */
+		st->w6.fd = diag_udp_open(&d6, -1, 0);
+		st->v6 = 3;
+		if (st->w6.fd >= 0 && getsockname(st->w6.fd, (struct sockaddr *)&st->local6, &l) == 0) {
+			ev_fd_add(&st->w6, EV_READ);
+			st->v6 = 1;
+			utl_random(st->txid6, sizeof(st->txid6));
+			stun_send6(st);
+		}
+	}
+	st->v4 = x->have_addr && x->resolved[DIAG_H_STUN];
+	if (!st->v4) {
+		st->step = ST_DONE;
+		return 0;
+	}
 	diag_sin(&st->dest, x->addr[DIAG_H_STUN], x->opts->stun_port);
 	st->w.fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (st->w.fd < 0)
@@ -343,8 +445,6 @@ static int nat_start(struct diag_check *c)
 	}
 	utl_random(st->txid, sizeof(st->txid));
 	stun_send(st);
-	ev_timer_set(&st->retx, STUN_RETX_MS);
-	ev_timer_set(&st->budget, NAT_BUDGET_MS);
 	return 0;
 }
 
@@ -372,8 +472,8 @@ const struct diag_check_type diag_chk_nat = {
 #define ALG_LEGS 4                      /* {UDP, TCP} x {east, west} */
 
 enum alg_tp { ALG_UDP = 0, ALG_TCP, ALG_NTP };
-static const char *const alg_tp_name[ALG_NTP] = { "UDP", "TCP" };
-static const char *const alg_tp_key[ALG_NTP] = { "udp", "tcp" };
+static const char alg_tp_name[ALG_NTP][4] = { "UDP", "TCP" };   /* no pointers */
+static const char alg_tp_key[ALG_NTP][4] = { "udp", "tcp" };
 
 enum alg_outcome { AO_NONE = 0, AO_CLEAN, AO_REWRITTEN, AO_NO_ECHO, AO_UNREADABLE };
 

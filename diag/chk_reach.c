@@ -335,6 +335,8 @@ static void sip_settle(struct sip_check *k)
 		r->values[r->nvalues++] = v4->res.values[i];
 	fam_words(v4, w, sizeof(w));
 	diag_value_add(r, "ipv4", "", "%s", w);
+	if (v4->res.verdict != DIAG_SKIP)   /* SKIP: no IPv4 address or no A record */
+		x->tried4 |= bit;
 	if (v4->res.verdict == DIAG_PASS)
 		x->reach4 |= bit;
 	if (v6) {
@@ -350,7 +352,7 @@ static void sip_settle(struct sip_check *k)
 		diag_value_add(r, "ipv6", "", "not probed (%s)",
 			       x->v6 != DIAG_V6_GLOBAL ? "no global IPv6 address" : "no AAAA record");
 	}
-	if (v4->res.verdict == DIAG_PASS || !v6 || v6->res.verdict != DIAG_PASS) {
+	if (v4->res.verdict == DIAG_PASS || !v6 || (v6->res.verdict != DIAG_PASS && v4->res.verdict != DIAG_SKIP)) {
 		/* IPv4 decides, as on an IPv4-only site; IPv6 is named beside it */
 		enum diag_verdict v = v4->res.verdict;
 
@@ -364,9 +366,9 @@ static void sip_settle(struct sip_check *k)
 		else
 			diag_verdict_set(r, v, "%.280s over IPv4 and IPv6", v4->res.advice);
 	} else {
-		/* only IPv6 answers: the phone registers over it (see family) */
+		/* only IPv6 answers (or only IPv6 was probed): the phone registers over it (see family) */
 		snprintf(r->brief, sizeof(r->brief), "IPv6 %.40s", v6->res.brief);
-		diag_verdict_set(r, DIAG_PASS, "%.100s over IPv6 only; over IPv4: %.180s", v6->res.advice,
+		diag_verdict_set(r, v6->res.verdict, "%.100s over IPv6 only; over IPv4: %.180s", v6->res.advice,
 				 v4->res.advice);
 	}
 	for (int f = 0; f < 2; f++)
@@ -462,7 +464,7 @@ static int probe_start(struct sip_state *st)
 	}
 }
 
-static const char *const tp_names[] = { "UDP", "TCP", "TLS" };
+static const char tp_names[][4] = { "UDP", "TCP", "TLS" };
 
 static int sip_start(struct diag_check *c)
 {
@@ -512,7 +514,9 @@ static int sip_start(struct diag_check *c)
 
 		if (!st)
 			continue;
-		if ((err = probe_start(st)) < 0)
+		if (f == F_V4 && !(x->have_addr && x->resolved[h]))  /* IPv6 only (phone or name) */
+			sip_finish(st, DIAG_SKIP, "not probed: %s", x->have_addr ? "no A record" : "no IPv4 address");
+		else if ((err = probe_start(st)) < 0)
 			sip_finish(st, DIAG_FAIL, "the %s probe could not run: %s", f == F_V6 ? "IPv6" : "IPv4",
 				   strerror(-err));
 		if (c->priv != k)
@@ -555,11 +559,10 @@ const struct diag_check_type diag_chk_sip[6] = {
 
 void diag_sip_reach_advise(const struct diag_opts *o, struct diag_result *res[6])
 {
-	static const char *const prov[] = { "UDP", "TCP", "TLS" };
 	char allow[3][16];
 
 	for (int t = 0; t < 3; t++)
-		snprintf(allow[t], sizeof(allow[t]), "%s %u", prov[t], t == T_TLS ? o->sip_tls_port : o->sip_port);
+		snprintf(allow[t], sizeof(allow[t]), "%s %u", tp_names[t], t == T_TLS ? o->sip_tls_port : o->sip_port);
 
 	for (int i = 0; i < 6; i++) {
 		struct diag_result *r = res[i];
@@ -574,7 +577,7 @@ void diag_sip_reach_advise(const struct diag_opts *o, struct diag_result *res[6]
 				size_t l = strlen(works), lp = strlen(pv);
 
 				snprintf(works + l, sizeof(works) - l, "%s%s", nworks ? " and " : "", allow[t]);
-				snprintf(pv + lp, sizeof(pv) - lp, "%s%s", nworks ? "/" : "", prov[t]);
+				snprintf(pv + lp, sizeof(pv) - lp, "%s%s", nworks ? "/" : "", tp_names[t]);
 				nworks++;
 			}
 			if (res[other * 3 + t]->done && res[other * 3 + t]->verdict == DIAG_PASS)

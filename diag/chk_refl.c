@@ -139,18 +139,21 @@ static int pset_go(struct pset *s)
 	s->budget.cb = pset_on_budget;
 	for (unsigned i = 0; i < s->n; i++) {
 		struct probe *p = &s->p[i];
-		struct sockaddr_in dst;
-		int fd;
+		struct sockaddr_in6 dst;
+		int fd, fam = diag_dst(x, DIAG_H_REFLECTOR, p->port, &dst);
 
-		diag_sin(&dst, x->addr[DIAG_H_REFLECTOR], p->port);
 		fd = diag_udp_open(&dst, p->dscp, 0);
 		if (fd < 0)
 			return fd;
 		if (p->size > 576) {
-			int pmtu = IP_PMTUDISC_DONT; /* let the path fragment: that is what is tested */
+			int pmtu = IP_PMTUDISC_DONT; /* let the path fragment: that is what is tested (on IPv6
+						      * the phone itself fragments, IPV6_PMTUDISC_DONT == 0) */
 
-			setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+			setsockopt(fd, fam == 6 ? IPPROTO_IPV6 : IPPROTO_IP, fam == 6 ? IPV6_MTU_DISCOVER : IP_MTU_DISCOVER,
+				   &pmtu, sizeof(pmtu));
 		}
+		if (!i)
+			diag_value_add(&s->c->res, "fam", "", "%d", fam);
 		p->w.fd = fd;
 		ev_fd_add(&p->w, EV_READ);
 		probe_send(p);

@@ -341,7 +341,7 @@ static int voice_start(struct diag_check *c)
 	struct diag_ctx *x = c->ctx;
 	const struct diag_opts *o = x->opts;
 	struct voice_state *st = calloc(1, sizeof(*st));
-	struct sockaddr_in dst;
+	struct sockaddr_in6 dst;
 	uint64_t now = ev_now_us(), end_paced, room_us;
 	uint32_t ext = 0;
 	int err;
@@ -374,7 +374,7 @@ static int voice_start(struct diag_check *c)
 	st->tx_kernel = calloc(st->cap, 1);
 	if (!st->tx_ns || !st->tx_kernel)
 		return -ENOMEM;
-	diag_sin(&dst, x->addr[DIAG_H_REFLECTOR], o->rtp_min);
+	diag_value_add(&c->res, "fam", "", "%d", diag_dst(x, DIAG_H_REFLECTOR, o->rtp_min, &dst));
 	st->w.fd = diag_udp_open(&dst, o->dscp_audio, 0);
 	if (st->w.fd < 0)
 		return st->w.fd;
@@ -587,12 +587,12 @@ static int lt_start(struct diag_check *c)
 		st->p[i].w.fd = -1;
 	for (unsigned i = 0; i < st->n; i++) {
 		struct lt_probe *p = &st->p[i];
-		struct sockaddr_in dst;
+		struct sockaddr_in6 dst;
 
 		p->st = st;
 		p->t.cb = lt_on_timer;
 		p->w.cb = lt_on_read;
-		diag_sin(&dst, x->addr[DIAG_H_REFLECTOR], o->reflector_port);
+		(void)diag_dst(x, DIAG_H_REFLECTOR, o->reflector_port, &dst);
 		p->w.fd = diag_udp_open(&dst, -1, 0);
 		if (p->w.fd < 0)
 			return p->w.fd;

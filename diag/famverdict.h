@@ -39,6 +39,7 @@ struct diag_fam_evidence {
 enum diag_fam_kind {
 	DIAG_FAM_V6_CGNAT = 0,               /* both work, IPv4 behind CGNAT: IPv6 */
 	DIAG_FAM_DUAL,                       /* both work: IPv6, IPv4 the fall-back */
+	DIAG_FAM_NO_V4,                      /* the phone has no IPv4 address, IPv6 works */
 	DIAG_FAM_V6_ONLY,                    /* only IPv6 reaches the platform */
 	DIAG_FAM_V6_NO_ROUTE,                /* IPv6 address, AAAA, no IPv6 answer: IPv4 */
 	DIAG_FAM_V6_NO_AAAA,                 /* IPv6 address, the names have no AAAA: IPv4 */
@@ -62,7 +63,7 @@ struct diag_fam_judgement {
 /* Judge the evidence (first matching row of the table). */
 void diag_fam_judge(const struct diag_fam_evidence *ev, struct diag_fam_judgement *j);
 
-/* "ipv6+cgnat", "dual", "ipv6-only", "ipv6-no-route", "ipv6-no-aaaa", "ipv4+cgnat",
+/* "ipv6+cgnat", "dual", "no-ipv4", "ipv6-only", "ipv6-no-route", "ipv6-no-aaaa", "ipv4+cgnat",
  * "ipv4-only", "none", "untested". */
 const char *diag_fam_kind_name(enum diag_fam_kind k);
 

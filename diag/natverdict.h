@@ -59,6 +59,30 @@ struct diag_nat_judgement {
 /* Judge the evidence; keepalive_s is the provisioned NAT keepalive (named in the CGNAT advice). */
 void diag_nat_judge(const struct diag_nat_evidence *ev, unsigned keepalive_s, struct diag_nat_judgement *j);
 
+/* IPv6 (one STUN Binding from the phone's global address): is the address translated? */
+enum diag_nat6_kind {
+	DIAG_NAT6_NATIVE = 0,                /* mapped == local: no NAT (native IPv6) */
+	DIAG_NAT6_NPT,                       /* the address differs, the port kept: NPTv6 (RFC 6296) */
+	DIAG_NAT6_NAT66,                     /* the port rewritten too: a stateful NAT66 */
+	DIAG_NAT6_UNKNOWN,                   /* STUN silent over IPv6 */
+	DIAG_NAT6_KIND_COUNT
+};
+
+struct diag_nat6_judgement {
+	enum diag_nat6_kind kind;
+	enum diag_verdict verdict;
+	char brief[48];
+	char advice[224];
+};
+
+/* Judge IPv6 from the probe socket's own address and STUN's mapping of it (mapped NULL: STUN
+ * did not answer); stun_port is named when it is silent. */
+void diag_nat6_judge(const struct sockaddr_in6 *local, const struct sockaddr_in6 *mapped, unsigned stun_port,
+		     struct diag_nat6_judgement *j);
+
+/* "native", "nptv6", "nat66", "unknown". */
+const char *diag_nat6_kind_name(enum diag_nat6_kind k);
+
 /* "none", "one", "double", "cgnat", "cgnat+double", "unknown". */
 const char *diag_nat_kind_name(enum diag_nat_kind k);
 

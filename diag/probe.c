@@ -15,26 +15,30 @@
 
 #include "common/ev.h"
 #include "common/util.h"
+#include "diag/check.h"
+#include "diag/famverdict.h"
 #include "diag/probe.h"
 #include "system/system.h"
 
-int diag_udp_open(const struct sockaddr_in *dst, int dscp, int ttl)
+int diag_udp_open(const void *dst, int dscp, int ttl)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1, err;
+	bool v6 = ((const struct sockaddr *)dst)->sa_family == AF_INET6;
+	int lvl = v6 ? IPPROTO_IPV6 : IPPROTO_IP, one = 1, err;
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
-	/* Kernel receive timestamps and the received TOS make the figures better,
-	 * but a kernel (or emulator) without them still gets a self-test: read
-	 * time stands in for the timestamp, and the TOS reads as unknown (-1). */
+	/* Kernel receive timestamps and the received TOS / traffic class make the figures
+	 * better, but a kernel (or emulator) without them still gets a self-test: read time
+	 * stands in for the timestamp, and the TOS reads as unknown (-1). */
 	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
-	(void)setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
-	if ((ttl > 0 && setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)) < 0) ||
-	    (ttl > 0 && setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) < 0)) {
+	(void)setsockopt(fd, lvl, v6 ? IPV6_RECVTCLASS : IP_RECVTOS, &one, sizeof(one));
+	if ((ttl > 0 && setsockopt(fd, lvl, v6 ? IPV6_RECVERR : IP_RECVERR, &one, sizeof(one)) < 0) ||
+	    (ttl > 0 && setsockopt(fd, lvl, v6 ? IPV6_UNICAST_HOPS : IP_TTL, &ttl, sizeof(ttl)) < 0)) {
 		err = -errno;
 		goto out;
 	}
-	if (connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) < 0) {
+	if (connect(fd, dst, v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) < 0) {
 		err = -errno;
 		goto out;
 	}
@@ -81,6 +85,11 @@ ssize_t diag_udp_recv(int fd, void *buf, size_t cap, struct diag_rx *rx)
 			rx->ts_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
 			rx->tos = *(unsigned char *)CMSG_DATA(c);
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS) {
+			int tc;
+
+			memcpy(&tc, CMSG_DATA(c), sizeof(tc));
+			rx->tos = tc & 0xff;
 		}
 	}
 	if (!rx->ts_ns)
@@ -174,7 +183,8 @@ int diag_tx_drain(int fd, void (*fn)(uint32_t key, int64_t ns, void *arg), void 
 
 				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
 				ns = (int64_t)ts.ts[0].tv_sec * 1000000000 + ts.ts[0].tv_nsec;
-			} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) {
+			} else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+				   (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
 				struct sock_extended_err ee;
 
 				memcpy(&ee, CMSG_DATA(c), sizeof(ee));
@@ -206,6 +216,21 @@ void diag_sin(struct sockaddr_in *sin, struct in_addr a, unsigned port)
 	sin->sin_family = AF_INET;
 	sin->sin_addr = a;
 	sin->sin_port = htons((uint16_t)port);
+}
+
+int diag_dst(const struct diag_ctx *x, int h, unsigned port, struct sockaddr_in6 *dst)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (x->have_addr && x->resolved[h]) {
+		diag_sin((struct sockaddr_in *)(void *)dst, x->addr[h], port);
+		return 4;
+	}
+	if (x->v6 != DIAG_V6_GLOBAL || !x->resolved6[h])
+		return 0;
+	dst->sin6_family = AF_INET6;
+	dst->sin6_addr = x->addr6[h];
+	dst->sin6_port = htons((uint16_t)port);
+	return 6;
 }
 
 const char *diag_ntoa(struct in_addr a, char *buf)

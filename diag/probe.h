@@ -30,10 +30,11 @@ struct diag_rx {
 	int tos;             /* IP_RECVTOS, -1 if none */
 };
 
-/* A non-blocking UDP socket connected to dst, marked with dscp (< 0: unmarked), with
- * kernel receive timestamps and IP_RECVTOS; ttl > 0 sets IP_TTL and IP_RECVERR.
+/* A non-blocking UDP socket connected to dst (a sockaddr_in or sockaddr_in6, by its family),
+ * marked with dscp (< 0: unmarked; IPV6_TCLASS on IPv6), with kernel receive timestamps and
+ * IP_RECVTOS / IPV6_RECVTCLASS; ttl > 0 sets IP_TTL / IPV6_UNICAST_HOPS and IP(V6)_RECVERR.
  * The fd, or -errno. */
-int diag_udp_open(const struct sockaddr_in *dst, int dscp, int ttl);
+int diag_udp_open(const void *dst, int dscp, int ttl);
 
 /* Receive one datagram into buf; its length, -EAGAIN when none, or -errno (e.g.
  * -ECONNREFUSED from an ICMP port unreachable). */
@@ -62,6 +63,13 @@ int64_t diag_realtime_ns(void);
 
 /* sin from an address and port. */
 void diag_sin(struct sockaddr_in *sin, struct in_addr a, unsigned port);
+
+struct diag_ctx;
+
+/* Where the checks probe host h on port: over IPv4 when the phone and h have IPv4 addresses,
+ * else over IPv6 (a global address, an AAAA) -- the family media use (IPv4 first today).
+ * dst is a sockaddr_in or a sockaddr_in6; 4, 6, or 0 when neither family can reach h. */
+int diag_dst(const struct diag_ctx *x, int h, unsigned port, struct sockaddr_in6 *dst);
 
 /* "a.b.c.d" of a (static buffer per call site is not used: caller's buf, >= 16). */
 const char *diag_ntoa(struct in_addr a, char *buf);

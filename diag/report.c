@@ -45,7 +45,7 @@ const char *diag_result_value(const struct diag_result *r, const char *name)
 
 static const char *lower_verdict(enum diag_verdict v)
 {
-	static const char *const n[] = { "pass", "warn", "fail", "skip", "inconclusive" };
+	static const char n[][13] = { "pass", "warn", "fail", "skip", "inconclusive" };   /* no pointers */
 
 	return n[v];
 }
@@ -123,10 +123,10 @@ int diag_report_summary(const struct diag_report *rep, char *buf, size_t cap)
 {
 	const struct diag_result *voice = &rep->results[DIAG_C_VOICE];
 	static const struct {
-		const char *key, *value;
+		char key[5], value[8];           /* inline: a pointer costs a relocation too */
 	} nums[] = { { "mos", "mos" }, { "rtt", "rtt_avg" }, { "jit", "jitter" }, { "loss", "loss" } };
-	static const enum diag_verdict lists[] = { DIAG_FAIL, DIAG_WARN, DIAG_INCONCLUSIVE };
-	static const char *const list_key[] = { ";fail=", ";warn=", ";inc=" };
+	static const unsigned char lists[] = { DIAG_FAIL, DIAG_WARN, DIAG_INCONCLUSIVE };
+	static const char list_key[][7] = { ";fail=", ";warn=", ";inc=" };
 	size_t pos = 0;
 
 	if (cap == 0)

@@ -11,6 +11,7 @@
 #include "common/ev.h"
 #include "common/log.h"
 #include "diag/check.h"
+#include "diag/famverdict.h"
 #include "diag/load.h"
 #include "diag/probe.h"
 #include "diag/report.h"
@@ -212,30 +213,32 @@ void diag_opts_default(struct diag_opts *o)
 }
 
 #define OPT_FIELD(f) offsetof(struct diag_opts, f)
+/* No pointers (a relocation each): the names inline, offsets and lows in 16 bits. */
+_Static_assert(sizeof(struct diag_opts) <= 65535, "uint_rules' offsets are 16-bit");
 static const struct {
-	const char *name;
-	size_t off;
-	unsigned lo, hi;
+	unsigned hi;
+	unsigned short off, lo;
+	char name[18];
 } uint_rules[] = {
-	{ "sip_port", OPT_FIELD(sip_port), 1, 65535 },
-	{ "sip_tls_port", OPT_FIELD(sip_tls_port), 1, 65535 },
-	{ "sip_transports", OPT_FIELD(sip_transports), 1, 7 },
-	{ "stun_port", OPT_FIELD(stun_port), 1, 65535 },
-	{ "reflector_port", OPT_FIELD(reflector_port), 1, 65535 },
-	{ "rtp_min", OPT_FIELD(rtp_min), 1024, 65535 },
-	{ "rtp_max", OPT_FIELD(rtp_max), 1024, 65535 },
-	{ "rtp_samples", OPT_FIELD(rtp_samples), 2, 32 },
-	{ "keepalive_s", OPT_FIELD(keepalive_s), 1, 3600 },
-	{ "lifetime_margin_s", OPT_FIELD(lifetime_margin_s), 0, 600 },
-	{ "lifetime_budget_s", OPT_FIELD(lifetime_budget_s), 1, 120 },
-	{ "voice_ms", OPT_FIELD(voice_ms), 1000, 60000 },
-	{ "packet_ms", OPT_FIELD(packet_ms), 1, 100 },
-	{ "voice_ext_ms", OPT_FIELD(voice_ext_ms), 0, 60000 },
-	{ "run_budget_ms", OPT_FIELD(run_budget_ms), 5000, 120000 },
-	{ "call_ms", OPT_FIELD(call_ms), 1000, 30000 },
-	{ "call_setup_ms", OPT_FIELD(call_setup_ms), 500, 30000 },
-	{ "call_t1_ms", OPT_FIELD(call_t1_ms), 10, 2000 },
-	{ "audio_ms", OPT_FIELD(audio_ms), 100, 10000 },
+	{ 65535, OPT_FIELD(sip_port), 1, "sip_port" },
+	{ 65535, OPT_FIELD(sip_tls_port), 1, "sip_tls_port" },
+	{ 7, OPT_FIELD(sip_transports), 1, "sip_transports" },
+	{ 65535, OPT_FIELD(stun_port), 1, "stun_port" },
+	{ 65535, OPT_FIELD(reflector_port), 1, "reflector_port" },
+	{ 65535, OPT_FIELD(rtp_min), 1024, "rtp_min" },
+	{ 65535, OPT_FIELD(rtp_max), 1024, "rtp_max" },
+	{ 32, OPT_FIELD(rtp_samples), 2, "rtp_samples" },
+	{ 3600, OPT_FIELD(keepalive_s), 1, "keepalive_s" },
+	{ 600, OPT_FIELD(lifetime_margin_s), 0, "lifetime_margin_s" },
+	{ 120, OPT_FIELD(lifetime_budget_s), 1, "lifetime_budget_s" },
+	{ 60000, OPT_FIELD(voice_ms), 1000, "voice_ms" },
+	{ 100, OPT_FIELD(packet_ms), 1, "packet_ms" },
+	{ 60000, OPT_FIELD(voice_ext_ms), 0, "voice_ext_ms" },
+	{ 120000, OPT_FIELD(run_budget_ms), 5000, "run_budget_ms" },
+	{ 30000, OPT_FIELD(call_ms), 1000, "call_ms" },
+	{ 30000, OPT_FIELD(call_setup_ms), 500, "call_setup_ms" },
+	{ 2000, OPT_FIELD(call_t1_ms), 10, "call_t1_ms" },
+	{ 10000, OPT_FIELD(audio_ms), 100, "audio_ms" },
 };
 
 int diag_opts_validate(const struct diag_opts *o, char *why, size_t whylen)
@@ -359,6 +362,12 @@ static void check_skip(struct diag_check *c, const char *why)
 	diag_check_done(c);
 }
 
+#define V6_CHECKS                                                                                        \
+	(DIAG_CHECK_BIT(DIAG_C_EAST_UDP) | DIAG_CHECK_BIT(DIAG_C_EAST_TCP) | DIAG_CHECK_BIT(DIAG_C_EAST_TLS) |    \
+	 DIAG_CHECK_BIT(DIAG_C_WEST_UDP) | DIAG_CHECK_BIT(DIAG_C_WEST_TCP) | DIAG_CHECK_BIT(DIAG_C_WEST_TLS) |    \
+	 DIAG_CHECK_BIT(DIAG_C_RTP_PORTS) | DIAG_CHECK_BIT(DIAG_C_NAT) | DIAG_CHECK_BIT(DIAG_C_VOICE) |          \
+	 DIAG_CHECK_BIT(DIAG_C_DSCP) | DIAG_CHECK_BIT(DIAG_C_MTU) | DIAG_CHECK_BIT(DIAG_C_UDP_LIFETIME))
+
 static void start_check(struct diag_run *run, struct diag_check *c)
 {
 	const struct diag_check_type *t = c->type;
@@ -366,11 +375,15 @@ static void start_check(struct diag_run *run, struct diag_check *c)
 	int err;
 
 	if (t->phase == 2) {
-		if (!run->ctx.have_addr) {
-			check_skip(c, "not tested: the phone has no network address (see address)");
+		/* the checks that run over IPv6 too: an IPv6-only phone, or a name with AAAA only */
+		bool v6 = run->ctx.v6 == DIAG_V6_GLOBAL && (DIAG_CHECK_BIT(t->id) & V6_CHECKS);
+
+		if (!run->ctx.have_addr && !v6) {
+			check_skip(c, "not tested: the phone has no IPv4 address (see address)");
 			return;
 		}
-		if (t->needs != DIAG_H_NONE && !run->ctx.resolved[t->needs]) {
+		if (t->needs != DIAG_H_NONE && !(run->ctx.have_addr && run->ctx.resolved[t->needs]) &&
+		    !(v6 && run->ctx.resolved6[t->needs])) {
 			snprintf(why, sizeof(why), "not tested: %s has no address (see dns)",
 				 run->ctx.host[t->needs][0] ? run->ctx.host[t->needs] : "the server");
 			check_skip(c, why);

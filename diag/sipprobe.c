@@ -200,17 +200,16 @@ static int sdp_line(const char *msg, size_t len, const char *prefix, char *out, 
 	return -ENOENT;
 }
 
+/* The names inline (a pointer costs a relocation too): a header, or an SDP line "SDP x=" */
 static const struct {
-	const char *label;
-	const char *header;   /* NULL: SDP line */
-	char compact;
-	const char *sdp;
+	char label[8];        /* the header's name, or "SDP " and the line's "x=" */
+	char compact;         /* the header's compact form; 0: an SDP line */
 } fields_tbl[] = {
-	{ "Via", "Via", 'v', NULL },
-	{ "Contact", "Contact", 'm', NULL },
-	{ "SDP o=", NULL, 0, "o=" },
-	{ "SDP c=", NULL, 0, "c=" },
-	{ "SDP m=", NULL, 0, "m=" },
+	{ "Via", 'v' },
+	{ "Contact", 'm' },
+	{ "SDP o=", 0 },
+	{ "SDP c=", 0 },
+	{ "SDP m=", 0 },
 };
 
 int sipprobe_compare(const char *sent, size_t slen, const char *received, size_t rlen,
@@ -228,12 +227,12 @@ int sipprobe_compare(const char *sent, size_t slen, const char *received, size_t
 	for (size_t i = 0; i < ARRAY_SIZE(fields_tbl); i++) {
 		int ra, rb;
 
-		if (fields_tbl[i].header) {
-			ra = header(sent, slen, fields_tbl[i].header, fields_tbl[i].compact, a, sizeof(a));
-			rb = header(received, rlen, fields_tbl[i].header, fields_tbl[i].compact, b, sizeof(b));
+		if (fields_tbl[i].compact) {
+			ra = header(sent, slen, fields_tbl[i].label, fields_tbl[i].compact, a, sizeof(a));
+			rb = header(received, rlen, fields_tbl[i].label, fields_tbl[i].compact, b, sizeof(b));
 		} else {
-			ra = sdp_line(sent, slen, fields_tbl[i].sdp, a, sizeof(a));
-			rb = sdp_line(received, rlen, fields_tbl[i].sdp, b, sizeof(b));
+			ra = sdp_line(sent, slen, fields_tbl[i].label + 4, a, sizeof(a));
+			rb = sdp_line(received, rlen, fields_tbl[i].label + 4, b, sizeof(b));
 		}
 		if (ra < 0)
 			continue; /* not in what we sent */

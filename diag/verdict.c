@@ -6,21 +6,22 @@
 #include "common/util.h"
 #include "diag/verdict.h"
 
+/* The names inline in the tables: a pointer costs a relocation too. */
 static const struct {
-	const char *name;
-	const char *unit;
 	struct diag_bounds def;
+	char name[7];
+	char unit[3];
 } metrics[DIAG_M_COUNT] = {
-	[DIAG_M_JITTER] = { "jitter", "ms", { 20.0, 30.0, 30.0 } },
-	[DIAG_M_LOSS] = { "loss", "%", { 0.5, 1.0, 1.0 } },
-	[DIAG_M_RTT] = { "rtt", "ms", { 100.0, 150.0, 200.0 } },
+	[DIAG_M_JITTER] = { { 20.0, 30.0, 30.0 }, "jitter", "ms" },
+	[DIAG_M_LOSS] = { { 0.5, 1.0, 1.0 }, "loss", "%" },
+	[DIAG_M_RTT] = { { 100.0, 150.0, 200.0 }, "rtt", "ms" },
 };
 
-static const char *const verdict_names[] = { "PASS", "WARN", "FAIL", "SKIP", "INCONCLUSIVE" };
-static const char *const verdict_short[] = { "PASS", "WARN", "FAIL", "SKIP", "BUSY" };
-static const char *const rating_names[] = { "good", "acceptable", "marginal", "problematic" };
+/* The short names are the long ones but INCONCLUSIVE's ("BUSY"). */
+static const char verdict_short[][5] = { "PASS", "WARN", "FAIL", "SKIP", "BUSY" };
+static const char rating_names[][12] = { "good", "acceptable", "marginal", "problematic" };
 /* Severity order for diag_verdict_worst: SKIP < PASS < INCONCLUSIVE < WARN < FAIL. */
-static const int severity[] = { [DIAG_PASS] = 1, [DIAG_WARN] = 3, [DIAG_FAIL] = 4, [DIAG_SKIP] = 0,
+static const unsigned char severity[] = { [DIAG_PASS] = 1, [DIAG_WARN] = 3, [DIAG_FAIL] = 4, [DIAG_SKIP] = 0,
 				[DIAG_INCONCLUSIVE] = 2 };
 
 void diag_thresholds_default(struct diag_thresholds *t)
@@ -78,7 +79,7 @@ enum diag_verdict diag_verdict_worst(enum diag_verdict a, enum diag_verdict b)
 
 const char *diag_verdict_name(enum diag_verdict v)
 {
-	return (unsigned)v < ARRAY_SIZE(verdict_names) ? verdict_names[v] : "?";
+	return v == DIAG_INCONCLUSIVE ? "INCONCLUSIVE" : diag_verdict_short(v);
 }
 
 const char *diag_verdict_short(enum diag_verdict v)

@@ -135,7 +135,7 @@ enum sys_addr_origin sys_addr_origin(const struct sys_addr *a)
 
 const char *sys_addr_origin_name(enum sys_addr_origin o)
 {
-	static const char *const names[] = {
+	static const char names[][11] = {   /* no pointers: a relocation each */
 		[SYS_ADDR_STATIC] = "static", [SYS_ADDR_DHCP] = "DHCP", [SYS_ADDR_SLAAC] = "SLAAC",
 		[SYS_ADDR_DHCPV6] = "DHCPv6", [SYS_ADDR_LINKLOCAL] = "link-local", [SYS_ADDR_OTHER] = "other",
 	};

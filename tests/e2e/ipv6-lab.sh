@@ -75,7 +75,9 @@ selftest selftest-native6 family=PASS nat=WARN address=PASS --rest=PASS \
 	--advice="family=IPv4 behind carrier-grade NAT, IPv6 native: the phone uses IPv6" \
 	--value="nat:situation=~cgnat" --value="address:ipv6=~$P6/64 (SLAAC)" \
 	--value="east-udp:ipv6=~answered" --value="east-tcp:ipv6=~answered" --value="east-udp:ipv4=~answered" \
-	--value="east-udp:ipv6_server=~$DSA_LAB_SIP_EAST_IP6" --value="west-udp:ipv6=~not probed (no AAAA"
+	--value="east-udp:ipv6_server=~$DSA_LAB_SIP_EAST_IP6" --value="west-udp:ipv6=~not probed (no AAAA" \
+	--value="nat:fam=~4,6" --value="nat:ipv6_nat=~native" --value="nat:ipv6_public=~[$P6]:" \
+	--advice="nat=over IPv6: no NAT (native IPv6)"
 
 ip netns exec "$DSA_LAB_NS_PLATFORM" tcpdump -i wan0 -U --immediate-mode -n -s 0 -w "$T/wan.pcap" \
 	"port $DSA_LAB_SIP_PORT" >"$T/tcpdump.log" 2>&1 &
@@ -125,5 +127,7 @@ selftest selftest-blocked6 family=WARN nat=WARN address=PASS --rest=PASS \
 	--value="family:uses=~IPv4" --value="family:situation=~ipv6-no-route" \
 	--advice="family=IPv6 address but no IPv6 route to the platform: the phone uses IPv4" \
 	--advice="family=carrier-grade NAT" \
-	--value="east-udp:ipv6=~failed" --value="east-udp:ipv4=~answered" --advice="east-udp=over IPv6: no answer"
+	--value="east-udp:ipv6=~failed" --value="east-udp:ipv4=~answered" --advice="east-udp=over IPv6: no answer" \
+	--value="nat:situation=~cgnat" --value="nat:ipv6_nat=~unknown" \
+	--advice="nat=does not answer over IPv6: allow outbound UDP over IPv6 to port $DSA_LAB_STUN_PORT"
 done_testing

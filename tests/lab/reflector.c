@@ -39,6 +39,10 @@
  *   in a fixed-size heap (MAX_PENDING); when it is full, new datagrams are dropped and
  *   counted.  Nothing is allocated per datagram: memory is bounded.
  *
+ * IPv4 or IPv6, by the --bind address (an IPv6 one: IPV6_RECVTCLASS / IPV6_TCLASS for the
+ * traffic class, reported and sent back in the TOS byte's place; the lab runs one reflector
+ * per family).
+ *
  * Usage: reflector [--bind ADDR] [--port PORT] [--delay-pattern MS,MS,...] [--pid-file F]
  * SIGUSR1 prints counters to stderr; SIGTERM/SIGINT exit cleanly.
  */
@@ -70,7 +74,8 @@
 struct pending {
 	uint64_t due_ns; /* CLOCK_MONOTONIC */
 	uint64_t seq;    /* FIFO order for equal due times */
-	struct sockaddr_in to;
+	struct sockaddr_storage to;
+	socklen_t tolen;
 	int tos;
 	size_t len;
 	unsigned char buf[HDR_LEN + MAX_ECHO];
@@ -182,7 +187,7 @@ static void send_one(int fd, struct pending *p)
 	struct iovec iov = { .iov_base = p->buf, .iov_len = p->len };
 	struct msghdr mh = {
 		.msg_name = &p->to,
-		.msg_namelen = sizeof(p->to),
+		.msg_namelen = p->tolen,
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
 	};
@@ -191,8 +196,8 @@ static void send_one(int fd, struct pending *p)
 		mh.msg_control = cbuf;
 		mh.msg_controllen = sizeof(cbuf);
 		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = IPPROTO_IP;
-		c->cmsg_type = IP_TOS;
+		c->cmsg_level = p->to.ss_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+		c->cmsg_type = p->to.ss_family == AF_INET6 ? IPV6_TCLASS : IP_TOS;
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &p->tos, sizeof(int));
 	}
@@ -262,24 +267,33 @@ int main(int argc, char **argv)
 	}
 
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
+	int v6 = 0;
 	if (inet_pton(AF_INET, bind_addr, &sa.sin_addr) != 1) {
-		fprintf(stderr, "reflector: bad bind address '%s'\n", bind_addr);
-		return 2;
+		if (inet_pton(AF_INET6, bind_addr, &sa6.sin6_addr) != 1) {
+			fprintf(stderr, "reflector: bad bind address '%s' (want an IPv4 or IPv6 address)\n",
+				bind_addr);
+			return 2;
+		}
+		v6 = 1;
 	}
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		perror("reflector: socket");
 		return 1;
 	}
 	int one = 1;
-	if (setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one)) < 0)
-		perror("reflector: IP_RECVTOS (TOS will be reported as unknown)");
+	if (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+		perror("reflector: IPV6_V6ONLY");
+	if (setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_RECVTCLASS : IP_RECVTOS, &one,
+		       sizeof(one)) < 0)
+		perror("reflector: IP_RECVTOS / IPV6_RECVTCLASS (TOS will be reported as unknown)");
 	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0)
 		perror("reflector: SO_TIMESTAMPNS (read time used instead)");
 	int have_mark = setsockopt(fd, SOL_SOCKET, SO_RCVMARK, &one, sizeof(one)) == 0;
 	int rcvbuf = 1 << 20;
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (v6 ? bind(fd, (struct sockaddr *)&sa6, sizeof(sa6)) < 0 : bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		fprintf(stderr, "reflector: bind %s:%u: %s\n", bind_addr, port, strerror(errno));
 		return 1;
 	}
@@ -341,7 +355,7 @@ int main(int argc, char **argv)
 
 		/* drain what is queued without blocking, bounded per round */
 		for (int burst = 0; burst < 256; burst++) {
-			struct sockaddr_in from;
+			struct sockaddr_storage from;
 			char cbuf[512];
 			struct iovec iov = { .iov_base = rx, .iov_len = sizeof(rx) };
 			struct msghdr mh = {
@@ -359,7 +373,8 @@ int main(int argc, char **argv)
 				break;
 			}
 			n_rx++;
-			if (mh.msg_namelen < sizeof(from) || from.sin_family != AF_INET)
+			if (from.ss_family != (v6 ? AF_INET6 : AF_INET) ||
+			    mh.msg_namelen < (v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)))
 				continue;
 			int tos = -1;
 			uint32_t mark = 0;
@@ -369,6 +384,11 @@ int main(int argc, char **argv)
 				if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS &&
 				    c->cmsg_len >= CMSG_LEN(1)) {
 					tos = *(unsigned char *)CMSG_DATA(c);
+				} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS &&
+					   c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+					int tc;
+					memcpy(&tc, CMSG_DATA(c), sizeof(tc));
+					tos = tc & 0xff;
 				} else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
 					   c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
 					struct timespec ts;
@@ -427,6 +447,7 @@ int main(int argc, char **argv)
 			memcpy(p->buf + HDR_LEN, rx, echo);
 			p->len = HDR_LEN + echo;
 			p->to = from;
+			p->tolen = mh.msg_namelen;
 			p->tos = tos;
 			p->seq = seq++;
 			p->due_ns = now_ns(CLOCK_MONOTONIC) + (uint64_t)delay_ms * 1000000ull;

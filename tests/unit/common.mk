@@ -1,6 +1,8 @@
 # Unit tests of common/ and agent/ (see Makefile.am)
-check_PROGRAMS += test_ev test_backoff test_util test_proto test_state
-TESTS += test_ev test_backoff test_util test_proto test_state
+check_PROGRAMS += test_ev test_backoff test_util test_proto test_state test_aeabi_div
+TESTS += test_ev test_backoff test_util test_proto test_state test_aeabi_div
+test_aeabi_div_SOURCES = test_aeabi_div.c
+test_aeabi_div_LDADD = $(UNIT_LIBS)
 test_ev_SOURCES = test_ev.c
 test_ev_LDADD = $(UNIT_LIBS)
 test_backoff_SOURCES = test_backoff.c

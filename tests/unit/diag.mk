@@ -46,3 +46,8 @@ check_PROGRAMS += test_diag_family
 TESTS += test_diag_family
 test_diag_family_SOURCES = test_diag_family.c dnszone.c dnszone.h
 test_diag_family_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += test_diag_v6
+TESTS += test_diag_v6
+test_diag_v6_SOURCES = test_diag_v6.c dnszone.c dnszone.h
+test_diag_v6_LDADD = $(UNIT_LIBS)

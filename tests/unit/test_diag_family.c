@@ -259,11 +259,19 @@ static void test_family_rows(void **state)
 		  "IPv4 only" },
 		{ { true, DIAG_V6_GLOBAL, true, DIAG_NAT_ONE, N, OK }, DIAG_FAM_V6_ONLY, AF_INET6, DIAG_WARN,
 		  "IPv6 only: the phone uses IPv6" },
-		{ { false, DIAG_V6_GLOBAL, true, DIAG_NAT_KIND_COUNT, U, OK }, DIAG_FAM_V6_ONLY, AF_INET6, DIAG_WARN,
-		  "IPv6 only" },
+		/* an IPv6-only phone (no IPv4 address): no advice to allow IPv4, what was not checked */
+		{ { false, DIAG_V6_GLOBAL, true, DIAG_NAT_KIND_COUNT, U, OK }, DIAG_FAM_NO_V4, AF_INET6, DIAG_WARN,
+		  "IPv6 only: the phone has no IPv4 address; it registers over IPv6" },
+		{ { false, DIAG_V6_GLOBAL, true, DIAG_NAT_ONE, U, OK }, DIAG_FAM_NO_V4, AF_INET6, DIAG_WARN,
+		  "no IPv4 address" },
+		/* IPv4 address, but IPv4's probes skipped (AAAA-only names): only IPv6 was probed */
+		{ { true, DIAG_V6_GLOBAL, true, DIAG_NAT_ONE, U, OK }, DIAG_FAM_V6_ONLY, AF_INET6, DIAG_WARN,
+		  "IPv6 only: the phone uses IPv6" },
+		{ { false, DIAG_V6_GLOBAL, true, DIAG_NAT_KIND_COUNT, U, N }, DIAG_FAM_NONE, 0, DIAG_FAIL,
+		  "no route to the platform" },
 		{ { true, DIAG_V6_GLOBAL, true, DIAG_NAT_ONE, N, N }, DIAG_FAM_NONE, 0, DIAG_FAIL,
-		  "no route to the platform on either family" },
-		{ { true, DIAG_V6_NONE, false, DIAG_NAT_ONE, N, U }, DIAG_FAM_NONE, 0, DIAG_FAIL, "either family" },
+		  "no route to the platform on any family the phone has" },
+		{ { true, DIAG_V6_NONE, false, DIAG_NAT_ONE, N, U }, DIAG_FAM_NONE, 0, DIAG_FAIL, "any family" },
 		{ { false, DIAG_V6_NONE, false, DIAG_NAT_KIND_COUNT, U, U }, DIAG_FAM_UNTESTED, 0, DIAG_SKIP,
 		  "not tested" },
 	};
@@ -283,6 +291,17 @@ static void test_family_rows(void **state)
 		assert_true(strlen(j.situation) < sizeof(j.situation) - 1);
 		assert_true(strlen(j.advice) < sizeof(j.advice) - 1);
 		assert_true(strlen(j.brief) <= 22);   /* fits the 40-column display line */
+		/* never advise IPv4 to a phone without it, nor the other way round */
+		if (!rows[i].ev.v4)
+			assert_null(strstr(j.advice, "over IPv4 too"));
+	}
+	{
+		struct diag_fam_judgement j;
+		const struct diag_fam_evidence v6only = { false, DIAG_V6_GLOBAL, true, DIAG_NAT_KIND_COUNT, U, OK };
+
+		diag_fam_judge(&v6only, &j);
+		assert_string_equal(j.advice, "IPv4-only services (test call, HTTPS probe, SIP ALG probe) were not checked");
+		assert_string_equal(diag_fam_kind_name(j.kind), "no-ipv4");
 	}
 	assert_string_equal(diag_fam_kind_name(DIAG_FAM_V6_NO_ROUTE), "ipv6-no-route");
 	assert_string_equal(diag_fam_name(AF_INET6), "IPv6");

@@ -135,12 +135,69 @@ static void test_keepalive_named(void **state)
 	assert_non_null(strstr(j.advice, "20 s or less, now 90 s"));
 }
 
+/* IPv6: the probe socket's own address and port against STUN's mapping of them. */
+static void test_ipv6_rows(void **state)
+{
+	static const struct {
+		const char *local, *mapped;          /* "[addr]:port"; mapped NULL: STUN silent */
+		enum diag_nat6_kind want;
+		enum diag_verdict verdict;
+		const char *brief, *advice_has;
+	} rows[] = {
+		{ "2001:db8:1::50", "2001:db8:1::50", DIAG_NAT6_NATIVE, DIAG_PASS, "native IPv6",
+		  "no NAT (native IPv6)" },
+		{ "fd00:1::50", "2001:db8:1::50", DIAG_NAT6_NPT, DIAG_PASS, "NPTv6",
+		  "NPTv6 (prefix translated, ports kept): works as one NAT; public 2001:db8:1::50" },
+		{ "fd00:1::50", "2001:db8:1::9", DIAG_NAT6_NAT66, DIAG_WARN, "NAT66",
+		  "NAT66 (ports rewritten): route IPv6 to the phones without it; public 2001:db8:1::9" },
+		{ "2001:db8:1::50", "2001:db8:1::50", DIAG_NAT6_NAT66, DIAG_WARN, "NAT66", "ports rewritten" },
+		{ "2001:db8:1::50", NULL, DIAG_NAT6_UNKNOWN, DIAG_WARN, "STUN no answer (IPv6)",
+		  "does not answer over IPv6: allow outbound UDP over IPv6 to port 3478" },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct sockaddr_in6 l = { .sin6_family = AF_INET6, .sin6_port = htons(40000) }, m = l;
+		struct diag_nat6_judgement j;
+
+		assert_int_equal(inet_pton(AF_INET6, rows[i].local, &l.sin6_addr), 1);
+		if (rows[i].mapped) {
+			assert_int_equal(inet_pton(AF_INET6, rows[i].mapped, &m.sin6_addr), 1);
+			/* NAT66 rows: the port is rewritten (the fourth row: the port only) */
+			if (rows[i].want == DIAG_NAT6_NAT66)
+				m.sin6_port = htons(61000);
+		}
+		diag_nat6_judge(&l, rows[i].mapped ? &m : NULL, 3478, &j);
+		print_message("%s -> %s: %s %s | %s\n", rows[i].local, rows[i].mapped ? rows[i].mapped : "(silent)",
+			      diag_nat6_kind_name(j.kind), j.brief, j.advice);
+		assert_int_equal(j.kind, rows[i].want);
+		assert_int_equal(j.verdict, rows[i].verdict);
+		assert_string_equal(j.brief, rows[i].brief);
+		assert_non_null(strstr(j.advice, rows[i].advice_has));
+		assert_null(strchr(j.advice, '{'));
+		assert_true(strlen(j.advice) < sizeof(j.advice) - 1); /* never cut */
+	}
+	assert_string_equal(diag_nat6_kind_name(DIAG_NAT6_NPT), "nptv6");
+	assert_string_equal(diag_nat6_kind_name(DIAG_NAT6_KIND_COUNT), "?");
+	{
+		/* the longest address fits the advice whole */
+		struct sockaddr_in6 l = { .sin6_family = AF_INET6 }, m = l;
+		struct diag_nat6_judgement j;
+
+		inet_pton(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff1", &m.sin6_addr);
+		m.sin6_port = 1;
+		diag_nat6_judge(&l, &m, 65535, &j);
+		assert_true(strlen(j.advice) < sizeof(j.advice) - 1);
+		assert_true(strlen(j.brief) < sizeof(j.brief) - 1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_recorded_runs),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_keepalive_named),
+		cmocka_unit_test(test_ipv6_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,8 +13,11 @@ source "$top_srcdir/tests/cross/lib.sh"
 
 arch=${1:-armhf}
 case $arch in
-armhf) triplet=arm-linux-gnueabihf; qemu='qemu-arm-static'; filesig='ARM, EABI5' ;;
-arm64) triplet=aarch64-linux-gnu; qemu='qemu-aarch64-static'; filesig='ARM aarch64' ;;
+# qcpu: the CPU qemu models. armhf: the baseline's oldest core, Cortex-A8 (ARMv7-A without a
+# divide instruction: common/aeabi_div.S's division runs as on a real A8/A9; qemu's default
+# "any" CPU would execute udiv/sdiv).
+armhf) triplet=arm-linux-gnueabihf; qemu='qemu-arm-static'; qcpu=cortex-a8; filesig='ARM, EABI5' ;;
+arm64) triplet=aarch64-linux-gnu; qemu='qemu-aarch64-static'; qcpu=; filesig='ARM aarch64' ;;
 *) echo "usage: $0 armhf|arm64" >&2; exit 2 ;;
 esac
 JOBS=${JOBS:-2}
@@ -90,23 +93,35 @@ else
 fi
 
 # 4. the binary runs on the target ABI under qemu-user
-out=$("$qemu" -L "$sysroot" "$bin" version 2>&1)
+qrun="$qemu${qcpu:+ -cpu $qcpu} -L $sysroot"
+out=$($qrun "$bin" version 2>&1)
 ver=$(sed -n 's/^PACKAGE_VERSION = //p' "$b/Makefile")
 if [[ $out == *"$ver"* ]]; then
-	pass "qemu: dialstack-agent version says $ver"
+	pass "qemu${qcpu:+ ($qcpu)}: dialstack-agent version says $ver"
 else
 	fail "qemu: dialstack-agent version" "$out"
 fi
-"$qemu" -L "$sysroot" "$bin" bogus-command >/dev/null 2>&1
+$qrun "$bin" bogus-command >/dev/null 2>&1
 rc=$?
 if [ "$rc" = 2 ]; then pass "qemu: a bad command exits 2"; else fail "qemu: a bad command exits 2" "exit $rc"; fi
+
+if [ "$arch" = armhf ]; then
+	# the ARMv7-A baseline: no udiv/sdiv anywhere (Cortex-A8/A9 would fault on one)
+	ndiv=$("$triplet-objdump" -d "$bin" 2>/dev/null | grep -cE $'\t[us]div(\\.w)?\t')
+	if [ "$ndiv" = 0 ] && "$triplet-objdump" -d "$bin" 2>/dev/null | grep -qE '<__aeabi_uidiv(mod)?>:'; then
+		pass "no divide instruction in dialstack-agent (common/aeabi_div.S divides)"
+	else
+		fail "no divide instruction in dialstack-agent" "$ndiv udiv/sdiv, or no __aeabi_uidiv"
+	fi
+fi
 
 # 5. the unit tests through automake's harness, each program under qemu-user
 #    (LOG_COMPILER is what automake puts before tests without an extension)
 q0=$(date +%s)
 # DSA_QEMU_USER tells a test it runs under user-mode emulation, where some
 # kernel features cannot be had (qemu 7.2 refuses SO_TIMESTAMPNS).
-DSA_QEMU_USER=$qemu DSA_EXEC_WRAPPER="$qemu -L $sysroot" make -C "$b/tests/unit" -j"$JOBS" check LOG_COMPILER="$qemu" LOG_FLAGS="-L $sysroot" \
+DSA_QEMU_USER=$qemu DSA_EXEC_WRAPPER="$qrun" make -C "$b/tests/unit" -j"$JOBS" check LOG_COMPILER="$qemu" \
+	LOG_FLAGS="${qcpu:+-cpu $qcpu }-L $sysroot" \
 	>"$work/check.log" 2>&1
 rc=$?
 sum="$b/tests/unit/test-suite.log"
@@ -114,7 +129,7 @@ total=$(awk '/^# TOTAL:/ {print $3}' "$sum" 2>/dev/null)
 npass=$(awk '/^# PASS:/ {print $3}' "$sum" 2>/dev/null)
 nbad=$(awk '/^# (FAIL|ERROR|XPASS):/ {n += $3} END {print n + 0}' "$sum" 2>/dev/null)
 if [ "$rc" = 0 ] && [ "${total:-0}" -gt 0 ] && [ "$nbad" = 0 ]; then
-	pass "unit tests under $qemu: $npass of $total passed ($(($(date +%s) - q0)) s)"
+	pass "unit tests under $qemu${qcpu:+ -cpu $qcpu}: $npass of $total passed ($(($(date +%s) - q0)) s)"
 else
 	fail "unit tests under $qemu" "$(grep -E '^(FAIL|ERROR|XPASS)' "$work/check.log"; dsa_logtail "$sum" 30)"
 fi

@@ -112,6 +112,23 @@ static int write_file(const char *path, const char *text)
 	return err;
 }
 
+/* A provisioning client of this test: server, its own state folder, no
+ * bootstrap or DHCP file, retries on BASE_MS..CAP_MS, failures to on_failed. */
+static void backoff_opts(struct prov_opts *o, const char *server, const char *dir)
+{
+	memset(o, 0, sizeof(*o));
+	o->server = server;
+	o->bootstrap_file = "/nonexistent";
+	o->dhcp_file = "/nonexistent";
+	o->state_dir = dir;
+	o->mac = "02:00:5e:10:00:01";
+	o->model = "unit-test";
+	o->boot_delay_ms = 100;
+	o->retry_base_ms = BASE_MS;
+	o->retry_cap_ms = CAP_MS;
+	o->on_failed = on_failed;
+}
+
 static void test_backoff_on_virtual_time(void **state)
 {
 	char dir[] = "/tmp/dsa-prov-backoff.XXXXXX", url[64], cmd[96], ca[64];
@@ -135,19 +152,10 @@ static void test_backoff_on_virtual_time(void **state)
 	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
 	assert_int_equal(write_file(ca, test_ca), 0);
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d/", port);
-	o.server = url;
-	o.bootstrap_file = "/nonexistent";
-	o.dhcp_file = "/nonexistent";
-	o.state_dir = dir;
-	o.mac = "02:00:5e:10:00:01";
-	o.model = "unit-test";
+	backoff_opts(&o, url, dir);
 	o.http.ca_file = ca;
 	o.http.connect_timeout_ms = 3000;
 	o.http.total_timeout_ms = 10000;
-	o.boot_delay_ms = 100;
-	o.retry_base_ms = BASE_MS;
-	o.retry_cap_ms = CAP_MS;
-	o.on_failed = on_failed;
 	assert_int_equal(prov_new(&p, &o), 0);
 	assert_int_equal(prov_start(p), 0);
 	assert_int_equal(prov_next_fetch_ms(p), 100);
@@ -221,16 +229,7 @@ static void test_fetch_job_crash(void **state)
 	ev_clock_virtual(5000000);
 	t0 = ev_now_ms();
 	setenv("DSA_TEST_JOB", "crash", 1);
-	o.server = "https://127.0.0.1:9/";     /* never reached: the child dies first */
-	o.bootstrap_file = "/nonexistent";
-	o.dhcp_file = "/nonexistent";
-	o.state_dir = dir;
-	o.mac = "02:00:5e:10:00:01";
-	o.model = "unit-test";
-	o.boot_delay_ms = 100;
-	o.retry_base_ms = BASE_MS;
-	o.retry_cap_ms = CAP_MS;
-	o.on_failed = on_failed;
+	backoff_opts(&o, "https://127.0.0.1:9/", dir);   /* never reached: the child dies first */
 	assert_int_equal(prov_new(&p, &o), 0);
 	assert_int_equal(prov_start(p), 0);
 	for (unsigned i = 0; i < 1000 && !R.nfailed; i++)

@@ -4,7 +4,7 @@
 #include "agent/agent.h"
 #include "common/job.h"
 #include "common/log.h"
-#include "provisioning/prov.h"
+#include "diag/runner.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 
 	/* a job process started by the agent itself (common/job.h) */
 	if (argc == 2 && strcmp(argv[1], "--job") == 0)
-		return job_main(prov_job);
+		return job_main(diag_job);
 	agt_options_default(&o);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":fjs:c:i:l:h", longopts, NULL)) != -1) {

@@ -1,8 +1,8 @@
 /* job.h - short-lived job processes spoken to over a checked pipe.
  *
- * The resident daemon keeps libcurl and libxml2 (and the ~40 libraries
- * under them) out of its own address space: a fetch, an upload or a config
- * parse runs in a child, the agent's own executable started again in job
+ * The resident daemon keeps libcurl, libxml2 and libsrtp2 (and the ~40
+ * libraries under them) out of its own address space: a fetch, an upload, a
+ * config parse or the SRTP check runs in a child, the agent's own executable started again in job
  * mode ("/proc/self/exe --job", the same build even after an upgrade
  * replaced the file). The request goes in as one message on the child's
  * stdin (a memfd: writing it never blocks), the answer comes back as one
@@ -36,6 +36,8 @@ enum job_type {
 	JOB_HTTP_REPLY,
 	JOB_PARSE,           /* a config bundle to parse and check (provisioning/prov.c) */
 	JOB_PARSE_REPLY,
+	JOB_SRTP,            /* the self-test's SRTP known-answer check (diag/chk_srtp.c) */
+	JOB_SRTP_REPLY,
 	JOB_NTYPES,
 };
 

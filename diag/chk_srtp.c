@@ -1,16 +1,24 @@
 /* chk_srtp.c - the SRTP check: libsrtp2 initialises and round-trips the
  * known-answer vectors (RFC 3711 B.3 keys; GCM when the library has it)
- * through its public API (media/srtp.h). Pure CPU, decided at once. */
+ * through its public API (media/srtp.h). Pure CPU, but it runs in a job
+ * process (common/job.h) so that libsrtp2 and the NSS/NSPR under it are
+ * never mapped in the resident agent: the child fills the result and sends
+ * it, the agent checks every field before it takes it. */
 #include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "common/ev.h"
+#include "common/job.h"
 #include "diag/check.h"
 #include "media/srtp.h"
+#include "provisioning/prov.h"
 
-/* Turn a known-answer result into the check's result (shared with the unit test's view). */
+#define SRTP_JOB_MS 10000u      /* the child's deadline (well under the run's budget) */
+
+/* Turn a known-answer result into the check's result. */
 static void srtp_fill(struct diag_result *r, int err, const struct msrtp_kat_result *k)
 {
 	diag_value_add(r, "vectors", "", "%u", k->run);
@@ -32,25 +40,98 @@ static void srtp_fill(struct diag_result *r, int err, const struct msrtp_kat_res
 			 k->detail[0] ? k->detail : "libsrtp2 did not initialise");
 }
 
-static int srtp_start(struct diag_check *c)
+/* The child: run the check, answer JOB_SRTP_REPLY (verdict, brief,
+ * threshold, advice, the values as struct diag_value[]). */
+static int srtp_job(struct job_buf *out)
 {
 	struct msrtp_kat_result k;
+	struct diag_result r;
 	int err;
 
 	memset(&k, 0, sizeof(k));
+	memset(&r, 0, sizeof(r));
 	err = msrtp_global_init();
 	if (err < 0)
 		snprintf(k.detail, sizeof(k.detail), "libsrtp2 did not initialise");
 	else
 		err = msrtp_kat_check(&k);
-	srtp_fill(&c->res, err, &k);
+	srtp_fill(&r, err, &k);
+	job_begin(out, JOB_SRTP_REPLY);
+	job_put_u32(out, r.verdict);
+	job_put_str(out, r.brief);
+	job_put_str(out, r.threshold);
+	job_put_str(out, r.advice);
+	job_put(out, r.values, r.nvalues * sizeof(r.values[0]));
+	return job_end(out);
+}
+
+int diag_job(const struct job_msg *m, struct job_buf *out)
+{
+	return m->type == JOB_SRTP ? srtp_job(out) : prov_job(m, out);
+}
+
+/* Take the answer m into r: NULL, or why it is refused (r untouched). The
+ * decoder has checked the field kinds and each string's NUL. */
+static const char *srtp_take(struct diag_result *r, const struct job_msg *m)
+{
+	const struct diag_value *v = (const struct diag_value *)m->f[4].p;
+	uint32_t n = (m->f[4].len - 1) / sizeof(*v);
+
+	if (job_u32(m, 0) > DIAG_INCONCLUSIVE)
+		return "an unknown verdict";
+	if (m->f[1].len > sizeof(r->brief) || m->f[2].len > sizeof(r->threshold) ||
+	    m->f[3].len > sizeof(r->advice))
+		return "an over-long text";
+	if ((m->f[4].len - 1) % sizeof(*v) || n > DIAG_MAX_VALUES)
+		return "a malformed list of values";
+	for (uint32_t i = 0; i < n; i++)
+		if (!memchr(v[i].name, 0, sizeof(v[i].name)) || !memchr(v[i].value, 0, sizeof(v[i].value)) ||
+		    !memchr(v[i].unit, 0, sizeof(v[i].unit)))
+			return "an unterminated value";
+	r->verdict = (enum diag_verdict)job_u32(m, 0);
+	memcpy(r->brief, m->f[1].p, m->f[1].len);
+	memcpy(r->threshold, m->f[2].p, m->f[2].len);
+	memcpy(r->advice, m->f[3].p, m->f[3].len);
+	memcpy(r->values, v, n * sizeof(*v));
+	r->nvalues = n;
+	return NULL;
+}
+
+static void srtp_done(const struct job_msg *m, const char *why, void *arg)
+{
+	struct diag_check *c = arg;
+	const char *bad = NULL;
+
+	c->priv = NULL;                  /* the job is gone */
+	if (m && (bad = srtp_take(&c->res, m)))
+		why = "the job process sent an answer out of bounds (refused)";
+	if (!m || bad) {
+		/* only the job failed: SRTP itself is not judged */
+		utl_strlcpy(c->res.brief, "not run", sizeof(c->res.brief));
+		diag_verdict_set(&c->res, DIAG_INCONCLUSIVE, "the SRTP check could not run: %s%s%s; SRTP itself "
+				 "was not tested: run the self-test again, report it to DialStack support if "
+				 "it repeats", why, bad ? ": " : "", bad ? bad : "");
+	}
 	diag_check_done(c);
+}
+
+static int srtp_start(struct diag_check *c)
+{
+	struct job_buf b = { 0 };
+	uint64_t now = ev_now_us(), left = c->ctx->deadline_us > now ? (c->ctx->deadline_us - now) / 1000 : 1;
+
+	job_begin(&b, JOB_SRTP);
+	if (job_end(&b) < 0 || job_start((struct job **)&c->priv, &b, JOB_SRTP_REPLY,
+					 left < SRTP_JOB_MS ? (uint32_t)left : SRTP_JOB_MS, srtp_done, c) < 0)
+		srtp_done(NULL, "the job process could not be started", c);
+	job_buf_free(&b);
 	return 0;
 }
 
 static void srtp_cancel(struct diag_check *c)
 {
-	(void)c;
+	job_cancel(c->priv);
+	c->priv = NULL;
 }
 
 const struct diag_check_type diag_chk_srtp = {

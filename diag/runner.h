@@ -184,4 +184,11 @@ const struct diag_report *diag_runner_report(const struct diag_runner *r);
 /* The result of check id in rep, or NULL when it was not part of the run. */
 const struct diag_result *diag_report_result(const struct diag_report *rep, enum diag_check_id id);
 
+struct job_msg;
+struct job_buf;
+
+/* The job process's handler ("--job", common/job.h): the SRTP check, and
+ * prov_job for every other type. */
+int diag_job(const struct job_msg *m, struct job_buf *out);
+
 #endif

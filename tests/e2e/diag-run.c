@@ -143,7 +143,7 @@ int main(int argc, char **argv)
 
 	/* the HTTPS and TLS probes run in job processes: this binary with --job */
 	if (argc == 2 && strcmp(argv[1], "--job") == 0)
-		return job_main(prov_job);
+		return job_main(diag_job);
 
 	diag_opts_default(&o);
 	while ((c = getopt_long(argc, argv, "v", lo, NULL)) != -1) {

@@ -51,3 +51,8 @@ check_PROGRAMS += test_diag_v6
 TESTS += test_diag_v6
 test_diag_v6_SOURCES = test_diag_v6.c dnszone.c dnszone.h
 test_diag_v6_LDADD = $(UNIT_LIBS)
+# the SRTP check in a job process (this binary with --job); linked like the daemon (libsrtp2 opened on use)
+check_PROGRAMS += test_diag_srtp
+TESTS += test_diag_srtp
+test_diag_srtp_SOURCES = test_diag_srtp.c jobexe.h
+test_diag_srtp_LDADD = $(DSA_LIBS) $(DSA_CORELIBS) $(CMOCKA_LIBS)

@@ -1,9 +1,10 @@
-/* test_call_check.c - the self-test's "call", "srtp" and "audio" checks through the
+/* test_call_check.c - the self-test's "call" and "audio" checks through the
  * runner on loopback: an in-process SIP UAS answers the INVITE with an SDP that points
  * at an in-process RTP echo (like sipp -rtp_echo: returns each datagram unchanged).
  * The echo can stay silent, drop every Nth packet, or replace the audio with
  * silence, so the verdicts are decided by what really came back. The audio check
- * runs on ALSA file/null/hw plugin devices. */
+ * runs on ALSA file/null/hw plugin devices. The "srtp" check (a job process):
+ * test_diag_srtp.c. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -443,21 +444,6 @@ static void test_call_no_answer(void **state)
 	diag_runner_free(r);
 }
 
-/* The SRTP check passes on this libsrtp2. */
-static void test_srtp_check(void **state)
-{
-	struct diag_opts o;
-	struct diag_runner *r;
-	const struct diag_result *res;
-
-	opts(&o, DIAG_CHECK_BIT(DIAG_C_SRTP));
-	res = run(&r, &o, DIAG_C_SRTP);
-	assert_int_equal(res->verdict, DIAG_PASS);
-	assert_string_equal(val(res, "failed"), "0");
-	assert_true(atoi(val(res, "passed")) >= 2);
-	diag_runner_free(r);
-}
-
 /* The audio check on ALSA file devices: tone PASS, silence and 1.5 kHz FAIL, no card SKIP. */
 static void test_audio_check(void **state)
 {
@@ -504,7 +490,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_call_mangled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_call_refused_and_skip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_call_no_answer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_srtp_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audio_check, setup, teardown),
 	};
 

@@ -70,9 +70,7 @@ int diag_job(const struct job_msg *m, struct job_buf *out)
 	return m->type == JOB_SRTP ? srtp_job(out) : prov_job(m, out);
 }
 
-/* Take the answer m into r: NULL, or why it is refused (r untouched). The
- * decoder has checked the field kinds and each string's NUL. */
-static const char *srtp_take(struct diag_result *r, const struct job_msg *m)
+const char *diag_srtp_take(struct diag_result *r, const struct job_msg *m)
 {
 	const struct diag_value *v = (const struct diag_value *)m->f[4].p;
 	uint32_t n = (m->f[4].len - 1) / sizeof(*v);
@@ -103,7 +101,7 @@ static void srtp_done(const struct job_msg *m, const char *why, void *arg)
 	const char *bad = NULL;
 
 	c->priv = NULL;                  /* the job is gone */
-	if (m && (bad = srtp_take(&c->res, m)))
+	if (m && (bad = diag_srtp_take(&c->res, m)))
 		why = "the job process sent an answer out of bounds (refused)";
 	if (!m || bad) {
 		/* only the job failed: SRTP itself is not judged */

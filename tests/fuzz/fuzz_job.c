@@ -2,7 +2,7 @@
  * treats as untrusted: job_decode on the bytes as they arrive (every prefix,
  * as the agent's reader sees them), then what the agent does with a decoded
  * answer: the numbers of an HTTP answer, the struct of a config check
- * (cfg_sane). A decoded message must lie inside the input, every field end
+ * (cfg_sane), the SRTP check's result (diag_srtp_take). A decoded message must lie inside the input, every field end
  * in its NUL ('u': 4 bytes), and encode back to the same bytes.
  * Byte 0 is the chunk size of the arrival (1-256), the rest the stream. */
 #include "config.h"
@@ -11,6 +11,7 @@
 
 #include "fuzz.h"
 #include "common/job.h"
+#include "diag/runner.h"
 #include "provisioning/cfg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -52,6 +53,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		memcpy(&c, m.f[3].p, sizeof(c));
 		(void)cfg_sane(&c);
+	}
+	if (m.type == JOB_SRTP_REPLY) {
+		static struct diag_result res;
+
+		memset(&res, 0, sizeof(res));
+		if (!diag_srtp_take(&res, &m) &&
+		    (res.verdict > DIAG_INCONCLUSIVE || res.nvalues > DIAG_MAX_VALUES ||
+		     strlen(res.brief) >= sizeof(res.brief) || strlen(res.advice) >= sizeof(res.advice) ||
+		     (res.nvalues && strlen(res.values[res.nvalues - 1].unit) >= sizeof(res.values[0].unit))))
+			abort();
 	}
 	/* the same message, encoded again: the same bytes (a 4-byte field with a
 	 * last byte not NUL can only be a 'u'; any other field re-encodes as bytes) */

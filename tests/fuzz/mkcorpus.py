@@ -170,10 +170,15 @@ def jmsg(t, fields):
             body += struct.pack('<I', len(f) + 1) + f + b'\0'
     return b'DJ' + bytes([1, t]) + struct.pack('<I', len(body)) + body
 
-HTTP_REPLY, PARSE_REPLY = 2, 4
+HTTP_REPLY, PARSE_REPLY, SRTP_REPLY = 2, 4, 6
 put('fuzz_job', 'http-200', b'\x0f' + jmsg(HTTP_REPLY, [0, 0, 200, b'"c1"', b'', common, 0, 12]))
 put('fuzz_job', 'http-failed', b'\x00' + jmsg(HTTP_REPLY, [3, 8, 0, b'', b'connection refused by 127.0.0.1:8443', b'', 7, 0]))
 put('fuzz_job', 'parse-refused', b'\x40' + jmsg(PARSE_REPLY, [0, b'config refused: x', b'dialstack.xml:3: bad'.ljust(240, b'\0')[:239], b'']))
+def dval(name, value, unit=b''):
+    """One struct diag_value: name[24], value[72], unit[8]."""
+    return name.ljust(24, b'\0') + value.ljust(72, b'\0') + unit.ljust(8, b'\0')
+put('fuzz_job', 'srtp-pass', b'\x20' + jmsg(SRTP_REPLY, [0, b'3/3 vectors +GCM', b'every vector', b'libsrtp2 works',
+                                                        dval(b'vectors', b'3') + dval(b'gcm', b'yes')]))
 put('fuzz_job', 'two', b'\xff' + jmsg(PARSE_REPLY, [1, b'', b'', b'x' * 8]) * 2)
 
 print('corpus written under', OUT)

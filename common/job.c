@@ -27,7 +27,7 @@ static const char kinds[JOB_NTYPES][JOB_MAX_FIELDS + 1] = {
 	[JOB_PARSE] = "sbb",                 /* mac12, dialstack.xml, dialstack-<mac>.xml */
 	[JOB_PARSE_REPLY] = "usbb",          /* ok, why, messages, struct cfg_config */
 	[JOB_SRTP] = "",
-	[JOB_SRTP_REPLY] = "usssb",          /* verdict, brief, threshold, advice, struct diag_value[] */
+	[JOB_SRTP_REPLY] = "ussb",           /* verdict, brief, advice, struct diag_value[] */
 };
 
 static uint32_t get32(const char *p)

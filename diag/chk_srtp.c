@@ -10,13 +10,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/ev.h"
 #include "common/job.h"
 #include "diag/check.h"
 #include "media/srtp.h"
 #include "provisioning/prov.h"
 
-#define SRTP_JOB_MS 10000u      /* the child's deadline (well under the run's budget) */
+#define SRTP_JOB_MS 4000u       /* the child's deadline: under the least run budget (5 s; the check
+				 * starts with the run) */
 
 /* Turn a known-answer result into the check's result. */
 static void srtp_fill(struct diag_result *r, int err, const struct msrtp_kat_result *k)
@@ -26,8 +26,6 @@ static void srtp_fill(struct diag_result *r, int err, const struct msrtp_kat_res
 	diag_value_add(r, "failed", "", "%u", k->failed);
 	diag_value_add(r, "skipped", "", "%u", k->skipped);
 	diag_value_add(r, "gcm", "", "%s", k->gcm_supported ? "yes" : "no");
-	diag_threshold_set(r, "every RFC 3711 / RFC 7714 known-answer vector protects, unprotects and "
-			   "rejects a flipped bit");
 	if (err == 0 && k->failed == 0 && k->passed > 0) {
 		snprintf(r->brief, sizeof(r->brief), "%u/%u vectors%s", k->passed, k->run,
 			 k->gcm_supported ? " +GCM" : "");
@@ -40,8 +38,8 @@ static void srtp_fill(struct diag_result *r, int err, const struct msrtp_kat_res
 			 k->detail[0] ? k->detail : "libsrtp2 did not initialise");
 }
 
-/* The child: run the check, answer JOB_SRTP_REPLY (verdict, brief,
- * threshold, advice, the values as struct diag_value[]). */
+/* The child: run the check, answer JOB_SRTP_REPLY (verdict, brief, advice,
+ * the values as struct diag_value[]; the agent sets the threshold). */
 static int srtp_job(struct job_buf *out)
 {
 	struct msrtp_kat_result k;
@@ -59,7 +57,6 @@ static int srtp_job(struct job_buf *out)
 	job_begin(out, JOB_SRTP_REPLY);
 	job_put_u32(out, r.verdict);
 	job_put_str(out, r.brief);
-	job_put_str(out, r.threshold);
 	job_put_str(out, r.advice);
 	job_put(out, r.values, r.nvalues * sizeof(r.values[0]));
 	return job_end(out);
@@ -70,59 +67,53 @@ int diag_job(const struct job_msg *m, struct job_buf *out)
 	return m->type == JOB_SRTP ? srtp_job(out) : prov_job(m, out);
 }
 
-const char *diag_srtp_take(struct diag_result *r, const struct job_msg *m)
+int diag_srtp_take(struct diag_result *r, const struct job_msg *m)
 {
-	const struct diag_value *v = (const struct diag_value *)m->f[4].p;
-	uint32_t n = (m->f[4].len - 1) / sizeof(*v);
+	const struct diag_value *v = (const struct diag_value *)m->f[3].p;
+	uint32_t n = (m->f[3].len - 1) / sizeof(*v);
 
-	if (job_u32(m, 0) > DIAG_INCONCLUSIVE)
-		return "an unknown verdict";
-	if (m->f[1].len > sizeof(r->brief) || m->f[2].len > sizeof(r->threshold) ||
-	    m->f[3].len > sizeof(r->advice))
-		return "an over-long text";
-	if ((m->f[4].len - 1) % sizeof(*v) || n > DIAG_MAX_VALUES)
-		return "a malformed list of values";
+	/* the decoder has checked the kinds and that each field ends in its NUL */
+	if (job_u32(m, 0) > DIAG_INCONCLUSIVE || m->f[1].len > sizeof(r->brief) || m->f[2].len > sizeof(r->advice) ||
+	    (m->f[3].len - 1) % sizeof(*v) || n > DIAG_MAX_VALUES)
+		return -EBADMSG;
 	for (uint32_t i = 0; i < n; i++)
-		if (!memchr(v[i].name, 0, sizeof(v[i].name)) || !memchr(v[i].value, 0, sizeof(v[i].value)) ||
-		    !memchr(v[i].unit, 0, sizeof(v[i].unit)))
-			return "an unterminated value";
+		if (v[i].name[sizeof(v->name) - 1] | v[i].value[sizeof(v->value) - 1] | v[i].unit[sizeof(v->unit) - 1])
+			return -EBADMSG;
 	r->verdict = (enum diag_verdict)job_u32(m, 0);
 	memcpy(r->brief, m->f[1].p, m->f[1].len);
-	memcpy(r->threshold, m->f[2].p, m->f[2].len);
-	memcpy(r->advice, m->f[3].p, m->f[3].len);
+	memcpy(r->advice, m->f[2].p, m->f[2].len);
 	memcpy(r->values, v, n * sizeof(*v));
 	r->nvalues = n;
-	return NULL;
+	return 0;
 }
 
 static void srtp_done(const struct job_msg *m, const char *why, void *arg)
 {
 	struct diag_check *c = arg;
-	const char *bad = NULL;
 
 	c->priv = NULL;                  /* the job is gone */
-	if (m && (bad = diag_srtp_take(&c->res, m)))
-		why = "the job process sent an answer out of bounds (refused)";
-	if (!m || bad) {
+	diag_threshold_set(&c->res, "every RFC 3711 / RFC 7714 known-answer vector protects, unprotects "
+			   "and rejects a flipped bit");
+	if (m && diag_srtp_take(&c->res, m) < 0) {
+		why = "the job process sent a malformed answer (refused)";
+		m = NULL;
+	}
+	if (!m) {
 		/* only the job failed: SRTP itself is not judged */
 		utl_strlcpy(c->res.brief, "not run", sizeof(c->res.brief));
-		diag_verdict_set(&c->res, DIAG_INCONCLUSIVE, "the SRTP check could not run: %s%s%s; SRTP itself "
-				 "was not tested: run the self-test again, report it to DialStack support if "
-				 "it repeats", why, bad ? ": " : "", bad ? bad : "");
+		diag_verdict_set(&c->res, DIAG_INCONCLUSIVE, "the SRTP check could not run: %s; SRTP was not "
+				 "tested: run the self-test again", why);
 	}
 	diag_check_done(c);
 }
 
 static int srtp_start(struct diag_check *c)
 {
-	struct job_buf b = { 0 };
-	uint64_t now = ev_now_us(), left = c->ctx->deadline_us > now ? (c->ctx->deadline_us - now) / 1000 : 1;
+	static char req[JOB_HDR] = { 'D', 'J', JOB_VERSION, JOB_SRTP };   /* no fields */
+	static const struct job_buf b = { req, JOB_HDR, JOB_HDR, 0 };
 
-	job_begin(&b, JOB_SRTP);
-	if (job_end(&b) < 0 || job_start((struct job **)&c->priv, &b, JOB_SRTP_REPLY,
-					 left < SRTP_JOB_MS ? (uint32_t)left : SRTP_JOB_MS, srtp_done, c) < 0)
+	if (job_start((struct job **)&c->priv, &b, JOB_SRTP_REPLY, SRTP_JOB_MS, srtp_done, c) < 0)
 		srtp_done(NULL, "the job process could not be started", c);
-	job_buf_free(&b);
 	return 0;
 }
 

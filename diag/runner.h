@@ -191,8 +191,8 @@ struct job_buf;
  * prov_job for every other type. */
 int diag_job(const struct job_msg *m, struct job_buf *out);
 
-/* Take the SRTP check's answer m (JOB_SRTP_REPLY, decoded) into r: NULL, or
- * why it is refused (r untouched): every field is checked against r's. */
-const char *diag_srtp_take(struct diag_result *r, const struct job_msg *m);
+/* Take the SRTP check's answer m (JOB_SRTP_REPLY, decoded) into r: 0, or
+ * -EBADMSG (r untouched) when a field does not fit r's. */
+int diag_srtp_take(struct diag_result *r, const struct job_msg *m);
 
 #endif

@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		static struct diag_result res;
 
 		memset(&res, 0, sizeof(res));
-		if (!diag_srtp_take(&res, &m) &&
+		if (diag_srtp_take(&res, &m) == 0 &&
 		    (res.verdict > DIAG_INCONCLUSIVE || res.nvalues > DIAG_MAX_VALUES ||
 		     strlen(res.brief) >= sizeof(res.brief) || strlen(res.advice) >= sizeof(res.advice) ||
 		     (res.nvalues && strlen(res.values[res.nvalues - 1].unit) >= sizeof(res.values[0].unit))))

@@ -4,8 +4,9 @@
  * OpenSSL, json-c). libcurl, libxml2, libsrtp2 and ALSA, with the ~40
  * libraries they pull in, are dlopen()ed when their first user calls them:
  * libcurl and libxml2 only in job processes (common/job.h: fetch, upload,
- * config check, the self-test's HTTPS/TLS probes), libsrtp2 and ALSA by the
- * self-test in the agent, where they stay (see DESIGN.md, "Resident core").
+ * config check, the self-test's HTTPS/TLS probes), libsrtp2 in the SRTP
+ * check's job; libsrtp2 (a test call with SRTP) and ALSA (the audio check)
+ * in the agent, where they stay (see DESIGN.md, "Resident core").
  * Calls go through a table of pointers filled by dlsym (common/lazylibs.h);
  * each module calls lazy_need() at its entry points (pf_job, cfg_parse_mem,
  * msrtp_global_init, the audio check), which costs less code than a check

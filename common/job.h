@@ -2,9 +2,9 @@
  *
  * The resident daemon keeps libcurl, libxml2 and libsrtp2 (and the ~40
  * libraries under them) out of its own address space: a fetch, an upload, a
- * config parse or the SRTP check runs in a child, the agent's own executable started again in job
- * mode ("/proc/self/exe --job", the same build even after an upgrade
- * replaced the file). The request goes in as one message on the child's
+ * config parse or the self-test's SRTP check runs in a child, the agent's
+ * own executable started again in job mode ("/proc/self/exe --job", the same
+ * build even after an upgrade replaced the file). The request goes in as one message on the child's
  * stdin (a memfd: writing it never blocks), the answer comes back as one
  * message on a pipe read from the loop; a deadline (a timerfd, real time)
  * kills the child; the child is always reaped. The child's bytes are not

@@ -141,7 +141,7 @@ int main(int argc, char **argv)
 	int c, err;
 	bool verbose = false;
 
-	/* the HTTPS and TLS probes run in job processes: this binary with --job */
+	/* the HTTPS and TLS probes and the SRTP check run in job processes: this binary with --job */
 	if (argc == 2 && strcmp(argv[1], "--job") == 0)
 		return job_main(diag_job);
 

@@ -2,8 +2,10 @@
  * treats as untrusted: job_decode on the bytes as they arrive (every prefix,
  * as the agent's reader sees them), then what the agent does with a decoded
  * answer: the numbers of an HTTP answer, the struct of a config check
- * (cfg_sane), the SRTP check's result (diag_srtp_take). A decoded message must lie inside the input, every field end
- * in its NUL ('u': 4 bytes), and encode back to the same bytes.
+ * (cfg_sane), the SRTP check's result (diag_srtp_take: what it takes must
+ * fit struct diag_result). A decoded message must lie inside the input,
+ * every field end in its NUL ('u': 4 bytes), and encode back to the same
+ * bytes.
  * Byte 0 is the chunk size of the arrival (1-256), the rest the stream. */
 #include "config.h"
 
@@ -58,11 +60,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		static struct diag_result res;
 
 		memset(&res, 0, sizeof(res));
-		if (diag_srtp_take(&res, &m) == 0 &&
-		    (res.verdict > DIAG_INCONCLUSIVE || res.nvalues > DIAG_MAX_VALUES ||
-		     strlen(res.brief) >= sizeof(res.brief) || strlen(res.advice) >= sizeof(res.advice) ||
-		     (res.nvalues && strlen(res.values[res.nvalues - 1].unit) >= sizeof(res.values[0].unit))))
-			abort();
+		if (diag_srtp_take(&res, &m) == 0) {
+			if (res.verdict > DIAG_INCONCLUSIVE || res.nvalues > DIAG_MAX_VALUES ||
+			    strnlen(res.brief, sizeof(res.brief)) == sizeof(res.brief) ||
+			    strnlen(res.advice, sizeof(res.advice)) == sizeof(res.advice))
+				abort();
+			for (unsigned i = 0; i < res.nvalues; i++) {
+				const struct diag_value *v = &res.values[i];
+
+				if (strnlen(v->name, sizeof(v->name)) == sizeof(v->name) ||
+				    strnlen(v->value, sizeof(v->value)) == sizeof(v->value) ||
+				    strnlen(v->unit, sizeof(v->unit)) == sizeof(v->unit))
+					abort();
+			}
+		}
 	}
 	/* the same message, encoded again: the same bytes (a 4-byte field with a
 	 * last byte not NUL can only be a 'u'; any other field re-encodes as bytes) */

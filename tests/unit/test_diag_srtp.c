@@ -132,7 +132,9 @@ static void test_srtp_job_matches_inprocess(void **state)
 	diag_runner_free(r);
 }
 
-/* Each bad answer: INCONCLUSIVE, "could not run" and why, never "broken". */
+/* Each bad answer, a crash, a child that never answers (killed at the job's
+ * deadline, before the run's budget): INCONCLUSIVE, "could not run" and why,
+ * never "broken". */
 static void test_srtp_bad_answers(void **state)
 {
 	static const struct {
@@ -148,6 +150,7 @@ static void test_srtp_bad_answers(void **state)
 		{ "wrongtype", "malformed answer" },
 		{ "crash", "crashed (signal 11)" },
 		{ "exit3", "exit status 3" },
+		{ "hang", "did not answer within 4000 ms and was killed" },   /* 4 s of real time */
 	};
 
 	(void)state;

@@ -3,16 +3,21 @@
 
 #include "common/job.h"
 #include "common/ev.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -360,6 +365,70 @@ static void dl_cb(struct ev_fd *f, unsigned events)
 	finish(j, NULL, why);
 }
 
+/* ------------------------------------------------------------ privileges */
+
+/* Who the children run as (looked up in the agent, once per name). */
+static char usr_name[33];
+static uid_t usr_uid;
+static gid_t usr_gid;
+static bool usr_ok;
+
+int job_user(uid_t *uid, gid_t *gid)
+{
+	const char *n = getenv("DSA_JOB_USER");
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;                        /* nothing to drop */
+	if (!n || !*n)
+		n = JOB_USER;
+	if (strcmp(n, usr_name) != 0) {
+		utl_strlcpy(usr_name, n, sizeof(usr_name));
+		pw = getpwnam(n);
+		usr_ok = pw && pw->pw_uid && pw->pw_gid;
+		if (usr_ok) {
+			usr_uid = pw->pw_uid;
+			usr_gid = pw->pw_gid;
+		} else {
+			log_warn("job", "no user '%s' (other than root): job processes run as root; install the "
+				 "package or create the user", n);
+		}
+	}
+	*uid = usr_uid;
+	*gid = usr_gid;
+	return usr_ok;
+}
+
+void job_grant(const char *path)
+{
+	struct stat st;
+	uid_t u;
+	gid_t g;
+	int fd;
+
+	if (!path || !*path || !job_user(&u, &g) || (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return;
+	/* root's own file the job user cannot read: group-readable by its group, nothing else */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 && !(st.st_mode & S_IROTH) &&
+	    !(st.st_gid == g && (st.st_mode & S_IRGRP)) &&
+	    (fchown(fd, (uid_t)-1, g) < 0 || fchmod(fd, (st.st_mode & 0700) | S_IRGRP) < 0))
+		log_warn("job", "%s: cannot make it readable by group %u for the job processes: %s; "
+			 "chgrp %u and chmod 0640 it", path, (unsigned)g, strerror(errno), (unsigned)g);
+	close(fd);
+}
+
+/* In the child: the job user, for good (0 or -1). */
+static int drop(uid_t u, gid_t g)
+{
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+
+	if (setgroups(1, &g) < 0 || setgid(g) < 0 || setuid(u) < 0 || getresuid(&r, &e, &s) < 0 ||
+	    getresgid(&rg, &eg, &sg) < 0)
+		return -1;
+	return r == u && e == u && s == u && rg == g && eg == g && sg == g && setuid(0) < 0 ? 0 : -1;
+}
+
 int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
 	      uint32_t deadline_ms, job_done_cb cb, void *arg)
 {
@@ -367,6 +436,9 @@ int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
 	struct job *j = calloc(1, sizeof(*j));
 	int in = -1, p[2] = { -1, -1 }, err;
 	char *argv[] = { (char *)exe, (char *)"--job", NULL };
+	uid_t uid;
+	gid_t gid;
+	bool as_user;
 
 	if (getenv("DSA_JOB")) {
 		free(j);
@@ -384,6 +456,7 @@ int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
 	    (j->dl.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0 ||
 	    timerfd_settime(j->dl.fd, 0, &its, NULL) < 0)
 		goto fail;
+	as_user = job_user(&uid, &gid);
 	j->pid = fork();
 	if (j->pid < 0)
 		goto fail;
@@ -391,7 +464,8 @@ int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
 		if (dup2(in, 0) == 0 && dup2(p[1], 1) == 1 && setenv("DSA_JOB", "1", 1) == 0) {
 			for (int fd = 3; fd < 1024; fd++)    /* nothing of the agent's but stderr */
 				close(fd);
-			execv(exe, argv);
+			if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && (!as_user || drop(uid, gid) == 0))
+				execv(exe, argv);
 		}
 		_exit(127);
 	}

@@ -235,10 +235,15 @@ struct job {
 
 static struct job *jobs;
 static const char *exe = "/proc/self/exe";
+/* Who the children run as: looked up in the agent, once (-1: not yet). */
+static int usr_ok = -1;
+static uid_t usr_uid;
+static gid_t usr_gid;
 
 void job_set_exe(const char *path)
 {
 	exe = path;
+	usr_ok = -1;
 }
 
 unsigned job_count(void)
@@ -367,12 +372,6 @@ static void dl_cb(struct ev_fd *f, unsigned events)
 
 /* ------------------------------------------------------------ privileges */
 
-/* Who the children run as (looked up in the agent, once per name). */
-static char usr_name[33];
-static uid_t usr_uid;
-static gid_t usr_gid;
-static bool usr_ok;
-
 int job_user(uid_t *uid, gid_t *gid)
 {
 	const char *n = getenv("DSA_JOB_USER");
@@ -380,18 +379,16 @@ int job_user(uid_t *uid, gid_t *gid)
 
 	if (geteuid() != 0)
 		return 0;                        /* nothing to drop */
-	if (!n || !*n)
-		n = JOB_USER;
-	if (strcmp(n, usr_name) != 0) {
-		utl_strlcpy(usr_name, n, sizeof(usr_name));
+	if (usr_ok < 0) {
+		n = n && *n ? n : JOB_USER;
 		pw = getpwnam(n);
 		usr_ok = pw && pw->pw_uid && pw->pw_gid;
 		if (usr_ok) {
 			usr_uid = pw->pw_uid;
 			usr_gid = pw->pw_gid;
 		} else {
-			log_warn("job", "no user '%s' (other than root): job processes run as root; install the "
-				 "package or create the user", n);
+			log_warn("job", "no user '%s': job processes run as root; install the package or "
+				 "create the user", n);
 		}
 	}
 	*uid = usr_uid;
@@ -404,29 +401,20 @@ void job_grant(const char *path)
 	struct stat st;
 	uid_t u;
 	gid_t g;
-	int fd;
 
-	if (!path || !*path || !job_user(&u, &g) || (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return;
 	/* root's own file the job user cannot read: group-readable by its group, nothing else */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 && !(st.st_mode & S_IROTH) &&
-	    !(st.st_gid == g && (st.st_mode & S_IRGRP)) &&
-	    (fchown(fd, (uid_t)-1, g) < 0 || fchmod(fd, (st.st_mode & 0700) | S_IRGRP) < 0))
-		log_warn("job", "%s: cannot make it readable by group %u for the job processes: %s; "
-			 "chgrp %u and chmod 0640 it", path, (unsigned)g, strerror(errno), (unsigned)g);
-	close(fd);
+	if (job_user(&u, &g) && stat(path, &st) == 0 && S_ISREG(st.st_mode) && !st.st_uid &&
+	    !(st.st_mode & S_IROTH) && !(st.st_gid == g && (st.st_mode & S_IRGRP)) &&
+	    (chown(path, (uid_t)-1, g) < 0 || chmod(path, (st.st_mode & 0700) | S_IRGRP) < 0))
+		log_warn("job", "%s: %s: chgrp %u and chmod g+r it for the job processes", path, strerror(errno),
+			 (unsigned)g);
 }
 
-/* In the child: the job user, for good (0 or -1). */
+/* In the child: the job user for good, and root cannot be had back (0 or -1). */
 static int drop(uid_t u, gid_t g)
 {
-	uid_t r, e, s;
-	gid_t rg, eg, sg;
-
-	if (setgroups(1, &g) < 0 || setgid(g) < 0 || setuid(u) < 0 || getresuid(&r, &e, &s) < 0 ||
-	    getresgid(&rg, &eg, &sg) < 0)
-		return -1;
-	return r == u && e == u && s == u && rg == g && eg == g && sg == g && setuid(0) < 0 ? 0 : -1;
+	return setgroups(1, &g) || setresgid(g, g, g) || setresuid(u, u, u) || geteuid() != u ||
+	       !setresuid(0, 0, 0) ? -1 : 0;
 }
 
 int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,

@@ -149,6 +149,7 @@ static void test_drop_to_user(void **state)
 		skip();
 	}
 	setenv("DSA_JOB_USER", "nobody", 1);
+	job_set_exe(jobexe_path());                   /* the user is looked up again */
 	assert_int_equal(job_user(&u, &g), 1);
 	assert_int_equal(u, pw->pw_uid);
 	assert_int_equal(g, pw->pw_gid);
@@ -185,6 +186,7 @@ static void test_no_user(void **state)
 	char want[64], got[128];
 
 	setenv("DSA_JOB_USER", "dsa-no-such-user", 1);
+	job_set_exe(jobexe_path());
 	assert_int_equal(job_user(&u, &g), 0);
 	put_file(key, 0600, getegid());
 	job_grant(key);                               /* no job user: a secret stays 0600 */

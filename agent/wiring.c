@@ -14,6 +14,7 @@
 
 #include "agent/agent_int.h"
 #include "agent/ctl.h"
+#include "common/job.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "diag/report.h"
@@ -952,6 +953,10 @@ int agt_wiring_start(struct agent *a)
 	po.mac = a->mac;
 	po.model = a->boot_cfg.model;
 	po.http.ca_file = a->boot_cfg.ca;
+	/* the job processes (an unprivileged user) read these: its group may */
+	job_grant(a->boot_cfg.key);
+	job_grant(a->boot_cfg.cert);
+	job_grant(a->boot_cfg.ca);
 	if (access(a->boot_cfg.cert, R_OK) == 0 && access(a->boot_cfg.key, R_OK) == 0) {
 		po.http.cert_file = a->boot_cfg.cert;
 		po.http.key_file = a->boot_cfg.key;

@@ -3,16 +3,21 @@
 
 #include "common/job.h"
 #include "common/ev.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -232,10 +237,15 @@ struct job {
 
 static struct job *jobs;
 static const char *exe = "/proc/self/exe";
+/* Who the children run as: looked up in the agent, once (-1: not yet). */
+static int usr_ok = -1;
+static uid_t usr_uid;
+static gid_t usr_gid;
 
 void job_set_exe(const char *path)
 {
 	exe = path;
+	usr_ok = -1;
 }
 
 unsigned job_count(void)
@@ -362,6 +372,53 @@ static void dl_cb(struct ev_fd *f, unsigned events)
 	finish(j, NULL, why);
 }
 
+/* ------------------------------------------------------------ privileges */
+
+int job_user(uid_t *uid, gid_t *gid)
+{
+	const char *n = getenv("DSA_JOB_USER");
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;                        /* nothing to drop */
+	if (usr_ok < 0) {
+		n = n && *n ? n : JOB_USER;
+		pw = getpwnam(n);
+		usr_ok = pw && pw->pw_uid && pw->pw_gid;
+		if (usr_ok) {
+			usr_uid = pw->pw_uid;
+			usr_gid = pw->pw_gid;
+		} else {
+			log_warn("job", "no user '%s': job processes run as root; install the package or "
+				 "create the user", n);
+		}
+	}
+	*uid = usr_uid;
+	*gid = usr_gid;
+	return usr_ok;
+}
+
+void job_grant(const char *path)
+{
+	struct stat st;
+	uid_t u;
+	gid_t g;
+
+	/* root's own file the job user cannot read: group-readable by its group, nothing else */
+	if (job_user(&u, &g) && stat(path, &st) == 0 && S_ISREG(st.st_mode) && !st.st_uid &&
+	    !(st.st_mode & S_IROTH) && !(st.st_gid == g && (st.st_mode & S_IRGRP)) &&
+	    (chown(path, (uid_t)-1, g) < 0 || chmod(path, (st.st_mode & 0700) | S_IRGRP) < 0))
+		log_warn("job", "%s: %s: chgrp %u and chmod g+r it for the job processes", path, strerror(errno),
+			 (unsigned)g);
+}
+
+/* In the child: the job user for good, and root cannot be had back (0 or -1). */
+static int drop(uid_t u, gid_t g)
+{
+	return setgroups(1, &g) || setresgid(g, g, g) || setresuid(u, u, u) || geteuid() != u ||
+	       !setresuid(0, 0, 0) ? -1 : 0;
+}
+
 int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
 	      uint32_t deadline_ms, job_done_cb cb, void *arg)
 {
@@ -369,6 +426,9 @@ int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
 	struct job *j = calloc(1, sizeof(*j));
 	int in = -1, p[2] = { -1, -1 }, err;
 	char *argv[] = { (char *)exe, (char *)"--job", NULL };
+	uid_t uid;
+	gid_t gid;
+	bool as_user;
 
 	if (getenv("DSA_JOB")) {
 		free(j);
@@ -386,6 +446,7 @@ int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
 	    (j->dl.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0 ||
 	    timerfd_settime(j->dl.fd, 0, &its, NULL) < 0)
 		goto fail;
+	as_user = job_user(&uid, &gid);
 	j->pid = fork();
 	if (j->pid < 0)
 		goto fail;
@@ -393,7 +454,8 @@ int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
 		if (dup2(in, 0) == 0 && dup2(p[1], 1) == 1 && setenv("DSA_JOB", "1", 1) == 0) {
 			for (int fd = 3; fd < 1024; fd++)    /* nothing of the agent's but stderr */
 				close(fd);
-			execv(exe, argv);
+			if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && (!as_user || drop(uid, gid) == 0))
+				execv(exe, argv);
 		}
 		_exit(127);
 	}

@@ -115,7 +115,25 @@ void job_cancel(struct job *j);
  * job's; whether it was. */
 int job_exited(pid_t pid, int status);
 
-/* The executable to run in job mode (default /proc/self/exe); tests. */
+/* The user the job processes run as when the agent runs as root:
+ * DSA_JOB_USER, else JOB_USER; its primary group may read the device key. */
+#ifndef JOB_USER
+#define JOB_USER "dialstack"
+#endif
+
+/* Whether the children drop to the job user: 1 with its *uid and *gid (the
+ * agent runs as root and the user exists), else 0 (not root: nothing to
+ * drop; no such user: they run as root, said once in the log). Looked
+ * up once (job_set_exe forgets it). */
+int job_user(uid_t *uid, gid_t *gid);
+
+/* Make the file at path (the device key, certificate, CA) readable by the
+ * job user's group when it is root's and that user cannot read it: group
+ * set, g+r, no other bit changed. Nothing when job_user says 0. */
+void job_grant(const char *path);
+
+/* The executable to run in job mode (default /proc/self/exe); the job
+ * user is looked up again at the next start (tests). */
 void job_set_exe(const char *path);
 
 /* Children running now. */

@@ -10,6 +10,8 @@ NAME=dialstack-agent
 INIT=/etc/init.d/$NAME
 STATEDIR=/var/lib/$NAME
 RUNDIR=/var/run/$NAME
+JOB_USER=dialstack        # the job processes' user and group (common/job.h JOB_USER)
+KEY=/etc/$NAME/device.key # bootstrap.conf's default "key"
 START_PRIO=90
 STOP_PRIO=10
 
@@ -27,6 +29,44 @@ make_dirs() {
 	chmod 0700 "$ROOT$STATEDIR" && chmod 0755 "$ROOT$RUNDIR" || return 1
 	# The agent runs as root (it configures VLANs and DSCP); own them so.
 	chown 0:0 "$ROOT$STATEDIR" "$ROOT$RUNDIR" 2>/dev/null || true
+}
+
+# make_user: the system user and group the agent's job processes run as
+# (those that parse the servers' bytes: no login, no home), each made once;
+# prints the gid. Edits passwd, group (and shadow when there is one) under
+# $ROOT directly: the same offline and online, busybox has no useradd.
+make_user() {
+	p=$ROOT/etc/passwd g=$ROOT/etc/group
+	[ -f "$p" ] && [ -f "$g" ] || return 1
+	gid=$(awk -F: -v n="$JOB_USER" '$1 == n { print $3; exit }' "$g")
+	# the lowest id from 200 to 999 that is neither a uid nor a gid
+	free=$(awk -F: 'FILENAME == ARGV[1] { u[$3] = 1; next } { g[$3] = 1 }
+		END { for (i = 200; i < 1000; i++) if (!(i in u) && !(i in g)) { print i; exit } }' "$p" "$g")
+	if [ -z "$gid" ]; then
+		[ -n "$free" ] || return 1
+		gid=$free
+		echo "$JOB_USER:x:$gid:" >>"$g" || return 1
+	fi
+	if ! grep -q "^$JOB_USER:" "$p"; then
+		uid=$gid
+		awk -F: -v i="$gid" '$3 == i { f = 1 } END { exit !f }' "$p" && uid=$free
+		[ -n "$uid" ] || return 1
+		echo "$JOB_USER:x:$uid:$gid:dialstack-agent jobs:/nonexistent:/bin/false" >>"$p" || return 1
+		if [ -f "$ROOT/etc/shadow" ] && ! grep -q "^$JOB_USER:" "$ROOT/etc/shadow"; then
+			echo "$JOB_USER:*:::::::" >>"$ROOT/etc/shadow" || return 1
+		fi
+	fi
+	echo "$gid"
+}
+
+# share_key GID: the device key (the factory's, when it is there) readable by
+# the job processes' group: root:GID, g+r; no other bit loosened. The agent
+# does the same at start for the key, certificate and CA bootstrap.conf names.
+share_key() {
+	[ -f "$ROOT$KEY" ] && [ ! -L "$ROOT$KEY" ] || return 0
+	chgrp "$1" "$ROOT$KEY" 2>/dev/null && chmod g+r,g-wx,o-rwx "$ROOT$KEY" ||
+		say "cannot make $KEY readable by group $JOB_USER (the agent tries again at start)"
+	return 0
 }
 
 # rc_dirs: (after make_dirs) the folders that hold start/stop links on this system: /etc/rc.d

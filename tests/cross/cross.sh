@@ -29,6 +29,8 @@ command -v "$qemu" >/dev/null || skip_all "$qemu is missing although qemu-user-s
 
 cache=$(dsa_cache) || skip_all "no writable cache folder (set DSA_CACHE)"
 work=$(mktemp -d "${TMPDIR:-/tmp}/dsa-cross-$arch.XXXXXX")
+# others may enter it: test_job_user's children run this build's binaries as user nobody
+chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT
 sysroot="$cache/sysroot-$arch"
 

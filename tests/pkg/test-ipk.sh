@@ -5,7 +5,8 @@
 # the ar layout, control fields, every file's mode and owner, conffiles, the
 # maintainer scripts (sh -n, busybox sh -n, shellcheck), a full
 # install / install again / upgrade over itself / remove cycle against a
-# scratch root (offline root, nothing started) under busybox sh and dash,
+# scratch root (offline root, nothing started) under busybox sh and dash
+# (the job user and group made once, the factory key 0640 root:dialstack),
 # the init script starting and stopping the real agent, and the udhcpc hook.
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
@@ -151,7 +152,16 @@ lifecycle() {
 	(cd "$x" && ar x "$ipk" && tar -xzf control.tar.gz -C info) || { fail "$name: unpack"; return; }
 	mkdir -p "$R/etc" "$R/usr/bin" "$R/usr/share" "$R/var/lib" "$R/var/run"
 	if [ "$skel" = busybox ]; then mkdir -p "$R/etc/rc.d"; else for n in 0 1 2 3 4 5 6 S; do mkdir -p "$R/etc/rc$n.d"; done; fi
+	# accounts with id 200 a uid and 201 a gid: the job user gets 202 for both
+	printf 'root:x:0:0:root:/root:/bin/sh\nold:x:200:65534::/:/bin/false\n' >"$R/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\nother:x:201:\n' >"$R/etc/group"
+	if [ "$skel" = busybox ]; then printf 'root:*:::::::\n' >"$R/etc/shadow"; chmod 600 "$R/etc/shadow"; fi
 	tree "$R" >"$x/before"
+	# the factory's key, 0600 root before the package (it is not the package's)
+	mkdir -p "$R/etc/dialstack-agent" && printf 'key\n' >"$R/etc/dialstack-agent/device.key" &&
+		chmod 600 "$R/etc/dialstack-agent/device.key"
+	local keymode=600 keygid=0
+	[ "$(id -u)" = 0 ] && keymode=640 keygid=202     # chgrp 202 needs root
 	local host_before
 	host_before=$(ls -d /var/lib/dialstack-agent /etc/rc.d/S90dialstack-agent /etc/rc2.d/S90dialstack-agent 2>/dev/null)
 
@@ -191,11 +201,25 @@ lifecycle() {
 	fi
 	if [ -z "$bad" ]; then pass "$name: install (postinst configure: state 0700, run 0755, start links)"
 	else fail "$name: install" "$bad"; fi
+	bad=""
+	grep -qx 'dialstack:x:202:202:dialstack-agent jobs:/nonexistent:/bin/false' "$R/etc/passwd" ||
+		bad+="passwd: $(grep dialstack "$R/etc/passwd"); "
+	grep -qx 'dialstack:x:202:' "$R/etc/group" || bad+="group: $(grep dialstack "$R/etc/group"); "
+	if [ "$skel" = busybox ]; then
+		grep -qx 'dialstack:\*:::::::' "$R/etc/shadow" || bad+="shadow: $(grep dialstack "$R/etc/shadow"); "
+		[ "$(stat -c %a "$R/etc/shadow")" = 600 ] || bad+="shadow mode changed; "
+	fi
+	[ "$(stat -c '%a %u %g' "$R/etc/dialstack-agent/device.key")" = "$keymode 0 $keygid" ] ||
+		bad+="device.key is $(stat -c '%a %u %g' "$R/etc/dialstack-agent/device.key"), want $keymode 0 $keygid; "
+	if [ -z "$bad" ]; then pass "$name: install adds user and group dialstack (202, no login, /nonexistent), key $keymode root:$keygid"
+	else fail "$name: install: the job user and the key" "$bad"; fi
 
 	# postinst again (opkg configure twice, or a reinstall)
 	tree "$R" >"$x/once"
+	cat "$R/etc/passwd" "$R/etc/group" >>"$x/once"
 	run postinst configure; rc=$?
 	tree "$R" >"$x/twice"
+	cat "$R/etc/passwd" "$R/etc/group" >>"$x/twice"
 	if [ "$rc" = 0 ] && cmp -s "$x/once" "$x/twice"; then pass "$name: postinst twice: same result"
 	else fail "$name: postinst twice" "exit $rc $out $(diff "$x/once" "$x/twice")"; fi
 
@@ -230,11 +254,14 @@ lifecycle() {
 	tree "$R" >"$x/after"
 	local left want
 	left=$(comm -13 "$x/before" "$x/after")
-	want=$(printf '%s\n' "d 755 ./etc/dialstack-agent " "f 644 ./etc/dialstack-agent/bootstrap.conf ")
+	want=$(printf '%s\n' "d 755 ./etc/dialstack-agent " "f $keymode ./etc/dialstack-agent/device.key " \
+		"f 644 ./etc/dialstack-agent/bootstrap.conf " | sort)
+	grep -qx 'dialstack:x:202:202:dialstack-agent jobs:/nonexistent:/bin/false' "$R/etc/passwd" ||
+		bad+="the user went with the package; "
 	if [ -z "$bad" ] && [ "$left" = "$want" ] && [ -z "$(comm -23 "$x/before" "$x/after")" ]; then
-		pass "$name: remove (twice) leaves only the conffile"
+		pass "$name: remove (twice) leaves only the conffile, the factory key and the user"
 	else
-		fail "$name: remove leaves only the conffile" "$bad
+		fail "$name: remove leaves only the conffile, the key and the user" "$bad
 left behind: $left
 gone: $(comm -23 "$x/before" "$x/after")"
 	fi

@@ -51,7 +51,7 @@ static inline void jobexe_setup(void)
 	}
 	fprintf(f, "#!/bin/sh\nexec %s '%s' \"$@\"\n", wrap, self);
 	fclose(f);
-	chmod(jobexe_script, 0700);
+	chmod(jobexe_script, 0755);   /* the job user runs it too (test_job_user) */
 	atexit(jobexe_cleanup);
 	snprintf(jobexe_cur, sizeof(jobexe_cur), "%s", jobexe_script);
 	job_set_exe(jobexe_cur);

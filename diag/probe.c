@@ -142,7 +142,9 @@ int64_t diag_refl_overshoot_ns(const struct diag_refl *h)
 {
 	int64_t o;
 
-	if (!h->rx_ns || !h->tx_ns)
+	/* the reflector's numbers: before a subtraction, clamp to what cannot overflow (times
+	 * after 1970, sent after received) */
+	if (h->rx_ns <= 0 || h->tx_ns <= 0 || h->tx_ns < h->rx_ns)
 		return 0;
 	o = h->tx_ns - h->rx_ns - (int64_t)h->delay_us * 1000;
 	return o > 0 && o < 10 * 1000000000LL ? o : 0;
@@ -258,4 +260,88 @@ int diag_local_addr(int fd, struct sockaddr_in *out)
 	if (getsockname(fd, (struct sockaddr *)out, &l) < 0)
 		return -errno;
 	return 0;
+}
+
+struct diag_bgt_size diag_bgt_sizes[2] = { { 48, 25 }, { 96, 4 } };
+
+struct budget *diag_budget(struct diag_ctx *x, const struct sockaddr *sa)
+{
+	struct in6_addr a = { 0 };
+	bool refl;
+	unsigned i;
+
+	if (sa->sa_family == AF_INET6) {
+		a = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+		refl = x->resolved6[DIAG_H_REFLECTOR] && !memcmp(&a, &x->addr6[DIAG_H_REFLECTOR], sizeof(a));
+	} else {
+		const struct in_addr *v4 = &((const struct sockaddr_in *)sa)->sin_addr;
+
+		a.s6_addr[10] = a.s6_addr[11] = 0xff;
+		memcpy(&a.s6_addr[12], v4, 4);
+		refl = x->resolved[DIAG_H_REFLECTOR] && v4->s_addr == x->addr[DIAG_H_REFLECTOR].s_addr;
+	}
+	for (i = 0; i < x->nbgt; i++)
+		if (!memcmp(&x->bgt[i].addr, &a, sizeof(a)))
+			return &x->bgt[i].b;
+	if (x->nbgt >= DIAG_BGT_MAX)
+		return NULL;
+	x->bgt[i].addr = a;
+	bgt_init(&x->bgt[i].b, diag_bgt_sizes[refl].burst, diag_bgt_sizes[refl].interval_ms);
+	x->nbgt++;
+	return &x->bgt[i].b;
+}
+
+int diag_take_n(struct diag_check *c, const struct sockaddr *sa, unsigned n)
+{
+	struct budget *b = diag_budget(c->ctx, sa);
+	uint64_t now = ev_now_ms();
+
+	if (b && bgt_tokens(b, now) >= n) {
+		while (n-- > 0)
+			(void)bgt_take(b, now);
+		return 0;
+	}
+	c->refused++;
+	return -EDQUOT;
+}
+
+int diag_take(struct diag_check *c, const struct sockaddr *sa)
+{
+	return diag_take_n(c, sa, 1);
+}
+
+ssize_t diag_send(struct diag_check *c, int fd, const void *buf, size_t len, int flags, const struct sockaddr *to)
+{
+	struct sockaddr_in6 peer;
+	socklen_t l = sizeof(peer);
+	ssize_t n;
+
+	if (!to) {
+		if (getpeername(fd, (struct sockaddr *)&peer, &l) < 0)
+			return -errno;
+		to = (const struct sockaddr *)&peer;
+	}
+	if (diag_take(c, to) < 0)
+		return -EDQUOT;
+	if (to == (const struct sockaddr *)&peer)
+		n = send(fd, buf, len, flags);
+	else
+		n = sendto(fd, buf, len, flags, to, to->sa_family == AF_INET6 ? sizeof(peer) : sizeof(struct sockaddr_in));
+	return n < 0 ? -errno : n;
+}
+
+uint32_t diag_jitter(uint32_t ms)
+{
+	return utl_random_range(ms - ms / 5, ms + ms / 5);
+}
+
+void diag_budget_note(struct diag_check *c)
+{
+	size_t l = strlen(c->res.advice);
+
+	if (!c->refused)
+		return;
+	diag_value_add(&c->res, "budget_refused", "", "%u", c->refused);
+	snprintf(c->res.advice + l, sizeof(c->res.advice) - l, "%s%u probe(s) not sent: the self-test's "
+		 "per-server budget refused them (not loss on the network)", l ? "; " : "", c->refused);
 }

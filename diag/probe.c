@@ -337,11 +337,16 @@ uint32_t diag_jitter(uint32_t ms)
 
 void diag_budget_note(struct diag_check *c)
 {
-	size_t l = strlen(c->res.advice);
+	struct diag_result *r = &c->res;
+	char was[sizeof(r->advice)];
 
 	if (!c->refused)
 		return;
-	diag_value_add(&c->res, "budget_refused", "", "%u", c->refused);
-	snprintf(c->res.advice + l, sizeof(c->res.advice) - l, "%s%u probe(s) not sent: the self-test's "
-		 "per-server budget refused them (not loss on the network)", l ? "; " : "", c->refused);
+	/* what the check concluded rests on probes that never left: not a verdict on the network */
+	utl_strlcpy(was, r->advice, sizeof(was));
+	diag_value_add(r, "budget_refused", "", "%u", c->refused);
+	if (r->verdict == DIAG_FAIL || r->verdict == DIAG_WARN)
+		r->verdict = DIAG_INCONCLUSIVE;
+	snprintf(r->advice, sizeof(r->advice), "%u probe(s) not sent: the self-test's per-server budget "
+		 "refused them (not loss on the network)%s%.200s", c->refused, was[0] ? "; " : "", was);
 }

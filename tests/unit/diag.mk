@@ -51,3 +51,8 @@ check_PROGRAMS += test_diag_v6
 TESTS += test_diag_v6
 test_diag_v6_SOURCES = test_diag_v6.c dnszone.c dnszone.h
 test_diag_v6_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += test_diag_probebudget
+TESTS += test_diag_probebudget
+test_diag_probebudget_SOURCES = test_diag_probebudget.c
+test_diag_probebudget_LDADD = $(UNIT_LIBS)

@@ -444,10 +444,8 @@ static int probe_start(struct sip_state *st)
 		udp_send(st);
 		return 0;
 	case T_TCP:
-		if (diag_take(st->c, (struct sockaddr *)&dst) < 0) { /* the SYN is a send too */
-			sip_finish(st, DIAG_INCONCLUSIVE, "%s to %s not probed", st->tname, host_of(st));
-			return 0;
-		}
+		if (diag_take(st->c, (struct sockaddr *)&dst) < 0) /* the SYN is a send too */
+			return -EDQUOT;   /* diag_budget_note names the cause */
 		fd = probe_socket(&dst, dlen, SOCK_STREAM, o->dscp_signal);
 		if (fd < 0) {
 			sip_finish(st, DIAG_FAIL, "no %s connection to %s (%s)", st->tname, host_of(st), strerror(-fd));
@@ -464,10 +462,8 @@ static int probe_start(struct sip_state *st)
 		else
 			snprintf(st->resolve, sizeof(st->resolve), "%s:%u:%s", host_of(st), port, ip);
 		snprintf(url, sizeof(url), "https://%s:%u/", host_of(st), port);
-		if (diag_take(st->c, (struct sockaddr *)&dst) < 0) {
-			sip_finish(st, DIAG_INCONCLUSIVE, "%s to %s not probed", st->tname, host_of(st));
-			return 0;
-		}
+		if (diag_take(st->c, (struct sockaddr *)&dst) < 0)
+			return -EDQUOT;
 		if (pf_probe(x->http, PF_CONNECT | (st->family == F_V6 ? PF_V6 : 0), url, st->resolve, x->ifname,
 			     TLS_BUDGET_MS, tls_done, st, &st->tls) < 0)
 			return -EIO;
@@ -670,13 +666,8 @@ static int https_start(struct diag_check *c)
 			   HTTPS_BUDGET_MS / 1000);
 	snprintf(st->resolve, sizeof(st->resolve), "%s:%u:%s", x->host[DIAG_H_PROV], port, ip);
 	diag_sin(&sin, x->addr[DIAG_H_PROV], port);
-	if (diag_take(c, (struct sockaddr *)&sin) < 0) {
-		diag_verdict_set(&c->res, DIAG_INCONCLUSIVE, "HTTPS to %s not probed", x->host[DIAG_H_PROV]);
-		c->priv = NULL;
-		free(st);
-		diag_check_done(c);
-		return 0;
-	}
+	if (diag_take(c, (struct sockaddr *)&sin) < 0)
+		return -EDQUOT;   /* the runner's FAIL becomes INCONCLUSIVE, cause first (diag_budget_note) */
 	return pf_probe(x->http, PF_HEAD, url, st->resolve, x->ifname, HTTPS_BUDGET_MS, https_done, st, &st->req) < 0
 	       ? -EIO : 0;
 }

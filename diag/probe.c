@@ -347,6 +347,6 @@ void diag_budget_note(struct diag_check *c)
 	diag_value_add(r, "budget_refused", "", "%u", c->refused);
 	if (r->verdict == DIAG_FAIL || r->verdict == DIAG_WARN)
 		r->verdict = DIAG_INCONCLUSIVE;
-	snprintf(r->advice, sizeof(r->advice), "%u probe(s) not sent: the self-test's per-server budget "
-		 "refused them (not loss on the network)%s%.200s", c->refused, was[0] ? "; " : "", was);
+	snprintf(r->advice, sizeof(r->advice), "%u probes held back by the per-server send budget "
+		 "(not network loss)%s%.200s", c->refused, was[0] ? "; " : "", was);
 }

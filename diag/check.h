@@ -21,20 +21,17 @@ enum diag_host { DIAG_H_PROV = 0, DIAG_H_EAST, DIAG_H_WEST, DIAG_H_STUN, DIAG_H_
 
 struct pf_ctx;
 
-/* The run's budgets, one per server address (the port is not part of the key): every probe the
- * self-test sends draws from its server's (diag_send, diag_take). Sizes: docs/selftest.md. */
-#define DIAG_BGT_MAX 12
+/* The run's budgets, one per server the options name (enum diag_host; the STUN server's
+ * OTHER-ADDRESS counts as the STUN server) and one for the resolvers: every probe the self-test
+ * sends draws from its server's (diag_send, diag_take). The model: docs/selftest.md. */
+#define DIAG_BGT_DNS DIAG_H_COUNT
 struct diag_bgt_size {
 	uint32_t burst, interval_ms;
 };
-/* [0] any server but the reflector (STUN, its OTHER-ADDRESS, registrars, resolvers, prov):
+/* [0] any server but the reflector (STUN and its OTHER-ADDRESS, registrars, resolvers, prov):
  * 48, one more every 25 ms; [1] the reflector: 96, one more every 4 ms (voice 50/s, extension
  * 200/s, probes). Variables only so that unit tests can shrink them. */
 extern struct diag_bgt_size diag_bgt_sizes[2];
-struct diag_bgt {
-	struct in6_addr addr;                /* IPv4 as ::ffff:a.b.c.d */
-	struct budget b;
-};
 
 /* Shared by the checks of one run; filled by the link, address and DNS checks. */
 struct diag_ctx {
@@ -60,8 +57,7 @@ struct diag_ctx {
 	/* the test call's own packets, once its verdict is known (the voice check pools them) */
 	bool call_media;
 	uint32_t call_sent, call_received;
-	struct diag_bgt bgt[DIAG_BGT_MAX];   /* budgets by server address, made at first use */
-	unsigned nbgt;
+	struct budget bgt[DIAG_H_COUNT + 1]; /* by server (DIAG_BGT_DNS last), full at first use */
 };
 
 struct diag_check;

@@ -58,7 +58,6 @@ static const char *dns_short(int err)
 	case -ECONNREFUSED: return "REFUSED or unreachable";
 	case -ETIMEDOUT: return "no answer";
 	case -ENXIO: return "no DNS server";
-	case -EDQUOT: return "not asked (budget)";
 	case -EBADMSG: return "malformed answer";
 	case -EINVAL: return "not a valid host name";
 	default: return "lookup failed";
@@ -160,7 +159,6 @@ static int dns_start(struct diag_check *c)
 {
 	struct diag_ctx *x = c->ctx;
 	struct dns_state *st;
-	struct sockaddr_in6 ns = { 0 };
 
 	if (!x->have_addr && x->v6 != DIAG_V6_GLOBAL) {   /* an IPv6-only phone asks over IPv6 */
 		diag_verdict_set(&c->res, DIAG_SKIP, "not tested: the phone has no network address (see address)");
@@ -194,13 +192,9 @@ static int dns_start(struct diag_check *c)
 		return 0;
 	}
 	ev_timer_set(&st->budget, DNS_BUDGET_MS);
-	/* c-ares sends the queries: each lookup reserves its worst case, A and AAAA DNS_TRIES times,
-	 * from the budget of the first resolver (the unspecified address when resolv.conf names
-	 * none over IPv4): a reservation the budget refuses is not asked */
-	if (x->nns)
-		diag_sin((struct sockaddr_in *)&ns, x->ns[0], 53);
-	else
-		ns.sin6_family = AF_INET6;
+	/* c-ares sends the queries, rotating over the resolvers: they share one budget
+	 * (DIAG_BGT_DNS), and each lookup takes its worst case first, A and AAAA DNS_TRIES times;
+	 * a lookup the budget refuses is not asked (the tokens it got stay spent: stricter) */
 	for (int h = 0; h < DIAG_H_COUNT; h++) {
 		struct dns_q *q = &st->q[h];
 		struct rsv_opts o = { .resolv_conf = x->opts->resolv_conf, .timeout_ms = DNS_TRY_MS,
@@ -209,7 +203,9 @@ static int dns_start(struct diag_check *c)
 
 		if (!x->host[h][0] || q->done)
 			continue;
-		err = diag_take_n(c, (struct sockaddr *)&ns, 2 * DNS_TRIES);
+		err = 0;
+		for (int k = 0; k < 2 * DNS_TRIES && !err; k++)
+			err = diag_take(c, DIAG_BGT_DNS);
 		if (!err)
 			err = rsv_lookup(x->host[h], RSV_ADDR, &o, q_done, q, &q->rq);
 		if (err) {

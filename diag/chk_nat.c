@@ -194,7 +194,7 @@ static void stun_send6(struct nat_state *st)
 {
 	uint8_t buf[STUN_HDR];
 
-	(void)diag_send(st->c, st->w6.fd, buf, stun_build_binding(buf, st->txid6), 0, NULL);
+	(void)diag_send(st->c, DIAG_H_STUN, st->w6.fd, buf, stun_build_binding(buf, st->txid6), 0);
 }
 
 static void nat_on_read6(struct ev_fd *w, unsigned ev)
@@ -225,7 +225,8 @@ static void stun_send(struct nat_state *st)
 	uint8_t buf[STUN_HDR];
 	size_t n = stun_build_binding(buf, st->txid);
 
-	(void)diag_send(st->c, st->w.fd, buf, n, 0, (struct sockaddr *)&st->dest);
+	if (diag_take(st->c, DIAG_H_STUN) == 0) /* the OTHER-ADDRESS too: the STUN server's budget */
+		(void)sendto(st->w.fd, buf, n, 0, (struct sockaddr *)&st->dest, sizeof(st->dest));
 }
 
 static bool nat_all_done(const struct nat_state *st)
@@ -297,7 +298,7 @@ static void ttl_send(struct ttl_probe *p)
 	uint8_t buf[STUN_HDR];
 	size_t n = stun_build_binding(buf, p->txid);
 
-	(void)diag_send(p->st->c, p->w.fd, buf, n, 0, NULL);
+	(void)diag_send(p->st->c, DIAG_H_STUN, p->w.fd, buf, n, 0);
 }
 
 static void ttl_on_read(struct ev_fd *w, unsigned ev)
@@ -703,7 +704,7 @@ static void alg_tcp_on_io(struct ev_fd *w, unsigned ev)
 
 		getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
 		if (soerr || alg_build(leg) < 0 ||
-		    diag_send(st->c, w->fd, leg->req, leg->reqlen, MSG_NOSIGNAL, NULL) != (ssize_t)leg->reqlen) {
+		    diag_send(st->c, leg->h, w->fd, leg->req, leg->reqlen, MSG_NOSIGNAL) != (ssize_t)leg->reqlen) {
 			alg_close(leg);
 			alg_maybe_end(st);
 			return;
@@ -750,7 +751,7 @@ static void alg_send_udp(struct alg_state *st)
 {
 	for (unsigned i = 0; i < st->nlegs; i++)
 		if (st->leg[i].tp == ALG_UDP && !st->leg[i].done && st->leg[i].w.fd >= 0)
-			(void)diag_send(st->c, st->leg[i].w.fd, st->leg[i].req, st->leg[i].reqlen, 0, NULL);
+			(void)diag_send(st->c, st->leg[i].h, st->leg[i].w.fd, st->leg[i].req, st->leg[i].reqlen, 0);
 }
 
 static void alg_on_retx(struct ev_timer *t)
@@ -795,7 +796,7 @@ static int alg_open(struct alg_state *st, enum alg_tp tp, int h)
 		return -errno;
 	st->nlegs++;
 	(void)sys_set_dscp(leg->w.fd, x->opts->dscp_signal);
-	if (diag_take(st->c, (struct sockaddr *)&dst) < 0 || /* the SYN is a send too */
+	if (diag_take(st->c, h) < 0 || /* the SYN is a send too */
 	    (connect(leg->w.fd, (struct sockaddr *)&dst, sizeof(dst)) < 0 && errno != EINPROGRESS)) {
 		alg_close(leg);
 		return 0;

@@ -178,7 +178,7 @@ static void sip_on_budget(struct ev_timer *t)
 
 static void udp_send(struct sip_state *st)
 {
-	ssize_t n = diag_send(st->c, st->w.fd, st->req, st->reqlen, 0, NULL);
+	ssize_t n = diag_send(st->c, st->h, st->w.fd, st->req, st->reqlen, 0);
 
 	/* refused by the budget: nothing sent, diag_budget_note says so */
 	if (n < 0 && n != -ECONNREFUSED && n != -EAGAIN && n != -EDQUOT)
@@ -231,7 +231,7 @@ static void tcp_on_io(struct ev_fd *w, unsigned ev)
 		}
 		st->connected = true;
 		if (build_req(st, w->fd) < 0 ||
-		    diag_send(st->c, w->fd, st->req, st->reqlen, MSG_NOSIGNAL, NULL) != (ssize_t)st->reqlen) {
+		    diag_send(st->c, st->h, w->fd, st->req, st->reqlen, MSG_NOSIGNAL) != (ssize_t)st->reqlen) {
 			sip_finish(st, DIAG_FAIL, "%s to %s connects but the request cannot be sent", st->tname,
 				   host_of(st));
 			return;
@@ -444,7 +444,7 @@ static int probe_start(struct sip_state *st)
 		udp_send(st);
 		return 0;
 	case T_TCP:
-		if (diag_take(st->c, (struct sockaddr *)&dst) < 0) /* the SYN is a send too */
+		if (diag_take(st->c, st->h) < 0) /* the SYN is a send too */
 			return -EDQUOT;   /* diag_budget_note names the cause */
 		fd = probe_socket(&dst, dlen, SOCK_STREAM, o->dscp_signal);
 		if (fd < 0) {
@@ -462,7 +462,7 @@ static int probe_start(struct sip_state *st)
 		else
 			snprintf(st->resolve, sizeof(st->resolve), "%s:%u:%s", host_of(st), port, ip);
 		snprintf(url, sizeof(url), "https://%s:%u/", host_of(st), port);
-		if (diag_take(st->c, (struct sockaddr *)&dst) < 0)
+		if (diag_take(st->c, st->h) < 0)
 			return -EDQUOT;
 		if (pf_probe(x->http, PF_CONNECT | (st->family == F_V6 ? PF_V6 : 0), url, st->resolve, x->ifname,
 			     TLS_BUDGET_MS, tls_done, st, &st->tls) < 0)
@@ -653,7 +653,6 @@ static int https_start(struct diag_check *c)
 	struct https_state *st = calloc(1, sizeof(*st));
 	unsigned port = 443;
 	char ip[INET_ADDRSTRLEN];
-	struct sockaddr_in sin;
 
 	if (!st)
 		return -ENOMEM;
@@ -665,8 +664,7 @@ static int https_start(struct diag_check *c)
 	diag_threshold_set(&c->res, "a verified TLS connection and an HTTP answer within %d s",
 			   HTTPS_BUDGET_MS / 1000);
 	snprintf(st->resolve, sizeof(st->resolve), "%s:%u:%s", x->host[DIAG_H_PROV], port, ip);
-	diag_sin(&sin, x->addr[DIAG_H_PROV], port);
-	if (diag_take(c, (struct sockaddr *)&sin) < 0)
+	if (diag_take(c, DIAG_H_PROV) < 0)
 		return -EDQUOT;   /* the runner's FAIL becomes INCONCLUSIVE, cause first (diag_budget_note) */
 	return pf_probe(x->http, PF_HEAD, url, st->resolve, x->ifname, HTTPS_BUDGET_MS, https_done, st, &st->req) < 0
 	       ? -EIO : 0;

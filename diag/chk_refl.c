@@ -81,7 +81,7 @@ static void probe_send(struct probe *p)
 	memcpy(buf + 4, p->token, sizeof(p->token));
 	if (!p->sent_ms)
 		p->sent_ms = ev_now_ms();
-	(void)diag_send(p->set->c, p->w.fd, buf, n, 0, NULL);
+	(void)diag_send(p->set->c, DIAG_H_REFLECTOR, p->w.fd, buf, n, 0);
 }
 
 static void probe_on_read(struct ev_fd *w, unsigned ev)

@@ -220,7 +220,7 @@ static bool voice_send(struct voice_state *st)
 	put32(pkt + 16, (uint32_t)((uint64_t)now >> 32));
 	put32(pkt + 20, (uint32_t)now);
 	st->tx_ns[seq] = now;           /* until the kernel's TX stamp replaces it */
-	n = diag_send(st->c, st->w.fd, pkt, sizeof(pkt), 0, NULL);
+	n = diag_send(st->c, DIAG_H_REFLECTOR, st->w.fd, pkt, sizeof(pkt), 0);
 	if (n == -EDQUOT)
 		return false;           /* not counted: a kept-back packet is not a lost one */
 	st->sent++;
@@ -519,7 +519,7 @@ static void lt_send(struct lt_probe *p, bool ask)
 	memcpy(buf, ask ? "DSAD" : "DSAW", 4);
 	put32(buf + 4, ask ? p->delay_ms : 0);
 	memcpy(buf + 8, p->st->token, 8);
-	(void)diag_send(p->st->c, p->w.fd, buf, sizeof(buf), 0, NULL);
+	(void)diag_send(p->st->c, DIAG_H_REFLECTOR, p->w.fd, buf, sizeof(buf), 0);
 }
 
 static void lt_on_timer(struct ev_timer *t)

@@ -264,69 +264,26 @@ int diag_local_addr(int fd, struct sockaddr_in *out)
 
 struct diag_bgt_size diag_bgt_sizes[2] = { { 48, 25 }, { 96, 4 } };
 
-struct budget *diag_budget(struct diag_ctx *x, const struct sockaddr *sa)
+int diag_take(struct diag_check *c, int h)
 {
-	struct in6_addr a = { 0 };
-	bool refl;
-	unsigned i;
+	struct budget *b = &c->ctx->bgt[h];
+	const struct diag_bgt_size *z = &diag_bgt_sizes[h == DIAG_H_REFLECTOR];
 
-	if (sa->sa_family == AF_INET6) {
-		a = ((const struct sockaddr_in6 *)sa)->sin6_addr;
-		refl = x->resolved6[DIAG_H_REFLECTOR] && !memcmp(&a, &x->addr6[DIAG_H_REFLECTOR], sizeof(a));
-	} else {
-		const struct in_addr *v4 = &((const struct sockaddr_in *)sa)->sin_addr;
-
-		a.s6_addr[10] = a.s6_addr[11] = 0xff;
-		memcpy(&a.s6_addr[12], v4, 4);
-		refl = x->resolved[DIAG_H_REFLECTOR] && v4->s_addr == x->addr[DIAG_H_REFLECTOR].s_addr;
-	}
-	for (i = 0; i < x->nbgt; i++)
-		if (!memcmp(&x->bgt[i].addr, &a, sizeof(a)))
-			return &x->bgt[i].b;
-	if (x->nbgt >= DIAG_BGT_MAX)
-		return NULL;
-	x->bgt[i].addr = a;
-	bgt_init(&x->bgt[i].b, diag_bgt_sizes[refl].burst, diag_bgt_sizes[refl].interval_ms);
-	x->nbgt++;
-	return &x->bgt[i].b;
-}
-
-int diag_take_n(struct diag_check *c, const struct sockaddr *sa, unsigned n)
-{
-	struct budget *b = diag_budget(c->ctx, sa);
-	uint64_t now = ev_now_ms();
-
-	if (b && bgt_tokens(b, now) >= n) {
-		while (n-- > 0)
-			(void)bgt_take(b, now);
+	if (!b->burst)
+		bgt_init(b, z->burst, z->interval_ms);   /* full at the server's first probe */
+	if (bgt_take(b, ev_now_ms()) == 0)
 		return 0;
-	}
 	c->refused++;
 	return -EDQUOT;
 }
 
-int diag_take(struct diag_check *c, const struct sockaddr *sa)
+ssize_t diag_send(struct diag_check *c, int h, int fd, const void *buf, size_t len, int flags)
 {
-	return diag_take_n(c, sa, 1);
-}
-
-ssize_t diag_send(struct diag_check *c, int fd, const void *buf, size_t len, int flags, const struct sockaddr *to)
-{
-	struct sockaddr_in6 peer;
-	socklen_t l = sizeof(peer);
 	ssize_t n;
 
-	if (!to) {
-		if (getpeername(fd, (struct sockaddr *)&peer, &l) < 0)
-			return -errno;
-		to = (const struct sockaddr *)&peer;
-	}
-	if (diag_take(c, to) < 0)
+	if (diag_take(c, h) < 0)
 		return -EDQUOT;
-	if (to == (const struct sockaddr *)&peer)
-		n = send(fd, buf, len, flags);
-	else
-		n = sendto(fd, buf, len, flags, to, to->sa_family == AF_INET6 ? sizeof(peer) : sizeof(struct sockaddr_in));
+	n = send(fd, buf, len, flags);
 	return n < 0 ? -errno : n;
 }
 
@@ -338,15 +295,14 @@ uint32_t diag_jitter(uint32_t ms)
 void diag_budget_note(struct diag_check *c)
 {
 	struct diag_result *r = &c->res;
-	char was[sizeof(r->advice)];
+	size_t l = strlen(r->advice);
 
 	if (!c->refused)
 		return;
 	/* what the check concluded rests on probes that never left: not a verdict on the network */
-	utl_strlcpy(was, r->advice, sizeof(was));
 	diag_value_add(r, "budget_refused", "", "%u", c->refused);
 	if (r->verdict == DIAG_FAIL || r->verdict == DIAG_WARN)
 		r->verdict = DIAG_INCONCLUSIVE;
-	snprintf(r->advice, sizeof(r->advice), "%u probes held back by the per-server send budget "
-		 "(not network loss)%s%.200s", c->refused, was[0] ? "; " : "", was);
+	snprintf(r->advice + l, sizeof(r->advice) - l, "; %u probes held back by the send budget, not lost",
+		 c->refused);
 }

@@ -262,7 +262,7 @@ int diag_local_addr(int fd, struct sockaddr_in *out)
 	return 0;
 }
 
-struct diag_bgt_size diag_bgt_sizes[2] = { { 48, 25 }, { 96, 4 } };
+struct diag_bgt_size diag_bgt_sizes[2] = { { 48, 100 }, { 96, 4 } };
 
 int diag_take(struct diag_check *c, int h)
 {

@@ -269,8 +269,11 @@ int diag_take(struct diag_check *c, int h)
 	struct budget *b = &c->ctx->bgt[h];
 	const struct diag_bgt_size *z = &diag_bgt_sizes[h == DIAG_H_REFLECTOR];
 
-	if (!b->burst)
-		bgt_init(b, z->burst, z->interval_ms);   /* full at the server's first probe */
+	if (!b->burst) {
+		/* full at the server's first probe (the rest of *b is zero: calloc'd run) */
+		b->burst = z->burst;
+		b->interval_ms = z->interval_ms;
+	}
 	if (bgt_take(b, ev_now_ms()) == 0)
 		return 0;
 	c->refused++;

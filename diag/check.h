@@ -29,8 +29,9 @@ struct diag_bgt_size {
 	uint32_t burst, interval_ms;
 };
 /* [0] any server but the reflector (STUN and its OTHER-ADDRESS, registrars, resolvers, prov):
- * 48, one more every 100 ms; [1] the reflector: 96, one more every 4 ms (voice 50/s, extension
- * 200/s, probes). Variables only so that unit tests can shrink them. */
+ * 48, one more every 100 ms; [1] the reflector: 96, one more every 4 ms at 20 ms packets
+ * (voice 50/s, extension 200/s, probes; scaled by packet_ms / 20). Variables only so that unit
+ * tests can shrink them. */
 extern struct diag_bgt_size diag_bgt_sizes[2];
 
 /* Shared by the checks of one run; filled by the link, address and DNS checks. */

@@ -270,9 +270,13 @@ int diag_take(struct diag_check *c, int h)
 	const struct diag_bgt_size *z = &diag_bgt_sizes[h == DIAG_H_REFLECTOR];
 
 	if (!b->burst) {
-		/* full at the server's first probe (the rest of *b is zero: calloc'd run) */
+		/* full at the server's first probe (the rest of *b is zero: calloc'd run); the
+		 * reflector's refill scales with the voice stream's packet interval (20 ms: as
+		 * sized; 10 ms: twice as fast; at most one token a ms) */
 		b->burst = z->burst;
-		b->interval_ms = z->interval_ms;
+		b->interval_ms = h == DIAG_H_REFLECTOR ? z->interval_ms * c->ctx->opts->packet_ms / 20 : z->interval_ms;
+		if (!b->interval_ms)
+			b->interval_ms = 1;
 	}
 	if (bgt_take(b, ev_now_ms()) == 0)
 		return 0;

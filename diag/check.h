@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 
+#include "common/budget.h"
 #include "common/util.h"
 #include "diag/runner.h"
 
@@ -19,6 +20,19 @@ enum diag_host { DIAG_H_PROV = 0, DIAG_H_EAST, DIAG_H_WEST, DIAG_H_STUN, DIAG_H_
 		 DIAG_H_COUNT, DIAG_H_NONE = -1 };
 
 struct pf_ctx;
+
+/* The run's budgets, one per server the options name (enum diag_host; the STUN server's
+ * OTHER-ADDRESS counts as the STUN server) and one for the resolvers: every probe the self-test
+ * sends draws from its server's (diag_send, diag_take). The model: docs/selftest.md. */
+#define DIAG_BGT_DNS DIAG_H_COUNT
+struct diag_bgt_size {
+	uint32_t burst, interval_ms;
+};
+/* [0] any server but the reflector (STUN and its OTHER-ADDRESS, registrars, resolvers, prov):
+ * 48, one more every 100 ms; [1] the reflector: 96, one more every 4 ms at 20 ms packets
+ * (voice 50/s, extension 200/s, probes; scaled by packet_ms / 20). Variables only so that unit
+ * tests can shrink them. */
+extern struct diag_bgt_size diag_bgt_sizes[2];
 
 /* Shared by the checks of one run; filled by the link, address and DNS checks. */
 struct diag_ctx {
@@ -44,6 +58,7 @@ struct diag_ctx {
 	/* the test call's own packets, once its verdict is known (the voice check pools them) */
 	bool call_media;
 	uint32_t call_sent, call_received;
+	struct budget bgt[DIAG_H_COUNT + 1]; /* by server (DIAG_BGT_DNS last), full at first use */
 };
 
 struct diag_check;
@@ -69,6 +84,7 @@ struct diag_check {
 	void *priv;                          /* the check's own state */
 	bool running;
 	uint64_t started_ms;
+	unsigned refused;                    /* probes its server's budget kept back (not sent) */
 };
 
 /* Report that c has its verdict (c->res filled); the runner takes over. */

@@ -192,6 +192,9 @@ static int dns_start(struct diag_check *c)
 		return 0;
 	}
 	ev_timer_set(&st->budget, DNS_BUDGET_MS);
+	/* c-ares sends the queries, rotating over the resolvers: they share one budget
+	 * (DIAG_BGT_DNS), and each lookup takes its worst case first, A and AAAA DNS_TRIES times;
+	 * a lookup the budget refuses is not asked (the tokens it got stay spent: stricter) */
 	for (int h = 0; h < DIAG_H_COUNT; h++) {
 		struct dns_q *q = &st->q[h];
 		struct rsv_opts o = { .resolv_conf = x->opts->resolv_conf, .timeout_ms = DNS_TRY_MS,
@@ -200,7 +203,11 @@ static int dns_start(struct diag_check *c)
 
 		if (!x->host[h][0] || q->done)
 			continue;
-		err = rsv_lookup(x->host[h], RSV_ADDR, &o, q_done, q, &q->rq);
+		err = 0;
+		for (int k = 0; k < 2 * DNS_TRIES && !err; k++)
+			err = diag_take(c, DIAG_BGT_DNS);
+		if (!err)
+			err = rsv_lookup(x->host[h], RSV_ADDR, &o, q_done, q, &q->rq);
 		if (err) {
 			q->rq = NULL;
 			q->done = true;

@@ -194,7 +194,7 @@ static void stun_send6(struct nat_state *st)
 {
 	uint8_t buf[STUN_HDR];
 
-	(void)send(st->w6.fd, buf, stun_build_binding(buf, st->txid6), 0);
+	(void)diag_send(st->c, DIAG_H_STUN, st->w6.fd, buf, stun_build_binding(buf, st->txid6), 0);
 }
 
 static void nat_on_read6(struct ev_fd *w, unsigned ev)
@@ -225,7 +225,8 @@ static void stun_send(struct nat_state *st)
 	uint8_t buf[STUN_HDR];
 	size_t n = stun_build_binding(buf, st->txid);
 
-	(void)sendto(st->w.fd, buf, n, 0, (struct sockaddr *)&st->dest, sizeof(st->dest));
+	if (diag_take(st->c, DIAG_H_STUN) == 0) /* the OTHER-ADDRESS too: the STUN server's budget */
+		(void)sendto(st->w.fd, buf, n, 0, (struct sockaddr *)&st->dest, sizeof(st->dest));
 }
 
 static bool nat_all_done(const struct nat_state *st)
@@ -297,7 +298,7 @@ static void ttl_send(struct ttl_probe *p)
 	uint8_t buf[STUN_HDR];
 	size_t n = stun_build_binding(buf, p->txid);
 
-	(void)send(p->w.fd, buf, n, 0);
+	(void)diag_send(p->st->c, DIAG_H_STUN, p->w.fd, buf, n, 0);
 }
 
 static void ttl_on_read(struct ev_fd *w, unsigned ev)
@@ -373,7 +374,7 @@ static void nat_on_retx(struct ev_timer *t)
 		nat_end(st);
 		return;
 	}
-	ev_timer_set(&st->retx, STUN_RETX_MS);
+	ev_timer_set(&st->retx, diag_jitter(STUN_RETX_MS));
 }
 
 static void nat_on_budget(struct ev_timer *t)
@@ -399,7 +400,7 @@ static int nat_start(struct diag_check *c)
 	st->w6.cb = nat_on_read6;
 	st->retx.cb = nat_on_retx;
 	st->budget.cb = nat_on_budget;
-	ev_timer_set(&st->retx, STUN_RETX_MS);
+	ev_timer_set(&st->retx, diag_jitter(STUN_RETX_MS));
 	ev_timer_set(&st->budget, NAT_BUDGET_MS);
 	if (x->v6 == DIAG_V6_GLOBAL && x->resolved6[DIAG_H_STUN]) {
 		struct sockaddr_in6 d6 = { .sin6_family = AF_INET6, .sin6_addr = x->addr6[DIAG_H_STUN],
@@ -703,7 +704,7 @@ static void alg_tcp_on_io(struct ev_fd *w, unsigned ev)
 
 		getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
 		if (soerr || alg_build(leg) < 0 ||
-		    send(w->fd, leg->req, leg->reqlen, MSG_NOSIGNAL) != (ssize_t)leg->reqlen) {
+		    diag_send(st->c, leg->h, w->fd, leg->req, leg->reqlen, MSG_NOSIGNAL) != (ssize_t)leg->reqlen) {
 			alg_close(leg);
 			alg_maybe_end(st);
 			return;
@@ -750,7 +751,7 @@ static void alg_send_udp(struct alg_state *st)
 {
 	for (unsigned i = 0; i < st->nlegs; i++)
 		if (st->leg[i].tp == ALG_UDP && !st->leg[i].done && st->leg[i].w.fd >= 0)
-			(void)send(st->leg[i].w.fd, st->leg[i].req, st->leg[i].reqlen, 0);
+			(void)diag_send(st->c, st->leg[i].h, st->leg[i].w.fd, st->leg[i].req, st->leg[i].reqlen, 0);
 }
 
 static void alg_on_retx(struct ev_timer *t)
@@ -758,7 +759,7 @@ static void alg_on_retx(struct ev_timer *t)
 	struct alg_state *st = container_of(t, struct alg_state, retx);
 
 	st->interval_ms *= 2;
-	ev_timer_set(&st->retx, st->interval_ms);
+	ev_timer_set(&st->retx, diag_jitter(st->interval_ms));
 	alg_send_udp(st);
 }
 
@@ -795,7 +796,8 @@ static int alg_open(struct alg_state *st, enum alg_tp tp, int h)
 		return -errno;
 	st->nlegs++;
 	(void)sys_set_dscp(leg->w.fd, x->opts->dscp_signal);
-	if (connect(leg->w.fd, (struct sockaddr *)&dst, sizeof(dst)) < 0 && errno != EINPROGRESS) {
+	if (diag_take(st->c, h) < 0 || /* the SYN is a send too */
+	    (connect(leg->w.fd, (struct sockaddr *)&dst, sizeof(dst)) < 0 && errno != EINPROGRESS)) {
 		alg_close(leg);
 		return 0;
 	}
@@ -839,7 +841,7 @@ static int alg_start(struct diag_check *c)
 		return 0;
 	}
 	st->interval_ms = 500;
-	ev_timer_set(&st->retx, st->interval_ms);
+	ev_timer_set(&st->retx, diag_jitter(st->interval_ms));
 	ev_timer_set(&st->budget, ALG_BUDGET_MS);
 	alg_send_udp(st);
 	return 0;

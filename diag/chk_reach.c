@@ -178,8 +178,11 @@ static void sip_on_budget(struct ev_timer *t)
 
 static void udp_send(struct sip_state *st)
 {
-	if (send(st->w.fd, st->req, st->reqlen, 0) < 0 && errno != ECONNREFUSED && errno != EAGAIN)
-		sip_finish(st, DIAG_FAIL, "cannot send to %s over %s: %s", host_of(st), st->tname, strerror(errno));
+	ssize_t n = diag_send(st->c, st->h, st->w.fd, st->req, st->reqlen, 0);
+
+	/* refused by the budget: nothing sent, diag_budget_note says so */
+	if (n < 0 && n != -ECONNREFUSED && n != -EAGAIN && n != -EDQUOT)
+		sip_finish(st, DIAG_FAIL, "cannot send to %s over %s: %s", host_of(st), st->tname, strerror((int)-n));
 }
 
 static void udp_on_retx(struct ev_timer *t)
@@ -187,7 +190,7 @@ static void udp_on_retx(struct ev_timer *t)
 	struct sip_state *st = container_of(t, struct sip_state, retx);
 
 	st->interval_ms = st->interval_ms * 2 > 4000 ? 4000 : st->interval_ms * 2;
-	ev_timer_set(&st->retx, st->interval_ms);
+	ev_timer_set(&st->retx, diag_jitter(st->interval_ms));
 	udp_send(st);
 }
 
@@ -227,7 +230,8 @@ static void tcp_on_io(struct ev_fd *w, unsigned ev)
 			return;
 		}
 		st->connected = true;
-		if (build_req(st, w->fd) < 0 || send(w->fd, st->req, st->reqlen, MSG_NOSIGNAL) != (ssize_t)st->reqlen) {
+		if (build_req(st, w->fd) < 0 ||
+		    diag_send(st->c, st->h, w->fd, st->req, st->reqlen, MSG_NOSIGNAL) != (ssize_t)st->reqlen) {
 			sip_finish(st, DIAG_FAIL, "%s to %s connects but the request cannot be sent", st->tname,
 				   host_of(st));
 			return;
@@ -434,12 +438,14 @@ static int probe_start(struct sip_state *st)
 			return -EIO;
 		ev_fd_add(&st->w, EV_READ);
 		st->interval_ms = UDP_T1_MS;
-		ev_timer_set(&st->retx, st->interval_ms);
+		ev_timer_set(&st->retx, diag_jitter(st->interval_ms));
 		ev_timer_set(&st->budget, UDP_BUDGET_MS);
 		st->sent_ms = ev_now_ms();
 		udp_send(st);
 		return 0;
 	case T_TCP:
+		if (diag_take(st->c, st->h) < 0) /* the SYN is a send too */
+			return -EDQUOT;   /* diag_budget_note names the cause */
 		fd = probe_socket(&dst, dlen, SOCK_STREAM, o->dscp_signal);
 		if (fd < 0) {
 			sip_finish(st, DIAG_FAIL, "no %s connection to %s (%s)", st->tname, host_of(st), strerror(-fd));
@@ -456,6 +462,8 @@ static int probe_start(struct sip_state *st)
 		else
 			snprintf(st->resolve, sizeof(st->resolve), "%s:%u:%s", host_of(st), port, ip);
 		snprintf(url, sizeof(url), "https://%s:%u/", host_of(st), port);
+		if (diag_take(st->c, st->h) < 0)
+			return -EDQUOT;
 		if (pf_probe(x->http, PF_CONNECT | (st->family == F_V6 ? PF_V6 : 0), url, st->resolve, x->ifname,
 			     TLS_BUDGET_MS, tls_done, st, &st->tls) < 0)
 			return -EIO;
@@ -656,6 +664,8 @@ static int https_start(struct diag_check *c)
 	diag_threshold_set(&c->res, "a verified TLS connection and an HTTP answer within %d s",
 			   HTTPS_BUDGET_MS / 1000);
 	snprintf(st->resolve, sizeof(st->resolve), "%s:%u:%s", x->host[DIAG_H_PROV], port, ip);
+	if (diag_take(c, DIAG_H_PROV) < 0)
+		return -EDQUOT;   /* the runner's FAIL becomes INCONCLUSIVE, cause first (diag_budget_note) */
 	return pf_probe(x->http, PF_HEAD, url, st->resolve, x->ifname, HTTPS_BUDGET_MS, https_done, st, &st->req) < 0
 	       ? -EIO : 0;
 }

@@ -81,7 +81,7 @@ static void probe_send(struct probe *p)
 	memcpy(buf + 4, p->token, sizeof(p->token));
 	if (!p->sent_ms)
 		p->sent_ms = ev_now_ms();
-	(void)send(p->w.fd, buf, n, 0);
+	(void)diag_send(p->set->c, DIAG_H_REFLECTOR, p->w.fd, buf, n, 0);
 }
 
 static void probe_on_read(struct ev_fd *w, unsigned ev)
@@ -122,7 +122,7 @@ static void pset_on_retx(struct ev_timer *t)
 	for (unsigned i = 0; i < s->n; i++)
 		if (!s->p[i].answered && s->p[i].w.fd >= 0)
 			probe_send(&s->p[i]);
-	ev_timer_set(&s->retx, PSET_RETX_MS);
+	ev_timer_set(&s->retx, diag_jitter(PSET_RETX_MS));
 }
 
 static void pset_on_budget(struct ev_timer *t)
@@ -158,7 +158,7 @@ static int pset_go(struct pset *s)
 		ev_fd_add(&p->w, EV_READ);
 		probe_send(p);
 	}
-	ev_timer_set(&s->retx, PSET_RETX_MS);
+	ev_timer_set(&s->retx, diag_jitter(PSET_RETX_MS));
 	ev_timer_set(&s->budget, PSET_BUDGET_MS);
 	return 0;
 }

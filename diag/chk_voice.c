@@ -201,11 +201,13 @@ static void voice_tx_stamp(uint32_t key, int64_t ns, void *arg)
 	}
 }
 
-static void voice_send(struct voice_state *st)
+/* Send packet st->sent; false when its server's budget refused it (nothing sent). */
+static bool voice_send(struct voice_state *st)
 {
 	uint8_t pkt[RTP_LEN];
 	int64_t now = diag_realtime_ns();
 	uint32_t seq = st->sent;
+	ssize_t n;
 
 	memset(pkt, 0xff, sizeof(pkt)); /* PCMU silence */
 	pkt[0] = 0x80;
@@ -218,11 +220,13 @@ static void voice_send(struct voice_state *st)
 	put32(pkt + 16, (uint32_t)((uint64_t)now >> 32));
 	put32(pkt + 20, (uint32_t)now);
 	st->tx_ns[seq] = now;           /* until the kernel's TX stamp replaces it */
+	n = diag_send(st->c, DIAG_H_REFLECTOR, st->w.fd, pkt, sizeof(pkt), 0);
+	if (n == -EDQUOT)
+		return false;           /* not counted: a kept-back packet is not a lost one */
 	st->sent++;
-	if (send(st->w.fd, pkt, sizeof(pkt), 0) < 0)
-		return;
-	if (st->tx_stamps)
+	if (n >= 0 && st->tx_stamps)
 		(void)diag_tx_drain(st->w.fd, voice_tx_stamp, st);
+	return true;
 }
 
 /* The loop time packet seq is due. */
@@ -280,7 +284,10 @@ static void voice_on_tick(struct ev_timer *t)
 	unsigned burst = 0;
 
 	while (st->sent < st->total && burst < MAX_BURST && voice_due(st, st->sent) <= now) {
-		voice_send(st);
+		if (!voice_send(st)) {
+			voice_stop_sending(st); /* the budget is spent: the stream ends here */
+			return;
+		}
 		burst++;
 	}
 	if (st->sent >= st->cap || (st->sent >= st->total && st->total > st->paced)) {
@@ -512,7 +519,7 @@ static void lt_send(struct lt_probe *p, bool ask)
 	memcpy(buf, ask ? "DSAD" : "DSAW", 4);
 	put32(buf + 4, ask ? p->delay_ms : 0);
 	memcpy(buf + 8, p->st->token, 8);
-	(void)send(p->w.fd, buf, sizeof(buf), 0);
+	(void)diag_send(p->st->c, DIAG_H_REFLECTOR, p->w.fd, buf, sizeof(buf), 0);
 }
 
 static void lt_on_timer(struct ev_timer *t)
@@ -525,14 +532,14 @@ static void lt_on_timer(struct ev_timer *t)
 			return;
 		}
 		lt_send(p, false);
-		ev_timer_set(&p->t, LT_WARM_RETX_MS);
+		ev_timer_set(&p->t, diag_jitter(LT_WARM_RETX_MS));
 		return;
 	}
 	if (p->tries < LT_REPEATS) {
 		/* the request goes out LT_REPEATS times, 20 ms apart, against loss on the way */
 		p->tries++;
 		lt_send(p, true);
-		ev_timer_set(&p->t, p->tries < LT_REPEATS ? 20 : p->delay_ms + LT_GRACE_MS);
+		ev_timer_set(&p->t, p->tries < LT_REPEATS ? diag_jitter(20) : p->delay_ms + LT_GRACE_MS);
 		return;
 	}
 	lt_probe_done(p); /* no reply within delay + grace: the mapping was gone */

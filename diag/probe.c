@@ -142,7 +142,9 @@ int64_t diag_refl_overshoot_ns(const struct diag_refl *h)
 {
 	int64_t o;
 
-	if (!h->rx_ns || !h->tx_ns)
+	/* the reflector's numbers: before a subtraction, clamp to what cannot overflow (times
+	 * after 1970, sent after received) */
+	if (h->rx_ns <= 0 || h->tx_ns <= 0 || h->tx_ns < h->rx_ns)
 		return 0;
 	o = h->tx_ns - h->rx_ns - (int64_t)h->delay_us * 1000;
 	return o > 0 && o < 10 * 1000000000LL ? o : 0;
@@ -258,4 +260,56 @@ int diag_local_addr(int fd, struct sockaddr_in *out)
 	if (getsockname(fd, (struct sockaddr *)out, &l) < 0)
 		return -errno;
 	return 0;
+}
+
+struct diag_bgt_size diag_bgt_sizes[2] = { { 48, 100 }, { 96, 4 } };
+
+int diag_take(struct diag_check *c, int h)
+{
+	struct budget *b = &c->ctx->bgt[h];
+	const struct diag_bgt_size *z = &diag_bgt_sizes[h == DIAG_H_REFLECTOR];
+
+	if (!b->burst) {
+		/* full at the server's first probe (the rest of *b is zero: calloc'd run); the
+		 * reflector's refill scales with the voice stream's packet interval (20 ms: as
+		 * sized; 10 ms: twice as fast; at most one token a ms) */
+		b->burst = z->burst;
+		b->interval_ms = h == DIAG_H_REFLECTOR ? z->interval_ms * c->ctx->opts->packet_ms / 20 : z->interval_ms;
+		if (!b->interval_ms)
+			b->interval_ms = 1;
+	}
+	if (bgt_take(b, ev_now_ms()) == 0)
+		return 0;
+	c->refused++;
+	return -EDQUOT;
+}
+
+ssize_t diag_send(struct diag_check *c, int h, int fd, const void *buf, size_t len, int flags)
+{
+	ssize_t n;
+
+	if (diag_take(c, h) < 0)
+		return -EDQUOT;
+	n = send(fd, buf, len, flags);
+	return n < 0 ? -errno : n;
+}
+
+uint32_t diag_jitter(uint32_t ms)
+{
+	return utl_random_range(ms - ms / 5, ms + ms / 5);
+}
+
+void diag_budget_note(struct diag_check *c)
+{
+	struct diag_result *r = &c->res;
+	size_t l = strlen(r->advice);
+
+	if (!c->refused)
+		return;
+	/* what the check concluded rests on probes that never left: not a verdict on the network */
+	diag_value_add(r, "budget_refused", "", "%u", c->refused);
+	if (r->verdict == DIAG_FAIL || r->verdict == DIAG_WARN)
+		r->verdict = DIAG_INCONCLUSIVE;
+	snprintf(r->advice + l, sizeof(r->advice) - l, "; %u probes held back by the send budget, not lost",
+		 c->refused);
 }

@@ -65,6 +65,26 @@ int64_t diag_realtime_ns(void);
 void diag_sin(struct sockaddr_in *sin, struct in_addr a, unsigned port);
 
 struct diag_ctx;
+struct diag_check;
+
+/* Take one token of the budget of server h (enum diag_host, or DIAG_BGT_DNS: the resolvers)
+ * for c: 0, or -EDQUOT (nothing may be sent; counted in c->refused). Before a sendto(), a
+ * connect(), a probe handed to a job, or (its worst case, one token at a time) a request whose
+ * datagrams another module sends (c-ares). */
+int diag_take(struct diag_check *c, int h);
+
+/* The one way a check's datagram or request leaves a connected socket: a token of server h's
+ * budget, then send(). The bytes sent, -EDQUOT when the budget refused (nothing sent), or
+ * -errno. */
+ssize_t diag_send(struct diag_check *c, int h, int fd, const void *buf, size_t len, int flags);
+
+/* ms jittered by +-20 % (utl_random_range): every retransmission interval of a probe. */
+uint32_t diag_jitter(uint32_t ms);
+
+/* Runner hook: when c's server budgets refused probes, say so in its result (value
+ * budget_refused, the advice) and make a FAIL or WARN INCONCLUSIVE: a kept-back probe is not
+ * loss on the network. */
+void diag_budget_note(struct diag_check *c);
 
 /* Where the checks probe host h on port: over IPv4 when the phone and h have IPv4 addresses,
  * else over IPv6 (a global address, an AAAA) -- the family media use (IPv4 first today).

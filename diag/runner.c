@@ -342,6 +342,7 @@ void diag_check_done(struct diag_check *c)
 	if (!c->running)
 		return;
 	c->running = false;
+	diag_budget_note(c);
 	judge_load(run, c);
 	c->res.done = true;
 	c->res.duration_ms = ev_now_ms() - c->started_ms;

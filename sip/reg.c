@@ -96,6 +96,7 @@ struct binding {
 	/* the client transaction (one at a time) */
 	bool txn;
 	bool queued;                  /* built, waiting for a token of the budget */
+	bool starved;                 /* the wait is for a token (not the herd spread): noticed once */
 	struct budget bgt;            /* every REGISTER to this registrar draws from it */
 	struct ev_timer t_budget;     /* the token for the queued REGISTER */
 	char contact_uri[300];        /* the Contact URI of the REGISTER in flight */
@@ -160,6 +161,7 @@ struct sip_reg {
 	time_t since;
 	char last_error[256];
 	bool selftest_dropped;
+	unsigned long budget_notices;   /* "REGISTER budget ... spent" notices logged */
 	sip_reg_event_cb stop_done;
 	void *stop_arg;
 };
@@ -254,7 +256,7 @@ static void b_stop_timers(struct binding *b)
 	ev_timer_cancel(&b->t_kawait);
 	ev_timer_cancel(&b->t_family);
 	ev_timer_cancel(&b->t_budget);
-	b->queued = false;
+	b->queued = b->starved = false;
 	b->probing = false;
 	b->refresh_due = false;
 	b->spread = false;
@@ -355,15 +357,20 @@ static void txn_begin(struct binding *b)
 
 	if (wait) {
 		wait += utl_random_range(0, reg->o.budget_interval_ms / 4);
-		if (!b->queued)
+		/* once per wait for a token, also when the REGISTER was already queued by the
+		 * herd spread (b->queued is not enough to tell) */
+		if (!b->starved) {
+			reg->budget_notices++;
 			log_notice("sip", "REGISTER budget for the %s registrar spent (%u in a burst, one "
 				   "per %u s); next REGISTER in %llu ms", region(b), reg->o.budget_burst,
 				   reg->o.budget_interval_ms / 1000, (unsigned long long)wait);
+		}
+		b->starved = true;
 		b->queued = true;
 		ev_timer_set(&b->t_budget, wait);
 		return;
 	}
-	b->queued = false;
+	b->queued = b->starved = false;
 	b->txn = true;
 	b->rt_ms = reg->o.t1_ms;
 	ev_timer_set(&b->t_f, 64 * (uint64_t)reg->o.t1_ms);
@@ -1475,6 +1482,7 @@ void sip_reg_status(const struct sip_reg *reg, struct sip_reg_status *st)
 	st->expires = reg->state == SIP_REG_REGISTERED ? b->granted : 0;
 	st->failures = reg->bo.failures;
 	st->selftest_dropped = reg->selftest_dropped;
+	st->budget_notices = reg->budget_notices;
 	for (idx = 0; idx < reg->o.n_registrars; idx++) {
 		st->register_txns += (unsigned long)reg->b[idx].bgt.taken;
 		st->budget_waits += (unsigned long)reg->b[idx].bgt.refused;

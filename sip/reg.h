@@ -64,6 +64,7 @@ struct sip_reg_status {
 	bool selftest_dropped;       /* summary header left out to keep UDP under the MTU */
 	unsigned long register_txns; /* REGISTER transactions started, all registrars */
 	unsigned long budget_waits;  /* REGISTERs that had to wait for a budget token */
+	unsigned long budget_notices; /* waits for a token that logged "REGISTER budget ... spent" */
 };
 
 typedef void (*sip_reg_state_cb)(struct sip_reg *reg, const struct sip_reg_status *st, void *arg);

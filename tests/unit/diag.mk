@@ -56,3 +56,8 @@ check_PROGRAMS += test_diag_srtp
 TESTS += test_diag_srtp
 test_diag_srtp_SOURCES = test_diag_srtp.c jobexe.h
 test_diag_srtp_LDADD = $(DSA_LIBS) $(DSA_CORELIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += test_diag_probebudget
+TESTS += test_diag_probebudget
+test_diag_probebudget_SOURCES = test_diag_probebudget.c
+test_diag_probebudget_LDADD = $(UNIT_LIBS)

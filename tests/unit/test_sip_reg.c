@@ -760,6 +760,60 @@ static int answer_sane(int i, const struct sip_msg *m, char *extra, size_t size)
 	return 401;
 }
 
+static bool budget_silent;
+
+/* answer_sane, or nothing at all while budget_silent. */
+static int answer_sane_or_silent(int i, const struct sip_msg *m, char *extra, size_t size)
+{
+	return budget_silent ? 0 : answer_sane(i, m, extra, size);
+}
+
+/* A REGISTER that the herd spread deferred (the challenge's answer after a silence) and that
+ * then finds the budget empty is noticed like any other wait for a token. Burst 2 (spent at
+ * boot), one token a minute; the registrar goes silent and comes back after more than a
+ * minute: the first REGISTER takes the new token, is challenged, its answer is deferred 0-3 s
+ * and finds the budget empty: one notice (before the fix, none: the REGISTER already counted
+ * as queued, by the spread). */
+static void test_budget_notice_after_spread(void **state)
+{
+	struct sip_reg_opts o;
+	struct sip_reg *r;
+	struct sip_reg_status st;
+	const char *why;
+	unsigned long before;
+
+	vloop();
+	fake_open(answer_sane_or_silent);
+	opts(&o);
+	o.t1_ms = 50;
+	o.keepalive_s = 1;
+	o.backoff_base_ms = 60000;
+	o.budget_burst = 2;
+	o.budget_interval_ms = 60000;
+	budget_silent = false;
+	assert_int_equal(sip_reg_new(&o, &r, &why), 0);
+	assert_int_equal(sip_reg_start(r), 0);
+	spin_until(1000, is_registered);
+	assert_int_equal(last_state, SIP_REG_REGISTERED);
+	sip_reg_status(r, &st);
+	before = st.budget_notices;
+	budget_silent = true;
+	spin_until(30000, is_failing);
+	assert_int_equal(last_state, SIP_REG_FAILING);
+	spin_until(20000, NULL);
+	budget_silent = false;
+	spin_until(600000, is_registered);
+	assert_int_equal(last_state, SIP_REG_REGISTERED);
+	sip_reg_status(r, &st);
+	print_message("# back from silence: %lu budget waits, %lu notices\n", st.budget_waits,
+		      st.budget_notices - before);
+	assert_int_equal(st.budget_waits, 1);
+	assert_int_equal(st.budget_notices - before, 1);
+	sip_reg_free(r);
+	fake_close();
+	ev_done();
+}
+
 /* Normal life never waits for the budget: register + challenge, 423, a
  * self-test update, refreshes for an hour. A flood of self-test updates
  * does: at most burst + one per interval, and the last summary still gets out. */
@@ -1324,6 +1378,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_idle_wakeups),
 		cmocka_unit_test(test_tcp_no_pong),
 		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_budget_notice_after_spread),
 		cmocka_unit_test(test_refresh_window),
 		cmocka_unit_test(test_request_checks),
 		cmocka_unit_test(test_hostile),

@@ -526,7 +526,7 @@ static int sip_start(struct diag_check *c)
 			sip_finish(st, DIAG_SKIP, "not probed: %s", x->have_addr ? "no A record" : "no IPv4 address");
 		else if ((err = probe_start(st)) < 0)
 			sip_finish(st, DIAG_FAIL, "the %s probe could not run: %s", f == F_V6 ? "IPv6" : "IPv4",
-				   strerror(-err));
+				   diag_strerror(err));
 		if (c->priv != k)
 			break; /* settled (and freed) */
 	}

@@ -294,6 +294,11 @@ ssize_t diag_send(struct diag_check *c, int h, int fd, const void *buf, size_t l
 	return n < 0 ? -errno : n;
 }
 
+const char *diag_strerror(int err)
+{
+	return err == -EDQUOT ? "held back by the send budget" : strerror(-err);
+}
+
 uint32_t diag_jitter(uint32_t ms)
 {
 	return utl_random_range(ms - ms / 5, ms + ms / 5);

@@ -78,6 +78,9 @@ int diag_take(struct diag_check *c, int h);
  * -errno. */
 ssize_t diag_send(struct diag_check *c, int h, int fd, const void *buf, size_t len, int flags);
 
+/* strerror(-err), but a budget's refusal (-EDQUOT) in words a technician reads right. */
+const char *diag_strerror(int err);
+
 /* ms jittered by +-20 % (utl_random_range): every retransmission interval of a probe. */
 uint32_t diag_jitter(uint32_t ms);
 

@@ -396,7 +396,7 @@ static void start_check(struct diag_run *run, struct diag_check *c)
 	err = t->start(c);
 	if (err < 0 && c->running) {
 		t->cancel(c);
-		diag_verdict_set(&c->res, DIAG_FAIL, "the check could not run: %s", strerror(-err));
+		diag_verdict_set(&c->res, DIAG_FAIL, "the check could not run: %s", diag_strerror(err));
 		diag_check_done(c);
 	}
 }

@@ -4,6 +4,7 @@
 #include "agent/ctl.h"
 #include "common/ev.h"
 #include "common/log.h"
+#include "common/sysc.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -261,7 +262,7 @@ static bool peer_allowed(int fd)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return false;
-	return cred.uid == 0 || cred.uid == geteuid() || cred.gid == getegid();
+	return cred.uid == 0 || cred.uid == geteuid() || cred.gid == sysc_getegid();
 }
 
 static void on_accept(struct ev_fd *f, unsigned events)
@@ -315,9 +316,9 @@ int ctl_open(const char *path, const struct ctl_command *cmds, void *ctx)
 		return -errno;
 	/* The caller holds the instance lock, so a leftover socket is stale. */
 	unlink(path);
-	old = umask(0117);
+	old = sysc_umask(0117);
 	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
+	sysc_umask(old);
 	if (err < 0 || chmod(path, 0660) < 0 || listen(fd, 8) < 0) {
 		err = -errno;
 		close(fd);

@@ -9,6 +9,7 @@
 #include "common/ev.h"
 #include "common/job.h"
 #include "common/log.h"
+#include "common/sysc.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -38,7 +39,7 @@ static int take_lock(struct agent *a)
 			a->pidfile, strerror(errno), a->opt->rundir);
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	if (sysc_flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		n = (int)read(fd, buf, sizeof(buf) - 1);   /* just opened: offset 0 */
 		buf[n > 0 ? n : 0] = '\0';
 		buf[strcspn(buf, "\n")] = '\0';
@@ -79,14 +80,14 @@ static int daemonize(void)
 		return -errno;
 	if (pid > 0)
 		_exit(0);
-	if (setsid() < 0)
+	if (sysc_setsid() < 0)
 		return -errno;
 	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid > 0)
 		_exit(0);
-	if (chdir("/") < 0)
+	if (sysc_chdir("/") < 0)
 		return -errno;
 	fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {

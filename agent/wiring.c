@@ -16,6 +16,7 @@
 #include "agent/ctl.h"
 #include "common/job.h"
 #include "common/log.h"
+#include "common/sysc.h"
 #include "common/util.h"
 #include "diag/report.h"
 #include "diag/runner.h"
@@ -751,7 +752,7 @@ static void vlan_remove(struct agent *a)
 	if (!a->vlan_up)
 		return;
 	if (a->vlan_dhcp_pid > 0)
-		kill(a->vlan_dhcp_pid, SIGTERM);
+		sysc_kill(a->vlan_dhcp_pid, SIGTERM);
 	ev_timer_cancel(&a->vlan_dhcp_deadline);
 	sys_vlan_del(a->iface, a->vlan_up);
 	a->vlan_up = 0;

@@ -4,6 +4,7 @@
 #include "common/job.h"
 #include "common/ev.h"
 #include "common/log.h"
+#include "common/sysc.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -282,7 +283,7 @@ static void job_free(struct job *j)
 	close(j->rd.fd);
 	close(j->dl.fd);
 	if (!j->reaped) {
-		kill(j->pid, SIGKILL);
+		sysc_kill(j->pid, SIGKILL);
 		while (waitpid(j->pid, &j->status, 0) < 0 && errno == EINTR)
 			;
 	}
@@ -307,7 +308,7 @@ static void finish(struct job *j, const struct job_msg *m, const char *what)
 	if (!m && !j->reaped) {
 		/* no answer: learn how it ended (a hung child is killed first) */
 		if (waitpid(j->pid, &j->status, WNOHANG) != j->pid) {
-			kill(j->pid, SIGKILL);
+			sysc_kill(j->pid, SIGKILL);
 			while (waitpid(j->pid, &j->status, 0) < 0 && errno == EINTR)
 				;
 		}

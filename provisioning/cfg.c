@@ -999,27 +999,28 @@ enum cfg_format cfg_detect(const char *buf, size_t len, size_t *skip, const char
 static bool prescan(const char *buf, size_t len, struct pending *p)
 {
 	const char *hit, *why;
+	int line = 0;
 
 	if (len > CFG_MAX_SIZE) {
 		pend(p, 0, false, "the file has %zu bytes, larger than the %u-byte limit; allowed at most %u bytes",
 		     len, CFG_MAX_SIZE, CFG_MAX_SIZE);
 		return false;
 	}
-	if (len == 0) {
-		pend(p, 0, false, "the file is empty; expected a <dialstack version=\"1\"> document");
-		return false;
-	}
+	/* the three cases of no document share the advice's text (armhf size) */
+	why = "the file is empty";
+	if (len == 0)
+		goto no_doc;
 	switch (cfg_detect(buf, len, NULL, &why)) {
 	case CFG_FMT_UNSUPPORTED:
 		pend(p, 0, false, "%s", why);
 		return false;
 	case CFG_FMT_EMPTY:
-		pend(p, 0, false, "the file holds only white space; expected a <dialstack version=\"1\"> document");
-		return false;
+		why = "the file holds only white space";
+		goto no_doc;
 	case CFG_FMT_TEXT:
-		pend(p, 1, false, "malformed XML: the file does not start with '<' (a bootstrap file?); "
-		     "expected a <dialstack version=\"1\"> document");
-		return false;
+		line = 1;
+		why = "malformed XML: the file does not start with '<' (a bootstrap file?)";
+		goto no_doc;
 	case CFG_FMT_XML:
 		break;
 	}
@@ -1029,6 +1030,9 @@ static bool prescan(const char *buf, size_t len, struct pending *p)
 		return false;
 	}
 	return true;
+no_doc:
+	pend(p, line, false, "%s; expected a <dialstack version=\"1\"> document", why);
+	return false;
 }
 
 int cfg_parse_mem(const char *buf, size_t len, const char *name,

@@ -375,7 +375,7 @@ static bool valid_host(const char *v)
 		return false;
 	if (strstr(v, ".."))
 		return false;
-	return strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == n;
+	return strspn(v, CFG_HOST_CHARS) == n;
 }
 
 static bool valid_url(const char *v)
@@ -551,7 +551,7 @@ static void walk_registrars(xmlNode *root, struct cfg_config *cfg, struct pendin
 		if (!is_elem(r, "registrar"))
 			continue;
 		if ((v = attr(r, "name"))) {
-			if (!*v || strlen(v) >= sizeof(reg.name) || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(v)) {
+			if (!*v || strlen(v) >= sizeof(reg.name) || strspn(v, CFG_NAME_CHARS) != strlen(v)) {
 				pend(p, line, false, "<registrar name=%s>: allowed 1-15 lowercase letters, digits or '-' (e.g. east, west)",
 				     shown(v, q, sizeof(q)));
 				ok = false;
@@ -562,8 +562,8 @@ static void walk_registrars(xmlNode *root, struct cfg_config *cfg, struct pendin
 		}
 		if ((v = attr(r, "host"))) {
 			if (!valid_host(v)) {
-				pend(p, line, false, "<registrar host=%s>: not a host name or IP address; allowed letters, digits, '.', '-', or [IPv6]",
-				     shown(v, q, sizeof(q)));
+				pend(p, line, false, "<%s %s=%s>: not a host name or IP address; allowed letters, digits, '.', '-', or [IPv6]",
+				     "registrar", "host", shown(v, q, sizeof(q)));
 				ok = false;
 			} else {
 				utl_strlcpy(reg.host, v, sizeof(reg.host));

@@ -127,7 +127,7 @@ static bool normalise(const char *c, char *out, size_t size)
 		utl_strlcpy(tmp, c, sizeof(tmp));
 	else if (strstr(c, "://"))
 		return false;                  /* http://, tftp://, ... */
-	else if (strspn(c, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == strlen(c))
+	else if (strspn(c, ":[]" CFG_HOST_CHARS) == strlen(c))
 		snprintf(tmp, sizeof(tmp), "https://%s/", c);
 	else
 		return false;

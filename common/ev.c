@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "common/ev.h"
+#include "common/sysc.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -71,7 +72,7 @@ int ev_init(void)
 
 	if (loop.ready)
 		return 0;
-	loop.epfd = epoll_create1(EPOLL_CLOEXEC);
+	loop.epfd = sysc_epoll_create1(EPOLL_CLOEXEC);
 	if (loop.epfd < 0)
 		return -errno;
 	if (pipe2(loop.wake, O_CLOEXEC | O_NONBLOCK) < 0) {

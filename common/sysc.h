@@ -7,6 +7,7 @@
 #ifndef DSA_CORE_SYSC_H
 #define DSA_CORE_SYSC_H
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -55,6 +56,36 @@ static inline gid_t sysc_getegid(void)
 static inline int sysc_kill(pid_t pid, int sig)
 {
 	return (int)syscall(SYS_kill, pid, sig);
+}
+
+/* getpid(2) (glibc keeps no cached pid since 2.25). */
+static inline pid_t sysc_getpid(void)
+{
+	return (pid_t)syscall(SYS_getpid);
+}
+
+/* access(2), as glibc makes it on 64-bit ARM: faccessat from the working directory. */
+static inline int sysc_access(const char *path, int mode)
+{
+	return (int)syscall(SYS_faccessat, AT_FDCWD, path, mode);
+}
+
+/* mkdir(2), as mkdirat from the working directory. */
+static inline int sysc_mkdir(const char *path, mode_t mode)
+{
+	return (int)syscall(SYS_mkdirat, AT_FDCWD, path, mode);
+}
+
+/* memfd_create(2). */
+static inline int sysc_memfd_create(const char *name, unsigned flags)
+{
+	return (int)syscall(SYS_memfd_create, name, flags);
+}
+
+/* epoll_create1(2). */
+static inline int sysc_epoll_create1(int flags)
+{
+	return (int)syscall(SYS_epoll_create1, flags);
 }
 
 #endif

@@ -8,6 +8,7 @@
 #include "common/ev.h"
 #include "common/job.h"
 #include "common/log.h"
+#include "common/sysc.h"
 #include "common/util.h"
 
 #include <ctype.h>
@@ -309,7 +310,7 @@ static void cache_save(struct prov *p, const struct ps_bundle *b, const struct c
 	h.sum = fnv(c, sizeof(*c), 0xcbf29ce484222325ull);
 	h.size = sizeof(*c);
 	cache_path(p, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)sysc_getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return;

@@ -269,7 +269,7 @@ static void on_accept(struct ev_fd *f, unsigned events)
 {
 	for (;;) {
 		struct ctl_client *c;
-		int fd = accept4(f->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = sysc_accept4(f->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -319,7 +319,7 @@ int ctl_open(const char *path, const struct ctl_command *cmds, void *ctx)
 	old = sysc_umask(0117);
 	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	sysc_umask(old);
-	if (err < 0 || chmod(path, 0660) < 0 || listen(fd, 8) < 0) {
+	if (err < 0 || chmod(path, 0660) < 0 || sysc_listen(fd, 8) < 0) {
 		err = -errno;
 		close(fd);
 		return err;

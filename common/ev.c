@@ -75,7 +75,7 @@ int ev_init(void)
 	loop.epfd = sysc_epoll_create1(EPOLL_CLOEXEC);
 	if (loop.epfd < 0)
 		return -errno;
-	if (pipe2(loop.wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+	if (sysc_pipe2(loop.wake, O_CLOEXEC | O_NONBLOCK) < 0) {
 		err = -errno;
 		goto out;
 	}

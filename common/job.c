@@ -458,8 +458,8 @@ int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
 	 * is fd 0 itself, which dup2 leaves as it is (it is closed in the agent
 	 * right after the fork; nothing else runs in between) */
 	in = sysc_memfd_create("job", 0);
-	if (in < 0 || write_all(in, req->p, req->len) < 0 || pipe2(p, O_CLOEXEC) < 0 ||
-	    (j->dl.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0 ||
+	if (in < 0 || write_all(in, req->p, req->len) < 0 || sysc_pipe2(p, O_CLOEXEC) < 0 ||
+	    (j->dl.fd = sysc_timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0 ||
 	    timerfd_settime(j->dl.fd, 0, &its, NULL) < 0)
 		goto fail;
 	as_user = job_user(&uid, &gid);

@@ -88,4 +88,34 @@ static inline int sysc_epoll_create1(int flags)
 	return (int)syscall(SYS_epoll_create1, flags);
 }
 
+/* pipe2(2). */
+static inline int sysc_pipe2(int fds[2], int flags)
+{
+	return (int)syscall(SYS_pipe2, fds, flags);
+}
+
+/* fchmod(2). */
+static inline int sysc_fchmod(int fd, mode_t mode)
+{
+	return (int)syscall(SYS_fchmod, fd, mode);
+}
+
+/* timerfd_create(2). */
+static inline int sysc_timerfd_create(int clockid, int flags)
+{
+	return (int)syscall(SYS_timerfd_create, clockid, flags);
+}
+
+/* listen(2) (its own system call on every target the agent builds for). */
+static inline int sysc_listen(int fd, int backlog)
+{
+	return (int)syscall(SYS_listen, fd, backlog);
+}
+
+/* accept4(2). */
+static inline int sysc_accept4(int fd, void *addr, void *addrlen, int flags)
+{
+	return (int)syscall(SYS_accept4, fd, addr, addrlen, flags);
+}
+
 #endif

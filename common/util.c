@@ -123,7 +123,7 @@ int utl_write_atomic(const char *path, const void *data, size_t len, unsigned mo
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
-	if (fchmod(fd, mode) < 0) {
+	if (sysc_fchmod(fd, mode) < 0) {
 		err = -errno;
 		goto out;
 	}

@@ -650,7 +650,7 @@ static void clock_timer_cb(struct ev_timer *t)
 static void clock_watch_start(struct prov *p)
 {
 	if (p->clock_fd.fd < 0) {
-		p->clock_fd.fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+		p->clock_fd.fd = sysc_timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
 		p->clock_fd.cb = clock_fd_cb;
 		if (p->clock_fd.fd >= 0 && ev_fd_add(&p->clock_fd, EV_READ) < 0) {
 			close(p->clock_fd.fd);

@@ -4,6 +4,7 @@
 #include "agent/ctl.h"
 #include "common/ev.h"
 #include "common/log.h"
+#include "common/sysc.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -261,14 +262,14 @@ static bool peer_allowed(int fd)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return false;
-	return cred.uid == 0 || cred.uid == geteuid() || cred.gid == getegid();
+	return cred.uid == 0 || cred.uid == geteuid() || cred.gid == sysc_getegid();
 }
 
 static void on_accept(struct ev_fd *f, unsigned events)
 {
 	for (;;) {
 		struct ctl_client *c;
-		int fd = accept4(f->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = sysc_accept4(f->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -315,10 +316,10 @@ int ctl_open(const char *path, const struct ctl_command *cmds, void *ctx)
 		return -errno;
 	/* The caller holds the instance lock, so a leftover socket is stale. */
 	unlink(path);
-	old = umask(0117);
+	old = sysc_umask(0117);
 	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (err < 0 || chmod(path, 0660) < 0 || listen(fd, 8) < 0) {
+	sysc_umask(old);
+	if (err < 0 || chmod(path, 0660) < 0 || sysc_listen(fd, 8) < 0) {
 		err = -errno;
 		close(fd);
 		return err;

@@ -9,6 +9,7 @@
 #include "common/ev.h"
 #include "common/job.h"
 #include "common/log.h"
+#include "common/sysc.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -38,7 +39,7 @@ static int take_lock(struct agent *a)
 			a->pidfile, strerror(errno), a->opt->rundir);
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	if (sysc_flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		n = (int)read(fd, buf, sizeof(buf) - 1);   /* just opened: offset 0 */
 		buf[n > 0 ? n : 0] = '\0';
 		buf[strcspn(buf, "\n")] = '\0';
@@ -54,7 +55,7 @@ static int take_lock(struct agent *a)
 static void write_pid(struct agent *a)
 {
 	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)sysc_getpid());
 
 	/* Written once, on the fd take_lock opened: its offset is still 0. */
 	if (ftruncate(a->lock_fd, 0) == 0)
@@ -79,14 +80,14 @@ static int daemonize(void)
 		return -errno;
 	if (pid > 0)
 		_exit(0);
-	if (setsid() < 0)
+	if (sysc_setsid() < 0)
 		return -errno;
 	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid > 0)
 		_exit(0);
-	if (chdir("/") < 0)
+	if (sysc_chdir("/") < 0)
 		return -errno;
 	fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {
@@ -221,7 +222,7 @@ static struct json_object *status_json(struct agent *a)
 	json_object_object_add(st, "since", json_object_new_int64((int64_t)a->sm.since));
 	json_object_object_add(st, "in_state_s",
 			       json_object_new_int64((int64_t)((ev_now_ms() - a->sm.since_mono_ms) / 1000u)));
-	json_object_object_add(st, "pid", json_object_new_int64((int)getpid()));
+	json_object_object_add(st, "pid", json_object_new_int64((int)sysc_getpid()));
 	json_object_object_add(st, "version", json_object_new_string(PACKAGE_VERSION));
 	json_object_object_add(st, "mac", json_object_new_string(a->mac));
 	agt_status_modules(a, st);
@@ -322,7 +323,7 @@ int agt_daemon_run(const struct agt_options *o)
 	}
 	agt_sm_init(&a.sm);
 	log_notice("agent", "dialstack-agent %s started (pid %ld, control socket %s)", PACKAGE_VERSION,
-		   (long)getpid(), agt_socket_path(o));
+		   (long)sysc_getpid(), agt_socket_path(o));
 	a.boot.cb = on_boot;
 	ev_timer_set(&a.boot, 0);
 

@@ -16,6 +16,7 @@
 #include "agent/ctl.h"
 #include "common/job.h"
 #include "common/log.h"
+#include "common/sysc.h"
 #include "common/util.h"
 #include "diag/report.h"
 #include "diag/runner.h"
@@ -169,7 +170,7 @@ static void fill_diag_opts(struct agent *a, struct diag_opts *o, bool boot)
 	utl_strlcpy(o->ifname, a->iface, sizeof(o->ifname));
 	utl_strlcpy(o->prov_url, server && *server ? server : PROV_DEFAULT_SERVER, sizeof(o->prov_url));
 	utl_strlcpy(o->ca_file, a->boot_cfg.ca, sizeof(o->ca_file));
-	if (access(a->boot_cfg.cert, R_OK) == 0 && access(a->boot_cfg.key, R_OK) == 0) {
+	if (sysc_access(a->boot_cfg.cert, R_OK) == 0 && sysc_access(a->boot_cfg.key, R_OK) == 0) {
 		utl_strlcpy(o->cert_file, a->boot_cfg.cert, sizeof(o->cert_file));
 		utl_strlcpy(o->key_file, a->boot_cfg.key, sizeof(o->key_file));
 	}
@@ -751,7 +752,7 @@ static void vlan_remove(struct agent *a)
 	if (!a->vlan_up)
 		return;
 	if (a->vlan_dhcp_pid > 0)
-		kill(a->vlan_dhcp_pid, SIGTERM);
+		sysc_kill(a->vlan_dhcp_pid, SIGTERM);
 	ev_timer_cancel(&a->vlan_dhcp_deadline);
 	sys_vlan_del(a->iface, a->vlan_up);
 	a->vlan_up = 0;
@@ -828,7 +829,7 @@ static void vlan_apply(struct agent *a, const struct cfg_config *c)
 	route_save_path(a, save, sizeof(save));
 	unlink(save);
 	snprintf(env_save, sizeof(env_save), "DSA_ROUTE_SAVE=%s", save);
-	if (access(script, X_OK) < 0) {
+	if (sysc_access(script, X_OK) < 0) {
 		vlan_give_up(a, "its DHCP script is missing (reinstall the package)");
 		return;
 	}
@@ -957,7 +958,7 @@ int agt_wiring_start(struct agent *a)
 	job_grant(a->boot_cfg.key);
 	job_grant(a->boot_cfg.cert);
 	job_grant(a->boot_cfg.ca);
-	if (access(a->boot_cfg.cert, R_OK) == 0 && access(a->boot_cfg.key, R_OK) == 0) {
+	if (sysc_access(a->boot_cfg.cert, R_OK) == 0 && sysc_access(a->boot_cfg.key, R_OK) == 0) {
 		po.http.cert_file = a->boot_cfg.cert;
 		po.http.key_file = a->boot_cfg.key;
 	} else {

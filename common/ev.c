@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "common/ev.h"
+#include "common/sysc.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -71,10 +72,10 @@ int ev_init(void)
 
 	if (loop.ready)
 		return 0;
-	loop.epfd = epoll_create1(EPOLL_CLOEXEC);
+	loop.epfd = sysc_epoll_create1(EPOLL_CLOEXEC);
 	if (loop.epfd < 0)
 		return -errno;
-	if (pipe2(loop.wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+	if (sysc_pipe2(loop.wake, O_CLOEXEC | O_NONBLOCK) < 0) {
 		err = -errno;
 		goto out;
 	}
@@ -362,8 +363,7 @@ int ev_signal_add(struct ev_signal *s)
 	if (s->registered)
 		return 0;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;       /* sa_mask: memset made it empty */
 	sa.sa_flags = SA_RESTART;
 	if (sigaction(s->signo, &sa, NULL) < 0)
 		return -errno;
@@ -377,6 +377,7 @@ int ev_signal_add(struct ev_signal *s)
 void ev_signal_del(struct ev_signal *s)
 {
 	struct ev_signal **pp;
+	struct sigaction sa;
 
 	if (!s->registered)
 		return;
@@ -386,7 +387,8 @@ void ev_signal_del(struct ev_signal *s)
 			break;
 		}
 	}
-	signal(s->signo, SIG_DFL);
+	memset(&sa, 0, sizeof(sa));      /* SIG_DFL (sigaction: one libc import less than signal) */
+	sigaction(s->signo, &sa, NULL);
 	s->registered = false;
 	s->next = NULL;
 }

@@ -4,11 +4,11 @@
 #include "common/job.h"
 #include "common/ev.h"
 #include "common/log.h"
+#include "common/sysc.h"
 #include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -282,7 +283,7 @@ static void job_free(struct job *j)
 	close(j->rd.fd);
 	close(j->dl.fd);
 	if (!j->reaped) {
-		kill(j->pid, SIGKILL);
+		sysc_kill(j->pid, SIGKILL);
 		while (waitpid(j->pid, &j->status, 0) < 0 && errno == EINTR)
 			;
 	}
@@ -307,7 +308,7 @@ static void finish(struct job *j, const struct job_msg *m, const char *what)
 	if (!m && !j->reaped) {
 		/* no answer: learn how it ended (a hung child is killed first) */
 		if (waitpid(j->pid, &j->status, WNOHANG) != j->pid) {
-			kill(j->pid, SIGKILL);
+			sysc_kill(j->pid, SIGKILL);
 			while (waitpid(j->pid, &j->status, 0) < 0 && errno == EINTR)
 				;
 		}
@@ -374,6 +375,20 @@ static void dl_cb(struct ev_fd *f, unsigned events)
 
 /* ------------------------------------------------------------ privileges */
 
+/* The raw system calls, not glibc's wrappers (one import, syscall, instead
+ * of six: armhf size): this program is single-threaded, so the wrappers'
+ * broadcast of set*id to other threads does nothing here. 32-bit and ARM
+ * EABI have the 16-bit-id calls under the plain names, the full ones with 32 */
+#ifdef SYS_setresuid32
+#define JOB_SYS_SETGROUPS SYS_setgroups32
+#define JOB_SYS_SETRESGID SYS_setresgid32
+#define JOB_SYS_SETRESUID SYS_setresuid32
+#else
+#define JOB_SYS_SETGROUPS SYS_setgroups
+#define JOB_SYS_SETRESGID SYS_setresgid
+#define JOB_SYS_SETRESUID SYS_setresuid
+#endif
+
 int job_user(uid_t *uid, gid_t *gid)
 {
 	const char *n = getenv("DSA_JOB_USER");
@@ -407,7 +422,7 @@ void job_grant(const char *path)
 	/* root's own file the job user cannot read: group-readable by its group, nothing else */
 	if (job_user(&u, &g) && stat(path, &st) == 0 && S_ISREG(st.st_mode) && !st.st_uid &&
 	    !(st.st_mode & S_IROTH) && !(st.st_gid == g && (st.st_mode & S_IRGRP)) &&
-	    (chown(path, (uid_t)-1, g) < 0 || chmod(path, (st.st_mode & 0700) | S_IRGRP) < 0))
+	    (syscall(SYS_fchownat, AT_FDCWD, path, (uid_t)-1, g, 0) < 0 || chmod(path, (st.st_mode & 0700) | S_IRGRP) < 0))
 		log_warn("job", "%s: %s: chgrp %u and chmod g+r it for the job processes", path, strerror(errno),
 			 (unsigned)g);
 }
@@ -415,8 +430,9 @@ void job_grant(const char *path)
 /* In the child: the job user for good, and root cannot be had back (0 or -1). */
 static int drop(uid_t u, gid_t g)
 {
-	return setgroups(1, &g) || setresgid(g, g, g) || setresuid(u, u, u) || geteuid() != u ||
-	       !setresuid(0, 0, 0) ? -1 : 0;
+	return syscall(JOB_SYS_SETGROUPS, 1, &g) || syscall(JOB_SYS_SETRESGID, g, g, g) ||
+	       syscall(JOB_SYS_SETRESUID, u, u, u) || geteuid() != u ||
+	       !syscall(JOB_SYS_SETRESUID, 0, 0, 0) ? -1 : 0;
 }
 
 int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
@@ -441,9 +457,9 @@ int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
 	 * memfd is not close-on-exec: when the agent runs with stdin closed it
 	 * is fd 0 itself, which dup2 leaves as it is (it is closed in the agent
 	 * right after the fork; nothing else runs in between) */
-	in = memfd_create("job", 0);
-	if (in < 0 || write_all(in, req->p, req->len) < 0 || pipe2(p, O_CLOEXEC) < 0 ||
-	    (j->dl.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0 ||
+	in = sysc_memfd_create("job", 0);
+	if (in < 0 || write_all(in, req->p, req->len) < 0 || sysc_pipe2(p, O_CLOEXEC) < 0 ||
+	    (j->dl.fd = sysc_timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0 ||
 	    timerfd_settime(j->dl.fd, 0, &its, NULL) < 0)
 		goto fail;
 	as_user = job_user(&uid, &gid);
@@ -454,7 +470,7 @@ int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
 		if (dup2(in, 0) == 0 && dup2(p[1], 1) == 1 && setenv("DSA_JOB", "1", 1) == 0) {
 			for (int fd = 3; fd < 1024; fd++)    /* nothing of the agent's but stderr */
 				close(fd);
-			if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && (!as_user || drop(uid, gid) == 0))
+			if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && (!as_user || drop(uid, gid) == 0))
 				execv(exe, argv);
 		}
 		_exit(127);

@@ -1,6 +1,7 @@
 /* util.c - small helpers shared by every module. */
 #include "config.h"
 
+#include "common/sysc.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -117,12 +118,12 @@ int utl_write_atomic(const char *path, const void *data, size_t len, unsigned mo
 	const char *p = data;
 	int fd = -1, err = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)sysc_getpid()) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
-	if (fchmod(fd, mode) < 0) {
+	if (sysc_fchmod(fd, mode) < 0) {
 		err = -errno;
 		goto out;
 	}
@@ -226,11 +227,11 @@ int utl_mkdir_p(const char *dir, unsigned mode)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(path, mode) < 0 && errno != EEXIST)
+		if (sysc_mkdir(path, mode) < 0 && errno != EEXIST)
 			return -errno;
 		*p = '/';
 	}
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
+	if (sysc_mkdir(path, mode) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
 }

@@ -118,7 +118,7 @@ static int link_start(struct diag_check *c)
 		char speed[16] = "", duplex[16] = "";
 		long sp = 0;
 
-		if (sysfs_read(o, x->ifname, "speed", speed, sizeof(speed)) == 0 && (sp = strtol(speed, NULL, 10)) > 0)
+		if (sysfs_read(o, x->ifname, "speed", speed, sizeof(speed)) == 0 && sscanf(speed, "%ld", &sp) == 1 && sp > 0)
 			diag_value_add(r, "speed", "Mb/s", "%ld", sp);
 		if (sysfs_read(o, x->ifname, "duplex", duplex, sizeof(duplex)) == 0 && duplex[0])
 			diag_value_add(r, "duplex", "", "%s", duplex);

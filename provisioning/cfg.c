@@ -375,7 +375,7 @@ static bool valid_host(const char *v)
 		return false;
 	if (strstr(v, ".."))
 		return false;
-	return strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == n;
+	return strspn(v, CFG_HOST_CHARS) == n;
 }
 
 static bool valid_url(const char *v)
@@ -551,7 +551,7 @@ static void walk_registrars(xmlNode *root, struct cfg_config *cfg, struct pendin
 		if (!is_elem(r, "registrar"))
 			continue;
 		if ((v = attr(r, "name"))) {
-			if (!*v || strlen(v) >= sizeof(reg.name) || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(v)) {
+			if (!*v || strlen(v) >= sizeof(reg.name) || strspn(v, CFG_NAME_CHARS) != strlen(v)) {
 				pend(p, line, false, "<registrar name=%s>: allowed 1-15 lowercase letters, digits or '-' (e.g. east, west)",
 				     shown(v, q, sizeof(q)));
 				ok = false;
@@ -562,8 +562,8 @@ static void walk_registrars(xmlNode *root, struct cfg_config *cfg, struct pendin
 		}
 		if ((v = attr(r, "host"))) {
 			if (!valid_host(v)) {
-				pend(p, line, false, "<registrar host=%s>: not a host name or IP address; allowed letters, digits, '.', '-', or [IPv6]",
-				     shown(v, q, sizeof(q)));
+				pend(p, line, false, "<%s %s=%s>: not a host name or IP address; allowed letters, digits, '.', '-', or [IPv6]",
+				     "registrar", "host", shown(v, q, sizeof(q)));
 				ok = false;
 			} else {
 				utl_strlcpy(reg.host, v, sizeof(reg.host));
@@ -999,27 +999,28 @@ enum cfg_format cfg_detect(const char *buf, size_t len, size_t *skip, const char
 static bool prescan(const char *buf, size_t len, struct pending *p)
 {
 	const char *hit, *why;
+	int line = 0;
 
 	if (len > CFG_MAX_SIZE) {
 		pend(p, 0, false, "the file has %zu bytes, larger than the %u-byte limit; allowed at most %u bytes",
 		     len, CFG_MAX_SIZE, CFG_MAX_SIZE);
 		return false;
 	}
-	if (len == 0) {
-		pend(p, 0, false, "the file is empty; expected a <dialstack version=\"1\"> document");
-		return false;
-	}
+	/* the three cases of no document share the advice's text (armhf size) */
+	why = "the file is empty";
+	if (len == 0)
+		goto no_doc;
 	switch (cfg_detect(buf, len, NULL, &why)) {
 	case CFG_FMT_UNSUPPORTED:
 		pend(p, 0, false, "%s", why);
 		return false;
 	case CFG_FMT_EMPTY:
-		pend(p, 0, false, "the file holds only white space; expected a <dialstack version=\"1\"> document");
-		return false;
+		why = "the file holds only white space";
+		goto no_doc;
 	case CFG_FMT_TEXT:
-		pend(p, 1, false, "malformed XML: the file does not start with '<' (a bootstrap file?); "
-		     "expected a <dialstack version=\"1\"> document");
-		return false;
+		line = 1;
+		why = "malformed XML: the file does not start with '<' (a bootstrap file?)";
+		goto no_doc;
 	case CFG_FMT_XML:
 		break;
 	}
@@ -1029,6 +1030,9 @@ static bool prescan(const char *buf, size_t len, struct pending *p)
 		return false;
 	}
 	return true;
+no_doc:
+	pend(p, line, false, "%s; expected a <dialstack version=\"1\"> document", why);
+	return false;
 }
 
 int cfg_parse_mem(const char *buf, size_t len, const char *name,

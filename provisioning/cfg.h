@@ -21,6 +21,11 @@
 #define CFG_MAX_ERRORS     32               /* messages kept; more are counted */
 #define CFG_ERR_LEN        240
 
+/* The characters of a registrar's name, and of a host name (a tail of one
+ * another, so the linker keeps one string: armhf size). */
+#define CFG_NAME_CHARS "abcdefghijklmnopqrstuvwxyz0123456789-"
+#define CFG_HOST_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZ." CFG_NAME_CHARS
+
 enum cfg_transport { CFG_TP_UDP = 0, CFG_TP_TCP, CFG_TP_TLS };
 enum cfg_codec { CFG_CODEC_PCMU = 0, CFG_CODEC_PCMA };
 

@@ -231,10 +231,8 @@ static void classify(struct xfer *r, CURLcode rc, struct pf_reply *rep, char *wh
 		}
 		if (status == 400 && r->body && strstr(r->body, "SSL certificate")) {
 			rep->err = PF_E_CLIENT_CERT;
-			if (!r->o->cert_file)
-				snprintf(why, size, "client certificate refused by the server (HTTP 400): this device has none configured");
-			else
-				snprintf(why, size, "client certificate refused by the server (HTTP 400): it is not signed by a CA the server trusts");
+			snprintf(why, size, "client certificate refused by the server (HTTP 400): %s",
+				 r->o->cert_file ? "it is not signed by a CA the server trusts" : "this device has none configured");
 			return;
 		}
 		if (status == 401 || status == 403) {

@@ -8,6 +8,7 @@
 #include "common/ev.h"
 #include "common/job.h"
 #include "common/log.h"
+#include "common/sysc.h"
 #include "common/util.h"
 
 #include <ctype.h>
@@ -127,7 +128,7 @@ static bool normalise(const char *c, char *out, size_t size)
 		utl_strlcpy(tmp, c, sizeof(tmp));
 	else if (strstr(c, "://"))
 		return false;                  /* http://, tftp://, ... */
-	else if (strspn(c, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == strlen(c))
+	else if (strspn(c, ":[]" CFG_HOST_CHARS) == strlen(c))
 		snprintf(tmp, sizeof(tmp), "https://%s/", c);
 	else
 		return false;
@@ -309,7 +310,7 @@ static void cache_save(struct prov *p, const struct ps_bundle *b, const struct c
 	h.sum = fnv(c, sizeof(*c), 0xcbf29ce484222325ull);
 	h.size = sizeof(*c);
 	cache_path(p, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)sysc_getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return;
@@ -649,7 +650,7 @@ static void clock_timer_cb(struct ev_timer *t)
 static void clock_watch_start(struct prov *p)
 {
 	if (p->clock_fd.fd < 0) {
-		p->clock_fd.fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+		p->clock_fd.fd = sysc_timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
 		p->clock_fd.cb = clock_fd_cb;
 		if (p->clock_fd.fd >= 0 && ev_fd_add(&p->clock_fd, EV_READ) < 0) {
 			close(p->clock_fd.fd);

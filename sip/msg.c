@@ -1127,67 +1127,62 @@ static int req_common(const struct sip_register_req *r, char *host, size_t hsize
 	return 0;
 }
 
-int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t size, size_t *len)
+/* REGISTER (reg: with the contact block and the auth and self-test headers)
+ * or OPTIONS (To the registrar): the shared text once (armhf size). */
+static int req_build(const struct sip_register_req *r, bool reg, char *out, size_t size, size_t *len)
 {
+	const char *method = reg ? "REGISTER" : "OPTIONS", *av = reg ? r->auth_value : NULL;
+	const char *st = reg ? r->selftest : NULL, *ua;
 	char host[72], contact[300];
-	const char *ua;
-	int n;
+	int n, m;
 
-	if (!r->instance || r->expires < 0 || req_common(r, host, sizeof(host), &ua) < 0 ||
-	    sip_msg_contact_uri(r, contact, sizeof(contact)) != 0)
+	if ((reg && (!r->instance || r->expires < 0)) || req_common(r, host, sizeof(host), &ua) < 0 ||
+	    (reg && sip_msg_contact_uri(r, contact, sizeof(contact)) != 0))
 		return -EINVAL;
 	n = snprintf(out, size,
-		     "REGISTER sip:%s SIP/2.0\r\n"
+		     "%s sip:%s SIP/2.0\r\n"
 		     "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%s;rport\r\n"
 		     "Max-Forwards: 70\r\n"
 		     "From: <sip:%s@%s>;tag=%s\r\n"
-		     "To: <sip:%s@%s>\r\n"
+		     "To: <sip:%s%s%s>\r\n"
 		     "Call-ID: %s\r\n"
-		     "CSeq: %u REGISTER\r\n"
-		     "Contact: <%s>;+sip.instance=\"<urn:uuid:%s>\";reg-id=%d\r\n"
-		     "Expires: %d\r\n"
-		     "Supported: path, outbound\r\n"
-		     "Allow: OPTIONS, NOTIFY\r\n"
-		     "User-Agent: %s\r\n"
-		     "%s%s%s%s"
-		     "%s%s%s"
-		     "Content-Length: 0\r\n\r\n",
-		     r->registrar, r->transport, host, r->local_port, r->branch, r->user, r->domain,
-		     r->from_tag, r->user, r->domain, r->call_id, (unsigned)r->cseq, contact, r->instance, r->reg_id > 0 ? r->reg_id : 1, r->expires,
-		     ua, r->auth_value ? r->auth_header : "", r->auth_value ? ": " : "",
-		     r->auth_value ? r->auth_value : "", r->auth_value ? "\r\n" : "",
-		     r->selftest ? "X-Dialstack-Selftest: " : "", r->selftest ? r->selftest : "",
-		     r->selftest ? "\r\n" : "");
+		     "CSeq: %u %s\r\n",
+		     method, r->registrar, r->transport, host, r->local_port, r->branch, r->user, r->domain,
+		     r->from_tag, reg ? r->user : r->registrar, reg ? "@" : "", reg ? r->domain : "", r->call_id,
+		     (unsigned)r->cseq, method);
+	if (reg && n >= 0 && (size_t)n < size) {
+		m = snprintf(out + n, size - (size_t)n,
+			     "Contact: <%s>;+sip.instance=\"<urn:uuid:%s>\";reg-id=%d\r\n"
+			     "Expires: %d\r\n"
+			     "Supported: path, outbound\r\n"
+			     "Allow: OPTIONS, NOTIFY\r\n",
+			     contact, r->instance, r->reg_id > 0 ? r->reg_id : 1, r->expires);
+		n = m < 0 ? m : n + m;
+	}
+	if (n >= 0 && (size_t)n < size) {
+		m = snprintf(out + n, size - (size_t)n,
+			     "User-Agent: %s\r\n"
+			     "%s%s%s%s"
+			     "%s%s%s"
+			     "Content-Length: 0\r\n\r\n",
+			     ua, av ? r->auth_header : "", av ? ": " : "", av ? av : "", av ? "\r\n" : "",
+			     st ? "X-Dialstack-Selftest: " : "", st ? st : "", st ? "\r\n" : "");
+		n = m < 0 ? m : n + m;
+	}
 	if (n < 0 || (size_t)n >= size)
 		return -ENOSPC;
 	*len = (size_t)n;
 	return 0;
 }
 
+int sip_msg_build_register(const struct sip_register_req *r, char *out, size_t size, size_t *len)
+{
+	return req_build(r, true, out, size, len);
+}
+
 int sip_msg_build_options(const struct sip_register_req *r, char *out, size_t size, size_t *len)
 {
-	char host[72];
-	const char *ua;
-	int n;
-
-	if (req_common(r, host, sizeof(host), &ua) < 0)
-		return -EINVAL;
-	n = snprintf(out, size,
-		     "OPTIONS sip:%s SIP/2.0\r\n"
-		     "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%s;rport\r\n"
-		     "Max-Forwards: 70\r\n"
-		     "From: <sip:%s@%s>;tag=%s\r\n"
-		     "To: <sip:%s>\r\n"
-		     "Call-ID: %s\r\n"
-		     "CSeq: %u OPTIONS\r\n"
-		     "User-Agent: %s\r\n"
-		     "Content-Length: 0\r\n\r\n",
-		     r->registrar, r->transport, host, r->local_port, r->branch, r->user, r->domain,
-		     r->from_tag, r->registrar, r->call_id, (unsigned)r->cseq, ua);
-	if (n < 0 || (size_t)n >= size)
-		return -ENOSPC;
-	*len = (size_t)n;
-	return 0;
+	return req_build(r, false, out, size, len);
 }
 
 int sip_instance_uuid(const char *mac, char *out, size_t size)

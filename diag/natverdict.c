@@ -36,9 +36,9 @@ static const char nat_text[] =
 	"device does NAT (if the inner hop only routes, without NAT, nothing to change)\0"
 	/* DIAG_NAT_CGNAT */
 	"cgnat\0carrier-grade NAT\0"
-	"carrier-grade NAT: the ISP shares its public addresses among customers ({cgnat} is in "
-	"100.64.0.0/10); the site cannot turn it off: ask the ISP for a public IPv4 address or "
-	"use IPv6, and keep the NAT keepalive short ({kamax} s or less, now {ka} s)\0"
+	"carrier-grade NAT: the ISP shares public addresses ({cgnat} is in 100.64.0.0/10), the "
+	"site cannot turn it off: ask the ISP for a public IPv4 address or use IPv6; keep the "
+	"NAT keepalive short ({kamax} s or less, now {ka} s)\0"
 	/* DIAG_NAT_CGNAT_DOUBLE */
 	"cgnat+double\0CGNAT + double NAT\0"
 	"carrier-grade NAT behind a double NAT: {customer} both do NAT on the site (put the ISP "
@@ -164,7 +164,7 @@ static const char text6[] =
 	"native\0native IPv6\0no NAT (native IPv6): nothing to change\0"
 	"nptv6\0NPTv6\0NPTv6 (prefix translated, ports kept): works as one NAT; public \0"
 	"nat66\0NAT66\0NAT66 (ports rewritten): route IPv6 to the phones without it; public \0"
-	"unknown\0STUN no answer (IPv6)\0the STUN server does not answer over IPv6: allow "
+	"unknown\0STUN no answer (IPv6)\0STUN does not answer over IPv6: allow "
 	"outbound UDP over IPv6 to port ";
 
 const char *diag_nat6_kind_name(enum diag_nat6_kind k)

@@ -7,10 +7,12 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "diag/natverdict.h"
+#include "diag/runner.h"
 
 /* A recorded run: local address, hops ("192.168.50.1", "*" silent, "=" the server), STUN mapped
  * address ("" = STUN silent). */
@@ -135,6 +137,29 @@ static void test_keepalive_named(void **state)
 	assert_non_null(strstr(j.advice, "20 s or less, now 90 s"));
 }
 
+/* The longest IPv4 advice (CGNAT, the longest hop address and keepalive) with the IPv6
+ * part appended as the NAT check writes it fits the result's advice whole (ipv6-lab's
+ * blocked-IPv6 case was cut at "allow outbound UD" before the CGNAT text was shortened). */
+static void test_dual_advice_fits(void **state)
+{
+	struct diag_nat_evidence ev = { .local = A("192.168.150.122"), .nhops = 2, .stun = true,
+					.mapped = A("203.0.113.222") };
+	struct diag_nat_judgement j;
+	struct diag_nat6_judgement j6;
+	struct diag_result r;
+	size_t l;
+
+	(void)state;
+	ev.hops[0] = (struct diag_nat_hop){ DIAG_HOP_ROUTER, A("192.168.150.254") };
+	ev.hops[1] = (struct diag_nat_hop){ DIAG_HOP_ROUTER, A("100.127.255.254") };
+	diag_nat_judge(&ev, 3600, &j);
+	assert_int_equal(j.kind, DIAG_NAT_CGNAT);
+	diag_nat6_judge(NULL, NULL, 65535, &j6);
+	l = (size_t)snprintf(r.advice, sizeof(r.advice), "%s; over IPv6: %s", j.advice, j6.advice);
+	assert_true(l < sizeof(r.advice));
+	assert_non_null(strstr(r.advice, "allow outbound UDP over IPv6 to port 65535"));
+}
+
 /* IPv6: the probe socket's own address and port against STUN's mapping of them. */
 static void test_ipv6_rows(void **state)
 {
@@ -198,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_keepalive_named),
 		cmocka_unit_test(test_ipv6_rows),
+		cmocka_unit_test(test_dual_advice_fits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

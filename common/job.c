@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -375,20 +373,6 @@ static void dl_cb(struct ev_fd *f, unsigned events)
 
 /* ------------------------------------------------------------ privileges */
 
-/* The raw system calls, not glibc's wrappers (one import, syscall, instead
- * of six: armhf size): this program is single-threaded, so the wrappers'
- * broadcast of set*id to other threads does nothing here. 32-bit and ARM
- * EABI have the 16-bit-id calls under the plain names, the full ones with 32 */
-#ifdef SYS_setresuid32
-#define JOB_SYS_SETGROUPS SYS_setgroups32
-#define JOB_SYS_SETRESGID SYS_setresgid32
-#define JOB_SYS_SETRESUID SYS_setresuid32
-#else
-#define JOB_SYS_SETGROUPS SYS_setgroups
-#define JOB_SYS_SETRESGID SYS_setresgid
-#define JOB_SYS_SETRESUID SYS_setresuid
-#endif
-
 int job_user(uid_t *uid, gid_t *gid)
 {
 	const char *n = getenv("DSA_JOB_USER");
@@ -422,7 +406,7 @@ void job_grant(const char *path)
 	/* root's own file the job user cannot read: group-readable by its group, nothing else */
 	if (job_user(&u, &g) && stat(path, &st) == 0 && S_ISREG(st.st_mode) && !st.st_uid &&
 	    !(st.st_mode & S_IROTH) && !(st.st_gid == g && (st.st_mode & S_IRGRP)) &&
-	    (syscall(SYS_fchownat, AT_FDCWD, path, (uid_t)-1, g, 0) < 0 || chmod(path, (st.st_mode & 0700) | S_IRGRP) < 0))
+	    (sysc_chgrp(path, g) < 0 || chmod(path, (st.st_mode & 0700) | S_IRGRP) < 0))
 		log_warn("job", "%s: %s: chgrp %u and chmod g+r it for the job processes", path, strerror(errno),
 			 (unsigned)g);
 }
@@ -430,9 +414,8 @@ void job_grant(const char *path)
 /* In the child: the job user for good, and root cannot be had back (0 or -1). */
 static int drop(uid_t u, gid_t g)
 {
-	return syscall(JOB_SYS_SETGROUPS, 1, &g) || syscall(JOB_SYS_SETRESGID, g, g, g) ||
-	       syscall(JOB_SYS_SETRESUID, u, u, u) || geteuid() != u ||
-	       !syscall(JOB_SYS_SETRESUID, 0, 0, 0) ? -1 : 0;
+	return sysc_setgroup1(g) || sysc_setresgid(g, g, g) || sysc_setresuid(u, u, u) || geteuid() != u ||
+	       !sysc_setresuid(0, 0, 0) ? -1 : 0;
 }
 
 int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
@@ -470,7 +453,7 @@ int job_start(struct job **out, const struct job_buf *req, unsigned reply_type,
 		if (dup2(in, 0) == 0 && dup2(p[1], 1) == 1 && setenv("DSA_JOB", "1", 1) == 0) {
 			for (int fd = 3; fd < 1024; fd++)    /* nothing of the agent's but stderr */
 				close(fd);
-			if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && (!as_user || drop(uid, gid) == 0))
+			if (sysc_no_new_privs() == 0 && (!as_user || drop(uid, gid) == 0))
 				execv(exe, argv);
 		}
 		_exit(127);

@@ -1,7 +1,8 @@
 /* sysc.h - a few system calls made directly, without their glibc wrappers.
  * Each libc function the agent imports costs ~40 bytes of dynamic-linking
- * tables on armhf (docs/cross-build.md); syscall is imported once (job.c's
- * privilege drop). Only for calls whose wrapper adds nothing here: no
+ * tables on armhf (docs/cross-build.md); syscall is imported once for all
+ * of them (the privilege drop of the job processes among them). Only for
+ * calls whose wrapper adds nothing here: no
  * cancellation, no set*id broadcast (the agent is single-threaded), the
  * same arguments, result and errno. */
 #ifndef DSA_CORE_SYSC_H
@@ -9,6 +10,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -18,8 +20,14 @@
  * 32-bit-id calls carry the suffix 32 there; 64-bit targets have only those. */
 #ifdef SYS_getegid32
 #define SYSC_GETEGID SYS_getegid32
+#define SYSC_SETGROUPS SYS_setgroups32
+#define SYSC_SETRESGID SYS_setresgid32
+#define SYSC_SETRESUID SYS_setresuid32
 #else
 #define SYSC_GETEGID SYS_getegid
+#define SYSC_SETGROUPS SYS_setgroups
+#define SYSC_SETRESGID SYS_setresgid
+#define SYSC_SETRESUID SYS_setresuid
 #endif
 
 /* setsid(2). */
@@ -50,6 +58,36 @@ static inline mode_t sysc_umask(mode_t mask)
 static inline gid_t sysc_getegid(void)
 {
 	return (gid_t)syscall(SYSC_GETEGID);
+}
+
+/* setgroups(2) with one group; glibc's wrapper would broadcast to threads (there are none). */
+static inline int sysc_setgroup1(gid_t g)
+{
+	return (int)syscall(SYSC_SETGROUPS, 1, &g);
+}
+
+/* setresgid(2). */
+static inline int sysc_setresgid(gid_t r, gid_t e, gid_t s)
+{
+	return (int)syscall(SYSC_SETRESGID, r, e, s);
+}
+
+/* setresuid(2). */
+static inline int sysc_setresuid(uid_t r, uid_t e, uid_t s)
+{
+	return (int)syscall(SYSC_SETRESUID, r, e, s);
+}
+
+/* prctl(PR_SET_NO_NEW_PRIVS, 1). */
+static inline int sysc_no_new_privs(void)
+{
+	return (int)syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+/* chown(path, -1, g) as fchownat from the working directory. */
+static inline int sysc_chgrp(const char *path, gid_t g)
+{
+	return (int)syscall(SYS_fchownat, AT_FDCWD, path, (uid_t)-1, g, 0);
 }
 
 /* kill(2). */

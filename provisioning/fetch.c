@@ -14,8 +14,10 @@
 #include "common/ev.h"
 #include "common/job.h"
 #include "common/log.h"
+#include "common/resolv.h"
 #include "common/util.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -46,6 +48,13 @@ struct pf_req {
 	pf_done_cb cb;
 	void *arg;
 	char *url;
+	/* a GET or PUT to a name: the agent's resolver finds it first (RFC 6724
+	 * order, both families), libcurl gets the addresses (CURLOPT_RESOLVE) */
+	struct rsv_query *q;
+	struct job_buf b;            /* the request, waiting for the name */
+	unsigned wait_ms;            /* the job's deadline */
+	char host[RSV_NAME_MAX];
+	const char *port;            /* in host, past its NUL, or "443" */
 };
 
 /* A transfer in the job process. */
@@ -471,6 +480,8 @@ static void req_free(struct pf_req *r)
 			break;
 		}
 	job_cancel(r->job);
+	rsv_cancel(r->q);
+	job_buf_free(&r->b);
 	free(r->url);
 	free(r);
 }
@@ -484,11 +495,19 @@ static void deliver(struct pf_req *r, struct pf_reply *rep)
 	req_free(r);
 }
 
+/* A request that failed before or in its job: err and why to the caller. */
+static void fail(struct pf_req *r, enum pf_err err, const char *why)
+{
+	struct pf_reply rep = { .result = PF_FAILED, .err = err, .body = "", .etag = "", .why = why };
+
+	deliver(r, &rep);
+}
+
 /* The job's answer, checked: every number in range, the body within the cap. */
 static void job_done(const struct job_msg *m, const char *jwhy, void *arg)
 {
 	struct pf_req *r = arg;
-	struct pf_reply rep = { .result = PF_FAILED, .err = PF_E_OTHER, .body = "", .etag = "" };
+	struct pf_reply rep = { 0 };
 	char why[300];
 
 	r->job = NULL;
@@ -503,12 +522,12 @@ static void job_done(const struct job_msg *m, const char *jwhy, void *arg)
 		rep.len = m->f[5].len - 1;
 		rep.rc = (int)job_u32(m, 6);
 		rep.time_ms = job_u32(m, 7);
-	} else {
-		snprintf(why, sizeof(why), "transfer of %.100s failed: %s", r->url,
-			 m ? "the job process answered out of range (refused)" : jwhy);
-		rep.why = why;
+		deliver(r, &rep);
+		return;
 	}
-	deliver(r, &rep);
+	snprintf(why, sizeof(why), "transfer of %.100s failed: %s", r->url,
+		 m ? "the job process answered out of range (refused)" : jwhy);
+	fail(r, PF_E_OTHER, why);
 }
 
 int pf_new(struct pf_ctx **out, const struct pf_opts *opts)
@@ -546,13 +565,50 @@ unsigned pf_active(const struct pf_ctx *ctx)
 	return ctx->n;
 }
 
+/* The rest of the request (resolve entry, interface) and the job. */
+static int send_job(struct pf_req *r, const char *resolve, const char *ifname)
+{
+	int err;
+
+	job_put_str(&r->b, resolve);
+	job_put_str(&r->b, ifname);
+	/* the child's own timeouts end it first; the deadline is for a hang */
+	if ((err = job_end(&r->b)) >= 0)
+		err = job_start(&r->job, &r->b, JOB_HTTP_REPLY, r->wait_ms, job_done, r);
+	job_buf_free(&r->b);
+	return err;
+}
+
+/* The server's name resolved: its addresses, in the resolver's order, go to
+ * libcurl as "host:port:a,b,..." (libcurl reads IPv6 without brackets there). */
+static void on_name(struct rsv_query *q, const struct rsv_result *res, void *arg)
+{
+	struct pf_req *r = arg;
+	char rs[RSV_NAME_MAX + 8 + RSV_MAX_ADDR * INET6_ADDRSTRLEN];
+	int n = snprintf(rs, sizeof(rs), "%s:%s", r->host, r->port), err = res->err;
+
+	(void)q;
+	r->q = NULL;
+	for (size_t i = 0; !err && i < res->n; i++) {
+		const struct sockaddr_storage *a = &res->addr[i];
+
+		rs[n++] = i ? ',' : ':';
+		inet_ntop(a->ss_family, (const char *)a + (a->ss_family == AF_INET6 ? 8 : 4), rs + n,
+			  INET6_ADDRSTRLEN);   /* sin6_addr at 8, sin_addr at 4 (POSIX layouts) */
+		n += (int)strlen(rs + n);
+	}
+	if (!err && (err = send_job(r, rs, NULL)) >= 0)
+		return;
+	snprintf(rs, sizeof(rs), "cannot resolve %s: %s", r->host, rsv_strerror(err));
+	fail(r, PF_E_RESOLVE, rs);
+}
+
 static int start(struct pf_ctx *ctx, unsigned method, const char *url, const char *etag,
 		 const char *body, size_t len, const char *type, const char *resolve, const char *ifname,
 		 unsigned ms, pf_done_cb cb, void *arg, struct pf_req **out)
 {
 	const struct pf_opts *o = &ctx->o;
 	struct pf_req *r = calloc(1, sizeof(*r));
-	struct job_buf b = { 0 };
 	int err = -ENOMEM;
 
 	if (!r || !(r->url = strdup(url)))
@@ -566,20 +622,32 @@ static int start(struct pf_ctx *ctx, unsigned method, const char *url, const cha
 		const char *str[8] = { url, etag, type, o->ca_file, o->cert_file, o->key_file, o->pinned_key,
 				       o->user_agent };
 
-		job_begin(&b, JOB_HTTP);
+		job_begin(&r->b, JOB_HTTP);
 		for (unsigned i = 0; i < 6; i++)
-			job_put_u32(&b, u[i]);
+			job_put_u32(&r->b, u[i]);
 		for (unsigned i = 0; i < 8; i++)
-			job_put_str(&b, str[i]);
-		job_put(&b, body, len);
-		job_put_str(&b, resolve);
-		job_put_str(&b, ifname);
-		/* the child's own timeouts end it first; the deadline is for a hang */
-		if ((err = job_end(&b)) < 0 ||
-		    (err = job_start(&r->job, &b, JOB_HTTP_REPLY, u[2] + 5000, job_done, r)) < 0)
-			goto out;
-		job_buf_free(&b);
+			job_put_str(&r->b, str[i]);
+		job_put(&r->b, body, len);
+		r->wait_ms = u[2] + 5000;
 	}
+	/* GET and PUT to a name: the agent's one resolver, then the job. An IPv6
+	 * literal ("[") or a URL libcurl refuses anyway goes as it is. */
+	host_of(url, r->host, sizeof(r->host));
+	{
+		char *c = strrchr(r->host, ':');
+
+		r->port = "443";
+		if (c && r->host[0] != '[') {
+			*c = 0;
+			r->port = c + 1;
+		}
+	}
+	if (method < PF_HEAD && r->host[0] != '[' && !strncasecmp(url, "https://", 8))
+		err = rsv_lookup(r->host, RSV_ADDR, NULL, on_name, r, &r->q);
+	else
+		err = send_job(r, resolve, ifname);
+	if (err < 0)
+		goto out;
 	r->next = ctx->reqs;
 	ctx->reqs = r;
 	ctx->n++;
@@ -587,9 +655,10 @@ static int start(struct pf_ctx *ctx, unsigned method, const char *url, const cha
 		*out = r;
 	return 0;
 out:
-	job_buf_free(&b);
-	if (r)
+	if (r) {
+		job_buf_free(&r->b);
 		free(r->url);
+	}
 	free(r);
 	return err;
 }

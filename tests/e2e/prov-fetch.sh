@@ -97,6 +97,18 @@ FPIN=sha256//$(openssl x509 -in "$PT/fsrv.crt" -pubkey -noout | openssl pkey -pu
 OUT=$(drv PROV_PIN="$FPIN" "$DRV" get "$BASE/dialstack.xml")
 expect "other public-key pin refused" err tls-trust
 
+# 9. the agent's one resolver (common/resolv) finds the server, libcurl is given its
+# addresses: a name only that resolver knows (its hosts file, DSA_HOSTS; no name server)
+printf '127.0.0.1 prov.fetch.test\n' >"$PT/hosts"
+: >"$PT/resolv.conf"
+n0=$(wc -l <"$PT/access.log")
+OUT=$(drv DSA_HOSTS="$PT/hosts" DSA_RESOLV_CONF="$PT/resolv.conf" "$DRV" get "https://prov.fetch.test:$PORT/dialstack.xml")
+expect "a name only the agent's resolver knows: fetched at the address it gave" status 200
+ok "... the server logged one more request" [ "$(wc -l <"$PT/access.log")" -gt "$n0" ]
+OUT=$(drv DSA_HOSTS="$PT/hosts" DSA_RESOLV_CONF="$PT/resolv.conf" "$DRV" get "https://nowhere.fetch.test:$PORT/dialstack.xml")
+expect "a name nobody knows: a resolver error" err resolve
+ok "... message names the name and the cause" grep -q "cannot resolve nowhere.fetch.test: " <<<"$OUT"
+
 # the plain-HTTP server does log what reaches it (so the check above can fail)
 python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1]).read()' "http://127.0.0.1:$HPORT/dialstack.xml"
 ok "control: a request to the plain-HTTP server is logged" test -s "$PT/http-access.log"

@@ -89,7 +89,7 @@ prov_setup() {
 	trap prov_cleanup EXIT
 	chmod 755 "$PT"
 	mkca ca "Test Prov CA" && mkca fca "Foreign CA" || return 1
-	mkcert srv localhost ca "DNS:localhost,IP:127.0.0.1" || return 1
+	mkcert srv localhost ca "DNS:localhost,DNS:prov.fetch.test,IP:127.0.0.1" || return 1
 	mkcert fsrv localhost fca "DNS:localhost,IP:127.0.0.1" || return 1
 	mkcert device 02005e100001 ca || return 1
 	mkcert fdevice 02005e100001 fca || return 1

@@ -556,12 +556,13 @@ fi
 # IPv6 without NAT (stateful, RFC 6092) and every platform name has an AAAA on a server that
 # listens on IPv6. Then the faults that exist on both families, checked on IPv6.
 phone6() { ip -n "$DSA_LAB_NS_PHONE" -6 -o addr show dev "$DSA_LAB_PHONE_IF" scope global | awk '{print $4}' | cut -d/ -f1 | head -n1; }
-# capture6 FILTER FIELD CMD... : FIELD of the first 5 packets matching FILTER on the platform's wire while CMD runs
+# capture6 FILTER FIELD CMD... : FIELD of the first 5 (CAPN) packets matching FILTER on the platform's wire
+# (CAPIF: wan0) while CMD runs
 capture6() {
 	local filter=$1 field=$2 pcap=$WORK/cap6.pcap
 	shift 2
 	rm -f "$pcap" "$WORK/tcpdump6.err"
-	timeout 15 ip netns exec "$DSA_LAB_NS_PLATFORM" tcpdump -i wan0 -n -U --immediate-mode -c "${CAPN:-5}" -w "$pcap" "$filter" 2>"$WORK/tcpdump6.err" &
+	timeout 15 ip netns exec "$DSA_LAB_NS_PLATFORM" tcpdump -i "${CAPIF:-wan0}" -n -U --immediate-mode -c "${CAPN:-5}" -w "$pcap" "$filter" 2>"$WORK/tcpdump6.err" &
 	local tp=$!
 	for _ in $(seq 1 50); do
 		grep -q listening "$WORK/tcpdump6.err" 2>/dev/null && break
@@ -662,8 +663,9 @@ EOT
 	check "ipv6-only: RTP port 15000 of the IPv6 reflector answers from that port and reports it" \
 		jcheck "$WORK/refl6-p.json" 'd["received"] == 5 and d["orig_ports"] == [15000]'
 	mkdir -p "$WORK/sipp6"
-	# (INVITE, ACK, BYE reach the echo UAS: 3 packets)
-	d=$(CAPN=3 capture6 "udp and dst host $DSA_LAB_ECHO_IP6 and dst port $DSA_LAB_ECHO_PORT" sip.Method bash -c \
+	# (INVITE, ACK, BYE reach the echo UAS: 3 packets, on the platform's loopback: Kamailio and
+	# the echo UAS are both platform addresses)
+	d=$(CAPN=3 CAPIF=lo capture6 "udp and dst host $DSA_LAB_ECHO_IP6 and dst port $DSA_LAB_ECHO_PORT" sip.Method bash -c \
 		"cd '$WORK/sipp6' && timeout 30 ip netns exec $DSA_LAB_NS_PHONE sipp -sn uac -s echo '[$DSA_LAB_SIP_EAST_IP6]:5060' -i '$P6' -m 1 -nostdin -timeout 15 -timeout_error")
 	check "ipv6-only: an INVITE to echo over IPv6 via east reaches the IPv6 echo UAS (methods seen: $d)" bash -c "grep -q INVITE <<<'$d'"
 	check "ipv6-only: the IPv6 sipp echo returns RTP sent to its media port" phone "$PY" -c "

@@ -11,6 +11,7 @@ Every command prints one JSON object on stdout and is bounded in packets and tim
   sip-register HOST PORT  REGISTER with digest (MD5, qop=auth) over udp, tcp or tls
   stun HOST PORT          RFC 5389/5780 binding request (optionally CHANGE-REQUEST)
   fuzz HOST PORT          garbage datagrams to the reflector, then a normal probe
+  dns HOST PORT           one DNS query (A, AAAA, SRV, NAPTR): answer and additional records
   udp-late HOST PORT      one request to the reflector asking for a reply after D ms;
                           reports whether the reply arrived (NAT mapping lifetime)
 """
@@ -30,6 +31,16 @@ import time
 REFLECTOR_HDR = 32
 
 
+def fam(host):
+    """The address family of a literal address (IPv6 when it has a colon)."""
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def hp(addr):
+    """ip:port of a socket address, [ip]:port for IPv6."""
+    return ("[%s]:%d" if ":" in addr[0] else "%s:%d") % (addr[0], addr[1])
+
+
 def out(obj):
     json.dump(obj, sys.stdout, sort_keys=True)
     sys.stdout.write("\n")
@@ -47,8 +58,10 @@ def parse_reflection(data):
 
 
 def cmd_udp_probe(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    if a.tos is not None:
+    s = socket.socket(fam(a.host), socket.SOCK_DGRAM)
+    if a.tos is not None and fam(a.host) == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, a.tos)
+    elif a.tos is not None:
         s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, a.tos)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
     s.connect((a.host, a.port))
@@ -138,7 +151,7 @@ def cmd_udp_probe(a):
 
 
 def cmd_udp_late(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(fam(a.host), socket.SOCK_DGRAM)
     s.connect((a.host, a.port))
     s.send(b"DSAD" + struct.pack("!I", a.delay_ms) + b"DSAP" + struct.pack("!I", 1))
     t0 = time.monotonic()
@@ -147,9 +160,9 @@ def cmd_udp_late(a):
         data = s.recv(4096)
         r = parse_reflection(data)
         out({"reply": True, "after_ms": round((time.monotonic() - t0) * 1000), "valid": r is not None,
-             "local": "%s:%d" % s.getsockname()})
+             "local": hp(s.getsockname())})
     except (socket.timeout, ConnectionRefusedError) as e:
-        out({"reply": False, "error": type(e).__name__, "local": "%s:%d" % s.getsockname()})
+        out({"reply": False, "error": type(e).__name__, "local": hp(s.getsockname())})
 
 
 def cmd_ttl_probe(a):
@@ -260,7 +273,7 @@ class Conn:
         self.timeout = timeout
         self.buf = b""
         if proto == "udp":
-            self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.s = socket.socket(fam(host), socket.SOCK_DGRAM)
             self.s.connect((host, port))
         else:
             raw = socket.create_connection((host, port), timeout=timeout)
@@ -330,6 +343,8 @@ def rand_token():
 
 def build_request(method, ruri, conn, user, domain, cseq, callid, tag, extra=(), body=b"", branch=None):
     lip, lport = conn.local[0], conn.local[1]
+    if ":" in lip:
+        lip = "[%s]" % lip
     tp = conn.proto.upper()
     branch = branch or "z9hG4bK" + rand_token()
     lines = [
@@ -364,7 +379,7 @@ def cmd_sip_echo(a):
            "m=audio {port} RTP/AVP 0\r\n").format(ip=conn.local[0], port=a.rtp_port).encode()
     req = build_request("OPTIONS", "sip:%s" % a.domain, conn, a.user, a.domain, 1, callid, rand_token(),
                         extra=["X-Dialstack-Echo: 1", "Content-Type: application/sdp"], body=sdp)
-    res = {"local": "%s:%d" % conn.local, "sent": req.decode()}
+    res = {"local": hp(conn.local), "sent": req.decode()}
     try:
         conn.send(req)
         msg = conn.recv()
@@ -407,7 +422,7 @@ def cmd_sip_register(a):
     extra = ["Expires: %d" % a.expires] + list(a.header or [])
     statuses = []
     auth = None
-    res = {"local": "%s:%d" % conn.local, "proto": a.proto}
+    res = {"local": hp(conn.local), "proto": a.proto}
     for cseq in (1, 2):
         hdrs_extra = list(extra)
         if auth:
@@ -446,7 +461,7 @@ def cmd_sip_register(a):
 
 # ---------------------------------------------------------------- STUN
 def cmd_stun(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(fam(a.host), socket.SOCK_DGRAM)
     s.settimeout(a.timeout)
     tid = os.urandom(12)
     attrs = b""
@@ -462,7 +477,7 @@ def cmd_stun(a):
         out({"reply": False, "error": type(e).__name__})
         return
     res["reply"] = True
-    res["from"] = "%s:%d" % src
+    res["from"] = hp(src)
     mtype, mlen, cookie = struct.unpack("!HHI", data[:8])
     res["type"] = "0x%04x" % mtype
     res["tid_ok"] = data[8:20] == tid
@@ -470,7 +485,14 @@ def cmd_stun(a):
     while off + 4 <= 20 + mlen and off + 4 <= len(data):
         at, al = struct.unpack("!HH", data[off:off + 4])
         v = data[off + 4:off + 4 + al]
-        if at in (0x0020, 0x0001, 0x802c, 0x0005, 0x802b, 0x0004) and len(v) >= 8:
+        if at in (0x0020, 0x0001) and len(v) >= 20 and v[1] == 2:  # IPv6 (RFC 5389 family 2)
+            port = struct.unpack("!H", v[2:4])[0]
+            ip = bytes(v[4:20])
+            if at == 0x0020:
+                port ^= 0x2112
+                ip = bytes(x ^ y for x, y in zip(ip, struct.pack("!I", 0x2112A442) + tid))
+            res["xor_mapped" if at == 0x0020 else "mapped"] = "[%s]:%d" % (socket.inet_ntop(socket.AF_INET6, ip), port)
+        elif at in (0x0020, 0x0001, 0x802c, 0x0005, 0x802b, 0x0004) and len(v) >= 8:
             port = struct.unpack("!H", v[2:4])[0]
             ip = bytes(v[4:8])
             if at == 0x0020:
@@ -480,6 +502,64 @@ def cmd_stun(a):
                     0x0005: "changed_address", 0x802b: "response_origin", 0x0004: "source_address"}[at]
             res[name] = "%s:%d" % (socket.inet_ntoa(ip), port)
         off += 4 + ((al + 3) & ~3)
+    out(res)
+
+
+# ---------------------------------------------------------------- DNS
+DNS_TYPES = {1: "A", 28: "AAAA", 33: "SRV", 35: "NAPTR"}
+
+
+def dns_name(msg, off):
+    """(name, offset after it) of a possibly compressed name at off."""
+    labels, end = [], None
+    for _ in range(64):
+        n = msg[off]
+        if n & 0xC0 == 0xC0:
+            if end is None:
+                end = off + 2
+            off = ((n & 0x3F) << 8) | msg[off + 1]
+            continue
+        if n == 0:
+            return ".".join(labels), (end if end is not None else off + 1)
+        labels.append(msg[off + 1:off + 1 + n].decode("ascii", "replace"))
+        off += 1 + n
+    raise ValueError("name loop")
+
+
+def cmd_dns(a):
+    qtype = {v: k for k, v in DNS_TYPES.items()}[a.type]
+    q = struct.pack("!HHHHHH", 0x4453, 0x0100, 1, 0, 0, 0)
+    q += b"".join(bytes([len(x)]) + x.encode() for x in a.name.split(".")) + b"\0" + struct.pack("!HH", qtype, 1)
+    s = socket.socket(fam(a.host), socket.SOCK_DGRAM)
+    s.settimeout(a.timeout)
+    s.connect((a.host, a.port))
+    s.send(q)
+    try:
+        msg = s.recv(4096)
+    except socket.timeout:
+        out({"reply": False})
+        return
+    _, flags, qd, an, ns, ar = struct.unpack("!HHHHHH", msg[:12])
+    off = 12
+    for _ in range(qd):
+        off = dns_name(msg, off)[1] + 4
+    res = {"reply": True, "rcode": flags & 15, "answer": [], "additional": []}
+    for sect, count in (("answer", an), ("authority", ns), ("additional", ar)):
+        for _ in range(count):
+            name, off = dns_name(msg, off)
+            t, _, _, rl = struct.unpack("!HHIH", msg[off:off + 10])
+            rd = msg[off + 10:off + 10 + rl]
+            if t == 1:
+                v = socket.inet_ntop(socket.AF_INET, rd)
+            elif t == 28:
+                v = socket.inet_ntop(socket.AF_INET6, rd)
+            elif t == 33:
+                v = "%d %d %d %s" % (struct.unpack("!HHH", rd[:6]) + (dns_name(msg, off + 16)[0],))
+            else:
+                v = rd.hex()
+            if sect != "authority":
+                res[sect].append([name, DNS_TYPES.get(t, str(t)), v])
+            off += 10 + rl
     out(res)
 
 
@@ -536,6 +616,13 @@ def main():
     sp.add_argument("--count", type=int, default=3000)
     sp.add_argument("--seed", type=int, default=1)
     sp.set_defaults(fn=cmd_fuzz)
+
+    sp = sub.add_parser("dns")
+    hp(sp)
+    sp.add_argument("--name", required=True)
+    sp.add_argument("--type", choices=sorted(DNS_TYPES.values()), default="A")
+    sp.add_argument("--timeout", type=float, default=2)
+    sp.set_defaults(fn=cmd_dns)
 
     sp = sub.add_parser("stun")
     hp(sp)

@@ -810,6 +810,7 @@ static int alg_start(struct diag_check *c)
 	struct diag_ctx *x = c->ctx;
 	const struct diag_opts *o = x->opts;
 	struct alg_state *st = calloc(1, sizeof(*st));
+	int fam = 0;        /* the legs' family: 4 or 6 (diag_dst; 6 when any is) */
 	int err;
 
 	if (!st)
@@ -824,13 +825,17 @@ static int alg_start(struct diag_check *c)
 		for (int i = 0; i < 2 && st->want[t]; i++) {
 			int h = i ? DIAG_H_WEST : DIAG_H_EAST;
 			struct sockaddr_in6 dst;
+			int f = diag_dst(x, h, o->sip_port, &dst);
 
-			if (!diag_dst(x, h, o->sip_port, &dst))
+			if (!f)
 				continue;
+			fam = f > fam ? f : fam;
 			if ((err = alg_open(st, (enum alg_tp)t, h, &dst)) < 0)
 				return err;
 		}
 	}
+	if (fam)
+		diag_value_add(&c->res, "fam", "", "%d", fam);
 	if (!st->nlegs) {
 		if (st->want[ALG_UDP] || st->want[ALG_TCP]) {
 			diag_verdict_set(&c->res, DIAG_SKIP, "not tested: no registrar address (see dns)");

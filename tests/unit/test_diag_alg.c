@@ -426,6 +426,7 @@ static void test_v6_clean(void **state)
 	assert_int_equal(res->verdict, DIAG_PASS);
 	snprintf(want, sizeof(want), "no SIP ALG on UDP %u and TCP %u", G.port, G.port);
 	assert_non_null(strstr(res->advice, want));
+	assert_string_equal(val(res, "fam"), "6");
 	assert_true(strncmp(val(res, "rewritten_udp"), "none (sip6.dsa.test", 19) == 0);
 	assert_true(strncmp(val(res, "rewritten_tcp"), "none (sip6.dsa.test", 19) == 0);
 	assert_true(G.udp_rx >= 1 && G.tcp_rx >= 1);
@@ -465,6 +466,7 @@ static void test_dual_stack_keeps_v4(void **state)
 
 	res = run_alg_on(DIAG_SIP_UDP | DIAG_SIP_TCP, plant_addrs(true), "sip46.dsa.test", &r);
 	assert_int_equal(res->verdict, DIAG_PASS);
+	assert_string_equal(val(res, "fam"), "4");
 	assert_true(G.udp_rx >= 1 && G.tcp_rx >= 1);
 	assert_non_null(strstr(G.seen, " 127.0.0.1:"));
 	assert_null(strstr(G.seen, "IP6"));

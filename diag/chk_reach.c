@@ -600,6 +600,7 @@ void diag_sip_reach_advise(const struct diag_opts *o, struct diag_result *res[6]
 struct https_state {
 	struct diag_check *c;
 	struct pf_req *req;       /* the HEAD request, in a job process */
+	bool v6;                  /* over IPv6 (no IPv4 address, or no A record) */
 	char resolve[RESOLVE_MAX];
 };
 
@@ -625,8 +626,8 @@ static void https_done(const struct pf_reply *p, void *arg)
 					 cause);
 		else
 			diag_verdict_set(r, DIAG_FAIL,
-					 "no HTTPS connection to %s (%s): allow outbound HTTPS (TCP 443) to %s", host,
-					 cause, host);
+					 "no HTTPS connection to %s (%s): allow outbound HTTPS (TCP 443)%s to %s", host,
+					 cause, st->v6 ? " over IPv6" : "", host);
 	}
 	c->priv = NULL;
 	free(st);
@@ -649,7 +650,7 @@ static int https_start(struct diag_check *c)
 	if (*p == ':')
 		port = (unsigned)strtoul(p + 1, NULL, 10);
 	/* IPv4 when the phone and the name have it, else IPv6 ("[addr]": libcurl's bracketed form) */
-	diag_dst(x, DIAG_H_PROV, port, &dst);
+	st->v6 = diag_dst(x, DIAG_H_PROV, port, &dst) == 6;
 	diag_value_add(&c->res, "server", "", "%s:%u", diag_host_str(&dst, ip), port);
 	diag_threshold_set(&c->res, "a verified TLS connection and an HTTP answer within %d s",
 			   HTTPS_BUDGET_MS / 1000);

@@ -691,7 +691,8 @@ static void tls_close(void)
 /* The self-test's HTTPS probe on an IPv6-only phone: libcurl in the job process connects to the
  * AAAA over IPv6 (a TLS ClientHello naming the host arrives at [::1], none at 127.0.0.1); the
  * report shows the server as [addr]:port; the hang-up is a failed TLS handshake, not SKIP "no
- * IPv4 address" (the old code's). A dual-stack phone with A and AAAA stays on IPv4. */
+ * IPv4 address" (the old code's). A dual-stack phone with A and AAAA stays on IPv4. Refused over
+ * IPv6: the advice names the family to allow. */
 static void test_https_v6(void **state)
 {
 	static const struct {
@@ -714,7 +715,6 @@ static void test_https_v6(void **state)
 		plant_addrs(rows[i].v4);
 		T.accepted[0] = T.accepted[1] = 0;
 		T.hello_len = 0;
-		utl_strlcpy(prov_url, "", sizeof(prov_url));
 		snprintf(prov_url, sizeof(prov_url), "https://%s:%u/", rows[i].host, T.port);
 		rep = run(r, rows[i].ifname, "stun6.dsa.test", "refl6.dsa.test", "sip6.dsa.test",
 			  DIAG_CHECK_BIT(DIAG_C_HTTPS));
@@ -735,6 +735,21 @@ static void test_https_v6(void **state)
 		runner_done(r);
 	}
 	tls_close();
+	/* nothing listens any more: refused over IPv6, and the advice says which family to allow */
+	{
+		struct diag_runner *r = diag_runner_new();
+		const struct diag_result *res;
+
+		plant_addrs(false);
+		snprintf(prov_url, sizeof(prov_url), "https://prov6.dsa.test:%u/", T.port);
+		res = diag_report_result(run(r, "dsa-v6only0", "stun6.dsa.test", "refl6.dsa.test", "sip6.dsa.test",
+					     DIAG_CHECK_BIT(DIAG_C_HTTPS)), DIAG_C_HTTPS);
+		prov_url[0] = '\0';
+		assert_int_equal(res->verdict, DIAG_FAIL);
+		assert_string_equal(res->advice, "no HTTPS connection to prov6.dsa.test (refused/unreachable): allow "
+				    "outbound HTTPS (TCP 443) over IPv6 to prov6.dsa.test");
+		runner_done(r);
+	}
 }
 
 static int probe_rc;

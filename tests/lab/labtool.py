@@ -11,6 +11,7 @@ Every command prints one JSON object on stdout and is bounded in packets and tim
   sip-register HOST PORT  REGISTER with digest (MD5, qop=auth) over udp, tcp or tls
   stun HOST PORT          RFC 5389/5780 binding request (optionally CHANGE-REQUEST)
   fuzz HOST PORT          garbage datagrams to the reflector, then a normal probe
+  dns HOST PORT           one DNS query (A, AAAA, SRV, NAPTR): answer and additional records
   udp-late HOST PORT      one request to the reflector asking for a reply after D ms;
                           reports whether the reply arrived (NAT mapping lifetime)
 """
@@ -504,6 +505,64 @@ def cmd_stun(a):
     out(res)
 
 
+# ---------------------------------------------------------------- DNS
+DNS_TYPES = {1: "A", 28: "AAAA", 33: "SRV", 35: "NAPTR"}
+
+
+def dns_name(msg, off):
+    """(name, offset after it) of a possibly compressed name at off."""
+    labels, end = [], None
+    for _ in range(64):
+        n = msg[off]
+        if n & 0xC0 == 0xC0:
+            if end is None:
+                end = off + 2
+            off = ((n & 0x3F) << 8) | msg[off + 1]
+            continue
+        if n == 0:
+            return ".".join(labels), (end if end is not None else off + 1)
+        labels.append(msg[off + 1:off + 1 + n].decode("ascii", "replace"))
+        off += 1 + n
+    raise ValueError("name loop")
+
+
+def cmd_dns(a):
+    qtype = {v: k for k, v in DNS_TYPES.items()}[a.type]
+    q = struct.pack("!HHHHHH", 0x4453, 0x0100, 1, 0, 0, 0)
+    q += b"".join(bytes([len(x)]) + x.encode() for x in a.name.split(".")) + b"\0" + struct.pack("!HH", qtype, 1)
+    s = socket.socket(fam(a.host), socket.SOCK_DGRAM)
+    s.settimeout(a.timeout)
+    s.connect((a.host, a.port))
+    s.send(q)
+    try:
+        msg = s.recv(4096)
+    except socket.timeout:
+        out({"reply": False})
+        return
+    _, flags, qd, an, ns, ar = struct.unpack("!HHHHHH", msg[:12])
+    off = 12
+    for _ in range(qd):
+        off = dns_name(msg, off)[1] + 4
+    res = {"reply": True, "rcode": flags & 15, "answer": [], "additional": []}
+    for sect, count in (("answer", an), ("authority", ns), ("additional", ar)):
+        for _ in range(count):
+            name, off = dns_name(msg, off)
+            t, _, _, rl = struct.unpack("!HHIH", msg[off:off + 10])
+            rd = msg[off + 10:off + 10 + rl]
+            if t == 1:
+                v = socket.inet_ntop(socket.AF_INET, rd)
+            elif t == 28:
+                v = socket.inet_ntop(socket.AF_INET6, rd)
+            elif t == 33:
+                v = "%d %d %d %s" % (struct.unpack("!HHH", rd[:6]) + (dns_name(msg, off + 16)[0],))
+            else:
+                v = rd.hex()
+            if sect != "authority":
+                res[sect].append([name, DNS_TYPES.get(t, str(t)), v])
+            off += 10 + rl
+    out(res)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -557,6 +616,13 @@ def main():
     sp.add_argument("--count", type=int, default=3000)
     sp.add_argument("--seed", type=int, default=1)
     sp.set_defaults(fn=cmd_fuzz)
+
+    sp = sub.add_parser("dns")
+    hp(sp)
+    sp.add_argument("--name", required=True)
+    sp.add_argument("--type", choices=sorted(DNS_TYPES.values()), default="A")
+    sp.add_argument("--timeout", type=float, default=2)
+    sp.set_defaults(fn=cmd_dns)
 
     sp = sub.add_parser("stun")
     hp(sp)

@@ -672,19 +672,20 @@ static void alg_udp_on_read(struct ev_fd *w, unsigned ev)
 static int alg_build(struct alg_leg *leg)
 {
 	struct diag_ctx *x = leg->st->c->ctx;
-	struct sockaddr_in local;
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN + 2];
+	unsigned lport;
 	uint8_t rnd[5];
 	struct sipprobe p;
 	int n;
 
-	if (diag_local_addr(leg->w.fd, &local) < 0)
+	if (diag_local_host(leg->w.fd, ip, &lport) < 0)
 		return -EIO;
 	utl_random(rnd, sizeof(rnd));
 	snprintf(leg->branch, sizeof(leg->branch), "%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4]);
-	/* the addresses in the request are the socket's own: an ALG rewrites exactly those */
-	p = (struct sipprobe){ alg_tp_name[leg->tp], diag_ntoa(local.sin_addr, ip), ntohs(local.sin_port),
-			       x->host[leg->h], x->opts->sip_port, leg->branch, leg->branch, true };
+	/* the addresses in the request are the socket's own ("[v6]" in Via and Contact, RFC 5118):
+	 * an ALG rewrites exactly those */
+	p = (struct sipprobe){ alg_tp_name[leg->tp], ip, lport, x->host[leg->h], x->opts->sip_port, leg->branch,
+			       leg->branch, true };
 	n = sipprobe_options(leg->req, sizeof(leg->req), &p);
 	if (n < 0)
 		return n;
@@ -768,21 +769,20 @@ static void alg_on_budget(struct ev_timer *t)
 	alg_end(container_of(t, struct alg_state, budget));
 }
 
-static int alg_open(struct alg_state *st, enum alg_tp tp, int h)
+/* A leg to registrar h over its family (diag_dst: IPv4 where the phone and the name have it). */
+static int alg_open(struct alg_state *st, enum alg_tp tp, int h, const struct sockaddr_in6 *dst)
 {
 	struct diag_ctx *x = st->c->ctx;
 	struct alg_leg *leg = &st->leg[st->nlegs];
-	struct sockaddr_in dst;
 	int err;
 
 	leg->w.fd = -1;
 	leg->st = st;
 	leg->h = h;
 	leg->tp = tp;
-	diag_sin(&dst, x->addr[h], x->opts->sip_port);
 	if (tp == ALG_UDP) {
 		leg->w.cb = alg_udp_on_read;
-		leg->w.fd = diag_udp_open(&dst, x->opts->dscp_signal, 0);
+		leg->w.fd = diag_udp_open(dst, x->opts->dscp_signal, 0);
 		if (leg->w.fd < 0)
 			return leg->w.fd;
 		st->nlegs++;
@@ -791,13 +791,14 @@ static int alg_open(struct alg_state *st, enum alg_tp tp, int h)
 		return ev_fd_add(&leg->w, EV_READ);
 	}
 	leg->w.cb = alg_tcp_on_io;
-	leg->w.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	leg->w.fd = socket(dst->sin6_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (leg->w.fd < 0)
 		return -errno;
 	st->nlegs++;
 	(void)sys_set_dscp(leg->w.fd, x->opts->dscp_signal);
 	if (diag_take(st->c, h) < 0 || /* the SYN is a send too */
-	    (connect(leg->w.fd, (struct sockaddr *)&dst, sizeof(dst)) < 0 && errno != EINPROGRESS)) {
+	    /* Linux takes the longer length for a sockaddr_in too */
+	    (connect(leg->w.fd, (const struct sockaddr *)dst, sizeof(*dst)) < 0 && errno != EINPROGRESS)) {
 		alg_close(leg);
 		return 0;
 	}
@@ -809,6 +810,7 @@ static int alg_start(struct diag_check *c)
 	struct diag_ctx *x = c->ctx;
 	const struct diag_opts *o = x->opts;
 	struct alg_state *st = calloc(1, sizeof(*st));
+	int fam = 0;        /* the legs' family: 4 or 6 (diag_dst; 6 when any is) */
 	int err;
 
 	if (!st)
@@ -822,13 +824,18 @@ static int alg_start(struct diag_check *c)
 	for (int t = 0; t < ALG_NTP; t++) {
 		for (int i = 0; i < 2 && st->want[t]; i++) {
 			int h = i ? DIAG_H_WEST : DIAG_H_EAST;
+			struct sockaddr_in6 dst;
+			int f = diag_dst(x, h, o->sip_port, &dst);
 
-			if (!x->resolved[h])
+			if (!f)
 				continue;
-			if ((err = alg_open(st, (enum alg_tp)t, h)) < 0)
+			fam = f > fam ? f : fam;
+			if ((err = alg_open(st, (enum alg_tp)t, h, &dst)) < 0)
 				return err;
 		}
 	}
+	if (fam)
+		diag_value_add(&c->res, "fam", "", "%d", fam);
 	if (!st->nlegs) {
 		if (st->want[ALG_UDP] || st->want[ALG_TCP]) {
 			diag_verdict_set(&c->res, DIAG_SKIP, "not tested: no registrar address (see dns)");

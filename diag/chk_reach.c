@@ -30,6 +30,8 @@
 #define TLS_BUDGET_MS 6000
 #define HTTPS_BUDGET_MS 8000
 #define SIP_MAX 4096
+/* CURLOPT_RESOLVE "name:port:[v6]": the longest name, port and bracketed IPv6 address whole */
+#define RESOLVE_MAX (DIAG_HOST_MAX + 8 + INET6_ADDRSTRLEN + 2)
 
 enum { T_UDP = 0, T_TCP, T_TLS };
 enum { F_V4 = 0, F_V6 };
@@ -57,7 +59,7 @@ struct sip_state {
 	bool connected;
 	uint64_t sent_ms;
 	struct pf_req *tls;       /* the TLS handshake, in a job process */
-	char resolve[DIAG_HOST_MAX + 32];
+	char resolve[RESOLVE_MAX];
 };
 
 /* The check: the IPv4 probe and, when possible, the IPv6 one. */
@@ -122,29 +124,14 @@ static void sip_answered(struct sip_state *st, int code)
 
 static int build_req(struct sip_state *st, int fd)
 {
-	struct sockaddr_storage local;
-	socklen_t sl = sizeof(local);
 	char ip[INET6_ADDRSTRLEN + 2];
 	unsigned lport;
 	uint8_t rnd[6];
 	struct sipprobe p;
 	int n;
 
-	if (getsockname(fd, (struct sockaddr *)&local, &sl) < 0)
-		return -errno;
-	if (local.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *l6 = (const struct sockaddr_in6 *)&local;
-
-		ip[0] = '[';
-		inet_ntop(AF_INET6, &l6->sin6_addr, ip + 1, INET6_ADDRSTRLEN);
-		memcpy(ip + strlen(ip), "]", 2);
-		lport = ntohs(l6->sin6_port);
-	} else {
-		const struct sockaddr_in *l4 = (const struct sockaddr_in *)&local;
-
-		diag_ntoa(l4->sin_addr, ip);
-		lport = ntohs(l4->sin_port);
-	}
+	if ((n = diag_local_host(fd, ip, &lport)) < 0)
+		return n;
 	utl_random(rnd, sizeof(rnd));
 	snprintf(st->branch, sizeof(st->branch), "%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3],
 		 rnd[4], rnd[5]);
@@ -613,7 +600,8 @@ void diag_sip_reach_advise(const struct diag_opts *o, struct diag_result *res[6]
 struct https_state {
 	struct diag_check *c;
 	struct pf_req *req;       /* the HEAD request, in a job process */
-	char resolve[DIAG_HOST_MAX + 32];
+	bool v6;                  /* over IPv6 (no IPv4 address, or no A record) */
+	char resolve[RESOLVE_MAX];
 };
 
 static void https_done(const struct pf_reply *p, void *arg)
@@ -638,8 +626,8 @@ static void https_done(const struct pf_reply *p, void *arg)
 					 cause);
 		else
 			diag_verdict_set(r, DIAG_FAIL,
-					 "no HTTPS connection to %s (%s): allow outbound HTTPS (TCP 443) to %s", host,
-					 cause, host);
+					 "no HTTPS connection to %s (%s): allow outbound HTTPS (TCP 443)%s to %s", host,
+					 cause, st->v6 ? " over IPv6" : "", host);
 	}
 	c->priv = NULL;
 	free(st);
@@ -651,8 +639,9 @@ static int https_start(struct diag_check *c)
 	struct diag_ctx *x = c->ctx;
 	const char *url = x->opts->prov_url, *p = url + 8 + strlen(x->host[DIAG_H_PROV]);
 	struct https_state *st = calloc(1, sizeof(*st));
+	struct sockaddr_in6 dst;
 	unsigned port = 443;
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN + 2];
 
 	if (!st)
 		return -ENOMEM;
@@ -660,7 +649,9 @@ static int https_start(struct diag_check *c)
 	c->priv = st;
 	if (*p == ':')
 		port = (unsigned)strtoul(p + 1, NULL, 10);
-	diag_value_add(&c->res, "server", "", "%s:%u", diag_ntoa(x->addr[DIAG_H_PROV], ip), port);
+	/* IPv4 when the phone and the name have it, else IPv6 ("[addr]": libcurl's bracketed form) */
+	st->v6 = diag_dst(x, DIAG_H_PROV, port, &dst) == 6;
+	diag_value_add(&c->res, "server", "", "%s:%u", diag_host_str(&dst, ip), port);
 	diag_threshold_set(&c->res, "a verified TLS connection and an HTTP answer within %d s",
 			   HTTPS_BUDGET_MS / 1000);
 	snprintf(st->resolve, sizeof(st->resolve), "%s:%u:%s", x->host[DIAG_H_PROV], port, ip);

@@ -253,12 +253,26 @@ bool diag_ip_cgnat(struct in_addr a)
 	return (ntohl(a.s_addr) & 0xffc00000u) == 0x64400000u;
 }
 
-int diag_local_addr(int fd, struct sockaddr_in *out)
+const char *diag_host_str(const void *sa, char *buf)
 {
-	socklen_t l = sizeof(*out);
+	const struct sockaddr_in6 *a = sa;
 
-	if (getsockname(fd, (struct sockaddr *)out, &l) < 0)
+	if (a->sin6_family != AF_INET6)
+		return diag_ntoa(((const struct sockaddr_in *)sa)->sin_addr, buf);
+	buf[0] = '[';
+	inet_ntop(AF_INET6, &a->sin6_addr, buf + 1, INET6_ADDRSTRLEN);
+	return strcat(buf, "]");
+}
+
+int diag_local_host(int fd, char *buf, unsigned *port)
+{
+	struct sockaddr_in6 a;
+	socklen_t l = sizeof(a);
+
+	if (getsockname(fd, (struct sockaddr *)&a, &l) < 0)
 		return -errno;
+	diag_host_str(&a, buf);
+	*port = ntohs(a.sin6_port);   /* sin_port: the same place in a sockaddr_in */
 	return 0;
 }
 

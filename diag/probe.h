@@ -101,7 +101,12 @@ const char *diag_ntoa(struct in_addr a, char *buf);
 bool diag_ip_private(struct in_addr a);
 bool diag_ip_cgnat(struct in_addr a);
 
-/* The local address of a connected socket fd. 0 or -errno. */
-int diag_local_addr(int fd, struct sockaddr_in *out);
+/* The address of sa (a sockaddr_in or sockaddr_in6) as a URI host: "a.b.c.d", or "[v6]" (RFC 3986,
+ * RFC 5118) into buf (>= INET6_ADDRSTRLEN + 2); buf. */
+const char *diag_host_str(const void *sa, char *buf);
+
+/* The local address of a connected socket fd as a URI host (diag_host_str) and its port;
+ * 0 or -errno. */
+int diag_local_host(int fd, char *buf, unsigned *port);
 
 #endif

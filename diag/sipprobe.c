@@ -16,15 +16,19 @@ int sipprobe_options(char *buf, size_t cap, const struct sipprobe *p)
 	int sl = 0, n;
 
 	if (p->echo) {
+		/* SDP names IPv6 "IP6" and without the brackets of Via and Contact (RFC 4566) */
+		int v6 = p->local_ip[0] == '[', al = (int)strlen(p->local_ip) - 2 * v6;
+		char fam = v6 ? '6' : '4';
+
 		sl = snprintf(sdp, sizeof(sdp),
 			      "v=0\r\n"
-			      "o=dsa-selftest 1 1 IN IP4 %s\r\n"
+			      "o=dsa-selftest 1 1 IN IP%c %.*s\r\n"
 			      "s=-\r\n"
-			      "c=IN IP4 %s\r\n"
+			      "c=IN IP%c %.*s\r\n"
 			      "t=0 0\r\n"
 			      "m=audio %u RTP/AVP 0 8\r\n"
 			      "a=rtpmap:0 PCMU/8000\r\n",
-			      p->local_ip, p->local_ip, p->local_port + 2);
+			      fam, al, p->local_ip + v6, fam, al, p->local_ip + v6, p->local_port + 2);
 		if (sl < 0 || (size_t)sl >= sizeof(sdp))
 			return -ENOSPC;
 	}

@@ -16,7 +16,7 @@
 
 struct sipprobe {
 	const char *transport;   /* "UDP" or "TCP" */
-	const char *local_ip;    /* the sending socket's address */
+	const char *local_ip;    /* the sending socket's address: "a.b.c.d" or "[v6]" (RFC 5118) */
 	unsigned local_port;
 	const char *host;        /* registrar host (Request-URI and To) */
 	unsigned port;

@@ -16,6 +16,9 @@
 #   loss=5 (voice)
 #   east-down (east-*) + delay=10,50 (voice)
 # and, IPv6 only, pmtu6=1400: the MTU check must not PASS silently (what it says is recorded).
+# The HTTPS and SIP ALG probes are compared too, and on the clean IPv6-only run they must have run
+# over IPv6 (not SKIP "no IPv4 address"): https PASS with `server` "[addr]:port", sip-alg PASS
+# "no SIP ALG" with `fam` 6 (the lab's router does not rewrite IPv6).
 # A difference the agent has to fix is marked `# AGENT-DIFF:` in KNOWN_DIFF below.
 #
 # NAT differs by nature: on IPv4 the phone is behind the router's NAT ("one NAT (the site's
@@ -57,7 +60,7 @@ BASE=(--if "$DSA_LAB_PHONE_IF" --prov-url "$DSA_LAB_PROV_URL" --ca "$DSA_LAB_CA_
 	--stun "$DSA_LAB_STUN_HOST:$DSA_LAB_STUN_PORT" --reflector "$DSA_LAB_REFLECTOR_HOST:$DSA_LAB_REFLECTOR_PORT"
 	--rtp "$DSA_LAB_RTP_MIN-$DSA_LAB_RTP_MAX" --keepalive 6 --margin 2 --background
 	--skip call,audio,srtp)
-CHECKS="dns east-udp east-tcp east-tls west-udp west-tcp west-tls nat rtp-ports voice dscp mtu udp-lifetime"
+CHECKS="dns https east-udp east-tcp east-tls west-udp west-tcp west-tls nat sip-alg rtp-ports voice dscp mtu udp-lifetime"
 
 # scenario: name, faults, then fault=checks it acts on (clean: every check)
 SCENARIOS=(
@@ -131,6 +134,19 @@ all_scenarios() {
 }
 
 v_of() { awk -v c="$2" '$1 == c { print $2 }' "$WORK/$1.v"; }
+# value_of RUN CHECK NAME: a value of a check in a run's report
+value_of() {
+	[ -s "$WORK/$1.xml" ] || return 0
+	python3 - "$WORK/$1.xml" "$2" "$3" <<'EOF'
+import sys, xml.etree.ElementTree as ET
+NS = '{urn:dialstack:selftest:1}'
+for c in ET.parse(sys.argv[1]).getroot().findall(NS + 'check'):
+    if c.get('id') == sys.argv[2]:
+        for v in c.findall(NS + 'value'):
+            if v.get('name') == sys.argv[3]:
+                print(v.text or '')
+EOF
+}
 line_of() { awk -v c="$2" '$1 == c' "$WORK/$1.v"; }
 
 # ---------------------------------------------------------------- IPv4 (the phone behind the NAT)
@@ -142,6 +158,15 @@ fi
 # ---------------------------------------------------------------- IPv6 only
 if DSA_LAB_QUIET=1 "$LAB" up ipv6-only >"$WORK/up6.log" 2>&1; then
 	all_scenarios v6
+	# the HTTPS and SIP ALG probes ran over IPv6 (an IPv6-only phone)
+	echo "# v6 clean: $(line_of v6-clean https) server=$(value_of v6-clean https server)"
+	echo "# v6 clean: $(line_of v6-clean sip-alg) fam=$(value_of v6-clean sip-alg fam)"
+	ok "ipv6-only clean: https PASS over IPv6 (server $(value_of v6-clean https server))" \
+		bash -c '[ "$1" = PASS ] && [[ "$2" == "["*"]:"* ]]' _ "$(v_of v6-clean https)" \
+		"$(value_of v6-clean https server)"
+	ok "ipv6-only clean: sip-alg PASS \"no SIP ALG\" over IPv6 (fam $(value_of v6-clean sip-alg fam))" \
+		bash -c '[ "$1" = PASS ] && [ "$2" = 6 ] && [[ "$3" == *"no SIP ALG"* ]]' _ \
+		"$(v_of v6-clean sip-alg)" "$(value_of v6-clean sip-alg fam)" "$(line_of v6-clean sip-alg)"
 	# broken path MTU discovery on IPv6 (no IPv4 counterpart): 1448 bytes on the wire > 1400,
 	# the router's Packet Too Big dropped
 	if lab_faults fault pmtu6=1400; then

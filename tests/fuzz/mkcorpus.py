@@ -173,6 +173,9 @@ def jmsg(t, fields):
 HTTP_REPLY, PARSE_REPLY, SRTP_REPLY = 2, 4, 6
 put('fuzz_job', 'http-200', b'\x0f' + jmsg(HTTP_REPLY, [0, 0, 200, b'"c1"', b'', common, 0, 12]))
 put('fuzz_job', 'http-failed', b'\x00' + jmsg(HTTP_REPLY, [3, 8, 0, b'', b'connection refused by 127.0.0.1:8443', b'', 7, 0]))
+# a request the job child decodes: the self-test's HTTPS probe over IPv6 (bracketed resolve entry)
+put('fuzz_job', 'http-probe-v6', b'\x07' + jmsg(1, [2, 8000, 8000, 0, 0, 0, b'https://prov6.dialstack.ai:8443/',
+    b'', b'', b'', b'', b'', b'', b'', b'', b'prov6.dialstack.ai:8443:[2001:db8:6::443]', b'eth0']))
 put('fuzz_job', 'parse-refused', b'\x40' + jmsg(PARSE_REPLY, [0, b'config refused: x', b'dialstack.xml:3: bad'.ljust(240, b'\0')[:239], b'']))
 def dval(name, value, unit=b''):
     """One struct diag_value: name[24], value[72], unit[8]."""

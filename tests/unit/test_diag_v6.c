@@ -7,7 +7,10 @@
  * voice over IPv4. Also the probe sockets themselves on ::1: IPV6_TCLASS marks and is read
  * back, kernel TX timestamps come from the IPv6 error queue -- or, where the kernel gives none
  * (qemu-user refuses SO_TIMESTAMPING: tests/cross sets DSA_QEMU_USER), the documented fallback:
- * RTT and jitter from the user-space send time, and the report says so. */
+ * RTT and jitter from the user-space send time, and the report says so. The HTTPS check's job
+ * process (this binary with --job, libcurl for real) against a listener on ::1 and 127.0.0.1
+ * that reads the TLS ClientHello and hangs up: it arrives over IPv6 on an IPv6-only phone (the
+ * bracketed CURLOPT_RESOLVE entry carried by the job request), over IPv4 on a dual-stack one. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -28,6 +31,8 @@
 #include <cmocka.h>
 
 #include "common/ev.h"
+#include "common/job.h"
+#include "common/log.h"
 #include "common/stun.h"
 #include "common/util.h"
 #include "diag/natverdict.h"
@@ -35,6 +40,8 @@
 #include "diag/report.h"
 #include "diag/runner.h"
 #include "dnszone.h"
+#include "jobexe.h"
+#include "provisioning/fetch.h"
 #include "system/dummy.h"
 #include "system/system.h"
 
@@ -46,6 +53,9 @@ static const struct dz_rr zone[] = {
 	{ "stun6.dsa.test", T_AAAA, 60, "::1", 0, 0, 0, NULL, NULL, NULL },
 	{ "refl6.dsa.test", T_AAAA, 60, "::1", 0, 0, 0, NULL, NULL, NULL },
 	{ "sip6.dsa.test", T_AAAA, 60, "::1", 0, 0, 0, NULL, NULL, NULL },
+	{ "prov6.dsa.test", T_AAAA, 60, "::1", 0, 0, 0, NULL, NULL, NULL },
+	{ "prov46.dsa.test", T_A, 60, "127.0.0.1", 0, 0, 0, NULL, NULL, NULL },
+	{ "prov46.dsa.test", T_AAAA, 60, "::1", 0, 0, 0, NULL, NULL, NULL },
 };
 
 enum peer_kind { P_STUN = 0, P_REFL, P_SIP, P_COUNT };
@@ -295,6 +305,8 @@ static void on_run_done(const struct diag_report *rep, void *arg)
 	run_done = true;
 }
 
+static char prov_url[DIAG_PATH_MAX];       /* the HTTPS check's URL ("": the default) */
+
 /* Run the checks over the interface ifname ("lo": dual stack; a name without IPv4: IPv6 only). */
 static const struct diag_report *run(struct diag_runner *r, const char *ifname, const char *stun,
 				     const char *refl, const char *sip, uint32_t checks)
@@ -316,6 +328,8 @@ static const struct diag_report *run(struct diag_runner *r, const char *ifname, 
 	o.rtp_min = o.rtp_max = port[P_REFL];
 	o.sip_port = port[P_SIP];
 	o.voice_ms = 2000;
+	if (prov_url[0])
+		utl_strlcpy(o.prov_url, prov_url, sizeof(o.prov_url));
 	o.checks = checks;
 	run_done = false;
 	memset(&l, 0, sizeof(l));
@@ -408,10 +422,12 @@ static void test_ipv6_only_phone(void **state)
 	assert_non_null(strstr(res->advice, "over IPv6 only; over IPv4: not probed: no IPv4 address"));
 	assert_true(peers[P_SIP][1].got >= 1);
 
-	/* a check with no IPv6 path yet SKIPs */
+	/* the SIP ALG probe runs over IPv6 too (this registrar does not echo: test_diag_alg.c has
+	 * one that does) */
 	res = diag_report_result(rep, DIAG_C_SIP_ALG);
 	assert_int_equal(res->verdict, DIAG_SKIP);
-	assert_non_null(strstr(res->advice, "the phone has no IPv4 address"));
+	assert_non_null(strstr(res->advice, "the registrars do not echo the request"));
+	assert_int_equal(peers[P_SIP][0].got, 0);
 
 	/* the address and family verdicts say what is true: no IPv4, IPv6 works, what was not checked */
 	for (int id = DIAG_C_LINK; id < DIAG_C_DNS; id++)
@@ -431,7 +447,7 @@ static void test_ipv6_only_phone(void **state)
 	assert_string_equal(value(rep, DIAG_C_FAMILY, "ipv4"), "not probed (no IPv4 address)");
 	assert_string_equal(value(rep, DIAG_C_FAMILY, "ipv6"), "1 of 1 SIP rows answered");
 	assert_string_equal(res->advice, "IPv6 only: the phone has no IPv4 address; it registers over IPv6; "
-			    "IPv4-only services (test call, HTTPS probe, SIP ALG probe) were not checked");
+			    "the test call is IPv4-only and was not made");
 	assert_null(strstr(res->advice, "over IPv4 too"));
 	assert_int_equal(diag_report_result(rep, DIAG_C_LINK)->verdict, DIAG_PASS);
 	assert_int_equal(rep->overall, DIAG_WARN);           /* not FAIL "no IPv4" */
@@ -584,6 +600,210 @@ static void test_ipv6_only_stun_silent(void **state)
 	runner_done(r);
 }
 
+/* ---------------------------------------------------------------- HTTPS over IPv6 */
+
+/* A "TLS server" on 127.0.0.1 and ::1 (the same port): it takes each connection, keeps the first
+ * bytes the client sends (its ClientHello) and hangs up. */
+static struct tls_peer {
+	struct ev_fd lst[2], conn;
+	unsigned port, accepted[2];        /* [0] IPv4, [1] IPv6 */
+	char hello[2048];
+	size_t hello_len;
+} T;
+
+static void tls_conn_read(struct ev_fd *w, unsigned ev)
+{
+	ssize_t n = recv(w->fd, T.hello + T.hello_len, sizeof(T.hello) - T.hello_len, MSG_DONTWAIT);
+
+	(void)ev;
+	if (n > 0)
+		T.hello_len += (size_t)n;
+	if (n < 0 && errno == EAGAIN)
+		return;
+	/* the record header and some of the ClientHello: enough; hang up (the handshake fails) */
+	ev_fd_del(w);
+	close(w->fd);
+	w->fd = -1;
+}
+
+static void tls_accept(struct ev_fd *w, unsigned ev)
+{
+	int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	(void)ev;
+	if (fd < 0)
+		return;
+	T.accepted[w == &T.lst[1]]++;
+	if (T.conn.fd >= 0) {
+		close(fd);
+		return;
+	}
+	T.hello_len = 0;
+	T.conn.fd = fd;
+	T.conn.cb = tls_conn_read;
+	ev_fd_add(&T.conn, EV_READ);
+}
+
+static void tls_open(void)
+{
+	unsigned base = 25060 + utl_random_range(0, 20000);
+
+	memset(&T, 0, sizeof(T));
+	T.conn.fd = -1;
+	for (unsigned tries = 0; tries < 200; tries++) {
+		unsigned pt = 25060 + (base - 25060 + tries * 7) % 40000;
+		struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+					  .sin_port = htons((uint16_t)pt) };
+		struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT,
+					   .sin6_port = htons((uint16_t)pt) };
+		int f4 = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		int f6 = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+		assert_true(f4 >= 0 && f6 >= 0);
+		if (bind(f4, (struct sockaddr *)&a4, sizeof(a4)) == 0 && bind(f6, (struct sockaddr *)&a6, sizeof(a6)) == 0 &&
+		    listen(f4, 4) == 0 && listen(f6, 4) == 0) {
+			T.port = pt;
+			for (int f = 0; f < 2; f++) {
+				T.lst[f].fd = f ? f6 : f4;
+				T.lst[f].cb = tls_accept;
+				ev_fd_add(&T.lst[f], EV_READ);
+			}
+			return;
+		}
+		close(f4);
+		close(f6);
+	}
+	fail_msg("no TCP port >= 25060 free on both 127.0.0.1 and ::1");
+}
+
+static void tls_close(void)
+{
+	for (int f = 0; f < 2; f++) {
+		ev_fd_del(&T.lst[f]);
+		close(T.lst[f].fd);
+	}
+	if (T.conn.fd >= 0) {
+		ev_fd_del(&T.conn);
+		close(T.conn.fd);
+	}
+}
+
+/* The self-test's HTTPS probe on an IPv6-only phone: libcurl in the job process connects to the
+ * AAAA over IPv6 (a TLS ClientHello naming the host arrives at [::1], none at 127.0.0.1); the
+ * report shows the server as [addr]:port; the hang-up is a failed TLS handshake, not SKIP "no
+ * IPv4 address" (the old code's). A dual-stack phone with A and AAAA stays on IPv4. Refused over
+ * IPv6: the advice names the family to allow. */
+static void test_https_v6(void **state)
+{
+	static const struct {
+		bool v4;
+		const char *ifname, *host, *server;
+		int fam;
+	} rows[] = {
+		{ false, "dsa-v6only0", "prov6.dsa.test", "[::1]", 1 },
+		{ true, "lo", "prov46.dsa.test", "127.0.0.1", 0 },
+	};
+
+	(void)state;
+	tls_open();
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct diag_runner *r = diag_runner_new();
+		const struct diag_report *rep;
+		const struct diag_result *res;
+		char want[64];
+
+		plant_addrs(rows[i].v4);
+		T.accepted[0] = T.accepted[1] = 0;
+		T.hello_len = 0;
+		snprintf(prov_url, sizeof(prov_url), "https://%s:%u/", rows[i].host, T.port);
+		rep = run(r, rows[i].ifname, "stun6.dsa.test", "refl6.dsa.test", "sip6.dsa.test",
+			  DIAG_CHECK_BIT(DIAG_C_HTTPS));
+		prov_url[0] = '\0';
+		show(rep, DIAG_C_HTTPS);
+		res = diag_report_result(rep, DIAG_C_HTTPS);
+		snprintf(want, sizeof(want), "%s:%u", rows[i].server, T.port);
+		assert_string_equal(value(rep, DIAG_C_HTTPS, "server"), want);
+		assert_int_equal(T.accepted[rows[i].fam], 1);
+		assert_int_equal(T.accepted[!rows[i].fam], 0);
+		/* a TLS handshake record (0x16), a ClientHello (1) naming the URL's host (SNI) */
+		assert_true(T.hello_len > 9);
+		assert_int_equal((unsigned char)T.hello[0], 0x16);
+		assert_int_equal(T.hello[5], 1);
+		assert_non_null(memmem(T.hello, T.hello_len, rows[i].host, strlen(rows[i].host)));
+		assert_int_equal(res->verdict, DIAG_FAIL);
+		assert_string_equal(res->brief, "TLS handshake failed");
+		runner_done(r);
+	}
+	tls_close();
+	/* nothing listens any more: refused over IPv6, and the advice says which family to allow */
+	{
+		struct diag_runner *r = diag_runner_new();
+		const struct diag_result *res;
+
+		plant_addrs(false);
+		snprintf(prov_url, sizeof(prov_url), "https://prov6.dsa.test:%u/", T.port);
+		res = diag_report_result(run(r, "dsa-v6only0", "stun6.dsa.test", "refl6.dsa.test", "sip6.dsa.test",
+					     DIAG_CHECK_BIT(DIAG_C_HTTPS)), DIAG_C_HTTPS);
+		prov_url[0] = '\0';
+		assert_int_equal(res->verdict, DIAG_FAIL);
+		assert_string_equal(res->advice, "no HTTPS connection to prov6.dsa.test (refused/unreachable): allow "
+				    "outbound HTTPS (TCP 443) over IPv6 to prov6.dsa.test");
+		runner_done(r);
+	}
+}
+
+static int probe_rc;
+static bool probe_done;
+
+static void on_probe(const struct pf_reply *rep, void *arg)
+{
+	(void)arg;
+	probe_rc = rep->rc;
+	probe_done = true;
+}
+
+/* The job request round-trips a bracketed resolve entry to libcurl (the connection arrives at
+ * [::1] for a name nothing else resolves), and a malformed one is refused: libcurl's
+ * CURLE_SETOPT_OPTION_SYNTAX (49), no connection, no lookup of the name elsewhere. */
+static void test_job_resolve_v6(void **state)
+{
+	static const struct {
+		const char *addr;
+		int rc;
+		unsigned accepted6;
+	} rows[] = {
+		{ "[::1]", 35, 1 },      /* CURLE_SSL_CONNECT_ERROR: our hang-up */
+		{ "[::1", 49, 0 },
+		{ "[::1]x", 49, 0 },
+		{ "[nowhere]", 49, 0 },
+	};
+	struct pf_opts po = { 0 };
+	struct pf_ctx *ctx;
+
+	(void)state;
+	tls_open();
+	assert_int_equal(pf_new(&ctx, &po), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		char url[64], resolve[80];
+		uint64_t end = ev_now_ms() + 20000;
+
+		snprintf(url, sizeof(url), "https://nowhere.invalid:%u/", T.port);
+		snprintf(resolve, sizeof(resolve), "nowhere.invalid:%u:%s", T.port, rows[i].addr);
+		T.accepted[0] = T.accepted[1] = 0;
+		probe_done = false;
+		assert_int_equal(pf_probe(ctx, PF_HEAD, url, resolve, "lo", 4000, on_probe, NULL, NULL), 0);
+		while (!probe_done && ev_now_ms() < end)
+			ev_run_once(20);
+		print_message("resolve %s: curl %d\n", rows[i].addr, probe_rc);   /* no port: determinism */
+		assert_true(probe_done);
+		assert_int_equal(probe_rc, rows[i].rc);
+		assert_int_equal(T.accepted[1], rows[i].accepted6);
+		assert_int_equal(T.accepted[0], 0);
+	}
+	pf_free(ctx);
+	tls_close();
+}
+
 /* The probe sockets on ::1 with the Linux backend: the traffic class is set and read back
  * (IPV6_TCLASS / IPV6_RECVTCLASS), and the kernel's TX timestamps come from the IPv6 error queue. */
 static void count_stamp(uint32_t key, int64_t ns, void *arg)
@@ -653,7 +873,20 @@ static void test_probe_socket_v6(void **state)
 	sys_use(&sys_dummy_ops);
 }
 
-int main(void)
+/* The job process: the HTTPS check's as the agent's, but the IPv6-only phone's interface here
+ * is a name without a device (so that it has no IPv4): its libcurl binds to lo, which has ::1. */
+static int child_job(const struct job_msg *m, struct job_buf *out)
+{
+	struct job_msg c = *m;
+
+	if (m->type == JOB_HTTP && !strcmp(m->f[16].p, "dsa-v6only0")) {
+		c.f[16].p = "lo";
+		c.f[16].len = 3;
+	}
+	return diag_job(&c, out);
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_no_address_phone, setup, teardown),
@@ -662,7 +895,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ipv6_only_stun_silent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dual_stack_aaaa_only_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_socket_v6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_https_v6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_resolve_v6, setup, teardown),
 	};
+
+	if (argc == 2 && strcmp(argv[1], "--job") == 0)
+		return job_main(child_job);
+	jobexe_setup();
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "diag/check.h"
 #include "diag/emodel.h"
+#include "diag/famverdict.h"
 #include "diag/probe.h"
 #include "diag/rtpstats.h"
 #include "diag/stats.h"
@@ -67,6 +68,7 @@ struct call_state {
 	bool have_seq0;
 	uint16_t seq0;
 	unsigned setup_ms;
+	int fam;                          /* the call's family: AF_INET or AF_INET6 (signalling and media) */
 	char remote[80];
 };
 
@@ -324,6 +326,7 @@ static int reopen_rtp(struct call_state *st, int pt)
 	uint16_t port = st->rtp ? rtp_local_port(st->rtp) : 0;
 	int err;
 
+	rc.local_addr = st->fam == AF_INET6 ? "::" : NULL;
 	rc.port_min = port ? port : (uint16_t)o->rtp_min;
 	rc.port_max = port ? port : (uint16_t)o->rtp_max;
 	rc.dscp = o->dscp_audio ? o->dscp_audio : -1;
@@ -359,8 +362,10 @@ static void on_call_event(struct sip_call *call, const struct sip_call_event *ev
 	/* answered */
 	ev_timer_cancel(&st->t_setup);
 	st->setup_ms = ev->setup_ms;
-	snprintf(st->remote, sizeof(st->remote), "%s:%d", ev->media->addr, ev->media->port);
+	snprintf(st->remote, sizeof(st->remote), ev->media->ip6 ? "[%s]:%d" : "%s:%d", ev->media->addr,
+		 ev->media->port);
 	diag_value_add(&c->res, "registrar", "", "%s", o->sip_host[st->reg]);
+	diag_value_add(&c->res, "family", "", "IPv%c", st->fam == AF_INET6 ? '6' : '4');
 	diag_value_add(&c->res, "setup", "ms", "%u", ev->setup_ms);
 	diag_value_add(&c->res, "remote_media", "", "%s", st->remote);
 	if (o->call_srtp)
@@ -413,36 +418,51 @@ static int try_registrar(struct call_state *st)
 	struct diag_ctx *x = st->c->ctx;
 	const struct diag_opts *o = x->opts;
 	struct sip_call_opts co = { 0 };
-	char sdp[SIP_CALL_SDP_MAX], local[INET_ADDRSTRLEN], regip[DIAG_HOST_MAX], crypto[MSRTP_CRYPTO_MAX] = "";
+	char sdp[SIP_CALL_SDP_MAX], local[INET6_ADDRSTRLEN], regip[DIAG_HOST_MAX], crypto[MSRTP_CRYPTO_MAX] = "";
 	const char *why = NULL;
-	int reg = st->tried[0] ? 1 : 0, err, n;
-	enum diag_host h;
+	int reg = st->tried[0] ? 1 : 0, err, n, fam;
+	struct sockaddr_in6 d;
 
 	if (reg == 0 && !o->sip_host[0][0])
 		reg = 1;
 	if (!o->sip_host[reg][0])
 		return -EHOSTUNREACH;
-	h = reg ? DIAG_H_WEST : DIAG_H_EAST;
 	st->reg = reg;
 	st->tried[reg] = true;
-	/* the DNS check's address when it resolved the name; else sip/dns resolves it on the loop */
-	if (x->resolved[h])
-		inet_ntop(AF_INET, &x->addr[h], regip, sizeof(regip));
-	else
+	/* the DNS check's address when it resolved the name (IPv4 when the phone has it, else IPv6:
+	 * diag_dst); else the name, which sip/call resolves on the loop in the phone's family */
+	fam = diag_dst(x, reg ? DIAG_H_WEST : DIAG_H_EAST, 0, &d);
+	if (!fam) {
 		utl_strlcpy(regip, o->sip_host[reg], sizeof(regip));
-	inet_ntop(AF_INET, &x->local, local, sizeof(local));
+		fam = x->have_addr || x->v6 != DIAG_V6_GLOBAL ? 4 : 6;
+	} else {
+		inet_ntop(fam == 4 ? AF_INET : AF_INET6, fam == 4 ? (void *)&((struct sockaddr_in *)(void *)&d)->sin_addr :
+			  (void *)&d.sin6_addr, regip, sizeof(regip));
+	}
+	fam = fam == 4 ? AF_INET : AF_INET6;
+	/* media in the call's family: the RTP socket follows it (a west registrar may differ) */
+	if (fam != st->fam) {
+		rtp_session_free(st->rtp);
+		st->rtp = NULL;
+		st->fam = fam;
+		if ((err = reopen_rtp(st, 0)) < 0)
+			return err;
+	}
+	inet_ntop(fam, fam == AF_INET ? (void *)&x->local : (void *)&x->local6, local, sizeof(local));
 	if (o->call_srtp && msrtp_crypto_build(1, &st->key, crypto, sizeof(crypto)) < 0)
 		return -EINVAL;
 	n = snprintf(sdp, sizeof(sdp),
-		     "v=0\r\no=dialstack %u 1 IN IP4 %s\r\ns=selftest\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+		     "v=0\r\no=dialstack %u 1 IN IP%c %s\r\ns=selftest\r\nc=IN IP%c %s\r\nt=0 0\r\n"
 		     "m=audio %u %s 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=ptime:20\r\n"
 		     "%s%sa=sendrecv\r\n",
-		     utl_random_range(1, 1000000), local, local, rtp_local_port(st->rtp),
+		     utl_random_range(1, 1000000), fam == AF_INET ? '4' : '6', local, fam == AF_INET ? '4' : '6',
+		     local, rtp_local_port(st->rtp),
 		     o->call_srtp ? "RTP/SAVP" : "RTP/AVP", crypto, crypto[0] ? "\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(sdp))
 		return -ENOSPC;
 	explicit_bzero(crypto, sizeof(crypto));
 	co.host = regip;
+	co.family = fam;
 	co.port = (int)o->sip_port;
 	co.transport = SIP_TP_UDP;
 	co.user = o->sip_user;
@@ -516,16 +536,14 @@ static int call_start(struct diag_check *c)
 			return 0;
 		}
 	}
-	if ((err = reopen_rtp(st, 0)) < 0) {
+	if ((err = try_registrar(st)) < 0 && !st->rtp) {
 		snprintf(c->res.brief, sizeof(c->res.brief), "no RTP port");
 		diag_verdict_set(&c->res, DIAG_FAIL, "no free RTP port in %u-%u: %s", o->rtp_min, o->rtp_max,
 				 strerror(-err));
 		call_end(st);
 		return 0;
 	}
-	if ((err = try_registrar(st)) < 0)
-		return err;
-	return 0;
+	return err;
 }
 
 static void call_cancel(struct diag_check *c)

@@ -48,7 +48,7 @@ static const char fam_text[] =
 	"nothing to change\0"
 	/* DIAG_FAM_NO_V4 */
 	"no-ipv4\0IPv6 only: the phone has no IPv4 address; it registers over IPv6\0"
-	"IPv6 only (no IPv4)\0IPv4-only services (test call, HTTPS probe, SIP ALG probe) were not "
+	"IPv6 only (no IPv4)\0IPv4-only services (HTTPS probe, SIP ALG probe) were not "
 	"checked\0"
 	/* DIAG_FAM_V6_ONLY */
 	"ipv6-only\0IPv6 only: the phone uses IPv6\0"

@@ -431,7 +431,7 @@ static void test_ipv6_only_phone(void **state)
 	assert_string_equal(value(rep, DIAG_C_FAMILY, "ipv4"), "not probed (no IPv4 address)");
 	assert_string_equal(value(rep, DIAG_C_FAMILY, "ipv6"), "1 of 1 SIP rows answered");
 	assert_string_equal(res->advice, "IPv6 only: the phone has no IPv4 address; it registers over IPv6; "
-			    "IPv4-only services (test call, HTTPS probe, SIP ALG probe) were not checked");
+			    "IPv4-only services (HTTPS probe, SIP ALG probe) were not checked");
 	assert_null(strstr(res->advice, "over IPv4 too"));
 	assert_int_equal(diag_report_result(rep, DIAG_C_LINK)->verdict, DIAG_PASS);
 	assert_int_equal(rep->overall, DIAG_WARN);           /* not FAIL "no IPv4" */

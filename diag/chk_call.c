@@ -297,10 +297,8 @@ static void call_failed(struct call_state *st, const char *why, int status)
 	if (status == 0 && st->reg == 0 && !st->tried[1] && st->c->ctx->opts->sip_host[1][0] &&
 	    try_registrar(st) == 0)
 		return;
-	if (status)
-		snprintf(r->brief, sizeof(r->brief), "refused: %d", status);
-	else
-		snprintf(r->brief, sizeof(r->brief), "no answer");
+	snprintf(r->brief, sizeof(r->brief), status >= 300 ? "refused: %d" : status ? "unusable answer" : "no answer",
+		 status);
 	if (st->tried[0] && st->tried[1])
 		diag_verdict_set(r, DIAG_FAIL, "the test call failed: east: %s; west: %s", st->fail_why[0],
 				 st->fail_why[1]);

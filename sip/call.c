@@ -264,14 +264,12 @@ int sip_call_parse_sdp(const char *body, size_t len, struct sip_call_media *m, c
 			char addr[64], v = '\0';
 			struct in6_addr ia;
 
-			/* RFC 4566 / 3266: IN IP4 a.b.c.d or IN IP6 x:y::z (no brackets); a one-byte
-			 * prefix '4' / '6' in front of the address keeps which one */
-			if (sscanf(line + 2, "IN IP%c %62[^/ ]", &v, addr + 1) != 2 || (v != '4' && v != '6') ||
-			    inet_pton(v == '4' ? AF_INET : AF_INET6, addr + 1, &ia) != 1) {
+			/* RFC 4566 / 3266: IN IP4 a.b.c.d or IN IP6 x:y::z (no brackets) */
+			if (sscanf(line + 2, "IN IP%c %63[^/ ]", &v, addr) != 2 ||
+			    inet_pton(v == '6' ? AF_INET6 : v == '4' ? AF_INET : -1, addr, &ia) != 1) {
 				*why = "the answer's c= line is not IN IP4 / IN IP6 with a numeric address";
 				return -EBADMSG;
 			}
-			addr[0] = v;
 			utl_strlcpy(in_audio ? media_addr : sess_addr, addr, sizeof(media_addr));
 		} else if (in_audio && !m->has_crypto && !strncmp(line, "a=crypto:", 9)) {
 			utl_strlcpy(m->crypto, line + 2, sizeof(m->crypto));
@@ -286,15 +284,14 @@ int sip_call_parse_sdp(const char *body, size_t len, struct sip_call_media *m, c
 		*why = "the echo service refused the audio stream (m=audio port 0)";
 		return -EBADMSG;
 	}
-	p = media_addr[0] ? media_addr : sess_addr;
-	if (!*p) {
+	utl_strlcpy(m->addr, media_addr[0] ? media_addr : sess_addr, sizeof(m->addr));
+	if (!m->addr[0]) {
 		*why = "the answer's SDP has no c= address";
 		return -EBADMSG;
 	}
-	m->ip6 = *p++ == '6';
-	utl_strlcpy(m->addr, p, sizeof(m->addr));
-	if (!strcmp(p, "0.0.0.0") || !strcmp(p, "::")) {
-		*why = "the answer's SDP holds the stream (c=0.0.0.0 or ::)";
+	m->ip6 = strchr(m->addr, ':');   /* IN IP6: inet_pton(AF_INET6) took it, an IPv4 one has none */
+	if (!strcmp(m->addr, "0.0.0.0")) {
+		*why = "the answer's SDP holds the stream (c=0.0.0.0)";
 		return -EBADMSG;
 	}
 	return 0;
@@ -572,9 +569,7 @@ static void on_invite_response(struct sip_call *c, const struct sip_msg *m, cons
 	c->req = NULL;
 	body = sip_call_body(buf, len, &blen);
 	if (sip_call_parse_sdp(body, blen, &c->media, &why) == 0 && c->media.ip6 != (c->local[0] == '['))
-		why = c->media.ip6 ? "its SDP puts the audio on IPv6 (c=IN IP6) while the call runs over IPv4: "
-			"the echo must answer in the offer's family" : "its SDP puts the audio on IPv4 (c=IN IP4) "
-			"while the call runs over IPv6: the echo must answer in the offer's family";
+		why = "its c= is in the other IP family";
 	if (why) {
 		/* hang up the dialog (one BYE, not waited for), then report */
 		(void)sip_call_hangup(c);
@@ -643,21 +638,17 @@ out:
 static void on_up(struct sip_tp *tp, void *arg)
 {
 	struct sip_call *c = arg;
+	char l[INET6_ADDRSTRLEN];
 	int err;
 
 	if (c->state != CS_CONNECTING)
 		return;
-	if ((err = sip_tp_local(tp, c->local + 1, sizeof(c->local) - 2, &c->local_port)) < 0) {
+	if ((err = sip_tp_local(tp, l, sizeof(l), &c->local_port)) < 0) {
 		call_emit(c, SIP_CALL_FAILED, 0, "no local address for the call: %s", strerror(-err));
 		return;
 	}
 	/* Via and Contact: an IPv6 literal in brackets (RFC 5118) */
-	if (strchr(c->local + 1, ':')) {
-		c->local[0] = '[';
-		strcat(c->local, "]");
-	} else {
-		memmove(c->local, c->local + 1, strlen(c->local + 1) + 1);
-	}
+	snprintf(c->local, sizeof(c->local), strchr(l, ':') ? "[%s]" : "%s", l);
 	c->state = CS_INVITING;
 	c->invite_ms = ev_now_ms();
 	if ((err = send_invite(c)) < 0)

@@ -641,8 +641,7 @@ static void test_call_ipv6(void **state)
 		spin_until(2000, &nevents, 1);
 		assert_int_equal(last.kind, SIP_CALL_FAILED);
 		assert_int_equal(last.status, 200);
-		assert_non_null(strstr(last.why, k == 0 ? "puts the audio on IPv4 (c=IN IP4) while the call runs over IPv6" :
-					  "puts the audio on IPv6 (c=IN IP6) while the call runs over IPv4"));
+		assert_non_null(strstr(last.why, "the echo service answered but its c= is in the other IP family"));
 		spin(100);
 		assert_int_equal(count_method("ACK"), 1);
 		assert_int_equal(count_method("BYE"), 1);
@@ -726,7 +725,6 @@ static void test_pure(void **state)
 			{ "c=IN IP6 [::1]\r\nm=audio 4000 RTP/AVP 0\r\n", NULL },
 			{ "c=IN IP5 ::1\r\nm=audio 4000 RTP/AVP 0\r\n", NULL },
 			{ "c=IN IP ::1\r\nm=audio 4000 RTP/AVP 0\r\n", NULL },
-			{ "c=IN IP6 ::\r\nm=audio 4000 RTP/AVP 0\r\n", NULL },
 			{ "c=IN IP6 2001:db8::1/127\r\nm=audio 4000 RTP/AVP 0\r\n", "2001:db8::1" },
 		};
 
@@ -738,8 +736,6 @@ static void test_pure(void **state)
 			if (!t[k].addr && err != -EBADMSG)
 				fail_msg("case %zu accepted: '%s'", k, m.addr);
 		}
-		assert_int_equal(sip_call_parse_sdp(t[8].sdp, strlen(t[8].sdp), &m, &why), -EBADMSG);
-		assert_non_null(strstr(why, "holds"));
 		assert_int_equal(sip_call_parse_sdp(t[1].sdp, 41, &m, &why), 0);   /* before its c=IN IP6 */
 		assert_string_equal(m.addr, "1.1.1.1");
 		assert_false(m.ip6);

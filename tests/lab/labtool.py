@@ -30,6 +30,16 @@ import time
 REFLECTOR_HDR = 32
 
 
+def fam(host):
+    """The address family of a literal address (IPv6 when it has a colon)."""
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def hp(addr):
+    """ip:port of a socket address, [ip]:port for IPv6."""
+    return ("[%s]:%d" if ":" in addr[0] else "%s:%d") % (addr[0], addr[1])
+
+
 def out(obj):
     json.dump(obj, sys.stdout, sort_keys=True)
     sys.stdout.write("\n")
@@ -47,8 +57,10 @@ def parse_reflection(data):
 
 
 def cmd_udp_probe(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    if a.tos is not None:
+    s = socket.socket(fam(a.host), socket.SOCK_DGRAM)
+    if a.tos is not None and fam(a.host) == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, a.tos)
+    elif a.tos is not None:
         s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, a.tos)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
     s.connect((a.host, a.port))
@@ -138,7 +150,7 @@ def cmd_udp_probe(a):
 
 
 def cmd_udp_late(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(fam(a.host), socket.SOCK_DGRAM)
     s.connect((a.host, a.port))
     s.send(b"DSAD" + struct.pack("!I", a.delay_ms) + b"DSAP" + struct.pack("!I", 1))
     t0 = time.monotonic()
@@ -147,9 +159,9 @@ def cmd_udp_late(a):
         data = s.recv(4096)
         r = parse_reflection(data)
         out({"reply": True, "after_ms": round((time.monotonic() - t0) * 1000), "valid": r is not None,
-             "local": "%s:%d" % s.getsockname()})
+             "local": hp(s.getsockname())})
     except (socket.timeout, ConnectionRefusedError) as e:
-        out({"reply": False, "error": type(e).__name__, "local": "%s:%d" % s.getsockname()})
+        out({"reply": False, "error": type(e).__name__, "local": hp(s.getsockname())})
 
 
 def cmd_ttl_probe(a):
@@ -260,7 +272,7 @@ class Conn:
         self.timeout = timeout
         self.buf = b""
         if proto == "udp":
-            self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.s = socket.socket(fam(host), socket.SOCK_DGRAM)
             self.s.connect((host, port))
         else:
             raw = socket.create_connection((host, port), timeout=timeout)
@@ -330,6 +342,8 @@ def rand_token():
 
 def build_request(method, ruri, conn, user, domain, cseq, callid, tag, extra=(), body=b"", branch=None):
     lip, lport = conn.local[0], conn.local[1]
+    if ":" in lip:
+        lip = "[%s]" % lip
     tp = conn.proto.upper()
     branch = branch or "z9hG4bK" + rand_token()
     lines = [
@@ -364,7 +378,7 @@ def cmd_sip_echo(a):
            "m=audio {port} RTP/AVP 0\r\n").format(ip=conn.local[0], port=a.rtp_port).encode()
     req = build_request("OPTIONS", "sip:%s" % a.domain, conn, a.user, a.domain, 1, callid, rand_token(),
                         extra=["X-Dialstack-Echo: 1", "Content-Type: application/sdp"], body=sdp)
-    res = {"local": "%s:%d" % conn.local, "sent": req.decode()}
+    res = {"local": hp(conn.local), "sent": req.decode()}
     try:
         conn.send(req)
         msg = conn.recv()
@@ -407,7 +421,7 @@ def cmd_sip_register(a):
     extra = ["Expires: %d" % a.expires] + list(a.header or [])
     statuses = []
     auth = None
-    res = {"local": "%s:%d" % conn.local, "proto": a.proto}
+    res = {"local": hp(conn.local), "proto": a.proto}
     for cseq in (1, 2):
         hdrs_extra = list(extra)
         if auth:
@@ -446,7 +460,7 @@ def cmd_sip_register(a):
 
 # ---------------------------------------------------------------- STUN
 def cmd_stun(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(fam(a.host), socket.SOCK_DGRAM)
     s.settimeout(a.timeout)
     tid = os.urandom(12)
     attrs = b""
@@ -462,7 +476,7 @@ def cmd_stun(a):
         out({"reply": False, "error": type(e).__name__})
         return
     res["reply"] = True
-    res["from"] = "%s:%d" % src
+    res["from"] = hp(src)
     mtype, mlen, cookie = struct.unpack("!HHI", data[:8])
     res["type"] = "0x%04x" % mtype
     res["tid_ok"] = data[8:20] == tid
@@ -470,7 +484,14 @@ def cmd_stun(a):
     while off + 4 <= 20 + mlen and off + 4 <= len(data):
         at, al = struct.unpack("!HH", data[off:off + 4])
         v = data[off + 4:off + 4 + al]
-        if at in (0x0020, 0x0001, 0x802c, 0x0005, 0x802b, 0x0004) and len(v) >= 8:
+        if at in (0x0020, 0x0001) and len(v) >= 20 and v[1] == 2:  # IPv6 (RFC 5389 family 2)
+            port = struct.unpack("!H", v[2:4])[0]
+            ip = bytes(v[4:20])
+            if at == 0x0020:
+                port ^= 0x2112
+                ip = bytes(x ^ y for x, y in zip(ip, struct.pack("!I", 0x2112A442) + tid))
+            res["xor_mapped" if at == 0x0020 else "mapped"] = "[%s]:%d" % (socket.inet_ntop(socket.AF_INET6, ip), port)
+        elif at in (0x0020, 0x0001, 0x802c, 0x0005, 0x802b, 0x0004) and len(v) >= 8:
             port = struct.unpack("!H", v[2:4])[0]
             ip = bytes(v[4:8])
             if at == 0x0020:

@@ -551,6 +551,234 @@ else
 	notok "lab up manual-dhcp"
 fi
 
+# ============================================================================ IPv6 only
+# ipv6-only: the phone's LAN has IPv6 only (RA/SLAAC, RDNSS, no DHCPv4); the router routes
+# IPv6 without NAT (stateful, RFC 6092) and every platform name has an AAAA on a server that
+# listens on IPv6. Then the faults that exist on both families, checked on IPv6.
+phone6() { ip -n "$DSA_LAB_NS_PHONE" -6 -o addr show dev "$DSA_LAB_PHONE_IF" scope global | awk '{print $4}' | cut -d/ -f1 | head -n1; }
+# capture6 FILTER FIELD CMD... : FIELD of the first 5 packets matching FILTER on the platform's wire while CMD runs
+capture6() {
+	local filter=$1 field=$2 pcap=$WORK/cap6.pcap
+	shift 2
+	rm -f "$pcap" "$WORK/tcpdump6.err"
+	timeout 15 ip netns exec "$DSA_LAB_NS_PLATFORM" tcpdump -i wan0 -n -U --immediate-mode -c "${CAPN:-5}" -w "$pcap" "$filter" 2>"$WORK/tcpdump6.err" &
+	local tp=$!
+	for _ in $(seq 1 50); do
+		grep -q listening "$WORK/tcpdump6.err" 2>/dev/null && break
+		sleep 0.1
+	done
+	"$@" >/dev/null 2>&1
+	wait "$tp" || true
+	timeout 20 tshark -r "$pcap" -T fields -e "$field" 2>/dev/null | sort -u | tr '\n' ' '
+}
+nft_count() { # nft_count TABLE : sum of the packet counters of a router table
+	ip netns exec "$DSA_LAB_NS_ROUTER" nft list table inet "$1" 2>/dev/null |
+		awk '{ for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1) } END { print n + 0 }'
+}
+if up ipv6-only; then
+	P6=$(phone6)
+	check "ipv6-only: the phone has no IPv4 address and no DHCP lease" bash -c \
+		"test -z \"\$(ip -n $DSA_LAB_NS_PHONE -4 -o addr show dev $DSA_LAB_PHONE_IF)\" && test ! -e '$DSA_LAB_DIR/phone-lease.env'"
+	check "ipv6-only: the phone has one global IPv6 address in $DSA_LAB_LAN6_PREFIX/64 ($P6) and a link-local one, nothing else" bash -c \
+		"ip -n $DSA_LAB_NS_PHONE -6 -o addr show dev $DSA_LAB_PHONE_IF | awk '{print \$4}' | sort >'$WORK/a6'; cat '$WORK/a6';
+		 test \$(wc -l <'$WORK/a6') = 2 && grep -q '^${DSA_LAB_LAN6_PREFIX}[0-9a-f:]*/64\$' '$WORK/a6' && grep -q '^fe80::' '$WORK/a6'"
+	check "ipv6-only: the phone's default route is the router's link-local address (RA)" bash -c \
+		"ip -n $DSA_LAB_NS_PHONE -6 route show default | grep -q 'via fe80::'"
+	check "ipv6-only: a DHCPv4 client in the phone gets no lease" bash -c \
+		"! timeout 20 ip netns exec $DSA_LAB_NS_PHONE busybox udhcpc -i $DSA_LAB_PHONE_IF -f -q -n -t 2 -T 1 -s /bin/true >/dev/null 2>&1"
+	check "ipv6-only: the phone's resolv.conf names the router's IPv6 address only" \
+		bash -c "test \"\$(cat /etc/netns/$DSA_LAB_NS_PHONE/resolv.conf)\" = 'nameserver $DSA_LAB_LAN6_ROUTER'"
+	# a Router Solicitation from the phone: the RA carries the prefix and RDNSS (RFC 8106) = the router
+	check "ipv6-only: the router's RA (answering a Router Solicitation) carries the /64 prefix and RDNSS $DSA_LAB_LAN6_ROUTER" phone "$PY" -c "
+import socket, struct, time, ipaddress
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'$DSA_LAB_PHONE_IF')
+s.settimeout(3)
+s.sendto(bytes([133, 0, 0, 0, 0, 0, 0, 0]), ('ff02::2', 0, 0, socket.if_nametoindex('$DSA_LAB_PHONE_IF')))
+end = time.monotonic() + 3
+while time.monotonic() < end:
+    d = s.recv(2048)
+    if d[0] != 134:
+        continue
+    opts, off, pfx, dns = d[16:], 0, [], []
+    while off + 8 <= len(opts) and opts[off + 1]:
+        t, l = opts[off], opts[off + 1] * 8
+        if t == 3:
+            pfx.append(str(ipaddress.ip_address(opts[off + 16:off + 32])) + '/%d' % opts[off + 2])
+        if t == 25:
+            dns += [str(ipaddress.ip_address(opts[off + 8 + i:off + 24 + i])) for i in range(0, l - 8, 16)]
+        off += l
+    print('prefix', pfx, 'rdnss', dns)
+    assert '${DSA_LAB_LAN6_PREFIX}/64' in pfx and '$DSA_LAB_LAN6_ROUTER' in dns
+    break
+else:
+    raise SystemExit('no RA')"
+	dns6_ok() {
+		local name ip got
+		while read -r name ip; do
+			got=$(phone getent ahostsv6 "$name" | awk 'NR==1{print $1}')
+			[ "$got" = "$ip" ] || { echo "$name -> '$got', want $ip"; return 1; }
+		done <<EOT
+$DSA_LAB_PROV_HOST $DSA_LAB_PROV_IP6
+$DSA_LAB_SIP_EAST_HOST $DSA_LAB_SIP_EAST_IP6
+$DSA_LAB_SIP_WEST_HOST $DSA_LAB_SIP_WEST_IP6
+$DSA_LAB_STUN_HOST $DSA_LAB_STUN_IP6
+$DSA_LAB_ECHO_HOST $DSA_LAB_ECHO_IP6
+$DSA_LAB_REFLECTOR_HOST $DSA_LAB_REFLECTOR_IP6
+EOT
+	}
+	check "ipv6-only: every platform name resolves to its AAAA through the router's DNS over IPv6" dns6_ok
+	check "ipv6-only: the SRV targets of _sip._udp have AAAA (dnsmasq additional records)" bash -c \
+		"timeout 10 ip netns exec $DSA_LAB_NS_PHONE $PY -c \"import socket; print(socket.getaddrinfo('$DSA_LAB_SIP_EAST_HOST', 5060, socket.AF_INET6))\" | grep -q '$DSA_LAB_SIP_EAST_IP6'"
+	c=$(phone curl -6 -sS --max-time 8 -o "$WORK/body6" -w '%{http_code}' "${DEV[@]}" "$PROV/dialstack-$MAC.xml" 2>"$WORK/curl6.err")
+	check "ipv6-only: curl -6 to https://$DSA_LAB_PROV_HOST (lab CA, device certificate) gets the per-MAC file (HTTP $c)" test "$c" = 200
+	check "ipv6-only: ... nginx logged it from the phone's IPv6 address" grep -q "^[^ ]* $P6:[0-9]* \"GET /dialstack-$MAC.xml\" 200" "$DSA_LAB_LOGS/nginx-access.log"
+	for w in east:$DSA_LAB_SIP_EAST_IP6 west:$DSA_LAB_SIP_WEST_IP6; do
+		for pr in udp:5060 tcp:5060 tls:5061; do
+			run_json "$WORK/r6-${w%%:*}-${pr%%:*}.json" tool sip-register "${w#*:}" "${pr#*:}" --proto "${pr%%:*}" \
+				--password "$DSA_LAB_SIP_PASSWORD" --ca "$DSA_LAB_CA_CERT" --server-name "sip-${w%%:*}.$DSA_LAB_DOMAIN"
+			check "ipv6-only: REGISTER to ${w%%:*} over IPv6 ${pr%%:*} ${pr#*:}: 401 then 200" \
+				jcheck "$WORK/r6-${w%%:*}-${pr%%:*}.json" 'd["statuses"] == [401, 200]'
+		done
+	done
+	check "ipv6-only: east's bindings carry the phone's own IPv6 address, no Received (no NAT)" bash -c \
+		"kamcmd -s '$DSA_LAB_EAST_CTL' ul.dump >'$WORK/ul6'; grep -q 'Address: sip:$DSA_LAB_SIP_USER@\[$P6\]' '$WORK/ul6' && ! grep -q 'Received: sip:' '$WORK/ul6' && grep -q 'Socket: tls:\[$DSA_LAB_SIP_EAST_IP6\]:5061' '$WORK/ul6'"
+	# (sipsak takes no IPv6 literal: labtool's OPTIONS)
+	run_json "$WORK/opt6.json" tool sip-echo "$DSA_LAB_SIP_WEST_IP6" 5060
+	check "ipv6-only: SIP OPTIONS to west over IPv6 gets 200, the phone's own address in Via (no NAT)" \
+		jcheck "$WORK/opt6.json" 'd["status"] == 200 and ("Via: SIP/2.0/UDP " + d["local"]) in d["echo"] and "'"$P6"'" in d["local"]'
+	run_json "$WORK/stun6.json" tool stun "$DSA_LAB_STUN_IP6" "$DSA_LAB_STUN_PORT"
+	check "ipv6-only: STUN over IPv6 maps to the phone's own address (native IPv6)" \
+		jcheck "$WORK/stun6.json" 'd.get("xor_mapped", "").startswith("['"$P6"']:")'
+	run_json "$WORK/refl6.json" tool udp-probe "$DSA_LAB_REFLECTOR_IP6" "$DSA_LAB_REFLECTOR_PORT" --count 20 --tos 0xb8
+	check "ipv6-only: the IPv6 reflector echoes all 20 and reports DSCP 46 (EF) as sent" \
+		jcheck "$WORK/refl6.json" 'd["received"] == 20 and d["dscp_seen"] == {"46": 20}'
+	run_json "$WORK/refl6-p.json" tool udp-probe "$DSA_LAB_REFLECTOR_IP6" 15000 --count 5
+	check "ipv6-only: RTP port 15000 of the IPv6 reflector answers from that port and reports it" \
+		jcheck "$WORK/refl6-p.json" 'd["received"] == 5 and d["orig_ports"] == [15000]'
+	mkdir -p "$WORK/sipp6"
+	# (INVITE, ACK, BYE reach the echo UAS: 3 packets)
+	d=$(CAPN=3 capture6 "udp and dst host $DSA_LAB_ECHO_IP6 and dst port $DSA_LAB_ECHO_PORT" sip.Method bash -c \
+		"cd '$WORK/sipp6' && timeout 30 ip netns exec $DSA_LAB_NS_PHONE sipp -sn uac -s echo '[$DSA_LAB_SIP_EAST_IP6]:5060' -i '$P6' -m 1 -nostdin -timeout 15 -timeout_error")
+	check "ipv6-only: an INVITE to echo over IPv6 via east reaches the IPv6 echo UAS (methods seen: $d)" bash -c "grep -q INVITE <<<'$d'"
+	check "ipv6-only: the IPv6 sipp echo returns RTP sent to its media port" phone "$PY" -c "
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(2)
+s.connect(('$DSA_LAB_ECHO_IP6', $DSA_LAB_ECHO_RTP_PORT))
+pkt = b'\x80\x00\x00\x07' + b'\x00' * 8 + b'\xd5' * 160
+s.send(pkt)
+assert s.recv(2048) == pkt"
+	# RFC 6092: from the WAN, only what belongs to a flow the phone started
+	check "ipv6-only: the router drops a new inbound IPv6 flow from the platform to the phone (RFC 6092)" bash -c "
+		timeout 5 ip netns exec $DSA_LAB_NS_PHONE $PY -c \"
+import socket; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(('::', 40000)); s.settimeout(3)
+try:
+    s.recv(100); raise SystemExit(1)
+except socket.timeout:
+    pass\" &
+		l=\$!; sleep 0.5
+		timeout 5 ip netns exec $DSA_LAB_NS_PLATFORM $PY -c \"
+import socket; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+for _ in range(3): s.sendto(b'x', ('$P6', 40000))\"
+		wait \$l"
+
+	# ---- faults on IPv6
+	d=$(capture6 "udp and dst host $DSA_LAB_REFLECTOR_IP6 and dst port $DSA_LAB_REFLECTOR_PORT" ipv6.tclass.dscp \
+		tool udp-probe "$DSA_LAB_REFLECTOR_IP6" "$DSA_LAB_REFLECTOR_PORT" --count 5 --tos 0xb8)
+	check "ipv6-only: the platform's wire shows traffic class DSCP 46 without bleaching ($d)" test "$d" = "46 "
+	if fault bleach-dscp; then
+		d=$(capture6 "udp and dst host $DSA_LAB_REFLECTOR_IP6 and dst port $DSA_LAB_REFLECTOR_PORT" ipv6.tclass.dscp \
+			tool udp-probe "$DSA_LAB_REFLECTOR_IP6" "$DSA_LAB_REFLECTOR_PORT" --count 5 --tos 0xb8)
+		check "ipv6-only + bleach-dscp: the platform's wire shows DSCP 0 ($d)" test "$d" = "0 "
+		unfault bleach-dscp
+	else
+		notok "fault bleach-dscp (ipv6-only)"
+	fi
+	T=10
+	if fault block=udp5060; then
+		run_json "$WORK/b6u.json" tool sip-echo "$DSA_LAB_SIP_EAST_IP6" 5060 --timeout 2
+		run_json "$WORK/b6t.json" tool sip-echo "$DSA_LAB_SIP_EAST_IP6" 5060 --proto tcp --timeout 3
+		check "ipv6-only + block=udp5060: no answer over UDP 5060 on IPv6" jcheck "$WORK/b6u.json" 'd["status"] is None'
+		n=$(nft_count dsa_block_udp5060)
+		check "ipv6-only + block=udp5060: the router's drop counter counted it ($n)" test "$n" -ge 1
+		check "ipv6-only + block=udp5060: TCP 5060 on IPv6 still works" jcheck "$WORK/b6t.json" 'd["status"] == 200'
+		unfault block=udp5060
+	else
+		notok "fault block=udp5060 (ipv6-only)"
+	fi
+	for b in stun:"$DSA_LAB_STUN_IP6":"$DSA_LAB_STUN_PORT" rtp:"$DSA_LAB_REFLECTOR_IP6":15000; do
+		bp=${b%%:*} rest=${b#*:}
+		bport=${rest##*:} bhost=${rest%:*}
+		if fault "block=$bp"; then
+			run_json "$WORK/b6-$bp.json" tool udp-probe "$bhost" "$bport" --count 5 --timeout 1
+			n=$(nft_count "dsa_block_$bp")
+			check "ipv6-only + block=$bp: UDP to [$bhost]:$bport gets nothing, the router counted $n drops" \
+				bash -c "'$PY' -c 'import json,sys; sys.exit(json.load(open(sys.argv[1])).get(\"received\", 0) != 0)' '$WORK/b6-$bp.json' && test '$n' -ge 5"
+			unfault "block=$bp"
+		else
+			notok "fault block=$bp (ipv6-only)"
+		fi
+	done
+	unset T
+	if fault loss=20; then
+		run_json "$WORK/loss6.json" tool udp-probe "$DSA_LAB_REFLECTOR_IP6" "$DSA_LAB_REFLECTOR_PORT" --count 500 --interval-ms 1 --size 40
+		check "ipv6-only + loss=20: 500 packets over IPv6, loss within 12-28 %" jcheck "$WORK/loss6.json" '12 <= d["loss_pct"] <= 28'
+		unfault loss
+	else
+		notok "fault loss=20 (ipv6-only)"
+	fi
+	if fault udp-timeout=3; then
+		tool udp-late "$DSA_LAB_REFLECTOR_IP6" 11001 --delay-ms 6000 --grace 1.5 >"$WORK/late6v6.json" 2>&1 &
+		lp=$!
+		sleep 1
+		timeout 10 ip netns exec "$DSA_LAB_NS_ROUTER" conntrack -L -f ipv6 -p udp --dport 11001 >"$WORK/ct6.txt" 2>/dev/null || true
+		wait "$lp"
+		# shellcheck disable=SC2016
+		check "ipv6-only + udp-timeout=3: the router's IPv6 conntrack entry has at most 3 s left" \
+			awk '$1=="udp" { if ($3 <= 3 && $3 >= 0) found=1 } END { exit !found }' "$WORK/ct6.txt"
+		check "ipv6-only + udp-timeout=3: a reply after 6 s is dropped by the IPv6 firewall (state gone)" \
+			jcheck "$WORK/late6v6.json" 'd["reply"] is False'
+		unfault udp-timeout
+		run_json "$WORK/late6v6b.json" tool udp-late "$DSA_LAB_REFLECTOR_IP6" 11002 --delay-ms 6000 --grace 1.5
+		check "ipv6-only, udp-timeout off: a reply after 6 s passes" jcheck "$WORK/late6v6b.json" 'd["reply"] is True'
+	else
+		notok "fault udp-timeout=3 (ipv6-only)"
+	fi
+	if fault pmtu6=1400; then
+		run_json "$WORK/mtu6a.json" tool udp-probe "$DSA_LAB_REFLECTOR_IP6" "$DSA_LAB_REFLECTOR_PORT" --count 3 --size 1300 --timeout 1
+		run_json "$WORK/mtu6b.json" tool udp-probe "$DSA_LAB_REFLECTOR_IP6" "$DSA_LAB_REFLECTOR_PORT" --count 3 --size 1400 --timeout 1
+		n=$(nft_count dsa_pmtu6)
+		check "pmtu6=1400: 1300-byte datagrams pass, 1400-byte ones (1448 on the wire) never arrive" bash -c \
+			"'$PY' -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); sys.exit(not (a[\"received\"] == 3 and b[\"received\"] == 0))' '$WORK/mtu6a.json' '$WORK/mtu6b.json'"
+		check "pmtu6=1400: the router dropped its own ICMPv6 Packet Too Big ($n)" test "$n" -ge 1
+		unfault pmtu6
+		run_json "$WORK/mtu6c.json" tool udp-probe "$DSA_LAB_REFLECTOR_IP6" "$DSA_LAB_REFLECTOR_PORT" --count 3 --size 1400 --timeout 1
+		check "pmtu6 off: 1400-byte datagrams pass again" jcheck "$WORK/mtu6c.json" 'd["received"] == 3'
+	else
+		notok "fault pmtu6=1400"
+	fi
+else
+	notok "lab up ipv6-only"
+fi
+if up dual-stack; then
+	check "dual-stack: prov resolves to A and AAAA, nginx answers curl -6 (HTTP)" bash -c \
+		"test \"\$(ip netns exec $DSA_LAB_NS_PHONE curl -6 -sS --max-time 8 -o /dev/null -w '%{http_code}' --cacert '$DSA_LAB_CA_CERT' --cert '$DSA_LAB_DEVICE_CERT' --key '$DSA_LAB_DEVICE_KEY' '$PROV/dialstack.xml')\" = 200 &&
+		 test \"\$(ip netns exec $DSA_LAB_NS_PHONE curl -4 -sS --max-time 8 -o /dev/null -w '%{http_code}' --cacert '$DSA_LAB_CA_CERT' --cert '$DSA_LAB_DEVICE_CERT' --key '$DSA_LAB_DEVICE_KEY' '$PROV/dialstack.xml')\" = 200"
+	if fault block6; then
+		run_json "$WORK/bl6.json" tool udp-probe "$DSA_LAB_REFLECTOR_IP6" "$DSA_LAB_REFLECTOR_PORT" --count 5 --timeout 1
+		run_json "$WORK/bl4.json" tool udp-probe "$DSA_LAB_REFLECTOR_IP" "$DSA_LAB_REFLECTOR_PORT" --count 5 --timeout 1
+		n=$(nft_count dsa_block6)
+		check "dual-stack + block6: nothing over IPv6 ($n dropped), IPv4 answers" bash -c \
+			"'$PY' -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); sys.exit(not (a.get(\"received\", 0) == 0 and b[\"received\"] == 5))' '$WORK/bl6.json' '$WORK/bl4.json' && test '$n' -ge 5"
+		unfault block6
+	else
+		notok "fault block6"
+	fi
+else
+	notok "lab up dual-stack"
+fi
+
 # ============================================================================ down
 check "lab down" timeout 60 "$LAB" down
 check "lab down again (idempotent)" timeout 60 "$LAB" down

@@ -7,6 +7,8 @@
  * Measured on the call's packets: tone level (Goertzel, first 200 ms
  * skipped), loss, round-trip jitter (RFC 3550 over the round trip, kernel
  * receive timestamps), RTT and the same E-model MOS as the voice check.
+ * One family for the call (IPv4 first, else IPv6, as diag_dst picks the first registrar's):
+ * the offer's c=, the RTP socket and the registrar's address all in it.
  *
  * Time bound: setup <= call_setup_ms per registrar (east, then west), tone
  * call_ms, a 600 ms tail for the last echoes, BYE waited for <= 2 s.
@@ -67,6 +69,7 @@ struct call_state {
 	bool have_seq0;
 	uint16_t seq0;
 	unsigned setup_ms;
+	bool v6;                          /* the call's family (signalling and media): IPv6, else IPv4 */
 	char remote[80];
 };
 
@@ -202,17 +205,21 @@ static void on_bye_wait(struct ev_timer *t)
 	call_end(st);
 }
 
-static void media_over(struct call_state *st)
+/* BYE, then the end when it is answered (or after BYE_WAIT_MS); the end now without a dialog. */
+static void hang_up(struct call_state *st)
 {
 	st->phase = P_BYE;
+	if (sip_call_hangup(st->call) == 0)
+		ev_timer_set(&st->t_bye, BYE_WAIT_MS);
+	else
+		call_end(st);
+}
+
+static void media_over(struct call_state *st)
+{
 	rtp_stop(st->rtp);
 	call_verdict(st);
-	if (sip_call_hangup(st->call) == 0) {
-		st->t_bye.cb = on_bye_wait;
-		ev_timer_set(&st->t_bye, BYE_WAIT_MS);
-		return;
-	}
-	call_end(st);
+	hang_up(st);
 }
 
 static void on_tail(struct ev_timer *t)
@@ -324,6 +331,7 @@ static int reopen_rtp(struct call_state *st, int pt)
 	uint16_t port = st->rtp ? rtp_local_port(st->rtp) : 0;
 	int err;
 
+	rc.local_addr = st->v6 ? "::" : NULL;
 	rc.port_min = port ? port : (uint16_t)o->rtp_min;
 	rc.port_max = port ? port : (uint16_t)o->rtp_max;
 	rc.dscp = o->dscp_audio ? o->dscp_audio : -1;
@@ -359,27 +367,20 @@ static void on_call_event(struct sip_call *call, const struct sip_call_event *ev
 	/* answered */
 	ev_timer_cancel(&st->t_setup);
 	st->setup_ms = ev->setup_ms;
-	snprintf(st->remote, sizeof(st->remote), "%s:%d", ev->media->addr, ev->media->port);
+	snprintf(st->remote, sizeof(st->remote), ev->media->ip6 ? "[%s]:%d" : "%s:%d", ev->media->addr,
+		 ev->media->port);
 	diag_value_add(&c->res, "registrar", "", "%s", o->sip_host[st->reg]);
+	diag_value_add(&c->res, "family", "", st->v6 ? "IPv6" : "IPv4");
 	diag_value_add(&c->res, "setup", "ms", "%u", ev->setup_ms);
 	diag_value_add(&c->res, "remote_media", "", "%s", st->remote);
 	if (o->call_srtp)
-		log_info("diag", "call: the answer %s an a=crypto line (the echo returns our own packets: "
-			 "they are checked with our key)", ev->media->has_crypto ? "has" : "has no");
+		log_info("diag", "call: answer with%s a=crypto (unused: our own packets come back)",
+			 ev->media->has_crypto ? "" : "out");
 	if (ev->media->pt != 0 && ev->media->pt != 8) {
-		char why[200];
-
-		snprintf(why, sizeof(why), "the echo service answered with payload type %d instead of PCMU/PCMA",
-			 ev->media->pt);
-		st->phase = P_BYE;
-		diag_verdict_set(&c->res, DIAG_FAIL, "%s", why);
+		diag_verdict_set(&c->res, DIAG_FAIL, "the echo service answered with payload type %d instead of "
+				 "PCMU/PCMA", ev->media->pt);
 		snprintf(c->res.brief, sizeof(c->res.brief), "codec %d refused", ev->media->pt);
-		if (sip_call_hangup(st->call) == 0) {
-			st->t_bye.cb = on_bye_wait;
-			ev_timer_set(&st->t_bye, BYE_WAIT_MS);
-			return;
-		}
-		call_end(st);
+		hang_up(st);
 		return;
 	}
 	st->pt = ev->media->pt;
@@ -399,13 +400,7 @@ static void on_call_event(struct sip_call *call, const struct sip_call_event *ev
 fail:
 	diag_verdict_set(&c->res, DIAG_FAIL, "the call was answered but the audio stream could not start: %s",
 			 strerror(-err));
-	st->phase = P_BYE;
-	if (sip_call_hangup(st->call) == 0) {
-		st->t_bye.cb = on_bye_wait;
-		ev_timer_set(&st->t_bye, BYE_WAIT_MS);
-		return;
-	}
-	call_end(st);
+	hang_up(st);
 }
 
 static int try_registrar(struct call_state *st)
@@ -413,9 +408,9 @@ static int try_registrar(struct call_state *st)
 	struct diag_ctx *x = st->c->ctx;
 	const struct diag_opts *o = x->opts;
 	struct sip_call_opts co = { 0 };
-	char sdp[SIP_CALL_SDP_MAX], local[INET_ADDRSTRLEN], regip[DIAG_HOST_MAX], crypto[MSRTP_CRYPTO_MAX] = "";
+	char sdp[SIP_CALL_SDP_MAX], local[INET6_ADDRSTRLEN], regip[DIAG_HOST_MAX], crypto[MSRTP_CRYPTO_MAX] = "";
 	const char *why = NULL;
-	int reg = st->tried[0] ? 1 : 0, err, n;
+	int reg = st->tried[0] ? 1 : 0, err, n, fam = st->v6 ? AF_INET6 : AF_INET;
 	enum diag_host h;
 
 	if (reg == 0 && !o->sip_host[0][0])
@@ -425,24 +420,27 @@ static int try_registrar(struct call_state *st)
 	h = reg ? DIAG_H_WEST : DIAG_H_EAST;
 	st->reg = reg;
 	st->tried[reg] = true;
-	/* the DNS check's address when it resolved the name; else sip/dns resolves it on the loop */
-	if (x->resolved[h])
-		inet_ntop(AF_INET, &x->addr[h], regip, sizeof(regip));
+	/* the DNS check's address of the call's family when it resolved the name; else sip/call
+	 * resolves the name on the loop, in that family only */
+	if (st->v6 ? x->resolved6[h] : x->resolved[h])
+		inet_ntop(fam, st->v6 ? (void *)&x->addr6[h] : (void *)&x->addr[h], regip, sizeof(regip));
 	else
 		utl_strlcpy(regip, o->sip_host[reg], sizeof(regip));
-	inet_ntop(AF_INET, &x->local, local, sizeof(local));
+	inet_ntop(fam, st->v6 ? (void *)&x->local6 : (void *)&x->local, local, sizeof(local));
 	if (o->call_srtp && msrtp_crypto_build(1, &st->key, crypto, sizeof(crypto)) < 0)
 		return -EINVAL;
 	n = snprintf(sdp, sizeof(sdp),
-		     "v=0\r\no=dialstack %u 1 IN IP4 %s\r\ns=selftest\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+		     "v=0\r\no=dialstack %u 1 IN IP%c %s\r\ns=selftest\r\nc=IN IP%c %s\r\nt=0 0\r\n"
 		     "m=audio %u %s 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=ptime:20\r\n"
 		     "%s%sa=sendrecv\r\n",
-		     utl_random_range(1, 1000000), local, local, rtp_local_port(st->rtp),
+		     utl_random_range(1, 1000000), '4' + 2 * st->v6, local, '4' + 2 * st->v6, local,
+		     rtp_local_port(st->rtp),
 		     o->call_srtp ? "RTP/SAVP" : "RTP/AVP", crypto, crypto[0] ? "\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(sdp))
 		return -ENOSPC;
 	explicit_bzero(crypto, sizeof(crypto));
 	co.host = regip;
+	co.family = fam;
 	co.port = (int)o->sip_port;
 	co.transport = SIP_TP_UDP;
 	co.user = o->sip_user;
@@ -472,6 +470,7 @@ static int call_start(struct diag_check *c)
 	struct diag_ctx *x = c->ctx;
 	const struct diag_opts *o = x->opts;
 	struct call_state *st;
+	struct sockaddr_in6 d;
 	int err;
 
 	if (!o->sip_user[0]) {
@@ -516,6 +515,10 @@ static int call_start(struct diag_check *c)
 			return 0;
 		}
 	}
+	/* one family for the call, both registrars: the first one's as the probes pick it
+	 * (diag_dst: IPv4 when the phone has it, else IPv6), else the phone's */
+	err = diag_dst(x, o->sip_host[0][0] ? DIAG_H_EAST : DIAG_H_WEST, 0, &d);
+	st->v6 = err == 6 || (!err && !x->have_addr);
 	if ((err = reopen_rtp(st, 0)) < 0) {
 		snprintf(c->res.brief, sizeof(c->res.brief), "no RTP port");
 		diag_verdict_set(&c->res, DIAG_FAIL, "no free RTP port in %u-%u: %s", o->rtp_min, o->rtp_max,
@@ -523,9 +526,7 @@ static int call_start(struct diag_check *c)
 		call_end(st);
 		return 0;
 	}
-	if ((err = try_registrar(st)) < 0)
-		return err;
-	return 0;
+	return try_registrar(st);
 }
 
 static void call_cancel(struct diag_check *c)

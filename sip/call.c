@@ -261,11 +261,13 @@ int sip_call_parse_sdp(const char *body, size_t len, struct sip_call_media *m, c
 				in_audio = seen_audio = true;
 			}
 		} else if (!strncmp(line, "c=", 2)) {
-			char addr[64];
-			struct in_addr ia;
+			char addr[64], v = '\0';
+			struct in6_addr ia;
 
-			if (sscanf(line + 2, "IN IP4 %63[^/ ]", addr) != 1 || inet_pton(AF_INET, addr, &ia) != 1) {
-				*why = "the answer's c= line is not IN IP4 with a numeric address";
+			/* RFC 4566 / 3266: IN IP4 a.b.c.d or IN IP6 x:y::z (no brackets) */
+			if (sscanf(line + 2, "IN IP%c %63[^/ ]", &v, addr) != 2 ||
+			    inet_pton(v == '6' ? AF_INET6 : v == '4' ? AF_INET : -1, addr, &ia) != 1) {
+				*why = "the answer's c= line is not IN IP4 / IN IP6 with a numeric address";
 				return -EBADMSG;
 			}
 			utl_strlcpy(in_audio ? media_addr : sess_addr, addr, sizeof(media_addr));
@@ -287,6 +289,7 @@ int sip_call_parse_sdp(const char *body, size_t len, struct sip_call_media *m, c
 		*why = "the answer's SDP has no c= address";
 		return -EBADMSG;
 	}
+	m->ip6 = strchr(m->addr, ':');   /* IN IP6: inet_pton(AF_INET6) took it, an IPv4 one has none */
 	if (!strcmp(m->addr, "0.0.0.0")) {
 		*why = "the answer's SDP holds the stream (c=0.0.0.0)";
 		return -EBADMSG;
@@ -565,7 +568,9 @@ static void on_invite_response(struct sip_call *c, const struct sip_msg *m, cons
 	free(c->req);
 	c->req = NULL;
 	body = sip_call_body(buf, len, &blen);
-	if (sip_call_parse_sdp(body, blen, &c->media, &why) < 0) {
+	if (sip_call_parse_sdp(body, blen, &c->media, &why) == 0 && c->media.ip6 != (c->local[0] == '['))
+		why = "its c= is in the other IP family";
+	if (why) {
 		/* hang up the dialog (one BYE, not waited for), then report */
 		(void)sip_call_hangup(c);
 		call_emit(c, SIP_CALL_FAILED, m->status, "the echo service answered but %s", why);
@@ -633,14 +638,17 @@ out:
 static void on_up(struct sip_tp *tp, void *arg)
 {
 	struct sip_call *c = arg;
+	char l[INET6_ADDRSTRLEN];
 	int err;
 
 	if (c->state != CS_CONNECTING)
 		return;
-	if ((err = sip_tp_local(tp, c->local, sizeof(c->local), &c->local_port)) < 0) {
+	if ((err = sip_tp_local(tp, l, sizeof(l), &c->local_port)) < 0) {
 		call_emit(c, SIP_CALL_FAILED, 0, "no local address for the call: %s", strerror(-err));
 		return;
 	}
+	/* Via and Contact: an IPv6 literal in brackets (RFC 5118) */
+	snprintf(c->local, sizeof(c->local), strchr(l, ':') ? "[%s]" : "%s", l);
 	c->state = CS_INVITING;
 	c->invite_ms = ev_now_ms();
 	if ((err = send_invite(c)) < 0)
@@ -789,7 +797,8 @@ int sip_call_start(const struct sip_call_opts *o, struct sip_call **out, const c
 	c->t_event.cb = on_event_timer;
 	c->state = CS_RESOLVING;
 	c->invite_ms = ev_now_ms();
-	if ((err = rsv_lookup(c->host, RSV_ADDR, NULL, on_resolved, c, &c->dns)) < 0) {
+	if ((err = rsv_lookup(c->host, RSV_ADDR, &(struct rsv_opts){ .family = o->family }, on_resolved, c,
+			      &c->dns)) < 0) {
 		*why = "cannot start resolving the registrar";
 		goto out;
 	}

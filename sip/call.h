@@ -23,7 +23,8 @@
 
 /* The answer's media, as parsed from its SDP. */
 struct sip_call_media {
-	char addr[64];              /* c= address (numeric IPv4) */
+	char addr[64];              /* c= address (numeric IPv4, or IPv6 without brackets) */
+	bool ip6;                   /* c=IN IP6 (RFC 4566 / 3266) */
 	int port;                   /* m=audio port */
 	int pt;                     /* first payload type of m=audio */
 	bool has_crypto;
@@ -49,7 +50,10 @@ struct sip_call;
 typedef void (*sip_call_cb)(struct sip_call *c, const struct sip_call_event *ev, void *arg);
 
 struct sip_call_opts {
-	const char *host;           /* registrar name or IPv4 literal (required) */
+	const char *host;           /* registrar name or IPv4 / IPv6 literal (required) */
+	int family;                 /* AF_INET / AF_INET6: only that family's addresses; 0 any.
+				     * The offer's c= must be of the family the call uses: an
+				     * answer of the other family fails the call */
 	int port;                   /* 0: 5060 (5061 for TLS) */
 	enum sip_tp_kind transport; /* SIP_TP_UDP by default */
 	const char *ca_file;        /* TLS only */
@@ -77,8 +81,8 @@ int sip_call_hangup(struct sip_call *c);
 /* Stop everything (no more events) and free c; NULL is fine. Safe from the callback. */
 void sip_call_free(struct sip_call *c);
 
-/* Parse an answer SDP (pure): c=, m=audio, first a=crypto. 0, or -EBADMSG
- * with *why (no audio, port 0, non-numeric address, line too long). */
+/* Parse an answer SDP (pure): c= (IN IP4 or IN IP6), m=audio, first a=crypto. 0, or
+ * -EBADMSG with *why (no audio, port 0, non-numeric address, line too long). */
 int sip_call_parse_sdp(const char *body, size_t len, struct sip_call_media *m, const char **why);
 
 /* The body of a whole SIP message buf (len bytes): pointer and length (0 when none). Pure. */

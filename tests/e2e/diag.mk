@@ -7,3 +7,6 @@ TESTS += diag-lab.sh
 # The test call, SRTP and audio checks (issue 7) against the lab.
 dist_check_SCRIPTS += call-lab.sh
 TESTS += call-lab.sh
+# the test call over IPv6 on the lab's ipv6-only topology (issue 15)
+dist_check_SCRIPTS += call6-lab.sh
+TESTS += call6-lab.sh

@@ -108,6 +108,13 @@ sdp = ("v=0\r\no=- 1 1 IN IP4 192.0.2.5\r\ns=-\r\nc=IN IP4 192.0.2.5\r\nt=0 0\r\
 put('fuzz_sdp', 'savp', sdp)
 put('fuzz_sdp', 'invite200', sip['invite200'])
 put('fuzz_sdp', 'two-media', "v=0\r\nc=IN IP4 1.2.3.4\r\nm=video 5000 RTP/AVP 96\r\nc=IN IP4 0.0.0.0\r\nm=audio 0 RTP/AVP 0\r\n")
+# RFC 4566 / 3266 IPv6 answers (issue 15): session- and media-level c=IN IP6, an IPv4-mapped and
+# a multicast-style /ttl address, the unspecified address (hold), a bracketed literal (refused)
+put('fuzz_sdp', 'ip6', "v=0\r\no=- 1 1 IN IP6 2001:db8::5\r\ns=-\r\nc=IN IP6 2001:db8::5\r\nt=0 0\r\n"
+    "m=audio 12000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+put('fuzz_sdp', 'ip6-media-level', "v=0\r\nc=IN IP4 192.0.2.5\r\nm=audio 4000 RTP/AVP 8\r\n"
+    "c=IN IP6 ::ffff:192.0.2.5/127\r\nm=audio 0 RTP/AVP 0\r\nc=IN IP6 ::\r\n")
+put('fuzz_sdp', 'ip6-odd', "v=0\r\nc=IN IP6 [::1]\r\nc=IN IP5 ::1\r\nc=IN IP6 ::\r\nm=audio 4000 RTP/AVP 0\r\n")
 
 # ------------------------------------------------------------------ RTP / SRTP
 rtp = struct.pack('>BBHII', 0x80, 0, 1, 160, 0xdeadbeef) + b'\xff' * 160

@@ -1,6 +1,7 @@
 /* test_call.c - the test call UAC (sip/call.h) on the real loop against an
  * in-process UAS on 127.0.0.1: answer + ACK + BYE, 401 digest once per
- * nonce, 486, Timer A/B on silence, 180 then no answer, malformed answers;
+ * nonce, 486, Timer A/B on silence, 180 then no answer, malformed answers, a call over
+ * ::1 (RFC 5118 literals, c=IN IP6, a family mismatch refused);
  * and the pure SDP/header helpers with a table of hostile inputs. */
 #include "config.h"
 
@@ -36,7 +37,8 @@ struct fake {
 	uint64_t at[MAXREQ];
 	char req[MAXREQ][SIP_MSG_MAX + 2];
 	char method[MAXREQ][16];
-	struct sockaddr_in from;
+	struct sockaddr_storage from;
+	socklen_t fromlen;
 	/* the status to answer request i with (0: silent); body/extra optional */
 	int (*answer)(int i, const struct sip_msg *m, char *extra, size_t esize, const char **body);
 };
@@ -69,7 +71,7 @@ static void fake_reply(const struct sip_msg *m, int code, const char *extra, con
 		free(out);
 		out = buf;
 	}
-	sendto(F.fd, out, len, 0, (struct sockaddr *)&F.from, sizeof(F.from));
+	sendto(F.fd, out, len, 0, (struct sockaddr *)&F.from, F.fromlen);
 	free(out);
 }
 
@@ -83,6 +85,7 @@ static void fake_read(struct ev_fd *w, unsigned ev)
 	char extra[1024] = "";
 	int code, i;
 
+	F.fromlen = fl;
 	if (n <= 0 || F.n >= MAXREQ)
 		return;
 	buf[n] = '\0';
@@ -98,21 +101,29 @@ static void fake_read(struct ev_fd *w, unsigned ev)
 	sip_msg_free(&m);
 }
 
-static void fake_open(int (*answer)(int, const struct sip_msg *, char *, size_t, const char **))
+/* The fake UAS on 127.0.0.1, or on ::1 when v6. */
+static void fake_open_fam(int (*answer)(int, const struct sip_msg *, char *, size_t, const char **), bool v6)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t al = sizeof(a);
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr *sa = v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a;
+	socklen_t al = v6 ? sizeof(a6) : sizeof(a);
 
 	memset(&F, 0, sizeof(F));
 	F.answer = answer;
-	F.fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	F.fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	assert_true(F.fd >= 0);
-	assert_int_equal(bind(F.fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(F.fd, (struct sockaddr *)&a, &al), 0);
-	F.port = ntohs(a.sin_port);
+	assert_int_equal(bind(F.fd, sa, al), 0);
+	assert_int_equal(getsockname(F.fd, sa, &al), 0);
+	F.port = ntohs(v6 ? a6.sin6_port : a.sin_port);
 	F.w.fd = F.fd;
 	F.w.cb = fake_read;
 	assert_int_equal(ev_fd_add(&F.w, EV_READ), 0);
+}
+
+static void fake_open(int (*answer)(int, const struct sip_msg *, char *, size_t, const char **))
+{
+	fake_open_fam(answer, false);
 }
 
 static void fake_close(void)
@@ -446,7 +457,7 @@ static int ans_bad(int i, const struct sip_msg *m, char *extra, size_t es, const
 {
 	if (!strcmp(m->method, "INVITE")) {
 		/* first a datagram that is not SIP at all, then the answer */
-		sendto(F.fd, "\x01\x02garbage\r\n\r\n", 13, 0, (struct sockaddr *)&F.from, sizeof(F.from));
+		sendto(F.fd, "\x01\x02garbage\r\n\r\n", 13, 0, (struct sockaddr *)&F.from, F.fromlen);
 		*body = bad_body;
 		return 200;
 	}
@@ -539,6 +550,107 @@ static void test_long_to_tag(void **state)
 	uas_tag = "uastag";
 }
 
+#define ANSWER6 "v=0\r\no=- 2 2 IN IP6 ::1\r\ns=-\r\nc=IN IP6 ::1\r\nt=0 0\r\nm=audio 10002 RTP/AVP 8\r\n"
+#define OFFER6 "v=0\r\no=- 1 1 IN IP6 ::1\r\ns=-\r\nc=IN IP6 ::1\r\nt=0 0\r\nm=audio 12000 RTP/AVP 0 8\r\n"
+
+static int ans_ok6(int i, const struct sip_msg *m, char *extra, size_t es, const char **body)
+{
+	if (!strcmp(m->method, "INVITE")) {
+		snprintf(extra, es, "Contact: <sip:echo@[::1]:%d>\r\n", F.port);
+		*body = bad_body;
+		return 200;
+	}
+	return !strcmp(m->method, "BYE") ? 200 : 0;
+}
+
+/* A call over ::1 (issue 15): the registrar lookup restricted to IPv6, Via and Contact carry the
+ * RFC 5118 literal [::1]:port, the in-dialog Route names [::1], the answer's c=IN IP6 is the
+ * media address; an answer of the other family fails the call in words and is hung up. */
+static void test_call_ipv6(void **state)
+{
+	struct sip_call_opts o;
+	char v[512], want[96];
+	int inv, ack, bye;
+
+	loop_init();
+	fake_open_fam(ans_ok6, true);
+	bad_body = ANSWER6;
+	opts(&o);
+	o.host = "::1";
+	o.family = AF_INET6;
+	o.sdp = OFFER6;
+	assert_int_equal(sip_call_start(&o, &cur, NULL), 0);
+	spin_until(2000, &nanswered, 1);
+	if (last.kind != SIP_CALL_ANSWERED)
+		fail_msg("not answered: %s", last.why);
+	assert_string_equal(last_media.addr, "::1");
+	assert_true(last_media.ip6);
+	assert_int_equal(last_media.port, 10002);
+	assert_int_equal(last_media.pt, 8);
+	spin(100);
+	inv = find_method("INVITE", 0);
+	ack = find_method("ACK", 0);
+	assert_true(inv >= 0 && ack > inv);
+	assert_int_equal(header_of(inv, "Via", v, sizeof(v)), 1);
+	assert_true(strncmp(v, "SIP/2.0/UDP [::1]:", 18) == 0);
+	assert_int_equal(header_of(inv, "Contact", v, sizeof(v)), 1);
+	assert_true(strncmp(v, "<sip:100@[::1]:", 15) == 0);
+	assert_non_null(strstr(F.req[inv], "\r\n\r\n" OFFER6));
+	assert_non_null(strstr(F.req[ack], "ACK sip:echo@[::1]:"));
+	assert_int_equal(header_of(ack, "Via", v, sizeof(v)), 1);
+	assert_true(strncmp(v, "SIP/2.0/UDP [::1]:", 18) == 0);
+	assert_int_equal(sip_call_hangup(cur), 0);
+	spin_until(2000, &nended, 1);
+	assert_int_equal(last.status, 200);
+	bye = find_method("BYE", 0);
+	assert_true(bye > ack);
+	snprintf(want, sizeof(want), "<sip:[::1]:%d;lr>", F.port);
+	assert_int_equal(header_of(bye, "Route", v, sizeof(v)), 1);
+	assert_string_equal(v, want);
+	assert_int_equal(header_of(bye, "Contact", v, sizeof(v)), 1);
+	assert_true(strncmp(v, "<sip:100@[::1]:", 15) == 0);
+	sip_call_free(cur);
+	fake_close();
+	ev_done();
+
+	/* the family is a restriction: an IPv4 literal is not looked for over IPv6 */
+	loop_init();
+	fake_open(ans_ok);
+	opts(&o);
+	o.family = AF_INET6;
+	assert_int_equal(sip_call_start(&o, &cur, NULL), 0);
+	spin_until(2000, &nevents, 1);
+	assert_int_equal(last.kind, SIP_CALL_FAILED);
+	assert_non_null(strstr(last.why, "cannot resolve the registrar 127.0.0.1"));
+	assert_int_equal(F.n, 0);
+	sip_call_free(cur);
+	fake_close();
+	ev_done();
+
+	/* an answer in the other family: refused, ACKed and hung up */
+	for (int k = 0; k < 2; k++) {
+		loop_init();
+		fake_open_fam(ans_ok6, k == 0);
+		bad_body = k == 0 ? "v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 10000 RTP/AVP 0\r\n" : ANSWER6;
+		opts(&o);
+		if (k == 0) {
+			o.host = "::1";
+			o.sdp = OFFER6;
+		}
+		assert_int_equal(sip_call_start(&o, &cur, NULL), 0);
+		spin_until(2000, &nevents, 1);
+		assert_int_equal(last.kind, SIP_CALL_FAILED);
+		assert_int_equal(last.status, 200);
+		assert_non_null(strstr(last.why, "the echo service answered but its c= is in the other IP family"));
+		spin(100);
+		assert_int_equal(count_method("ACK"), 1);
+		assert_int_equal(count_method("BYE"), 1);
+		sip_call_free(cur);
+		fake_close();
+		ev_done();
+	}
+}
+
 /* Options are checked: header injection and missing fields refused with a reason. */
 static void test_validation(void **state)
 {
@@ -600,6 +712,34 @@ static void test_pure(void **state)
 		assert_int_equal(sip_call_parse_sdp(big, 600, &m, &why), -EBADMSG);
 		assert_non_null(strstr(why, "longer"));
 	}
+	/* RFC 4566 / 3266: c=IN IP6, session or media level, without brackets */
+	{
+		static const struct {
+			const char *sdp, *addr;   /* addr NULL: refused */
+		} t[] = {
+			{ "c=IN IP6 2001:db8::7\r\nm=audio 4000 RTP/AVP 0\r\n", "2001:db8::7" },
+			{ "c=IN IP4 1.1.1.1\r\nm=audio 4000 RTP/AVP 0\r\nc=IN IP6 ::1\r\n", "::1" },
+			{ "c=IN IP6 ::ffff:1.2.3.4\r\nm=audio 4000 RTP/AVP 0\r\n", "::ffff:1.2.3.4" },
+			{ "c=IN IP6 1.2.3.4\r\nm=audio 4000 RTP/AVP 0\r\n", NULL },
+			{ "c=IN IP4 ::1\r\nm=audio 4000 RTP/AVP 0\r\n", NULL },
+			{ "c=IN IP6 [::1]\r\nm=audio 4000 RTP/AVP 0\r\n", NULL },
+			{ "c=IN IP5 ::1\r\nm=audio 4000 RTP/AVP 0\r\n", NULL },
+			{ "c=IN IP ::1\r\nm=audio 4000 RTP/AVP 0\r\n", NULL },
+			{ "c=IN IP6 2001:db8::1/127\r\nm=audio 4000 RTP/AVP 0\r\n", "2001:db8::1" },
+		};
+
+		for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+			int err = sip_call_parse_sdp(t[k].sdp, strlen(t[k].sdp), &m, &why);
+
+			if (t[k].addr && (err || strcmp(m.addr, t[k].addr) || m.ip6 != !!strchr(t[k].addr, ':')))
+				fail_msg("case %zu: %d '%s'", k, err, err ? why : m.addr);
+			if (!t[k].addr && err != -EBADMSG)
+				fail_msg("case %zu accepted: '%s'", k, m.addr);
+		}
+		assert_int_equal(sip_call_parse_sdp(t[1].sdp, 41, &m, &why), 0);   /* before its c=IN IP6 */
+		assert_string_equal(m.addr, "1.1.1.1");
+		assert_false(m.ip6);
+	}
 	assert_int_equal(sip_call_parse_sdp("c=IN IP4 1.1.1.1\r\nm=audio 4000 RTP/AVP\r\n", 39, &m, &why), -EBADMSG);
 	assert_int_equal(sip_call_parse_sdp("c=IN IP4 1.1.1.1\r\nm=audio x RTP/AVP 0\r\n", 39, &m, &why), -EBADMSG);
 }
@@ -615,6 +755,7 @@ int main(void)
 		cmocka_unit_test(test_ring_no_answer),
 		cmocka_unit_test(test_malformed_answers),
 		cmocka_unit_test(test_long_to_tag),
+		cmocka_unit_test(test_call_ipv6),
 		cmocka_unit_test(test_timeout),
 	};
 

@@ -48,6 +48,7 @@ fi
 . "$top_srcdir/tests/lab/lab.env"
 
 WORK=$(mktemp -d /tmp/family-lab.XXXXXX)
+T_START=$(date +%s)
 cleanup() {
 	DSA_LAB_QUIET=1 "$LAB" down >/dev/null 2>&1 || true
 	[ -n "${KEEP_TMP:-}" ] || rm -rf "$WORK"
@@ -251,4 +252,5 @@ for s in "${SCENARIOS[@]}"; do
 		fi
 	fi
 done
+echo "# family-lab took $(($(date +%s) - T_START)) s"
 done_testing

@@ -71,6 +71,23 @@ void utl_random_range_fixed(uint64_t seed)
 	range_seed = seed;
 }
 
+int utl_random_hex(char *out, size_t bytes)
+{
+	unsigned char r[32];
+	int err;
+
+	if (bytes > sizeof(r))
+		bytes = sizeof(r);
+	if ((err = utl_random(r, bytes)) != 0)
+		memset(r, 0x5a, bytes);
+	for (size_t i = 0; i < bytes; i++) {
+		*out++ = "0123456789abcdef"[r[i] >> 4];
+		*out++ = "0123456789abcdef"[r[i] & 15];
+	}
+	*out = 0;
+	return err;
+}
+
 uint32_t utl_random_range(uint32_t lo, uint32_t hi)
 {
 	uint64_t span, r = 0;
@@ -254,4 +271,15 @@ void utl_xml_put(FILE *f, const char *pre, const char *s, const char *post)
 			fputs((char[2]){ c >= 0x20 && c < 0x7f ? (char)c : '?', 0 }, f);
 	}
 	fputs(post, f);
+}
+
+char *utl_memdup(const void *p, size_t n)
+{
+	char *d = malloc(n + 1);
+
+	if (d) {
+		memcpy(d, p, n);
+		d[n] = '\0';
+	}
+	return d;
 }

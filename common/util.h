@@ -37,12 +37,19 @@ static inline int utl_lower(int c)
 /* Copy src into dst (size bytes), always terminating; returns -1 if truncated. */
 int utl_strlcpy(char *dst, const char *src, size_t size);
 
+/* A malloc'ed copy of n bytes at p with a NUL after them (p may hold NULs); NULL when out of memory. */
+char *utl_memdup(const void *p, size_t n);
+
 /* Field n (from 0) of a table row kept as one string of NUL-separated fields
  * ("name\0brief\0advice": one pointer, one relocation a row). */
 const char *utl_field(const char *row, unsigned n);
 
 /* Fill buf with len bytes from the kernel's random source; 0 or -errno. */
 int utl_random(void *buf, size_t len);
+
+/* 2 * bytes lowercase hex digits of utl_random and a NUL into out (bytes 1..32): SIP
+ * branches, tags, Call-IDs, cnonces. 0, or -errno with a fixed pattern written. */
+int utl_random_hex(char *out, size_t bytes);
 
 /* A uniformly random integer in [lo, hi] from the kernel's random source. */
 uint32_t utl_random_range(uint32_t lo, uint32_t hi);

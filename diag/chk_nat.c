@@ -674,14 +674,12 @@ static int alg_build(struct alg_leg *leg)
 	struct diag_ctx *x = leg->st->c->ctx;
 	char ip[INET6_ADDRSTRLEN + 2];
 	unsigned lport;
-	uint8_t rnd[5];
 	struct sipprobe p;
 	int n;
 
 	if (diag_local_host(leg->w.fd, ip, &lport) < 0)
 		return -EIO;
-	utl_random(rnd, sizeof(rnd));
-	snprintf(leg->branch, sizeof(leg->branch), "%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4]);
+	(void)utl_random_hex(leg->branch, 5);
 	/* the addresses in the request are the socket's own ("[v6]" in Via and Contact, RFC 5118):
 	 * an ALG rewrites exactly those */
 	p = (struct sipprobe){ alg_tp_name[leg->tp], ip, lport, x->host[leg->h], x->opts->sip_port, leg->branch,

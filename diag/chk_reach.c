@@ -126,15 +126,12 @@ static int build_req(struct sip_state *st, int fd)
 {
 	char ip[INET6_ADDRSTRLEN + 2];
 	unsigned lport;
-	uint8_t rnd[6];
 	struct sipprobe p;
 	int n;
 
 	if ((n = diag_local_host(fd, ip, &lport)) < 0)
 		return n;
-	utl_random(rnd, sizeof(rnd));
-	snprintf(st->branch, sizeof(st->branch), "%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3],
-		 rnd[4], rnd[5]);
+	(void)utl_random_hex(st->branch, 6);
 	p = (struct sipprobe){ st->transport == T_UDP ? "UDP" : "TCP", ip, lport, host_of(st),
 			       st->c->ctx->opts->sip_port, st->branch,
 			       st->branch + 6, false };
@@ -304,8 +301,11 @@ static void tls_done(const struct pf_reply *p, void *arg)
 /* The outcome of one family's probe in a few words: "answered (200 in 3 ms)". */
 static void fam_words(const struct sip_state *st, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%s (%s)", st->res.verdict == DIAG_PASS ? "answered" : "failed",
-		 st->res.brief[0] ? st->res.brief : "no answer");
+	if (st->res.verdict == DIAG_SKIP)   /* "not probed: no IPv4 address" */
+		utl_strlcpy(buf, st->res.advice, cap);
+	else
+		snprintf(buf, cap, "%s (%s)", st->res.verdict == DIAG_PASS ? "answered" : "failed",
+			 st->res.brief[0] ? st->res.brief : "no answer");
 }
 
 /* Both probes done: merge them into the check's result (IPv4's values as before, then the
@@ -359,8 +359,10 @@ static void sip_settle(struct sip_check *k)
 	} else {
 		/* only IPv6 answers (or only IPv6 was probed): the phone registers over it (see family) */
 		snprintf(r->brief, sizeof(r->brief), "IPv6 %.40s", v6->res.brief);
-		diag_verdict_set(r, v6->res.verdict, "%.100s over IPv6 only; over IPv4: %.180s", v6->res.advice,
-				 v4->res.advice);
+		diag_verdict_set(r, v6->res.verdict,
+				 v4->res.verdict == DIAG_SKIP ? "%.240s over IPv6 (IPv4 %.60s)"
+							      : "%.100s over IPv6 only; over IPv4: %.180s",
+				 v6->res.advice, v4->res.advice);
 	}
 	for (int f = 0; f < 2; f++)
 		free(k->p[f]);

@@ -342,10 +342,15 @@ static void mtu_finish(struct pset *s)
 		snprintf(r->brief, sizeof(r->brief), "reflector silent");
 		diag_verdict_set(r, DIAG_SKIP, "not tested: the reflector does not answer (see rtp-ports)");
 	} else if (!big->answered || big->echoed < MTU_SIZE) {
+		struct sockaddr_in6 d;
+
 		snprintf(r->brief, sizeof(r->brief), "%d B lost", MTU_SIZE);
+		/* IPv6 routers do not fragment: a smaller link with its Packet Too Big lost */
 		diag_verdict_set(r, DIAG_FAIL,
-				 "large SIP messages (%d bytes) do not get through (fragments dropped): fix the "
-				 "MTU / fragment handling on the router, or provision SIP over TCP or TLS", MTU_SIZE);
+				 "large SIP messages (%d bytes) do not get through (%s): fix the "
+				 "MTU / fragment handling on the router, or provision SIP over TCP or TLS", MTU_SIZE,
+				 diag_dst(s->c->ctx, DIAG_H_REFLECTOR, 0, &d) == 6 ? "IPv6 path MTU smaller, ICMPv6 "
+				 "Packet Too Big lost" : "fragments dropped");
 	} else {
 		snprintf(r->brief, sizeof(r->brief), "%d B ok", MTU_SIZE);
 		diag_verdict_set(r, DIAG_PASS, "large SIP-sized datagrams get through");

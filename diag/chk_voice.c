@@ -29,6 +29,7 @@
 #include "diag/probe.h"
 #include "diag/rtpstats.h"
 #include "diag/stats.h"
+#include "system/system.h"
 
 #define RTP_LEN (12 + 160)
 #define TAIL_MS 1500
@@ -225,7 +226,7 @@ static bool voice_send(struct voice_state *st)
 		return false;           /* not counted: a kept-back packet is not a lost one */
 	st->sent++;
 	if (n >= 0 && st->tx_stamps)
-		(void)diag_tx_drain(st->w.fd, voice_tx_stamp, st);
+		(void)sys_tx_drain(st->w.fd, voice_tx_stamp, st);
 	return true;
 }
 
@@ -316,7 +317,7 @@ static void voice_on_read(struct ev_fd *w, unsigned ev)
 	ssize_t n;
 
 	if (st->tx_stamps)
-		(void)diag_tx_drain(w->fd, voice_tx_stamp, st);
+		(void)sys_tx_drain(w->fd, voice_tx_stamp, st);
 	while ((n = diag_udp_recv(w->fd, buf, sizeof(buf), &rx)) != -EAGAIN) {
 		struct diag_refl h;
 		uint32_t seq;
@@ -390,7 +391,7 @@ static int voice_start(struct diag_check *c)
 
 		setsockopt(st->w.fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	}
-	st->tx_stamps = diag_tx_timestamps(st->w.fd) == 0;
+	st->tx_stamps = sys_tx_timestamps(st->w.fd) == 0;
 	if ((err = ev_fd_add(&st->w, EV_READ)) < 0)
 		return err;
 	diag_value_add(&c->res, "stream", "", "%u x %u bytes every %u ms, DSCP %d, to port %u", st->paced,

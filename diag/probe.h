@@ -40,14 +40,6 @@ int diag_udp_open(const void *dst, int dscp, int ttl);
  * -ECONNREFUSED from an ICMP port unreachable). */
 ssize_t diag_udp_recv(int fd, void *buf, size_t cap, struct diag_rx *rx);
 
-/* Ask the kernel for software transmit timestamps on fd (SO_TIMESTAMPING, TX_SOFTWARE,
- * OPT_ID: the n-th datagram sent from now on has key n, OPT_TSONLY). 0 or -errno. */
-int diag_tx_timestamps(int fd);
-
-/* Read the transmit timestamps queued on fd's error queue: fn(key, CLOCK_REALTIME ns, arg) for
- * each (at most 4096 per call). The number read. */
-int diag_tx_drain(int fd, void (*fn)(uint32_t key, int64_t ns, void *arg), void *arg);
-
 /* The reflector's own time between receiving and answering, beyond the delay it was asked for
  * (its scheduling lateness, not the network's); 0 when unknown or negative. */
 int64_t diag_refl_overshoot_ns(const struct diag_refl *h);

@@ -303,56 +303,29 @@ static void deliver(struct rtp_session *s, uint8_t *buf, size_t len, uint64_t rx
 		s->rx_cb(s->rx_arg, &rx);
 }
 
-/* Read the kernel's transmit timestamps (error queue) into the send-time ring: a busy CPU
+/* One kernel transmit timestamp (sys_tx_drain) into the send-time ring: a busy CPU
  * between "decide to send" and "sent" then no longer counts as network delay. */
-static void tx_stamps_drain(struct rtp_session *s)
+static void tx_stamp(uint32_t key, int64_t ns, void *arg)
 {
-	for (int guard = 0; s->tx_stamps && guard < TX_RING; guard++) {
-		union {
-			char b[256];
-			struct cmsghdr align;
-		} ctl;
-		char junk[64];
-		struct iovec iov = { .iov_base = junk, .iov_len = sizeof(junk) };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
-				      .msg_controllen = sizeof(ctl.b) };
-		uint64_t ns = 0;
-		bool have_key = false;
-		uint32_t key = 0;
+	struct rtp_session *s = arg;
 
-		if (recvmsg(s->fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+	for (unsigned d = 0; d < TX_RING; d++) { /* the newest slots first */
+		struct tx_slot *slot = &s->ring[(uint16_t)(s->seq0 + s->next - d) % TX_RING];
+
+		if (slot->used && slot->key == key) {
+			if (!slot->kernel)
+				s->st.tx_kernel_ts++;
+			slot->tx_ns = (uint64_t)ns;
+			slot->kernel = true;
 			break;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
-				struct scm_timestamping ts;
-
-				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-				ns = (uint64_t)ts.ts[0].tv_sec * 1000000000u + (uint64_t)ts.ts[0].tv_nsec;
-			} else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
-				   (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
-				struct sock_extended_err ee;
-
-				memcpy(&ee, CMSG_DATA(c), sizeof(ee));
-				if (ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING && ee.ee_info == SCM_TSTAMP_SND) {
-					key = ee.ee_data;
-					have_key = true;
-				}
-			}
-		}
-		if (!have_key || !ns)
-			continue;
-		for (unsigned d = 0; d < TX_RING; d++) { /* the newest slots first */
-			struct tx_slot *slot = &s->ring[(uint16_t)(s->seq0 + s->next - d) % TX_RING];
-
-			if (slot->used && slot->key == key) {
-				if (!slot->kernel)
-					s->st.tx_kernel_ts++;
-				slot->tx_ns = ns;
-				slot->kernel = true;
-				break;
-			}
 		}
 	}
+}
+
+static void tx_stamps_drain(struct rtp_session *s)
+{
+	if (s->tx_stamps)
+		(void)sys_tx_drain(s->fd, tx_stamp, s);
 }
 
 static void on_readable(struct ev_fd *f, unsigned events)
@@ -466,15 +439,10 @@ int rtp_session_new(const struct rtp_config *cfg, struct rtp_session **out)
 	/* Without kernel timestamps jitter is measured at read time: worse, not fatal. */
 	if (setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0)
 		log_info(SUB, "no kernel receive timestamps (%s); using read time", strerror(errno));
-	{
-		int tsf = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
-			  SOF_TIMESTAMPING_OPT_TSONLY;
-
-		/* Without them (qemu-user) RTT uses the user-space send time: rtp_stats.tx_kernel_ts 0. */
-		s->tx_stamps = setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPING, &tsf, sizeof(tsf)) == 0;
-		if (!s->tx_stamps)
-			log_info(SUB, "no kernel transmit timestamps (%s); using the send time", strerror(errno));
-	}
+	/* Without them (qemu-user) RTT uses the user-space send time: rtp_stats.tx_kernel_ts 0. */
+	if ((err = sys_tx_timestamps(s->fd)) < 0)
+		log_info(SUB, "no kernel transmit timestamps (%s); using the send time", strerror(-err));
+	s->tx_stamps = err == 0;
 	s->rd.fd = s->fd;
 	s->rd.cb = on_readable;
 	err = ev_fd_add(&s->rd, EV_READ);

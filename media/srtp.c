@@ -453,7 +453,7 @@ int msrtp_unprotect(struct msrtp *s, uint8_t *pkt, size_t *len)
 
 static const struct msrtp_kat_vector kat[] = {
 	{
-		.name = "AES_CM_128_HMAC_SHA1_80 (RFC 3711 B.3 key)",
+		.name = "AES_CM_128_HMAC_SHA1_80",
 		.suite = MSRTP_AES_CM_128_HMAC_SHA1_80,
 		.key = { B3_KEY, B3_SALT },
 		.plain = { KAT_PLAIN }, .plain_len = 44,
@@ -461,7 +461,7 @@ static const struct msrtp_kat_vector kat[] = {
 		.cipher_len = 54,
 	},
 	{
-		.name = "AES_CM_128_HMAC_SHA1_32 (RFC 3711 B.3 key)",
+		.name = "AES_CM_128_HMAC_SHA1_32",
 		.suite = MSRTP_AES_CM_128_HMAC_SHA1_32,
 		.key = { B3_KEY, B3_SALT },
 		.plain = { KAT_PLAIN }, .plain_len = 44,
@@ -469,7 +469,7 @@ static const struct msrtp_kat_vector kat[] = {
 		.cipher_len = 48,
 	},
 	{
-		.name = "AEAD_AES_128_GCM (RFC 7714, B.3 key)",
+		.name = "AEAD_AES_128_GCM",
 		.suite = MSRTP_AEAD_AES_128_GCM,
 		.key = { B3_KEY, B3_SALT12 },
 		.plain = { KAT_PLAIN }, .plain_len = 44,

@@ -215,23 +215,12 @@ static void free_got(struct prov *p)
 	ps_bundle_free(&p->got);
 }
 
-static char *dup_mem(const char *s, size_t n)
-{
-	char *d = malloc(n + 1);
-
-	if (d) {
-		memcpy(d, s, n);
-		d[n] = '\0';
-	}
-	return d;
-}
-
 static int copy_bundle(struct ps_bundle *dst, const struct ps_bundle *src)
 {
 	struct ps_bundle b = *src;
 
-	b.common = dup_mem(src->common ? src->common : "", src->common_len);
-	b.mac = dup_mem(src->mac ? src->mac : "", src->mac_len);
+	b.common = utl_memdup(src->common ? src->common : "", src->common_len);
+	b.mac = utl_memdup(src->mac ? src->mac : "", src->mac_len);
 	if (!b.common || !b.mac) {
 		free(b.common);
 		free(b.mac);
@@ -516,19 +505,19 @@ static void take(struct prov *p, const struct pf_reply *r, char **body, size_t *
 {
 	switch (r->result) {
 	case PF_OK:
-		*body = dup_mem(r->body, r->len);
+		*body = utl_memdup(r->body, r->len);
 		*len = r->len;
 		utl_strlcpy(etag, r->etag, PS_ETAG_LEN);
 		if (!p->have_cur || strcmp(etag, cur_etag) || !etag[0])
 			p->changed = true;
 		break;
 	case PF_NOT_MODIFIED:
-		*body = dup_mem(cur_body ? cur_body : "", cur_len);
+		*body = utl_memdup(cur_body ? cur_body : "", cur_len);
 		*len = cur_len;
 		utl_strlcpy(etag, cur_etag, PS_ETAG_LEN);
 		break;
 	default:                                   /* 404: the file is absent */
-		*body = dup_mem("", 0);
+		*body = utl_memdup("", 0);
 		*len = 0;
 		etag[0] = '\0';
 		if (cur_len || cur_etag[0])

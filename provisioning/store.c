@@ -93,17 +93,6 @@ int ps_bundle_encode(const struct ps_bundle *b, char **out, size_t *len)
 	return 0;
 }
 
-static char *dup_mem(const char *p, size_t n)
-{
-	char *d = malloc(n + 1);
-
-	if (d) {
-		memcpy(d, p, n);
-		d[n] = '\0';
-	}
-	return d;
-}
-
 int ps_bundle_decode(const char *buf, size_t len, struct ps_bundle *b)
 {
 	char ec[PS_ETAG_LEN], em[PS_ETAG_LEN];
@@ -141,8 +130,8 @@ int ps_bundle_decode(const char *buf, size_t len, struct ps_bundle *b)
 		return -EBADMSG;
 	if (fnv1a(body + cl, ml, fnv1a(body, cl, FNV_INIT)) != sum)
 		return -EBADMSG;
-	b->common = dup_mem(body, cl);
-	b->mac = dup_mem(body + cl, ml);
+	b->common = utl_memdup(body, cl);
+	b->mac = utl_memdup(body + cl, ml);
 	if (!b->common || !b->mac) {
 		ps_bundle_free(b);
 		return -ENOMEM;
@@ -360,7 +349,7 @@ int ps_spool_peek(struct ps_store *ps, uint64_t *id, char **url, char **body, si
 	*nl = '\0';
 	*url = strdup(buf);
 	*len = l - (size_t)(nl + 1 - buf);
-	*body = dup_mem(nl + 1, *len);
+	*body = utl_memdup(nl + 1, *len);
 	free(buf);
 	if (!*url || !*body) {
 		free(*url);

@@ -63,18 +63,6 @@ struct sip_call {
 	bool free_pending;
 };
 
-static void rand_hex(char *out, size_t bytes)
-{
-	unsigned char r[16];
-
-	if (bytes > sizeof(r))
-		bytes = sizeof(r);
-	if (utl_random(r, bytes) != 0)
-		memset(r, 0x5a, bytes);
-	for (size_t i = 0; i < bytes; i++)
-		snprintf(out + 2 * i, 3, "%02x", r[i]);
-}
-
 static void call_release(struct sip_call *c)
 {
 	ev_timer_cancel(&c->t_retx);
@@ -359,7 +347,7 @@ static int send_invite(struct sip_call *c)
 
 	free(c->req);
 	c->req = NULL;
-	rand_hex(c->branch, 8);
+	(void)utl_random_hex(c->branch, 8);
 	c->invite_cseq = c->cseq;
 	err = build_request(c, "INVITE", c->ruri, c->branch, c->cseq, c->sdp, &c->req, &c->reqlen);
 	if (err < 0)
@@ -384,7 +372,7 @@ static void send_ack(struct sip_call *c, bool for_2xx)
 	utl_strlcpy(save_auth, c->auth_hdr, sizeof(save_auth));
 	c->auth_hdr[0] = '\0';
 	if (for_2xx) {
-		rand_hex(c->ack_branch, 8);
+		(void)utl_random_hex(c->ack_branch, 8);
 		if (build_request(c, "ACK", c->remote_target, c->ack_branch, cseq, NULL, &ack, &len) == 0) {
 			free(c->ack);
 			c->ack = ack;
@@ -620,7 +608,7 @@ static void on_msg(struct sip_tp *tp, const char *buf, size_t len, const struct 
 		if ((m.status == 401 || m.status == 407) && (c->cseq++, answer_challenge(c, &m, "BYE", c->remote_target))) {
 			free(c->req);
 			c->req = NULL;
-			rand_hex(c->branch, 8);
+			(void)utl_random_hex(c->branch, 8);
 			if (build_request(c, "BYE", c->remote_target, c->branch, c->cseq, NULL, &c->req, &c->reqlen) == 0) {
 				c->retx_ms = c->o.t1_ms;
 				(void)send_current(c);
@@ -788,8 +776,8 @@ int sip_call_start(const struct sip_call_opts *o, struct sip_call **out, const c
 		err = -ENOMEM;
 		goto out;
 	}
-	rand_hex(c->call_id, 16);
-	rand_hex(c->from_tag, 8);
+	(void)utl_random_hex(c->call_id, 16);
+	(void)utl_random_hex(c->from_tag, 8);
 	c->cseq = utl_random_range(1, 10000);
 	snprintf(c->ruri, sizeof(c->ruri), "sip:%s@%s", c->target, c->domain);
 	c->t_retx.cb = on_retx;
@@ -820,7 +808,7 @@ int sip_call_hangup(struct sip_call *c)
 		return -ENOTCONN;
 	c->auth_hdr[0] = '\0';
 	c->cseq++;
-	rand_hex(c->branch, 8);
+	(void)utl_random_hex(c->branch, 8);
 	free(c->req);
 	c->req = NULL;
 	c->state = CS_BYE;

@@ -176,18 +176,9 @@ bool sip_digest_better(const struct sip_challenge *a, const struct sip_challenge
 
 int sip_digest_cnonce(char *cnonce, size_t size)
 {
-	unsigned char raw[16];
-	size_t i;
-	int err;
-
-	if (size < 2 * sizeof(raw) + 1)
+	if (size < 33)
 		return -ENOSPC;
-	err = utl_random(raw, sizeof(raw));
-	if (err)
-		return err;
-	for (i = 0; i < sizeof(raw); i++)
-		snprintf(cnonce + 2 * i, 3, "%02x", raw[i]);
-	return 0;
+	return utl_random_hex(cnonce, 16);
 }
 
 /* hex(H(a ":" b ":" c ...)) of up to 6 NULL-terminated parts. */

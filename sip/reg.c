@@ -218,19 +218,6 @@ static void set_error(struct sip_reg *reg, const char *fmt, ...)
 	log_warn("sip", "%s", reg->last_error);
 }
 
-static void rand_hex(char *out, size_t bytes)
-{
-	unsigned char r[32];
-	size_t i;
-
-	if (bytes > sizeof(r))
-		bytes = sizeof(r);
-	if (utl_random(r, bytes) != 0)
-		memset(r, 0x5a, bytes);
-	for (i = 0; i < bytes; i++)
-		snprintf(out + 2 * i, 3, "%02x", r[i]);
-}
-
 static int reg_port(const struct sip_registrar *r)
 {
 	return r->port > 0 ? r->port : r->transport == SIP_TP_TLS ? 5061 : 5060;
@@ -402,7 +389,7 @@ static void b_register(struct binding *b, const char *auth_hdr, const char *auth
 	}
 	utl_strlcpy(b->local_host, host, sizeof(b->local_host));
 	b->local_port = port;
-	rand_hex(b->branch, 8);
+	(void)utl_random_hex(b->branch, 8);
 	b->cseq++;
 	r.transport = sip_tp_name(reg->o.registrars[b->idx].transport);
 	r.registrar = reg->domain;
@@ -504,7 +491,7 @@ static int options_ping(struct binding *b)
 	size_t len;
 	int err;
 
-	rand_hex(b->ping_branch, 8);
+	(void)utl_random_hex(b->ping_branch, 8);
 	r.transport = "UDP";
 	r.registrar = reg->domain;
 	r.user = reg->user;
@@ -905,7 +892,7 @@ static void reply(struct binding *b, const struct sip_msg *m, const struct socka
 	char *out = NULL, tag[20];
 	size_t len;
 
-	rand_hex(tag, 8);
+	(void)utl_random_hex(tag, 8);
 	if (sip_msg_build_response(m, code, reason, tag, extra, &out, &len) == 0) {
 		(void)sip_tp_send_to(b->tp, out, len, to);
 		free(out);
@@ -1623,8 +1610,8 @@ int sip_reg_new(const struct sip_reg_opts *o, struct sip_reg **out, const char *
 		b->ka_ms = o->keepalive_s * 1000;
 		bgt_init(&b->bgt, o->budget_burst, o->budget_interval_ms);
 		b->t_family.cb = on_t_family;
-		rand_hex(b->call_id, 16);
-		rand_hex(b->from_tag, 8);
+		(void)utl_random_hex(b->call_id, 16);
+		(void)utl_random_hex(b->from_tag, 8);
 		b->cseq = utl_random_range(1, 10000);
 	}
 	reg->since = time(NULL);

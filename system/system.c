@@ -6,6 +6,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <ifaddrs.h>
 #include <stdio.h>
 #include <string.h>
@@ -163,4 +167,58 @@ int sys_iface_ipv4(const char *iface, char *out, size_t size)
 	}
 	freeifaddrs(ifa);
 	return err;
+}
+
+int sys_tx_timestamps(int fd)
+{
+	int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
+		    SOF_TIMESTAMPING_OPT_TSONLY;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) < 0)
+		return -errno;
+	return 0;
+}
+
+int sys_tx_drain(int fd, void (*fn)(uint32_t key, int64_t ns, void *arg), void *arg)
+{
+	int got = 0;
+
+	for (int guard = 0; guard < 4096; guard++) {
+		union {
+			char b[256];
+			struct cmsghdr align;
+		} cb;
+		char junk[64];
+		struct iovec iov = { .iov_base = junk, .iov_len = sizeof(junk) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b,
+				     .msg_controllen = sizeof(cb.b) };
+		int64_t ns = 0;
+		bool have_key = false;
+		uint32_t key = 0;
+
+		if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			break;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+				struct scm_timestamping ts;
+
+				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+				ns = (int64_t)ts.ts[0].tv_sec * 1000000000 + ts.ts[0].tv_nsec;
+			} else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+				   (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+				struct sock_extended_err ee;
+
+				memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+				if (ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING && ee.ee_info == SCM_TSTAMP_SND) {
+					key = ee.ee_data;
+					have_key = true;
+				}
+			}
+		}
+		if (have_key && ns) {
+			fn(key, ns, arg);
+			got++;
+		}
+	}
+	return got;
 }

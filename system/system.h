@@ -59,6 +59,14 @@ const struct sys_ops *sys_backend(void);
 /* Mark fd with DSCP dscp (0-63) through the backend; 0 or -errno. */
 int sys_set_dscp(int fd, int dscp);
 
+/* Ask the kernel for software transmit timestamps on fd (SO_TIMESTAMPING, TX_SOFTWARE,
+ * OPT_ID: the n-th datagram sent from now on has key n, OPT_TSONLY). 0 or -errno. */
+int sys_tx_timestamps(int fd);
+
+/* Read the transmit timestamps queued on fd's error queue: fn(key, CLOCK_REALTIME ns, arg) for
+ * each (at most 4096 per call). The number read. */
+int sys_tx_drain(int fd, void (*fn)(uint32_t key, int64_t ns, void *arg), void *arg);
+
 /* The socket priority (SO_PRIORITY, 0-7) matching a DSCP value: EF->6, AF3x->4. */
 int sys_dscp_to_priority(int dscp);
 

@@ -168,6 +168,8 @@ if DSA_LAB_QUIET=1 "$LAB" up ipv6-only >"$WORK/up6.log" 2>&1; then
 	ok "ipv6-only clean: sip-alg PASS \"no SIP ALG\" over IPv6 (fam $(value_of v6-clean sip-alg fam))" \
 		bash -c '[ "$1" = PASS ] && [ "$2" = 6 ] && [[ "$3" == *"no SIP ALG"* ]]' _ \
 		"$(v_of v6-clean sip-alg)" "$(value_of v6-clean sip-alg fam)" "$(line_of v6-clean sip-alg)"
+	ok "ipv6-only: a SIP row's ipv4 value says it was not probed (got '$(value_of v6-clean east-udp ipv4)')" \
+		[ "$(value_of v6-clean east-udp ipv4)" = "not probed: no IPv4 address" ]
 	# broken path MTU discovery on IPv6 (no IPv4 counterpart): 1448 bytes on the wire > 1400,
 	# the router's Packet Too Big dropped
 	if lab_faults fault pmtu6=1400; then
@@ -175,6 +177,8 @@ if DSA_LAB_QUIET=1 "$LAB" up ipv6-only >"$WORK/up6.log" 2>&1; then
 		echo "# pmtu6=1400: $(line_of v6-pmtu6 mtu)"
 		ok "pmtu6=1400: the MTU check does not PASS silently (got $(v_of v6-pmtu6 mtu))" \
 			bash -c '[ -n "$1" ] && [ "$1" != PASS ]' _ "$(v_of v6-pmtu6 mtu)"
+		ok "pmtu6=1400: the advice names IPv6's cause (path MTU, Packet Too Big lost), not fragments" \
+			grep -q "IPv6 path MTU smaller, ICMPv6 Packet Too Big lost" <<<"$(line_of v6-pmtu6 mtu)"
 		lab_faults unfault pmtu6
 	else
 		fail "lab fault pmtu6=1400" "$(tail -n 5 "$WORK/faults.log")"

@@ -91,6 +91,39 @@ static void test_random_range(void **state)
 	assert_int_equal(utl_random_range(5, 5), 5);
 }
 
+/* utl_random_hex: 2n lowercase hex digits and a NUL, clamped at 32 bytes; two draws differ */
+static void test_random_hex(void **state)
+{
+	char a[80], b[80];
+
+	(void)state;
+	memset(a, 'x', sizeof(a));
+	assert_int_equal(utl_random_hex(a, 8), 0);
+	assert_int_equal(strlen(a), 16);
+	assert_int_equal(strspn(a, "0123456789abcdef"), 16);
+	assert_int_equal(utl_random_hex(b, 8), 0);
+	assert_string_not_equal(a, b);       /* 2^-64 to fail by chance */
+	memset(a, 'x', sizeof(a));
+	assert_int_equal(utl_random_hex(a, 40), 0);
+	assert_int_equal(strlen(a), 64);     /* clamped at 32 bytes */
+	assert_int_equal(a[65], 'x');
+}
+
+/* utl_memdup: the bytes, NULs inside kept, one NUL after */
+static void test_memdup(void **state)
+{
+	char *d = utl_memdup("a\0b", 3);
+
+	(void)state;
+	assert_non_null(d);
+	assert_memory_equal(d, "a\0b\0", 4);
+	free(d);
+	d = utl_memdup("", 0);
+	assert_non_null(d);
+	assert_int_equal(d[0], 0);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -98,6 +131,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_write_leaves_old_file, setup, teardown),
 		cmocka_unit_test(test_strlcpy),
 		cmocka_unit_test(test_random_range),
+		cmocka_unit_test(test_random_hex),
+		cmocka_unit_test(test_memdup),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }

@@ -157,6 +157,15 @@ struct st_client {
 	unsigned waited_s;
 };
 
+/* The host the self-test probes for registrar r (config index i): for a bare domain (no port:
+ * RFC 3263) the SRV target registration found (the domain itself has no address), else r's. */
+static __attribute__((noinline)) const char *probe_host(struct agent *a, const struct cfg_registrar *r, unsigned i)
+{
+	const char *t = !r->port && a->reg ? sip_reg_target_host(a->reg, i) : NULL;
+
+	return t ? t : r->host;
+}
+
 /* The self-test's settings from the config in force; boot: only what the
  * config's selftest@boot asks for (a technician's run gets everything). */
 static void fill_diag_opts(struct agent *a, struct diag_opts *o, bool boot)
@@ -187,7 +196,7 @@ static void fill_diag_opts(struct agent *a, struct diag_opts *o, bool boot)
 		int slot = strcmp(r->name, "west") == 0 ? 1 : strcmp(r->name, "east") == 0 ? 0 : (int)i;
 
 		if (slot <= 1)
-			utl_strlcpy(o->sip_host[slot], r->host, sizeof(o->sip_host[slot]));
+			utl_strlcpy(o->sip_host[slot], probe_host(a, r, i), sizeof(o->sip_host[slot]));
 		/* the transports and ports the phone registers with: the SIP ALG check probes them */
 		o->sip_transports = (i ? o->sip_transports : 0) |
 				    (r->transport == CFG_TP_TCP ? DIAG_SIP_TCP : r->transport == CFG_TP_TLS ? DIAG_SIP_TLS : DIAG_SIP_UDP);

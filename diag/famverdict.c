@@ -49,7 +49,7 @@ static const char fam_text[] =
 	/* DIAG_FAM_NO_V4 */
 	"no-ipv4\0IPv6 only: the phone has no IPv4 address; it registers over IPv6\0"
 	"IPv6 only (no IPv4)\0every check ran over IPv6; without IPv4 there is no fall-back if "
-	"the site's IPv6 fails: give the phones IPv4 too (DHCP)\0"
+	"IPv6 fails: give the phones IPv4 too (DHCP)\0"
 	/* DIAG_FAM_V6_ONLY */
 	"ipv6-only\0IPv6 only: the phone uses IPv6\0"
 	"IPv6 only\0only IPv6 reaches the platform: calls work over IPv6, but there is no IPv4 "

@@ -598,8 +598,6 @@ static void walk_registrars(xmlNode *root, struct cfg_config *cfg, struct pendin
 			}
 			xmlFree(v);
 		}
-		if (!reg.port)
-			reg.port = reg.transport == CFG_TP_TLS ? 5061 : 5060;
 		if (!ok || !reg.name[0] || !reg.host[0])
 			continue;           /* missing name/host: the schema says so */
 		for (unsigned i = 0; i < cfg->n_registrars; i++) {

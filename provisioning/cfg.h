@@ -48,7 +48,7 @@ enum cfg_check {
 struct cfg_registrar {
 	char name[16];                 /* "east", "west" */
 	char host[254];
-	uint16_t port;                 /* default 5060, 5061 for tls */
+	uint16_t port;                 /* 0: none given (a name: RFC 3263 NAPTR/SRV; else 5060, 5061 for tls) */
 	enum cfg_transport transport;
 	uint8_t priority;              /* 1 = preferred */
 };

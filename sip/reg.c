@@ -1443,6 +1443,13 @@ void sip_reg_stop(struct sip_reg *reg, unsigned max_ms, sip_reg_event_cb done, v
 
 /* ------------------------------------------------------------ setup */
 
+const char *sip_reg_target_host(const struct sip_reg *reg, unsigned i)
+{
+	const struct binding *b = &reg->b[i];
+
+	return i < SIP_REG_MAX_REGISTRARS && b->targets && b->ti < b->targets->n ? b->targets->t[b->ti].host : NULL;
+}
+
 void sip_reg_status(const struct sip_reg *reg, struct sip_reg_status *st)
 {
 	int idx = reg->active >= 0 ? reg->active : reg->primary;

@@ -122,6 +122,11 @@ void sip_reg_stop(struct sip_reg *reg, unsigned max_ms, sip_reg_event_cb done, v
 /* Fill st with the current state. */
 void sip_reg_status(const struct sip_reg *reg, struct sip_reg_status *st);
 
+/* The host of the RFC 3263 target registrar i (in sip_reg_opts order) uses or last used
+ * (the SRV target's name, e.g. for a registrar given as a bare domain), or NULL when its
+ * name has not been looked up. */
+const char *sip_reg_target_host(const struct sip_reg *reg, unsigned i);
+
 /* Name of a state in words. */
 const char *sip_reg_state_name(enum sip_reg_state s);
 

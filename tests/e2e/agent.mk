@@ -3,3 +3,5 @@ dist_check_SCRIPTS += test-daemon.sh ctlsend.py
 TESTS += test-daemon.sh
 dist_check_SCRIPTS += agent-lab.sh
 TESTS += agent-lab.sh
+dist_check_SCRIPTS += agent-srv-lab.sh
+TESTS += agent-srv-lab.sh

@@ -35,6 +35,10 @@ LAB=$top_srcdir/tests/lab/lab
 RUN=$top_builddir/tests/e2e/diag-run
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (network namespaces)"
+# Once per CI run: it compares the lab's verdicts (2 lab builds, 9 self-tests, ~3 min); the
+# IPv6 code it runs is under ASan in the sanitizer pass through ipv6-lab.sh, call6-lab.sh,
+# agent-srv-lab.sh and the unit tests (test_diag_v6.c).
+[ -z "${DSA_SANITIZERS:-}" ] || skip_all "the family comparison runs in the normal pass (tests/run-all)"
 [ -x "$LAB" ] || skip_all "no lab (tests/lab/lab)"
 command -v ip >/dev/null && ip netns list >/dev/null 2>&1 || skip_all "no network namespaces"
 command -v python3 >/dev/null || skip_all "no python3"

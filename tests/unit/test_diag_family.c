@@ -300,7 +300,7 @@ static void test_family_rows(void **state)
 		const struct diag_fam_evidence v6only = { false, DIAG_V6_GLOBAL, true, DIAG_NAT_KIND_COUNT, U, OK };
 
 		diag_fam_judge(&v6only, &j);
-		assert_string_equal(j.advice, "every check ran over IPv6; without IPv4 there is no fall-back if the site's IPv6 fails: give the phones IPv4 too (DHCP)");
+		assert_string_equal(j.advice, "every check ran over IPv6; without IPv4 there is no fall-back if IPv6 fails: give the phones IPv4 too (DHCP)");
 		assert_string_equal(diag_fam_kind_name(j.kind), "no-ipv4");
 	}
 	assert_string_equal(diag_fam_kind_name(DIAG_FAM_V6_NO_ROUTE), "ipv6-no-route");

@@ -450,7 +450,7 @@ static void test_ipv6_only_phone(void **state)
 	assert_string_equal(value(rep, DIAG_C_FAMILY, "ipv4"), "not probed (no IPv4 address)");
 	assert_string_equal(value(rep, DIAG_C_FAMILY, "ipv6"), "1 of 1 SIP rows answered");
 	assert_string_equal(res->advice, "IPv6 only: the phone has no IPv4 address; it registers over IPv6; "
-			    "every check ran over IPv6; without IPv4 there is no fall-back if the site's IPv6 fails: "
+			    "every check ran over IPv6; without IPv4 there is no fall-back if IPv6 fails: "
 			    "give the phones IPv4 too (DHCP)");
 	assert_null(strstr(res->advice, "over IPv4 too"));
 	assert_int_equal(diag_report_result(rep, DIAG_C_LINK)->verdict, DIAG_PASS);

@@ -141,7 +141,7 @@ static void test_override(void **state)
 	assert_string_equal(merged.registrars[0].name, "west");
 	assert_string_equal(merged.registrars[1].name, "east");
 	assert_string_equal(merged.registrars[1].host, "c.example");
-	assert_int_equal(merged.registrars[1].port, 5061);
+	assert_int_equal(merged.registrars[1].port, 0);   /* none given: RFC 3263 (NAPTR/SRV) for the name */
 	assert_int_equal(merged.registrars[1].transport, CFG_TP_TLS);
 }
 

@@ -208,6 +208,9 @@ static void test_priority_10(void **state)
 	assert_int_equal(R[1].n, 0);
 	assert_int_equal(R[2].n, 0);
 	assert_non_null(strstr(last.target, "via NAPTR, 1 of 2"));
+	/* the SRV target's name, which the self-test resolves and probes for a bare domain */
+	assert_string_equal(sip_reg_target_host(r, 0), "e1.test");
+	assert_null(sip_reg_target_host(r, 1));   /* west never looked up */
 	sip_reg_free(r);
 }
 
@@ -228,6 +231,7 @@ static void test_next_target(void **state)
 	assert_int_equal(R[2].n, 0);              /* the other region never asked */
 	assert_in_range(took, 32000, 33000);
 	assert_non_null(strstr(last.target, "2 of 2"));
+	assert_string_equal(sip_reg_target_host(r, 0), "e2.test");
 	sip_reg_free(r);
 }
 

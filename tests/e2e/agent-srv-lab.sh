@@ -54,7 +54,8 @@ pid=$!
 
 # Model: boot-delay 0, two HTTPS fetches, NAPTR + SRV + AAAA/A lookups and one registration on
 # the lab's links: well under a second; 30 s bounds the wait, it is not a speed requirement.
-ok "registered on east (the region the bare domain is)" wait_for 30 bash -c '[ "$(status_field region)" = east ] && [ "$(status_field state)" = registered ]' _
+on_east() { [ "$(status_field region)" = east ] && [ "$(status_field state)" = registered ]; }
+ok "registered on east (the region the bare domain is)" wait_for 30 on_east
 tgt=$(status_field target)
 ok "status names the target found through NAPTR, over IPv6 ($tgt)" \
 	bash -c '[[ "$1" == "['"$DSA_LAB_SIP_EAST_IP6"']:5060 IPv6 via NAPTR, 1 of "* ]]' _ "$tgt"

@@ -21,6 +21,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -593,8 +594,9 @@ static void on_name(struct rsv_query *q, const struct rsv_result *res, void *arg
 		const struct sockaddr_storage *a = &res->addr[i];
 
 		rs[n++] = i ? ',' : ':';
-		inet_ntop(a->ss_family, (const char *)a + (a->ss_family == AF_INET6 ? 8 : 4), rs + n,
-			  INET6_ADDRSTRLEN);   /* sin6_addr at 8, sin_addr at 4 (POSIX layouts) */
+		inet_ntop(a->ss_family, (const char *)a + (a->ss_family == AF_INET6 ? offsetof(struct sockaddr_in6, sin6_addr)
+									  : offsetof(struct sockaddr_in, sin_addr)),
+			  rs + n, INET6_ADDRSTRLEN);
 		n += (int)strlen(rs + n);
 	}
 	if (!err && (err = send_job(r, rs, NULL)) >= 0)
